@@ -1,0 +1,139 @@
+# kvring — one Makefile for the whole tree.
+#
+#   make            build libraries, kvnode, kvctl, kvbench, tests and benchmarks into build/
+#   make test       build and run every test suite (unit + real-process cluster tests)
+#   make bench      build the benchmark binaries (build/micro_bench, build/engine_bench)
+#   make asan       build into build/asan with ASan+UBSan and run the tests
+#   make tsan       build into build/tsan with TSan and run the threaded tests
+#   make cluster    start a local cluster on loopback (see README.md)
+#   make clean
+#
+# Sources are discovered: every <pkg>/*.cc goes into build/lib/libkv<pkg>.a, every
+# test/<pkg>/*.cc into build/test/<pkg>_test. Adding a file needs no edit here.
+
+BUILD ?= build
+SAN ?=
+CXX ?= g++
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += --no-print-directory
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(NPROC)
+endif
+
+OPT ?= -O2
+SANFLAGS :=
+ifeq ($(SAN),asan)
+  OPT := -O1
+  SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ifeq ($(SAN),tsan)
+  OPT := -O1
+  SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+
+CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
+            -MMD -MP -I. -pthread $(SANFLAGS) $(EXTRA_CXXFLAGS)
+LDFLAGS := -pthread $(SANFLAGS)
+SYSLIBS := -llz4
+
+# Library packages, in link order (users before what they use).
+PKGS := repl ring net lsm base
+LIBS := $(foreach p,$(PKGS),$(BUILD)/lib/libkv$(p).a)
+
+objs_of = $(patsubst %.cc,$(BUILD)/obj/%.o,$(1))
+
+define pkg_lib
+$(1)_SRCS := $(wildcard $(1)/*.cc)
+$(BUILD)/lib/libkv$(1).a: $$(call objs_of,$$($(1)_SRCS)) | $(BUILD)/lib
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach p,$(PKGS),$(eval $(call pkg_lib,$(p))))
+
+# Shared by cmd/ binaries: flags, config, client helpers.
+CMDLIB_SRCS := $(wildcard cmd/common/*.cc)
+CMDLIB := $(BUILD)/lib/libkvcmd.a
+$(CMDLIB): $(call objs_of,$(CMDLIB_SRCS)) | $(BUILD)/lib
+	@rm -f $@
+	ar rcs $@ $^
+
+# Helpers shared by test suites (temp dirs, free ports, child processes).
+TESTUTIL_SRCS := $(wildcard test/util/*.cc)
+TESTUTIL := $(BUILD)/lib/libkvtestutil.a
+$(TESTUTIL): $(call objs_of,$(TESTUTIL_SRCS)) | $(BUILD)/lib
+	@rm -f $@
+	ar rcs $@ $^
+
+BINS := kvnode kvctl kvbench
+define bin_rule
+$(BUILD)/$(1): $$(call objs_of,$$(wildcard cmd/$(1)/*.cc)) $(CMDLIB) $(LIBS)
+	$(CXX) $(LDFLAGS) -o $$@ $$^ $(SYSLIBS)
+endef
+$(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
+
+TEST_PKGS := base lsm net ring repl cmd cluster
+define test_rule
+$(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
+$(BUILD)/test/$(1)_test: $$(call objs_of,$$($(1)_TEST_SRCS)) $(TESTUTIL) $(CMDLIB) $(LIBS) | $(BUILD)/test
+	$(CXX) $(LDFLAGS) -o $$@ $$^ -lgtest -lgtest_main $(SYSLIBS)
+endef
+$(foreach t,$(TEST_PKGS),$(eval $(call test_rule,$(t))))
+TESTS := $(foreach t,$(TEST_PKGS),$(if $(wildcard test/$(t)/*.cc),$(BUILD)/test/$(t)_test))
+
+# Benchmarks: Google Benchmark micro-benchmarks and the db_bench-style driver.
+MICRO_SRCS := $(wildcard bench/*_bench.cc)
+ENGINE_BENCH_SRCS := $(wildcard bench/engine_bench/*.cc)
+PEER_CXXFLAGS :=
+PEER_LIBS :=
+ifneq ($(wildcard /usr/include/leveldb/db.h),)
+  PEER_CXXFLAGS += -DKV_HAVE_LEVELDB
+  PEER_LIBS += -lleveldb
+endif
+ifneq ($(wildcard /usr/include/rocksdb/db.h),)
+  PEER_CXXFLAGS += -DKV_HAVE_ROCKSDB
+  PEER_LIBS += -lrocksdb
+endif
+$(BUILD)/obj/bench/engine_bench/%.o: CXXFLAGS += $(PEER_CXXFLAGS)
+$(BUILD)/micro_bench: $(call objs_of,$(MICRO_SRCS)) $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lbenchmark -lbenchmark_main $(SYSLIBS)
+$(BUILD)/engine_bench: $(call objs_of,$(ENGINE_BENCH_SRCS)) $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(SYSLIBS)
+BENCHES := $(if $(MICRO_SRCS),$(BUILD)/micro_bench) $(if $(ENGINE_BENCH_SRCS),$(BUILD)/engine_bench)
+
+$(BUILD)/obj/%.o: %.cc | deps
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
+
+$(BUILD)/lib $(BUILD)/test:
+	@mkdir -p $@
+
+.PHONY: all deps test bench asan tsan cluster clean build-tests
+all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/*.cc),$(BUILD)/$(b))) $(TESTS) $(BENCHES)
+
+deps:
+	@scripts/deps.sh
+
+build-tests: $(TESTS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/*.cc),$(BUILD)/$(b)))
+
+# TEST_FILTER narrows a run: make test TEST_FILTER='Wal*'
+test: build-tests
+	@scripts/run-tests.sh $(BUILD) $(TESTS)
+
+bench: $(BENCHES) $(BUILD)/kvbench
+
+asan:
+	@$(MAKE) BUILD=build/asan SAN=asan test
+
+# TSan runs the suites with threads of their own (engine, event loop, RPC client).
+tsan:
+	@$(MAKE) BUILD=build/tsan SAN=tsan build-tests
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests.sh build/tsan \
+	  $(foreach t,base lsm net repl,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
+
+cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
+	@scripts/local-cluster.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,190 @@
+// lsm/engine.h — the public API of kvring's storage engine: one log-structured
+// merge tree in one directory. Everything outside lsm/ uses only this header (and
+// lsm/write_batch.h, lsm/iterator.h, which it includes).
+//
+// Write path: WAL append -> memtable; a full memtable becomes immutable and a
+// background thread flushes it to an L0 SSTable; leveled compaction keeps L1+ sorted.
+// Read path: memtable -> immutable memtables -> L0 newest first -> one file per
+// level (bloom filter, index, block via the block cache). Newest version wins.
+//
+// Thread safety: a DB is thread-safe: any number of threads may read and write.
+// Iterators and snapshots are per-thread objects.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/env.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "lsm/iterator.h"
+#include "lsm/write_batch.h"
+
+namespace kvring::lsm {
+
+enum class SyncMode {
+  kNone,      // never fdatasync the WAL (the OS writes it back when it likes)
+  kInterval,  // a background thread fdatasyncs every sync_interval_ms (group commit)
+  kAlways,    // a write is acknowledged only after its WAL record is fdatasynced;
+              // concurrent writers share one fdatasync (group commit)
+};
+
+// Parses "none" / "interval" / "always".
+bool ParseSyncMode(std::string_view name, SyncMode* mode);
+const char* SyncModeName(SyncMode mode);
+
+enum class Compression : uint8_t { kNone = 0, kLz4 = 1 };  // on-disk values: never renumber
+
+struct Options {
+  // Injected dependencies; the defaults are the real ones. Not owned.
+  base::Env* env = base::Env::Default();
+  base::Clock* clock = base::SystemClock::Get();
+  base::Logger* logger = base::Logger::Null();
+
+  bool create_if_missing = true;
+  bool error_if_exists = false;
+  // When true, corruption in the middle of the WAL or a bad block fails Open
+  // instead of being reported and skipped.
+  bool paranoid_checks = false;
+
+  SyncMode sync_mode = SyncMode::kInterval;
+  uint32_t sync_interval_ms = 5;
+
+  // Memory budget: memtable_bytes * (1 + max_immutable_memtables) + block_cache_bytes
+  // + table cache (max_open_files handles with their pinned index/filter blocks).
+  size_t memtable_bytes = 32 << 20;
+  int max_immutable_memtables = 2;
+  size_t block_cache_bytes = 64 << 20;
+  int max_open_files = 500;
+
+  // SSTable shape.
+  size_t block_bytes = 4096;
+  int block_restart_interval = 16;
+  int bloom_bits_per_key = 10;  // 0 disables bloom filters
+  uint64_t target_file_bytes = 8 << 20;
+  // Compression per level; levels past the end use the last entry.
+  std::vector<Compression> compression_per_level = {Compression::kNone, Compression::kNone,
+                                                    Compression::kLz4};
+
+  // Leveled compaction.
+  int num_levels = 7;
+  int l0_compaction_trigger = 4;   // compact L0 at this many files
+  int l0_slowdown_trigger = 8;     // delay each write by 1ms at this many L0 files
+  int l0_stop_trigger = 12;        // block writes at this many L0 files
+  uint64_t max_bytes_level1 = 64ull << 20;
+  int level_size_ratio = 10;
+};
+
+struct ReadOptions {
+  // Read as of this snapshot; null means the latest state.
+  const class Snapshot* snapshot = nullptr;
+  // Verify block checksums on every read, not only when a block enters the cache.
+  bool verify_checksums = false;
+  // Whether blocks read for this call enter the block cache (scans pass false).
+  bool fill_cache = true;
+  // Return Status::Busy("needs I/O") instead of reading a block that is not in the
+  // cache: lets an event loop serve cached reads inline and hand the rest to a thread.
+  bool no_io = false;
+  // Iterators stop before this key when set (exclusive upper bound); not owned.
+  const std::string* upper_bound = nullptr;
+};
+
+// Called once the write is durable as the DB's sync mode requires (or failed).
+// May run on an engine thread: keep it short and never call back into the DB.
+using WriteCallback = std::function<void(base::Status)>;
+
+struct WriteOptions {
+  // Force an fdatasync of this write even when sync_mode is not kAlways.
+  bool sync = false;
+};
+
+class Snapshot {
+ public:
+  virtual ~Snapshot() = default;
+  virtual SequenceNumber sequence() const = 0;
+};
+
+struct LevelStats {
+  int files = 0;
+  uint64_t bytes = 0;
+  uint64_t compactions = 0;
+  uint64_t bytes_read = 0;     // by compactions out of this level
+  uint64_t bytes_written = 0;  // by compactions and flushes into this level
+};
+
+struct Stats {
+  std::vector<LevelStats> levels;
+  uint64_t memtable_bytes = 0;       // active + immutable
+  int immutable_memtables = 0;
+  uint64_t block_cache_bytes = 0;
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t bloom_useful = 0;         // lookups a bloom filter answered "absent"
+  uint64_t user_bytes_written = 0;   // keys + values given to Put/Delete/Write
+  uint64_t wal_bytes_written = 0;
+  uint64_t wal_syncs = 0;
+  uint64_t writes = 0;               // write batches
+  uint64_t flushes = 0;
+  uint64_t compactions = 0;
+  uint64_t stall_micros = 0;         // time writers spent delayed or blocked
+  uint64_t slowdowns = 0;            // writes delayed by the L0 slowdown trigger
+  uint64_t stops = 0;                // writes blocked by the L0 stop trigger or memtables
+  SequenceNumber last_sequence = 0;
+  std::string background_error;      // empty when none
+
+  double block_cache_hit_rate() const;
+  // (WAL + flush + compaction bytes written) / user bytes written.
+  double write_amplification() const;
+  // A multi-line, human-readable table (kvctl stats).
+  std::string ToString() const;
+};
+
+class DB {
+ public:
+  // Opens (creating when allowed) the DB in dir, recovering from the manifest and
+  // WAL. Busy when another process or DB object holds dir's LOCK file.
+  [[nodiscard]] static base::Status Open(const Options& options, const std::string& dir,
+                                         std::unique_ptr<DB>* db);
+
+  DB() = default;
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+  // Stops background work, syncs the WAL and releases the lock. Memtables are not
+  // flushed (the WAL makes them durable); call Flush() first for a fast reopen.
+  virtual ~DB();
+
+  virtual base::Status Put(const WriteOptions& options, std::string_view key, std::string_view value) = 0;
+  virtual base::Status Delete(const WriteOptions& options, std::string_view key) = 0;
+  // Applies the batch atomically. Without a callback: returns once the write is
+  // durable as the sync mode requires. With a callback: returns once the write is
+  // applied and visible to reads (or failed: then the callback is not called), and
+  // the callback reports durability later, possibly from another thread, possibly
+  // before Write returns. Writes from many threads are grouped into one WAL write.
+  virtual base::Status Write(const WriteOptions& options, WriteBatch* batch,
+                             WriteCallback on_durable = nullptr) = 0;
+
+  // NotFound when absent or deleted.
+  virtual base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;
+  // A forward iterator over user keys (newest visible version, tombstones hidden).
+  virtual std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) = 0;
+
+  virtual const Snapshot* GetSnapshot() = 0;
+  virtual void ReleaseSnapshot(const Snapshot* snapshot) = 0;
+
+  // Writes the memtable(s) to L0 and waits for it.
+  virtual base::Status Flush() = 0;
+  // Compacts every file overlapping [begin, end] (null = unbounded) down the levels
+  // and waits for it.
+  virtual base::Status CompactRange(const std::string* begin, const std::string* end) = 0;
+  // Makes every write so far durable (fdatasync the WAL) whatever the sync mode.
+  virtual base::Status SyncWal() = 0;
+
+  virtual Stats GetStats() = 0;
+};
+
+}  // namespace kvring::lsm

@@ -1,0 +1,163 @@
+// net/protocol.h — kvring's binary protocol: framing and the message bodies.
+// Byte-by-byte specification: docs/protocol.md. Client and node-to-node traffic
+// share the framing; repl/ defines its own opcodes in the node range (0x40-0x7f).
+//
+//   frame  := length:fixed32 opcode:u8 flags:u8 request_id:fixed32 body
+//   length := bytes after the length field (6 + body size)
+//   flags  := bit0 reply; other bits reserved (0)
+//   reply body := status:u8 message:lp            when status != OK
+//               | status:u8 payload               when status == OK (0)
+//
+// lp = varint32 length + bytes. Decoded views (std::string_view) point into the
+// frame's bytes and live as long as that buffer.
+// On-wire values (opcodes, flags, status codes): never renumber.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace kvring::net {
+
+constexpr uint16_t kProtocolVersion = 1;
+constexpr size_t kFrameHeaderBytes = 10;
+constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
+
+enum class Opcode : uint8_t {
+  kHello = 0x01,
+  kPing = 0x02,
+  // Client data operations.
+  kGet = 0x10,
+  kPut = 0x11,
+  kDelete = 0x12,
+  // Client admin operations.
+  kStats = 0x20,
+  // 0x21-0x3f: cluster admin (ring, status, join, decommission, repair).
+  // 0x40-0x7f: node-to-node (repl/).
+};
+
+constexpr uint8_t kFlagReply = 0x01;
+
+struct Frame {
+  uint8_t opcode = 0;
+  uint8_t flags = 0;
+  uint32_t request_id = 0;
+  std::string_view body;
+  bool is_reply() const { return (flags & kFlagReply) != 0; }
+};
+
+enum class ParseResult { kNeedMore, kFrame, kError };
+
+// Parses one frame from the front of [data, data+n). kFrame: *frame is filled and
+// *consumed says how many bytes it took. kNeedMore: a partial frame (nothing
+// consumed). kError: *error names the problem (a length over max_frame_bytes, a
+// length shorter than the header); the connection should be closed.
+ParseResult ParseFrame(const char* data, size_t n, uint32_t max_frame_bytes, Frame* frame,
+                       size_t* consumed, base::Status* error);
+
+// Writes a frame header with a placeholder length; returns the frame's start offset
+// in *out. Append the body, then call FinishFrame(out, start).
+size_t BeginFrame(std::string* out, uint8_t opcode, uint8_t flags, uint32_t request_id);
+void FinishFrame(std::string* out, size_t start);
+// BeginFrame + body + FinishFrame.
+void AppendFrame(std::string* out, uint8_t opcode, uint8_t flags, uint32_t request_id,
+                 std::string_view body);
+
+// Reply bodies: the status byte, then the message when not OK.
+void AppendStatus(std::string* body, const base::Status& status);
+// Splits a reply body into its status and payload; Corruption on malformed bodies.
+base::Status ParseReplyStatus(std::string_view body, base::Status* status, std::string_view* payload);
+
+// --- Consistency levels (R and W) -----------------------------------------------------
+// 0 = the coordinator's default; 1..250 = that many replicas; named levels above.
+constexpr uint8_t kConsistencyDefault = 0;
+constexpr uint8_t kConsistencyQuorum = 254;
+constexpr uint8_t kConsistencyAll = 255;
+// "ONE", "QUORUM", "ALL", "default" or a number 1..250 (case-insensitive names).
+bool ParseConsistency(std::string_view text, uint8_t* level);
+std::string ConsistencyName(uint8_t level);
+
+// --- Messages ---------------------------------------------------------------------------
+enum class PeerRole : uint8_t { kClient = 0, kNode = 1 };
+
+struct HelloRequest {
+  uint16_t version = kProtocolVersion;
+  PeerRole role = PeerRole::kClient;
+  std::string_view cluster;
+  std::string_view id;
+};
+struct HelloReply {
+  uint16_t version = kProtocolVersion;
+  std::string_view cluster;
+  std::string_view node_id;
+};
+
+constexpr uint8_t kGetFlagLocal = 0x01;  // read only the receiving node's store
+
+struct GetRequest {
+  uint8_t consistency = kConsistencyDefault;
+  uint8_t flags = 0;
+  std::string_view key;
+};
+
+// One concurrent version of a value. clock is the encoded vector clock (repl/
+// decodes it; empty on a node without replication).
+struct Sibling {
+  std::string_view value;
+  std::string_view clock;
+  uint64_t timestamp_us = 0;
+};
+
+struct GetReply {
+  std::vector<Sibling> siblings;
+  std::string_view context;  // opaque; hand it back on a put/delete to supersede these
+};
+
+struct PutRequest {
+  uint8_t consistency = kConsistencyDefault;
+  uint8_t flags = 0;
+  std::string_view key;
+  std::string_view value;
+  std::string_view context;  // empty: no context
+};
+
+struct DeleteRequest {
+  uint8_t consistency = kConsistencyDefault;
+  uint8_t flags = 0;
+  std::string_view key;
+  std::string_view context;
+};
+
+// Which replicas acknowledged a write.
+struct WriteAck {
+  std::string_view node_id;
+  bool stand_in = false;  // a sloppy-quorum stand-in holding a hint for the owner
+};
+struct WriteReceipt {
+  std::vector<WriteAck> acks;
+};
+
+void EncodeHello(std::string* body, const HelloRequest& m);
+bool DecodeHello(std::string_view body, HelloRequest* m);
+void EncodeHelloReply(std::string* payload, const HelloReply& m);
+bool DecodeHelloReply(std::string_view payload, HelloReply* m);
+
+void EncodeGet(std::string* body, const GetRequest& m);
+bool DecodeGet(std::string_view body, GetRequest* m);
+void EncodeGetReply(std::string* payload, const GetReply& m);
+bool DecodeGetReply(std::string_view payload, GetReply* m);
+
+void EncodePut(std::string* body, const PutRequest& m);
+bool DecodePut(std::string_view body, PutRequest* m);
+void EncodeDelete(std::string* body, const DeleteRequest& m);
+bool DecodeDelete(std::string_view body, DeleteRequest* m);
+void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m);
+bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m);
+
+// STATS reply payload: text:lp ("name value" lines).
+
+}  // namespace kvring::net

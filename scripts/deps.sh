@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# deps.sh — makes sure the Debian packages kvring builds with are installed.
+# As root it installs what is missing with apt-get; otherwise it prints the one
+# line to run and fails. Cheap when everything is present (no apt call at all).
+set -u
+need=()
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+[ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
+[ -f /usr/include/benchmark/benchmark.h ] || need+=(libbenchmark-dev)
+[ -f /usr/include/lz4.h ] || need+=(liblz4-dev)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+  echo "deps.sh: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null 2>&1 || true
+  apt-get install -y -q --no-install-recommends "${need[@]}" >&2 || {
+    echo "deps.sh: apt-get install ${need[*]} failed" >&2; exit 1; }
+else
+  echo "kvring needs: ${need[*]}. Run: sudo apt-get install -y ${need[*]}" >&2
+  exit 1
+fi
