@@ -50,8 +50,9 @@ $(BUILD)/lib/libkv$(1).a: $$(call objs_of,$$($(1)_SRCS)) | $(BUILD)/lib
 endef
 $(foreach p,$(PKGS),$(eval $(call pkg_lib,$(p))))
 
-# Shared by cmd/ binaries: flags, config, client helpers.
-CMDLIB_SRCS := $(wildcard cmd/common/*.cc)
+# Everything under cmd/ except each binary's main.cc, so tests can link it
+# (test/cmd/ tests kvbench's histogram, kvnode's config parsing, ...).
+CMDLIB_SRCS := $(filter-out %/main.cc,$(wildcard cmd/*/*.cc))
 CMDLIB := $(BUILD)/lib/libkvcmd.a
 $(CMDLIB): $(call objs_of,$(CMDLIB_SRCS)) | $(BUILD)/lib
 	@rm -f $@
@@ -66,7 +67,7 @@ $(TESTUTIL): $(call objs_of,$(TESTUTIL_SRCS)) | $(BUILD)/lib
 
 BINS := kvnode kvctl kvbench
 define bin_rule
-$(BUILD)/$(1): $$(call objs_of,$$(wildcard cmd/$(1)/*.cc)) $(CMDLIB) $(LIBS)
+$(BUILD)/$(1): $(BUILD)/obj/cmd/$(1)/main.o $(CMDLIB) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $$@ $$^ $(SYSLIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
@@ -108,12 +109,12 @@ $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
 .PHONY: all deps test bench asan tsan cluster clean build-tests
-all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/*.cc),$(BUILD)/$(b))) $(TESTS) $(BENCHES)
+all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(BENCHES)
 
 deps:
 	@scripts/deps.sh
 
-build-tests: $(TESTS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/*.cc),$(BUILD)/$(b)))
+build-tests: $(TESTS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b)))
 
 # TEST_FILTER narrows a run: make test TEST_FILTER='Wal*'
 test: build-tests
