@@ -1,0 +1,157 @@
+#include "cmd/kvnode/config.h"
+
+#include "cmd/common/flags.h"
+#include "net/protocol.h"
+
+namespace kvring::cmd::kvnode {
+
+using base::Status;
+
+namespace {
+
+constexpr char kUsage[] =
+    "kvnode — a kvring storage node.\n"
+    "\n"
+    "Usage: kvnode --id ID --listen HOST:PORT --data DIR [flags]\n"
+    "       kvnode --config FILE [flags]\n"
+    "\n"
+    "Every flag may also be given in the config file as `name = value` (one per line,\n"
+    "'#' starts a comment); flags on the command line override the file.\n"
+    "Sizes accept k/m/g suffixes (powers of 1024). SIGTERM or SIGINT stop the node\n"
+    "cleanly: it stops accepting, finishes in-flight requests, syncs and exits 0.";
+
+std::function<Status(const std::string&)> ByteSize(const char* name, uint64_t* dest) {
+  return [name, dest](const std::string& v) {
+    if (!ParseByteSize(v, dest)) {
+      return Status::InvalidArgument(std::string("--") + name + ": '" + v + "' is not a size (e.g. 64m)");
+    }
+    return Status::OK();
+  };
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string::npos) comma = s.size();
+    std::string part = s.substr(start, comma - start);
+    if (!part.empty()) out.push_back(part);
+    start = comma + 1;
+  }
+  return out;
+}
+
+void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
+  f->String("config", config_file, "read flags from FILE (`name = value` lines)");
+  f->String("id", &c->id, "unique node id (default: the listen address)");
+  f->String("listen", &c->listen, "HOST:PORT to serve clients and peers on (default 127.0.0.1:7000)");
+  f->String("data", &c->data_dir, "data directory (created if missing; required)");
+  f->String("cluster", &c->cluster, "cluster name; peers and clients must match (default kvring)");
+  f->Custom("sync", "none|interval|always",
+            "WAL durability: none, interval (fdatasync every --sync-interval-ms), or always "
+            "(acknowledge a write only after fdatasync; group commit). Default interval",
+            [c](const std::string& v) {
+              if (!lsm::ParseSyncMode(v, &c->sync)) {
+                return Status::InvalidArgument("--sync: '" + v + "' is not none, interval or always");
+              }
+              return Status::OK();
+            });
+  f->Int("sync-interval-ms", &c->sync_interval_ms, "group-commit period of --sync interval (default 5)");
+  f->Custom("memtable", "SIZE", "memtable size before a flush to disk (default 32m)",
+            ByteSize("memtable", &c->memtable_bytes));
+  f->Custom("cache", "SIZE", "block cache budget (default 64m)", ByteSize("cache", &c->cache_bytes));
+  f->Int("max-open-files", &c->max_open_files, "open SSTable handles kept (default 500)");
+  f->Custom("max-key", "SIZE", "largest key accepted (default 1k)", ByteSize("max-key", &c->max_key_bytes));
+  f->Custom("max-value", "SIZE", "largest value accepted (default 1m)",
+            ByteSize("max-value", &c->max_value_bytes));
+  f->Custom("max-frame", "SIZE", "largest protocol frame accepted (default 16m)",
+            ByteSize("max-frame", &c->max_frame_bytes));
+  f->Int("max-connections", &c->max_connections, "connections served at once (default 10000)");
+  f->Int("idle-timeout", &c->idle_timeout_s, "close connections idle this many seconds (0 = never)");
+  f->Int("io-threads", &c->io_threads, "threads for engine work that may block on disk (default 2)");
+  f->Custom("seeds", "HOST:PORT,...", "other members of the cluster (static membership)",
+            [c](const std::string& v) {
+              for (auto& s : SplitComma(v)) c->seeds.push_back(s);
+              return Status::OK();
+            });
+  f->String("dc", &c->dc, "datacenter label (default dc1)");
+  f->String("rack", &c->rack, "rack label (default rack1)");
+  f->Double("weight", &c->weight, "capacity weight: vnodes = weight x --vnodes (default 1)");
+  f->Int("vnodes", &c->vnodes, "virtual nodes per unit of weight (default 256)");
+  f->Int("n", &c->n, "replicas per key (default 3)");
+  f->String("replication", &c->replication, "per-datacenter replicas, e.g. dc1:2,dc2:1 (overrides --n)");
+  f->String("r", &c->r, "default read consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
+  f->String("w", &c->w, "default write consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
+  f->Int("request-timeout-ms", &c->request_timeout_ms, "deadline of a coordinated request (default 1000)");
+  f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
+  f->Custom("log-level", "debug|info|warn|error", "stderr log level (default info)",
+            [c](const std::string& v) {
+              if (!base::ParseLogLevel(v, &c->log_level)) {
+                return Status::InvalidArgument("--log-level: '" + v + "' is not debug, info, warn or error");
+              }
+              return Status::OK();
+            });
+}
+
+}  // namespace
+
+Status ParseNodeConfig(int argc, char** argv, NodeConfig* config, bool* help, std::string* help_text) {
+  *help = false;
+  std::string config_file;
+  FlagSet flags(kUsage);
+  DeclareFlags(&flags, config, &config_file);
+  flags.Bool("help", help, "print this help");
+  std::vector<std::string> positional;
+  KV_RETURN_IF_ERROR(flags.Parse(argc, argv, 1, &positional));
+  if (*help) {
+    *help_text = flags.Help();
+    return Status::OK();
+  }
+  if (!positional.empty()) return Status::InvalidArgument("unexpected argument '" + positional[0] + "'");
+  if (!config_file.empty()) {
+    // The file gives defaults; parse it into a fresh config, then re-apply the flags.
+    NodeConfig from_file;
+    std::string ignored;
+    FlagSet file_flags(kUsage);
+    DeclareFlags(&file_flags, &from_file, &ignored);
+    KV_RETURN_IF_ERROR(file_flags.ParseConfigFile(config_file));
+    *config = from_file;
+    FlagSet again(kUsage);
+    DeclareFlags(&again, config, &ignored);
+    bool unused_help = false;
+    again.Bool("help", &unused_help, "");
+    positional.clear();
+    // Seeds from the file and the command line add up; everything else is overridden.
+    KV_RETURN_IF_ERROR(again.Parse(argc, argv, 1, &positional));
+  }
+  if (config->id.empty()) config->id = config->listen;
+  return ValidateNodeConfig(*config);
+}
+
+Status ValidateNodeConfig(const NodeConfig& c) {
+  if (c.data_dir.empty()) return Status::InvalidArgument("--data DIR is required");
+  if (c.listen.find(':') == std::string::npos) {
+    return Status::InvalidArgument("--listen: '" + c.listen + "' is not HOST:PORT");
+  }
+  if (c.n < 1 || c.n > 250) return Status::InvalidArgument("--n must be between 1 and 250");
+  uint8_t level;
+  if (!net::ParseConsistency(c.r, &level)) {
+    return Status::InvalidArgument("--r: '" + c.r + "' is not ONE, QUORUM, ALL or a number 1..250");
+  }
+  if (!net::ParseConsistency(c.w, &level)) {
+    return Status::InvalidArgument("--w: '" + c.w + "' is not ONE, QUORUM, ALL or a number 1..250");
+  }
+  if (c.max_key_bytes == 0 || c.max_key_bytes > (1u << 20)) {
+    return Status::InvalidArgument("--max-key must be between 1 byte and 1m");
+  }
+  if (c.max_value_bytes + c.max_key_bytes + 4096 > c.max_frame_bytes) {
+    return Status::InvalidArgument("--max-frame must exceed --max-key + --max-value by at least 4k");
+  }
+  if (c.weight <= 0 || c.weight > 100) return Status::InvalidArgument("--weight must be in (0, 100]");
+  if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");
+  if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be positive");
+  return Status::OK();
+}
+
+}  // namespace kvring::cmd::kvnode

@@ -1,0 +1,106 @@
+#include "cmd/kvnode/config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "cmd/common/flags.h"
+#include "test/util/test_util.h"
+
+namespace kvring::cmd::kvnode {
+namespace {
+
+using base::Status;
+
+Status Parse(std::vector<std::string> args, NodeConfig* c) {
+  args.insert(args.begin(), "kvnode");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool help = false;
+  std::string text;
+  return ParseNodeConfig(static_cast<int>(argv.size()), argv.data(), c, &help, &text);
+}
+
+TEST(NodeConfig, FlagsSetEveryDocumentedField) {
+  NodeConfig c;
+  ASSERT_TRUE(Parse({"--id", "n1", "--listen", "127.0.0.1:7001", "--data", "/tmp/x", "--sync", "always",
+                     "--seeds", "127.0.0.1:7002,127.0.0.1:7003", "--dc", "east", "--rack", "r2",
+                     "--weight", "2", "--n", "3", "--r", "ONE", "--w=ALL", "--memtable", "8m"},
+                    &c)
+                  .ok());
+  EXPECT_EQ("n1", c.id);
+  EXPECT_EQ("127.0.0.1:7001", c.listen);
+  EXPECT_EQ(lsm::SyncMode::kAlways, c.sync);
+  EXPECT_EQ((std::vector<std::string>{"127.0.0.1:7002", "127.0.0.1:7003"}), c.seeds);
+  EXPECT_EQ("east", c.dc);
+  EXPECT_EQ("r2", c.rack);
+  EXPECT_DOUBLE_EQ(2.0, c.weight);
+  EXPECT_EQ("ONE", c.r);
+  EXPECT_EQ("ALL", c.w);
+  EXPECT_EQ(8u << 20, c.memtable_bytes);
+}
+
+TEST(NodeConfig, BadValuesNameTheFlag) {
+  NodeConfig c1, c2, c3, c4;
+  Status s = Parse({"--data", "/tmp/x", "--sync", "sometimes"}, &c1);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(std::string::npos, s.message().find("--sync")) << s.ToString();
+  s = Parse({"--data", "/tmp/x", "--n", "three"}, &c2);
+  EXPECT_NE(std::string::npos, s.message().find("--n")) << s.ToString();
+  s = Parse({"--bogus", "1"}, &c3);
+  EXPECT_NE(std::string::npos, s.message().find("unknown flag --bogus")) << s.ToString();
+  s = Parse({"--listen", "127.0.0.1:1"}, &c4);
+  EXPECT_NE(std::string::npos, s.message().find("--data")) << s.ToString();
+}
+
+TEST(NodeConfig, ConfigFileGivesDefaultsAndFlagsOverride) {
+  test::TempDir dir;
+  std::string path = dir.Sub("node.conf");
+  std::ofstream(path) << "# a node\nid = from-file\nlisten = 127.0.0.1:7100\ndata = " << dir.path()
+                      << "\nsync = always   # durable\n";
+  NodeConfig c;
+  ASSERT_TRUE(Parse({"--config", path, "--id", "from-flag"}, &c).ok());
+  EXPECT_EQ("from-flag", c.id);
+  EXPECT_EQ("127.0.0.1:7100", c.listen);
+  EXPECT_EQ(lsm::SyncMode::kAlways, c.sync);
+}
+
+TEST(NodeConfig, ConfigFileErrorsNameFileAndLine) {
+  test::TempDir dir;
+  std::string path = dir.Sub("bad.conf");
+  std::ofstream(path) << "data = /tmp\nnot a setting\n";
+  NodeConfig c;
+  Status s = Parse({"--config", path}, &c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.message().find(path + ":2")) << s.ToString();
+}
+
+TEST(NodeConfig, HelpMentionsEveryRequiredFlag) {
+  NodeConfig c;
+  std::vector<std::string> args = {"kvnode", "--help"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool help = false;
+  std::string text;
+  ASSERT_TRUE(ParseNodeConfig(2, argv.data(), &c, &help, &text).ok());
+  EXPECT_TRUE(help);
+  for (const char* flag : {"--id", "--listen", "--data", "--sync", "--config", "--seeds", "--dc", "--rack",
+                           "--weight", "--n", "--r", "--w"}) {
+    EXPECT_NE(std::string::npos, text.find(std::string(flag) + " ")) << flag;
+  }
+}
+
+TEST(ByteSize, ParsesSuffixes) {
+  uint64_t b;
+  ASSERT_TRUE(ParseByteSize("64", &b));
+  EXPECT_EQ(64u, b);
+  ASSERT_TRUE(ParseByteSize("32MiB", &b));
+  EXPECT_EQ(32u << 20, b);
+  ASSERT_TRUE(ParseByteSize("1g", &b));
+  EXPECT_EQ(1ull << 30, b);
+  EXPECT_FALSE(ParseByteSize("12q", &b));
+  EXPECT_FALSE(ParseByteSize("", &b));
+}
+
+}  // namespace
+}  // namespace kvring::cmd::kvnode
