@@ -1,0 +1,45 @@
+#include "ring/membership_view.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace kvring::ring {
+
+namespace {
+
+bool SameMembers(std::vector<NodeInfo> members, const std::vector<NodeInfo>& sorted_by_id) {
+  if (members.size() != sorted_by_id.size()) return false;
+  std::sort(members.begin(), members.end(), [](const NodeInfo& a, const NodeInfo& b) { return a.id < b.id; });
+  return members == sorted_by_id;
+}
+
+}  // namespace
+
+RingHolder::RingHolder(RingOptions options) : options_(std::move(options)) {
+  base::Result<std::shared_ptr<const Ring>> empty = Ring::Build({}, options_, 0);
+  // An empty member list only fails on bad options, which are the caller's bug.
+  assert(empty.ok());
+  current_.store(empty.ok() ? *empty : nullptr, std::memory_order_release);
+}
+
+base::Result<std::unique_ptr<RingHolder>> RingHolder::Create(std::vector<NodeInfo> members, RingOptions options) {
+  // Checks the options before the constructor can trip on them.
+  base::Result<std::shared_ptr<const Ring>> first = Ring::Build(std::move(members), options, 1);
+  if (!first.ok()) return first.status();
+  std::unique_ptr<RingHolder> holder(new RingHolder(std::move(options)));
+  holder->current_.store(std::move(*first), std::memory_order_release);
+  return holder;
+}
+
+base::Status RingHolder::Update(std::vector<NodeInfo> members) {
+  std::lock_guard<std::mutex> lock(update_mu_);
+  const std::shared_ptr<const Ring> old = current_.load(std::memory_order_acquire);
+  if (SameMembers(members, old->nodes())) return base::Status::OK();
+  base::Result<std::shared_ptr<const Ring>> next = Ring::Build(std::move(members), options_, old->version() + 1);
+  if (!next.ok()) return next.status().WithContext("membership update to version " + std::to_string(old->version() + 1));
+  current_.store(std::move(*next), std::memory_order_release);
+  return base::Status::OK();
+}
+
+}  // namespace kvring::ring
