@@ -50,6 +50,16 @@ class WriteBatch {
   // Corruption when it is shorter than the header.
   base::Status SetRep(std::string_view rep);
 
+  // Engine-internal helpers over an encoded rep (a WAL record payload, possibly
+  // several writers' batches merged under one header).
+  static SequenceNumber SequenceOf(std::string_view rep);  // REQUIRES: rep.size() >= kHeaderBytes
+  static uint32_t CountOf(std::string_view rep);           // REQUIRES: rep.size() >= kHeaderBytes
+  static void SetSequenceOf(std::string* rep, SequenceNumber seq);
+  static void SetCountOf(std::string* rep, uint32_t count);
+  // Walks the ops of rep; Corruption (naming what is wrong) on a malformed rep or
+  // a count that does not match the ops. handler may be null (validation only).
+  [[nodiscard]] static base::Status IterateRep(std::string_view rep, Handler* handler);
+
  private:
   std::string rep_;
 };

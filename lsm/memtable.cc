@@ -1,0 +1,113 @@
+#include "lsm/memtable.h"
+
+#include <cstring>
+
+#include "base/coding.h"
+#include "lsm/write_batch.h"
+
+namespace kvring::lsm {
+
+namespace {
+
+// Reads a varint32-prefixed slice starting at p (entries were written by Add,
+// so they are well formed).
+inline std::string_view GetLengthPrefixedSlice(const char* p) {
+  uint32_t len;
+  const char* q = base::GetVarint32Ptr(p, p + 5, &len);
+  return {q, len};
+}
+
+}  // namespace
+
+int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
+  return InternalKeyCompare(GetLengthPrefixedSlice(a), GetLengthPrefixedSlice(b));
+}
+
+MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+MemTable::~MemTable() = default;
+
+void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value) {
+  const size_t internal_key_size = key.size() + kInternalKeyTrailerBytes;
+  const size_t encoded_len = base::VarintLength(internal_key_size) + internal_key_size +
+                             base::VarintLength(value.size()) + value.size();
+  char* buf = arena_.Allocate(encoded_len);
+  char* p = base::EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
+  std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  base::EncodeFixed64(p, PackSequenceAndKind(seq, kind));
+  p += kInternalKeyTrailerBytes;
+  p = base::EncodeVarint32(p, static_cast<uint32_t>(value.size()));
+  std::memcpy(p, value.data(), value.size());
+  table_.Insert(buf);
+  entries_.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+
+class Inserter final : public WriteBatch::Handler {
+ public:
+  Inserter(MemTable* mem, SequenceNumber seq) : mem_(mem), seq_(seq) {}
+  void Put(std::string_view key, std::string_view value) override { mem_->Add(seq_++, ValueKind::kValue, key, value); }
+  void Delete(std::string_view key) override { mem_->Add(seq_++, ValueKind::kDeletion, key, {}); }
+
+ private:
+  MemTable* const mem_;
+  SequenceNumber seq_;
+};
+
+}  // namespace
+
+base::Status MemTable::AddBatchRep(std::string_view rep) {
+  if (rep.size() < WriteBatch::kHeaderBytes) return base::Status::Corruption("write batch shorter than its header");
+  Inserter inserter(this, WriteBatch::SequenceOf(rep));
+  return WriteBatch::IterateRep(rep, &inserter);
+}
+
+MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
+  Table::Iterator iter(&table_);
+  std::string_view memkey = key.memtable_key();
+  iter.Seek(memkey.data());
+  if (!iter.Valid()) return GetResult::kAbsent;
+  // The entry is the first with internal key >= (user key, snapshot seq): check it
+  // is the same user key; its sequence is then <= the snapshot.
+  const char* entry = iter.key();
+  std::string_view internal_key = GetLengthPrefixedSlice(entry);
+  if (ExtractUserKey(internal_key) != key.user_key()) return GetResult::kAbsent;
+  const uint64_t trailer = ExtractTrailer(internal_key);
+  if (static_cast<ValueKind>(trailer & 0xff) == ValueKind::kDeletion) return GetResult::kDeleted;
+  std::string_view v = GetLengthPrefixedSlice(internal_key.data() + internal_key.size());
+  value->assign(v.data(), v.size());
+  return GetResult::kFound;
+}
+
+class MemTable::MemTableIterator final : public Iterator {
+ public:
+  explicit MemTableIterator(MemTable* mem) : mem_(mem), iter_(&mem->table_) { mem_->Ref(); }
+  ~MemTableIterator() override { mem_->Unref(); }
+
+  bool Valid() const override { return iter_.Valid(); }
+  void SeekToFirst() override { iter_.SeekToFirst(); }
+  void Seek(std::string_view target) override {
+    // The skiplist compares length-prefixed keys: encode the target once.
+    scratch_.clear();
+    base::PutVarint32(&scratch_, static_cast<uint32_t>(target.size()));
+    scratch_.append(target.data(), target.size());
+    iter_.Seek(scratch_.data());
+  }
+  void Next() override { iter_.Next(); }
+  std::string_view key() const override { return GetLengthPrefixedSlice(iter_.key()); }
+  std::string_view value() const override {
+    std::string_view k = key();
+    return GetLengthPrefixedSlice(k.data() + k.size());
+  }
+  base::Status status() const override { return base::Status::OK(); }
+
+ private:
+  MemTable* const mem_;
+  Table::Iterator iter_;
+  std::string scratch_;
+};
+
+std::unique_ptr<Iterator> MemTable::NewIterator() { return std::make_unique<MemTableIterator>(this); }
+
+}  // namespace kvring::lsm
