@@ -28,7 +28,7 @@ void KeyBuffer::Assign(size_t n, const char* p, size_t len) {
     data_ = heap_.get();
     capacity_ = cap;
   }
-  std::memcpy(data_ + n, p, len);
+  if (len > 0) std::memcpy(data_ + n, p, len);
   size_ = need;
 }
 
