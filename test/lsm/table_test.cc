@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -260,6 +261,35 @@ TEST_F(TableTest, ApproximateOffsetsGrowThroughTheFile) {
   uint64_t end = table_->ApproximateOffsetOf(IKey("zzz", 1));
   EXPECT_GT(end, 2000u * 100);
   EXPECT_LT(end, bytes_.size());
+}
+
+// The example of docs/formats/sstable.md, byte for byte.
+TEST(TableFormatTest, TinyTableMatchesTheDocumentedBytes) {
+  StringSink sink;
+  TableBuilder builder(TableOptions(), &sink);
+  builder.Add(IKey("apple", 1), "red");
+  builder.Add(IKey("apricot", 2), "orange");
+  ASSERT_TRUE(builder.Finish().ok());
+  ASSERT_EQ(208u, sink.contents.size());
+  auto hex = [&](size_t offset, size_t n) {
+    std::string out;
+    char buf[4];
+    for (size_t i = 0; i < n; ++i) {
+      std::snprintf(buf, sizeof buf, "%02x", static_cast<uint8_t>(sink.contents[offset + i]));
+      out += (i ? " " : "") + std::string(buf);
+    }
+    return out;
+  };
+  EXPECT_EQ(
+      "00 0d 03 61 70 70 6c 65 01 01 00 00 00 00 00 00 72 65 64 02 0d 06 72 69 63 6f 74 01 02 00 00 00 "
+      "00 00 00 6f 72 61 6e 67 65 00 00 00 00 01 00 00 00",
+      hex(0, 49));
+  EXPECT_EQ("00 f1 db 5a ab", hex(49, 5));
+  EXPECT_EQ("06 01 00 7c 26 7b 8c", hex(54 + 64, 7));
+  EXPECT_EQ("00 09 02 62 01 ff ff ff ff ff ff ff 00 31 00 00 00 00 01 00 00 00 00 4e 89 78 18", hex(125, 27));
+  EXPECT_EQ("36 42 7d 16", hex(152, 4));
+  EXPECT_EQ("01 00 00 00 fc b5 f9 98 6b 76 72 69 6e 67 74 62", hex(192, 16));
+  for (size_t i = 156; i < 192; ++i) EXPECT_EQ(0, sink.contents[i]) << i;
 }
 
 TEST(TableSeparatorTest, SeparatorsAreShortAndBetweenTheKeys) {
