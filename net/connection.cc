@@ -1,0 +1,303 @@
+#include "net/connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/coding.h"
+#include "net/flush_list.h"
+
+namespace kvring::net {
+
+using base::LogLevel;
+using base::Status;
+
+namespace {
+
+constexpr size_t kMinReadBytes = 4096;
+// Output storage above this is released once drained (after a burst of large replies).
+constexpr size_t kKeepOutputCapacity = 1u << 20;
+
+}  // namespace
+
+Connection::Connection(EventLoop* loop, UniqueFd fd, uint64_t id, std::string name,
+                       const ConnectionOptions& options, ConnectionDelegate* delegate, FlushList* flush_list,
+                       ConnectionCounters* counters, bool connecting)
+    : loop_(loop),
+      fd_(std::move(fd)),
+      id_(id),
+      name_(std::move(name)),
+      options_(options),
+      delegate_(delegate),
+      flush_list_(flush_list),
+      counters_(counters),
+      in_(options.initial_buffer_bytes),
+      connecting_(connecting),
+      last_active_us_(loop->now_us()) {}
+
+Connection::~Connection() {
+  if (!closed_) {
+    closed_ = true;
+    if (in_flush_list_) flush_list_->Remove(this);
+    if (started_) loop_->Unwatch(fd_.get());
+    fd_.Reset();
+    out_sent_ = out_.size();
+    SyncOutputAccounting();
+  }
+}
+
+Status Connection::Start() {
+  interest_ = connecting_ ? kWritable : kReadable;
+  Status s = loop_->Watch(fd_.get(), interest_, this);
+  started_ = s.ok();
+  return s;
+}
+
+void Connection::OnFdEvents(uint32_t events) {
+  if (closed_) return;
+  if (connecting_) {
+    FinishConnect();
+    return;
+  }
+  if (events & (kReadable | kHangup)) HandleReadable(events);
+  if (closed_) return;
+  if (events & kWritable) Flush();
+}
+
+// --- input ---------------------------------------------------------------------------
+
+void Connection::HandleReadable(uint32_t events) {
+  if (!reading_ || paused_) {
+    // Not reading (backpressure or draining), so no read() will see the hang-up:
+    // close here, or level-triggered epoll would report it forever.
+    if (events & kHangup) {
+      Status error = SocketError(fd_.get(), "socket");
+      Close(error.ok() ? Status::Aborted("peer hung up") : error, LogLevel::kDebug);
+    }
+    return;
+  }
+  bool eof = false;
+  if (!ReadOnce(&eof)) return;  // closed on a read error
+  ProcessInput();
+  if (eof && !closed_) {
+    Flush();  // replies to the last requests, for a peer that only half-closed
+    if (!closed_) Close(Status::Aborted("peer closed the connection"), LogLevel::kDebug);
+  }
+}
+
+// Reads once; again only while each read fills the buffer without completing the
+// frame at its front (a large frame arriving). False when the connection closed.
+bool Connection::ReadOnce(bool* eof) {
+  while (true) {
+    size_t want = BytesWantedForFrame();
+    // Grow with the bytes actually arriving (doubling), not with what a header
+    // claims, so a peer cannot make us reserve max_frame_bytes by promising a frame.
+    size_t room = want < in_.capacity() ? want : in_.capacity();
+    if (room < kMinReadBytes) room = kMinReadBytes;
+    char* dst = in_.PrepareWrite(room);
+    size_t avail = in_.writable();
+    ssize_t n = ::read(fd_.get(), dst, avail);
+    if (n > 0) {
+      in_.CommitWrite(static_cast<size_t>(n));
+      ConnectionCounters::Add(counters_->bytes_in, static_cast<uint64_t>(n));
+      last_active_us_ = loop_->now_us();
+      if (static_cast<size_t>(n) == avail && BytesWantedForFrame() > 0) continue;
+      return true;
+    }
+    if (n == 0) {
+      *eof = true;
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+    Close(Status::Unavailable(std::string("read: ") + std::strerror(errno)));
+    return false;
+  }
+}
+
+// Bytes still missing from the frame at the front of the input buffer (at least the
+// length field's 4); 0 when a complete frame is buffered.
+size_t Connection::BytesWantedForFrame() const {
+  if (in_.size() < 4) return 4 - in_.size();
+  uint64_t total = 4 + static_cast<uint64_t>(base::DecodeFixed32(in_.data()));
+  if (total > 4ull + options_.max_frame_bytes) return 0;  // the parser rejects it
+  return total > in_.size() ? static_cast<size_t>(total - in_.size()) : 0;
+}
+
+void Connection::ProcessInput() {
+  if (in_process_input_) return;  // a delegate flushed and resumed us: the outer loop continues
+  in_process_input_ = true;
+  Frame frame;
+  size_t consumed = 0;
+  Status error;
+  while (!closed_ && reading_ && !paused_) {
+    ParseResult r = ParseFrame(in_.data(), in_.size(), options_.max_frame_bytes, &frame, &consumed, &error);
+    if (r == ParseResult::kNeedMore) break;
+    if (r == ParseResult::kError) {
+      HandleBadFrame(error);
+      break;
+    }
+    ConnectionCounters::Add(counters_->frames_in, 1);
+    delegate_->OnFrame(this, frame);
+    in_.Consume(consumed);
+    if (!closed_ && pending_output() > options_.high_water_bytes) {
+      paused_ = true;
+      ConnectionCounters::Add(counters_->paused, 1);
+      UpdateInterest();
+    }
+  }
+  if (!closed_ && in_.empty()) in_.Shrink();
+  in_process_input_ = false;
+}
+
+void Connection::HandleBadFrame(const Status& error) {
+  ConnectionCounters::Add(counters_->protocol_errors, 1);
+  if (options_.reply_to_bad_frames) {
+    // Echo what can be read of the bad header so the peer can tell which request failed.
+    uint8_t opcode = in_.size() > 4 ? static_cast<uint8_t>(in_.data()[4]) : 0;
+    uint32_t request_id = in_.size() >= kFrameHeaderBytes ? base::DecodeFixed32(in_.data() + 6) : 0;
+    size_t start = BeginFrame(&out_, opcode, kFlagReply, request_id);
+    AppendStatus(&out_, error);
+    FinishFrame(&out_, start);
+    ConnectionCounters::Add(counters_->frames_out, 1);
+    Flush();
+  }
+  if (!closed_) Close(error.WithContext("malformed frame"), LogLevel::kWarn);
+}
+
+void Connection::SetReading(bool enabled) {
+  if (reading_ == enabled || closed_) return;
+  reading_ = enabled;
+  UpdateInterest();
+  if (enabled) ProcessInput();
+}
+
+// --- output --------------------------------------------------------------------------
+
+void Connection::OutputAdded() {
+  if (closed_) {
+    out_.clear();
+    out_sent_ = 0;
+    return;
+  }
+  SyncOutputAccounting();
+  if (!in_flush_list_) {
+    in_flush_list_ = true;
+    flush_list_->Add(this);
+  }
+}
+
+void Connection::SendFrame(uint8_t opcode, uint8_t flags, uint32_t request_id, std::string_view body) {
+  AppendFrame(&out_, opcode, flags, request_id, body);
+  ConnectionCounters::Add(counters_->frames_out, 1);
+  OutputAdded();
+}
+
+void Connection::FlushFromList() {
+  in_flush_list_ = false;
+  Flush();
+}
+
+bool Connection::Flush() {
+  if (closed_) return false;
+  if (connecting_ || pending_output() == 0) return true;
+  ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, pending_output(), MSG_NOSIGNAL);
+  if (n < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      Close(Status::Unavailable(std::string("write: ") + std::strerror(errno)));
+      return false;
+    }
+    n = 0;
+  }
+  out_sent_ += static_cast<size_t>(n);
+  ConnectionCounters::Add(counters_->bytes_out, static_cast<uint64_t>(n));
+  if (n > 0) last_active_us_ = loop_->now_us();
+  if (out_sent_ == out_.size()) {
+    out_.clear();
+    out_sent_ = 0;
+    if (out_.capacity() > kKeepOutputCapacity) std::string().swap(out_);
+    want_write_ = false;
+  } else {
+    want_write_ = true;
+    // Drop the written prefix once it is the larger part (amortized O(1) per byte).
+    if (out_sent_ > out_.size() / 2) {
+      out_.erase(0, out_sent_);
+      out_sent_ = 0;
+    }
+  }
+  SyncOutputAccounting();
+  UpdateInterest();
+  MaybeResume();
+  return !closed_;
+}
+
+void Connection::MaybeResume() {
+  if (!paused_ || pending_output() >= options_.low_water_bytes) return;
+  paused_ = false;
+  UpdateInterest();
+  ProcessInput();  // frames that were already buffered while paused
+}
+
+void Connection::SyncOutputAccounting() {
+  size_t pending = pending_output();
+  if (pending >= out_accounted_) {
+    ConnectionCounters::Add(counters_->output_buffered, pending - out_accounted_);
+  } else {
+    ConnectionCounters::Sub(counters_->output_buffered, out_accounted_ - pending);
+  }
+  out_accounted_ = pending;
+}
+
+// --- state -----------------------------------------------------------------------------
+
+void Connection::FinishConnect() {
+  Status s = SocketError(fd_.get(), "connect");
+  if (!s.ok()) {
+    Close(s);
+    return;
+  }
+  connecting_ = false;
+  last_active_us_ = loop_->now_us();
+  UpdateInterest();
+  delegate_->OnConnected(this);
+  if (!closed_) Flush();
+}
+
+void Connection::UpdateInterest() {
+  if (closed_ || !started_) return;
+  uint32_t interest = 0;
+  if (connecting_) {
+    interest = kWritable;
+  } else {
+    if (reading_ && !paused_) interest |= kReadable;
+    if (want_write_) interest |= kWritable;
+  }
+  if (interest == interest_) return;
+  interest_ = interest;
+  Status s = loop_->SetInterest(fd_.get(), interest);
+  if (!s.ok()) Close(s);
+}
+
+void Connection::Close(const Status& reason, LogLevel level) {
+  if (closed_) return;
+  closed_ = true;
+  base::Logger* logger = loop_->logger();
+  if (logger != nullptr && logger->Enabled(level)) {
+    logger->Log(level, "net: closing connection #%llu (%s): %s", static_cast<unsigned long long>(id_),
+                name_.c_str(), reason.ToString().c_str());
+  }
+  if (in_flush_list_) {
+    flush_list_->Remove(this);
+    in_flush_list_ = false;
+  }
+  if (started_) loop_->Unwatch(fd_.get());
+  fd_.Reset();
+  out_.clear();
+  out_sent_ = 0;
+  SyncOutputAccounting();
+  delegate_->OnClose(this, reason);
+}
+
+}  // namespace kvring::net

@@ -1,0 +1,70 @@
+// net/rpc_channel.h — the RPC client's state for one peer address: its connection,
+// HELLO, the calls pending on it, their deadlines, and reconnect backoff.
+// Internal to net/ (users see net/rpc_client.h).
+//
+// States:  idle --call--> connecting (TCP + HELLO; calls queue behind HELLO)
+//          connecting --HELLO OK--> ready --lost--> idle (next call reconnects at once)
+//          connecting --failed/refused/timed out--> backoff --delay passed, call--> connecting
+// Thread safety: loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "base/status.h"
+#include "net/connection.h"
+#include "net/rpc_client.h"
+#include "net/socket.h"
+
+namespace kvring::net {
+
+class RpcChannel final : public ConnectionDelegate {
+ public:
+  RpcChannel(RpcClient* client, std::string address);
+  ~RpcChannel() override;
+  RpcChannel(const RpcChannel&) = delete;
+  RpcChannel& operator=(const RpcChannel&) = delete;
+
+  void Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcCallback done);
+  // Fails every pending call with `status` and closes the connection (no backoff).
+  void Shutdown(const base::Status& status);
+  bool ready() const { return state_ == State::kReady; }
+
+  void OnFrame(Connection* conn, const Frame& frame) override;
+  void OnClose(Connection* conn, const base::Status& reason) override;
+
+ private:
+  enum class State { kIdle, kConnecting, kReady, kBackoff };
+  struct Pending {
+    RpcCallback done;
+    TimerId timer;
+    uint64_t timeout_ms;
+  };
+
+  base::Status StartConnecting();
+  void OnHelloReply(const Frame& frame);
+  void OnDeadline(uint32_t request_id);
+  void OnConnectTimeout();
+  void FailAll(const base::Status& status, std::atomic<uint64_t>* counter);
+  void EnterBackoff(const base::Status& cause);
+  uint32_t NextRequestId();
+
+  RpcClient* const client_;
+  const std::string address_;
+  SocketAddress addr_;
+  base::Status addr_error_;  // a malformed address fails every call with it
+  State state_ = State::kIdle;
+  std::unique_ptr<Connection> conn_;
+  std::unordered_map<uint32_t, Pending> pending_;
+  uint32_t next_request_id_ = 1;
+  TimerId connect_timer_ = kNoTimer;
+  uint32_t failures_ = 0;       // consecutive failed connection attempts
+  uint64_t retry_at_us_ = 0;    // backoff: no attempt before this
+  base::Status last_error_;     // why the last attempt failed
+  bool closing_ = false;        // Shutdown in progress: no backoff, no reconnect
+};
+
+}  // namespace kvring::net

@@ -1,0 +1,119 @@
+#include "net/server_session.h"
+
+#include <cstdio>
+
+#include "net/server_worker.h"
+
+namespace kvring::net {
+
+using base::LogLevel;
+using base::Status;
+
+ServerSession::ServerSession(ServerWorker* worker, UniqueFd fd, uint64_t id, const SocketAddress& peer)
+    : worker_(worker),
+      conn_(worker->loop(), std::move(fd), id, peer.ToString(), worker->options().connection, this,
+            worker->flush_list(), worker->counters()) {
+  peer_.connection_id = id;
+  peer_.address = conn_.name();
+}
+
+void ServerSession::OnFrame(Connection* /*conn*/, const Frame& frame) {
+  if (!hello_done_) {
+    HandleHello(frame);
+    return;
+  }
+  if (frame.is_reply()) {
+    RejectAndClose(frame, Status::InvalidArgument("a client sent a reply frame (flags 0x" +
+                                                  std::to_string(frame.flags) + ") to a server"));
+    return;
+  }
+  if (static_cast<Opcode>(frame.opcode) == Opcode::kHello) {
+    Request dup(this, frame);
+    dup.ReplyError(Status::InvalidArgument("HELLO was already accepted on this connection"));
+    return;
+  }
+  Request request(this, frame);
+  worker_->handler()->OnRequest(request);
+  if (!request.answered() && !conn_.closed()) {
+    LOG_WARN(worker_->logger(), "net: handler left request %u (opcode 0x%02x) from %s unanswered",
+             frame.request_id, frame.opcode, peer_.address.c_str());
+    request.ReplyError(Status::Aborted("the server did not answer this request"));
+  }
+}
+
+void ServerSession::HandleHello(const Frame& frame) {
+  if (static_cast<Opcode>(frame.opcode) != Opcode::kHello) {
+    char got[8];
+    std::snprintf(got, sizeof(got), "0x%02x", frame.opcode);
+    RejectAndClose(frame, Status::InvalidArgument(std::string("expected HELLO (0x01) as the first frame, got opcode ") +
+                                                  got));
+    return;
+  }
+  HelloRequest hello;
+  if (frame.is_reply() || !DecodeHello(frame.body, &hello)) {
+    RejectAndClose(frame, Status::Corruption("malformed HELLO body (" + std::to_string(frame.body.size()) + " bytes)"));
+    return;
+  }
+  Status s = CheckHello(hello);
+  if (!s.ok()) {
+    RejectAndClose(frame, s);
+    return;
+  }
+  peer_.version = hello.version;
+  peer_.role = hello.role;
+  peer_.cluster.assign(hello.cluster);
+  peer_.id.assign(hello.id);
+  hello_done_ = true;
+  HelloReply reply;
+  reply.cluster = worker_->options().cluster;
+  reply.node_id = worker_->options().node_id;
+  Request request(this, frame);
+  EncodeHelloReply(request.BeginOkReply(), reply);
+  request.EndReply();
+  LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: HELLO from %s '%s'",
+            static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(),
+            hello.role == PeerRole::kNode ? "node" : "client", peer_.id.c_str());
+}
+
+Status ServerSession::CheckHello(const HelloRequest& hello) const {
+  if (hello.version != kProtocolVersion) {
+    return Status::InvalidArgument("protocol version mismatch: peer speaks version " + std::to_string(hello.version) +
+                                   ", this server speaks version " + std::to_string(kProtocolVersion));
+  }
+  const std::string& cluster = worker_->options().cluster;
+  bool wildcard = hello.cluster.empty() && hello.role == PeerRole::kClient;
+  if (!wildcard && hello.cluster != cluster) {
+    return Status::InvalidArgument("cluster name mismatch: peer is in cluster '" + std::string(hello.cluster) +
+                                   "', this server is in cluster '" + cluster + "'");
+  }
+  return Status::OK();
+}
+
+void ServerSession::RejectAndClose(const Frame& frame, const Status& error) {
+  ConnectionCounters::Add(worker_->counters()->protocol_errors, 1);
+  Request request(this, frame);
+  request.ReplyError(error);
+  conn_.Flush();
+  conn_.Close(error.WithContext("protocol error"), LogLevel::kInfo);
+}
+
+void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) { worker_->OnSessionClosed(this); }
+
+void ServerSession::ReplyAppended() {
+  ConnectionCounters::Add(worker_->counters()->frames_out, 1);
+  conn_.OutputAdded();
+}
+
+void ServerSession::DeliverReply(uint8_t opcode, uint32_t request_id, const Status& status,
+                                 std::string_view payload) {
+  if (inflight_ > 0) --inflight_;
+  if (conn_.closed()) return;
+  std::string* out = conn_.output();
+  size_t start = BeginFrame(out, opcode, kFlagReply, request_id);
+  AppendStatus(out, status);
+  if (status.ok()) out->append(payload.data(), payload.size());
+  FinishFrame(out, start);
+  ReplyAppended();
+}
+
+}  // namespace kvring::net

@@ -1,0 +1,55 @@
+// net/server_session.h — one server connection: the HELLO handshake, then every
+// request frame handed to the RequestHandler, and the replies (synchronous, through
+// Request, or deferred, through ServerWorker::Deliver). Internal to net/.
+// Thread safety: loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "net/connection.h"
+#include "net/request.h"
+
+namespace kvring::net {
+
+class ServerWorker;
+
+class ServerSession final : public ConnectionDelegate {
+ public:
+  ServerSession(ServerWorker* worker, UniqueFd fd, uint64_t id, const SocketAddress& peer);
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  base::Status Start() { return conn_.Start(); }
+  Connection* connection() { return &conn_; }
+  const PeerInfo& peer() const { return peer_; }
+  // Deferred requests not answered yet.
+  uint32_t inflight() const { return inflight_; }
+
+  void OnFrame(Connection* conn, const Frame& frame) override;
+  void OnClose(Connection* conn, const base::Status& reason) override;
+
+  // A deferred reply for this connection.
+  void DeliverReply(uint8_t opcode, uint32_t request_id, const base::Status& status, std::string_view payload);
+
+  // For Request.
+  std::string* output() { return conn_.output(); }
+  void ReplyAppended();
+  void NoteDeferred() { ++inflight_; }
+  ServerWorker* worker() const { return worker_; }
+
+ private:
+  void HandleHello(const Frame& frame);
+  base::Status CheckHello(const HelloRequest& hello) const;
+  void RejectAndClose(const Frame& frame, const base::Status& error);
+
+  ServerWorker* const worker_;
+  PeerInfo peer_;
+  Connection conn_;
+  bool hello_done_ = false;
+  uint32_t inflight_ = 0;
+};
+
+}  // namespace kvring::net

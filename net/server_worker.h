@@ -1,0 +1,91 @@
+// net/server_worker.h — the server's state on one event loop: its connections
+// (sessions), the flush list, the idle sweep, and the handle that deferred replies
+// reach it through. Internal to net/ (users see net/server.h).
+// Thread safety: loop thread only, except WorkerHandle, which is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_annotations.h"
+#include "net/connection.h"
+#include "net/flush_list.h"
+#include "net/server.h"
+#include "net/server_session.h"
+
+namespace kvring::net {
+
+// What a Responder holds: a route to one worker that stays safe after the worker is
+// gone (Detach). Thread-safe.
+class WorkerHandle {
+ public:
+  explicit WorkerHandle(ServerWorker* worker) : worker_(worker) {}
+  // Delivers a deferred reply on the worker's loop; dropped once detached.
+  void Post(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const base::Status& status,
+            std::string_view payload);
+  // REQUIRES: on the worker's loop thread.
+  void Detach();
+
+ private:
+  std::mutex mu_;
+  ServerWorker* worker_ GUARDED_BY(mu_);
+};
+
+class ServerWorker {
+ public:
+  ServerWorker(int index, EventLoop* loop, const ServerOptions& options, RequestHandler* handler,
+               ServerShared* shared);
+  ~ServerWorker();
+  ServerWorker(const ServerWorker&) = delete;
+  ServerWorker& operator=(const ServerWorker&) = delete;
+
+  // Loop thread: registers the flush hook and the idle sweep.
+  void Init();
+  // Loop thread: adopts an accepted connection.
+  void AddConnection(UniqueFd fd, const SocketAddress& peer);
+  // Loop thread: a deferred reply arrived for connection_id (dropped if it closed).
+  void Deliver(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const base::Status& status,
+               std::string_view payload);
+  // Loop thread: graceful stop, step 1: stop reading requests everywhere.
+  void StartDrain();
+  // Loop thread: no deferred request pending and no unsent output.
+  bool Drained() const;
+  // Loop thread: graceful stop, step 2: close everything and unhook from the loop.
+  void Teardown();
+
+  // Called by sessions (loop thread).
+  void OnSessionClosed(ServerSession* session);
+  EventLoop* loop() const { return loop_; }
+  RequestHandler* handler() const { return handler_; }
+  const ServerOptions& options() const { return options_; }
+  const std::shared_ptr<WorkerHandle>& handle() const { return handle_; }
+  ConnectionCounters* counters() { return &counters_; }
+  FlushList* flush_list() { return flush_list_.get(); }
+  base::Logger* logger() const { return options_.logger; }
+
+ private:
+  void SweepIdle();
+  void BuryClosedSessions();
+
+  const int index_;
+  EventLoop* const loop_;
+  const ServerOptions& options_;
+  RequestHandler* const handler_;
+  ServerShared* const shared_;
+  ConnectionCounters counters_;
+  std::shared_ptr<WorkerHandle> handle_;
+  std::unique_ptr<FlushList> flush_list_;
+  std::unordered_map<uint64_t, std::unique_ptr<ServerSession>> sessions_;
+  std::vector<std::unique_ptr<ServerSession>> closed_;  // destroyed before the loop sleeps
+  EventLoop::HookId bury_hook_ = 0;
+  TimerId idle_timer_ = kNoTimer;
+  bool draining_ = false;
+  bool torn_down_ = false;
+};
+
+}  // namespace kvring::net

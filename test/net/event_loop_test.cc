@@ -1,0 +1,227 @@
+// EventLoop and LoopThread: work handed in from other threads, batching, timers on
+// a live loop, fd watches, before-sleep hooks, Stop.
+#include "net/event_loop.h"
+
+#include <gtest/gtest.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/loop_thread.h"
+
+namespace kvring::net {
+namespace {
+
+std::unique_ptr<LoopThread> StartLoop() {
+  auto t = LoopThread::Start("test-loop");
+  EXPECT_TRUE(t.ok());
+  return std::move(t.value());
+}
+
+TEST(EventLoopTest, RunInLoopFromManyThreadsRunsEverythingOnTheLoopThread) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  int counter = 0;  // touched only on the loop thread
+  std::atomic<int> off_thread{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 1000; ++j) {
+        loop->RunInLoop([&] {
+          if (!loop->IsInLoopThread()) off_thread.fetch_add(1);
+          ++counter;
+        });
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int seen = 0;
+  loop->RunSync([&] { seen = counter; });
+  EXPECT_EQ(seen, 4000);
+  EXPECT_EQ(off_thread.load(), 0);
+  EXPECT_FALSE(loop->IsInLoopThread());
+}
+
+TEST(EventLoopTest, FunctionsQueuedDuringOneIterationRunInTheSameWakeup) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  // Hold the loop busy while 100 functions pile up.
+  loop->QueueInLoop([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  });
+  std::vector<uint64_t> iterations(100);
+  for (int i = 0; i < 100; ++i) loop->QueueInLoop([&, i] { iterations[i] = loop->iterations(); });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  loop->RunSync([] {});
+  for (int i = 1; i < 100; ++i) EXPECT_EQ(iterations[i], iterations[0]) << i;
+}
+
+TEST(EventLoopTest, TimersFireInOrderAndCancelledOnesDoNot) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::mutex mu;
+  std::string order;
+  auto note = [&](char c) {
+    std::lock_guard<std::mutex> lock(mu);
+    order += c;
+  };
+  loop->RunSync([&] {
+    loop->RunAfter(30'000, [&] { note('c'); });
+    loop->RunAfter(10'000, [&] { note('a'); });
+    TimerId x = loop->RunAfter(15'000, [&] { note('x'); });
+    loop->RunAfter(20'000, [&] { note('b'); });
+    EXPECT_TRUE(loop->CancelTimer(x));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(order, "abc");
+}
+
+TEST(EventLoopTest, TimerDoesNotFireBeforeItsDelay) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::atomic<uint64_t> fired_at{0};
+  uint64_t start = 0;
+  loop->RunSync([&] {
+    start = loop->clock()->NowMicros();
+    loop->RunAfter(20'000, [&] { fired_at = loop->clock()->NowMicros(); });
+  });
+  while (fired_at.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_GE(fired_at.load() - start, 20'000u);
+}
+
+TEST(EventLoopTest, PeriodicTimerRunsUntilCancelled) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::atomic<int> runs{0};
+  TimerId id = kNoTimer;
+  loop->RunSync([&] { id = loop->RunEvery(2'000, [&] { runs.fetch_add(1); }); });
+  while (runs.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  loop->RunSync([&] { EXPECT_TRUE(loop->CancelTimer(id)); });
+  int after_cancel = runs.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(runs.load(), after_cancel);
+}
+
+TEST(EventLoopTest, StopFromAnotherThreadEndsRunAndQueuedWorkStillRuns) {
+  auto loop = EventLoop::Create();
+  ASSERT_TRUE(loop.ok());
+  EventLoop* l = loop->get();
+  std::atomic<bool> returned{false};
+  std::thread runner([&] {
+    l->Run();
+    returned = true;
+  });
+  while (!l->running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::atomic<bool> ran{false};
+  l->QueueInLoop([&] { ran = true; });
+  l->Stop();
+  runner.join();
+  EXPECT_TRUE(returned.load());
+  EXPECT_TRUE(ran.load());
+  EXPECT_FALSE(l->running());
+}
+
+class CountingHandler : public FdHandler {
+ public:
+  CountingHandler(EventLoop* loop, int fd) : loop_(loop), fd_(fd) {}
+  void OnFdEvents(uint32_t events) override {
+    ++calls;
+    last_events = events;
+    if (other != nullptr) loop_->Unwatch(other->fd_);
+    uint64_t v;
+    ssize_t n = ::read(fd_, &v, sizeof(v));
+    (void)n;
+  }
+  EventLoop* loop_;
+  int fd_;
+  int calls = 0;
+  uint32_t last_events = 0;
+  CountingHandler* other = nullptr;
+};
+
+TEST(EventLoopTest, WatchedFdReportsReadableAndUnwatchStopsIt) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  CountingHandler h(loop, fd);
+  loop->RunSync([&] { ASSERT_TRUE(loop->Watch(fd, kReadable, &h).ok()); });
+  uint64_t one = 1;
+  ASSERT_EQ(::write(fd, &one, sizeof(one)), 8);
+  int calls = 0;
+  for (int i = 0; i < 1000 && calls == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    loop->RunSync([&] { calls = h.calls; });
+  }
+  EXPECT_EQ(calls, 1);
+  loop->RunSync([&] {
+    EXPECT_TRUE(h.last_events & kReadable);
+    loop->Unwatch(fd);
+  });
+  ASSERT_EQ(::write(fd, &one, sizeof(one)), 8);
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  loop->RunSync([&] { calls = h.calls; });
+  EXPECT_EQ(calls, 1);
+  ::close(fd);
+}
+
+TEST(EventLoopTest, EventsForAnFdUnwatchedEarlierInTheSameBatchAreDropped) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  int a = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  int b = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  CountingHandler ha(loop, a), hb(loop, b);
+  ha.other = &hb;  // whichever runs first unwatches the other
+  hb.other = &ha;
+  uint64_t one = 1;
+  loop->RunSync([&] {
+    ASSERT_TRUE(loop->Watch(a, kReadable, &ha).ok());
+    ASSERT_TRUE(loop->Watch(b, kReadable, &hb).ok());
+    // Both become readable before the loop next polls: one epoll batch.
+    ASSERT_EQ(::write(a, &one, sizeof(one)), 8);
+    ASSERT_EQ(::write(b, &one, sizeof(one)), 8);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  loop->RunSync([&] {
+    EXPECT_EQ(ha.calls + hb.calls, 1);
+    loop->Unwatch(a);
+    loop->Unwatch(b);
+  });
+  ::close(a);
+  ::close(b);
+}
+
+TEST(EventLoopTest, BeforeSleepHookRunsOncePerIterationUntilRemoved) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::atomic<int> hook_runs{0};
+  EventLoop::HookId id = 0;
+  loop->RunSync([&] { id = loop->AddBeforeSleep([&] { hook_runs.fetch_add(1); }); });
+  uint64_t start_iter = loop->iterations();
+  for (int i = 0; i < 10; ++i) loop->RunSync([] {});
+  uint64_t iters = loop->iterations() - start_iter;
+  int runs = hook_runs.load();
+  EXPECT_GE(runs, 10);
+  EXPECT_LE(static_cast<uint64_t>(runs), iters + 1);
+  loop->RunSync([&] { loop->RemoveBeforeSleep(id); });
+  int frozen = hook_runs.load();
+  for (int i = 0; i < 5; ++i) loop->RunSync([] {});
+  EXPECT_EQ(hook_runs.load(), frozen);
+}
+
+}  // namespace
+}  // namespace kvring::net
