@@ -1,0 +1,66 @@
+// test/repl/repl_test_util.h — small helpers for the versioning tests: vectors and
+// dots from their text forms, and sets built by a few replicas' writes.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+
+#include "repl/sibling_set.h"
+#include "repl/version_text.h"
+#include "repl/version_vector.h"
+
+namespace kvring::repl::testing {
+
+// "[n1:2 n2:5]" → a vector (entry times 0). Aborts the test on a typo.
+inline VersionVector VV(std::string_view text) {
+  base::Result<VersionVector> vv = ParseVersionVectorText(text);
+  EXPECT_TRUE(vv.ok()) << vv.status().ToString();
+  return vv.ok() ? *vv : VersionVector();
+}
+
+inline Dot D(std::string_view text) {
+  base::Result<Dot> dot = ParseDotText(text);
+  EXPECT_TRUE(dot.ok()) << dot.status().ToString();
+  return dot.ok() ? *dot : Dot();
+}
+
+// A wall time well past 1970 so entry ages are meaningful.
+constexpr uint64_t kT0 = 1'700'000'000'000'000ull;
+
+// The live values of a set, in dot order, as one string "a,b".
+inline std::string Values(const SiblingSet& set) {
+  std::string out;
+  for (const Sibling* s : set.LiveSiblings()) {
+    if (!out.empty()) out += ",";
+    out += s->value;
+  }
+  return out;
+}
+
+// The dots of a set's siblings, "n1:1 n2:3".
+inline std::string Dots(const SiblingSet& set) {
+  std::string out;
+  for (const Sibling& s : set.siblings()) {
+    if (!out.empty()) out += " ";
+    out += DotText(s.dot);
+  }
+  return out;
+}
+
+// Put that must succeed.
+inline Dot MustPut(SiblingSet* set, std::string_view actor, const VersionVector& context,
+                   std::string_view value, uint64_t now = kT0, const VersioningOptions& options = {}) {
+  base::Result<WriteOutcome> r = set->Put(actor, context, value, now, options);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->dot : Dot();
+}
+
+// A blind put: the coordinator passes its own history as the context.
+inline Dot BlindPut(SiblingSet* set, std::string_view actor, std::string_view value, uint64_t now = kT0) {
+  const VersionVector context = set->history();
+  return MustPut(set, actor, context, value, now);
+}
+
+}  // namespace kvring::repl::testing
