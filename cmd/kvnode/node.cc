@@ -1,0 +1,160 @@
+#include "cmd/kvnode/node.h"
+
+#include "net/socket.h"
+#include "repl/messages.h"
+
+namespace kvring::cmd::kvnode {
+
+using base::Status;
+
+namespace {
+
+uint8_t ConsistencyOrQuorum(const std::string& text) {
+  uint8_t level = net::kConsistencyQuorum;
+  net::ParseConsistency(text, &level);  // validated by ValidateNodeConfig
+  return level;
+}
+
+// How often the static membership asks its seeds and members for their lists.
+constexpr uint64_t kMembershipPollMicros = 1'000'000;
+
+}  // namespace
+
+Node::Node(NodeConfig config, base::Logger* logger) : config_(std::move(config)), logger_(logger) {}
+
+Node::~Node() { Stop().IgnoreError(); }
+
+Status Node::OpenEngine() {
+  base::Env* env = base::Env::Default();
+  KV_RETURN_IF_ERROR(env->CreateDir(config_.data_dir));
+  lsm::Options options;
+  options.logger = logger_;
+  options.sync_mode = config_.sync;
+  options.sync_interval_ms = static_cast<uint32_t>(config_.sync_interval_ms);
+  options.memtable_bytes = config_.memtable_bytes;
+  options.block_cache_bytes = config_.cache_bytes;
+  options.max_open_files = static_cast<int>(config_.max_open_files);
+  const std::string dir = base::JoinPath(config_.data_dir, "db");
+  Status s = lsm::DB::Open(options, dir, &db_);
+  if (s.IsBusy()) {
+    return Status::Busy("data directory " + config_.data_dir + " is in use by another kvnode (" + s.message() + ")");
+  }
+  return s.WithContext("open engine in " + dir);
+}
+
+Status Node::BuildRing() {
+  ring::RingOptions options;
+  options.vnodes_per_weight = static_cast<uint32_t>(config_.vnodes);
+  if (!config_.replication.empty()) {
+    auto spec = ring::ReplicationSpec::Parse(config_.replication);
+    if (!spec.ok()) return spec.status().WithContext("--replication");
+    options.replication = spec.value();
+  } else {
+    if (config_.n > ring::kMaxReplicas) {
+      return Status::InvalidArgument("--n " + std::to_string(config_.n) + " exceeds the maximum of " +
+                                     std::to_string(ring::kMaxReplicas));
+    }
+    options.replication = ring::ReplicationSpec::Total(static_cast<int>(config_.n));
+  }
+  view_ = std::make_unique<ring::RingHolder>(options);
+  return Status::OK();
+}
+
+Status Node::Start() {
+  KV_RETURN_IF_ERROR(BuildRing());
+  KV_RETURN_IF_ERROR(OpenEngine());
+  io_ = std::make_unique<base::ThreadPool>(static_cast<int>(config_.io_threads));
+  repl::VersioningOptions versioning;
+  versioning.max_siblings = static_cast<size_t>(config_.max_siblings);
+  versioning.warn_siblings = versioning.max_siblings / 2;
+  store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), config_.id, versioning,
+                                                base::SystemClock::Get(), logger_);
+  service_ = std::make_unique<NodeService>();
+
+  net::ServerOptions server_options;
+  server_options.listen = config_.listen;
+  server_options.cluster = config_.cluster;
+  server_options.node_id = config_.id;
+  server_options.max_connections = static_cast<size_t>(config_.max_connections);
+  server_options.idle_timeout_ms = static_cast<uint64_t>(config_.idle_timeout_s) * 1000;
+  server_options.connection.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
+  server_options.logger = logger_;
+  server_ = std::make_unique<net::Server>(server_options, service_.get());
+  KV_RETURN_IF_ERROR(server_->Start());
+  running_ = true;
+  server_->loop(0)->RunSync([this] { WireOnLoop(); });
+  LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s)", config_.id.c_str(),
+           server_->address().ToString().c_str(), config_.cluster.c_str(), config_.data_dir.c_str(),
+           lsm::SyncModeName(config_.sync), view_->Current()->replication().ToString().c_str());
+  return Status::OK();
+}
+
+void Node::WireOnLoop() {
+  net::EventLoop* loop = server_->loop(0);
+  net::RpcClientOptions rpc_options;
+  rpc_options.cluster = config_.cluster;
+  rpc_options.id = config_.id;
+  rpc_options.role = net::PeerRole::kNode;
+  rpc_options.source_address = config_.listen;  // peers see us coming from our own address
+  rpc_options.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
+  rpc_ = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
+  executor_ = std::make_unique<LoopExecutor>(loop);
+  transport_ = std::make_unique<RpcTransport>(rpc_.get(), loop);
+
+  ring::NodeInfo self;
+  self.id = config_.id;
+  self.address = config_.listen;
+  self.dc = config_.dc;
+  self.rack = config_.rack;
+  self.weight = config_.weight;
+  membership_ = std::make_unique<repl::StaticMembership>(self, config_.seeds, view_.get(), transport_.get(),
+                                                         base::Env::Default(),
+                                                         base::JoinPath(config_.data_dir, "members"), logger_);
+  Status s = membership_->Load();
+  if (!s.ok()) LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", s.ToString().c_str());
+
+  repl::CoordinatorOptions coordinator_options;
+  coordinator_options.self = config_.id;
+  coordinator_options.default_r = ConsistencyOrQuorum(config_.r);
+  coordinator_options.default_w = ConsistencyOrQuorum(config_.w);
+  coordinator_options.request_timeout_ms = static_cast<uint64_t>(config_.request_timeout_ms);
+  coordinator_ = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
+                                                     transport_.get(), executor_.get(), base::SystemClock::Get(),
+                                                     logger_);
+  NodeParts parts;
+  parts.config = &config_;
+  parts.db = db_.get();
+  parts.store = store_.get();
+  parts.coordinator = coordinator_.get();
+  parts.membership = membership_.get();
+  parts.view = view_.get();
+  parts.transport = transport_.get();
+  parts.executor = executor_.get();
+  parts.logger = logger_;
+  service_->Attach(parts, server_.get());
+
+  if (!config_.seeds.empty()) {
+    membership_->Poll(config_.request_timeout_ms);
+    loop->RunEvery(kMembershipPollMicros, [this] { membership_->Poll(config_.request_timeout_ms); });
+  }
+}
+
+Status Node::Stop() {
+  if (!running_) return Status::OK();
+  running_ = false;
+  LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", config_.id.c_str());
+  server_->Shutdown(/*drain_timeout_ms=*/5000);
+  io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
+  Status s = db_->Flush();
+  if (s.ok()) s = db_->SyncWal();
+  if (!s.ok()) LOG_ERROR(logger_, "final flush failed: %s (the WAL still holds every write)", s.ToString().c_str());
+  db_.reset();
+  rpc_.reset();
+  coordinator_.reset();
+  membership_.reset();
+  server_.reset();
+  LOG_INFO(logger_, "kvnode %s stopped", config_.id.c_str());
+  return s;
+}
+
+}  // namespace kvring::cmd::kvnode

@@ -1,0 +1,303 @@
+#include "cmd/kvnode/node_service.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+#include "net/protocol.h"
+#include "repl/client_context.h"
+#include "repl/messages.h"
+#include "ring/ownership.h"
+
+namespace kvring::cmd::kvnode {
+
+using base::Status;
+using repl::ClusterOpcode;
+
+void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload) {
+  std::vector<const repl::Sibling*> live = set.LiveSiblings();
+  std::vector<std::string> clocks(live.size());
+  net::GetReply reply;
+  reply.siblings.reserve(live.size());
+  for (size_t i = 0; i < live.size(); ++i) {
+    repl::EncodeSiblingClock(&clocks[i], *live[i]);
+    reply.siblings.push_back({live[i]->value, clocks[i], live[i]->timestamp_micros});
+  }
+  std::string context;
+  repl::EncodeClientContext(set.history(), &context);
+  reply.context = context;
+  net::EncodeGetReply(payload, reply);
+}
+
+void EncodeReceipt(const std::vector<repl::ReplicaAck>& acks, std::string* payload) {
+  net::WriteReceipt receipt;
+  for (const auto& a : acks) receipt.acks.push_back({a.node, a.stand_in});
+  net::EncodeWriteReceipt(payload, receipt);
+}
+
+Status NodeService::CheckKey(std::string_view key) const {
+  if (key.empty()) return Status::InvalidArgument("empty key");
+  if (key.size() > p_.config->max_key_bytes) {
+    return Status::TooLarge("key of " + std::to_string(key.size()) + " bytes exceeds the limit of " +
+                            std::to_string(p_.config->max_key_bytes) + " bytes (--max-key)");
+  }
+  return Status::OK();
+}
+
+Status NodeService::CheckValue(std::string_view value) const {
+  if (value.size() > p_.config->max_value_bytes) {
+    return Status::TooLarge("value of " + std::to_string(value.size()) + " bytes exceeds the limit of " +
+                            std::to_string(p_.config->max_value_bytes) + " bytes (--max-value)");
+  }
+  return Status::OK();
+}
+
+bool NodeService::RequireNodePeer(net::Request& request) {
+  if (request.peer().role == net::PeerRole::kNode) return true;
+  bad_requests_++;
+  char msg[96];
+  std::snprintf(msg, sizeof(msg), "opcode 0x%02x is for nodes only (this connection said HELLO as a client)",
+                request.opcode());
+  request.ReplyError(Status::InvalidArgument(msg));
+  return false;
+}
+
+void NodeService::OnRequest(net::Request& request) {
+  requests_++;
+  if (!attached_) return request.ReplyError(Status::Unavailable("node is starting"));
+  switch (request.opcode()) {
+    case static_cast<uint8_t>(net::Opcode::kPing):
+      request.ReplyOk();
+      return;
+    case static_cast<uint8_t>(net::Opcode::kGet):
+      return HandleGet(request);
+    case static_cast<uint8_t>(net::Opcode::kPut):
+      return HandlePut(request);
+    case static_cast<uint8_t>(net::Opcode::kDelete):
+      return HandleDelete(request);
+    case static_cast<uint8_t>(net::Opcode::kStats):
+      return HandleStats(request);
+    case repl::Op(ClusterOpcode::kRing):
+      return HandleRing(request);
+    case repl::Op(ClusterOpcode::kClusterStatus):
+      return HandleClusterStatus(request);
+    case repl::Op(ClusterOpcode::kMemberInfo):
+      return HandleMemberInfo(request);
+    case repl::Op(ClusterOpcode::kReplicaRead):
+      return HandleReplicaRead(request);
+    case repl::Op(ClusterOpcode::kReplicaWrite):
+      return HandleReplicaWrite(request);
+    case repl::Op(ClusterOpcode::kForwardWrite):
+      return HandleForwardWrite(request);
+    default: {
+      bad_requests_++;
+      char msg[64];
+      std::snprintf(msg, sizeof(msg), "unknown opcode 0x%02x", request.opcode());
+      request.ReplyError(Status::NotSupported(msg));
+    }
+  }
+}
+
+void NodeService::HandleGet(net::Request& request) {
+  net::GetRequest get;
+  if (!net::DecodeGet(request.body(), &get)) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed GET body"));
+  }
+  Status s = CheckKey(get.key);
+  if (!s.ok()) return request.ReplyError(s);
+  net::Responder responder = request.Defer();
+  auto reply = [responder](const Status& st, const repl::SiblingSet* set) {
+    if (!st.ok()) return responder.Reply(st);
+    if (set == nullptr || set->IsDeleted()) return responder.Reply(Status::NotFound("key not found"));
+    std::string payload;
+    EncodeGetReplyFromSet(*set, &payload);
+    responder.ReplyOk(payload);
+  };
+  if (get.flags & net::kGetFlagLocal) {
+    p_.store->Read(p_.executor, get.key, [reply](Status st, std::optional<repl::SiblingSet> set) {
+      reply(st, set ? &*set : nullptr);
+    });
+    return;
+  }
+  p_.coordinator->Get(get.key, get.consistency, reply);
+}
+
+void NodeService::HandlePut(net::Request& request) {
+  net::PutRequest put;
+  if (!net::DecodePut(request.body(), &put)) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed PUT body"));
+  }
+  Status s = CheckKey(put.key);
+  if (s.ok()) s = CheckValue(put.value);
+  if (!s.ok()) return request.ReplyError(s);
+  net::Responder responder = request.Defer();
+  p_.coordinator->Put(put.key, put.value, put.context, put.consistency,
+                      [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+                        if (!st.ok()) return responder.Reply(st);
+                        std::string payload;
+                        EncodeReceipt(acks, &payload);
+                        responder.ReplyOk(payload);
+                      });
+}
+
+void NodeService::HandleDelete(net::Request& request) {
+  net::DeleteRequest del;
+  if (!net::DecodeDelete(request.body(), &del)) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed DELETE body"));
+  }
+  Status s = CheckKey(del.key);
+  if (!s.ok()) return request.ReplyError(s);
+  net::Responder responder = request.Defer();
+  p_.coordinator->Delete(del.key, del.context, del.consistency,
+                         [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+                           if (!st.ok()) return responder.Reply(st);
+                           std::string payload;
+                           EncodeReceipt(acks, &payload);
+                           responder.ReplyOk(payload);
+                         });
+}
+
+void NodeService::HandleStats(net::Request& request) {
+  std::string text;
+  auto line = [&text](const char* name, uint64_t v) {
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%s %" PRIu64 "\n", name, v);
+    text += buf;
+  };
+  text += "node " + p_.config->id + "\n";
+  line("requests", requests_);
+  line("bad_requests", bad_requests_);
+  repl::CoordinatorStats cs = p_.coordinator->stats();
+  line("coordinator_gets", cs.gets);
+  line("coordinator_puts", cs.puts);
+  line("coordinator_deletes", cs.deletes);
+  line("coordinator_forwarded", cs.forwarded);
+  line("coordinator_quorum_failures", cs.quorum_failures);
+  line("coordinator_read_repairs", cs.read_repairs);
+  repl::ReplicaStoreStats rs = p_.store->stats();
+  line("store_reads_inline", rs.reads_inline);
+  line("store_reads_offloaded", rs.reads_offloaded);
+  line("store_writes", rs.writes);
+  line("store_merges_unchanged", rs.merges_unchanged);
+  if (server_ != nullptr) text += server_->stats().ToString();
+  text += "\n# engine\n" + p_.db->GetStats().ToString();
+  std::string payload;
+  base::PutLengthPrefixed(&payload, text);
+  request.ReplyOk(payload);
+}
+
+void NodeService::HandleRing(net::Request& request) {
+  auto ring = p_.view->Current();
+  ring::OwnershipReport report = ring::ComputeOwnership(*ring);
+  repl::RingDescription desc;
+  desc.version = ring->version();
+  desc.replication = ring->replication().ToString();
+  for (size_t i = 0; i < ring->nodes().size(); ++i) {
+    repl::RingMember m;
+    m.node = ring->nodes()[i];
+    const ring::NodeOwnership& own = report.nodes[i];
+    m.vnodes = own.vnodes;
+    m.replica_share = own.replica;
+    m.primary_share = own.primary;
+    desc.members.push_back(std::move(m));
+  }
+  std::string payload;
+  repl::EncodeRingDescription(&payload, desc);
+  request.ReplyOk(payload);
+}
+
+void NodeService::HandleClusterStatus(net::Request& request) {
+  std::vector<repl::MemberStatus> out;
+  for (const auto& n : p_.membership->members()) {
+    repl::MemberStatus m;
+    m.node = n;
+    if (n.id == p_.config->id) {
+      m.state = repl::MemberState::kSelf;
+      lsm::Stats st = p_.db->GetStats();
+      uint64_t bytes = 0;
+      for (const auto& level : st.levels) bytes += level.bytes;
+      m.detail = "sstable bytes " + std::to_string(bytes) + ", memtable bytes " + std::to_string(st.memtable_bytes);
+    } else if (p_.transport->IsDown(n)) {
+      m.state = repl::MemberState::kDown;
+      m.detail = "unreachable from " + p_.config->id;
+    } else {
+      m.state = repl::MemberState::kUp;
+    }
+    out.push_back(std::move(m));
+  }
+  std::string payload;
+  repl::EncodeClusterStatus(&payload, out);
+  request.ReplyOk(payload);
+}
+
+void NodeService::HandleMemberInfo(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  std::string_view body = request.body();
+  ring::NodeInfo peer;
+  if (!repl::DecodeMember(&body, &peer) || !body.empty()) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed MEMBER_INFO body"));
+  }
+  std::string payload;
+  repl::EncodeMemberList(&payload, p_.membership->OnMemberInfo(peer));
+  request.ReplyOk(payload);
+}
+
+void NodeService::HandleReplicaRead(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  std::string_view body = request.body();
+  std::string_view key;
+  if (!base::GetLengthPrefixed(&body, &key) || !body.empty() || !CheckKey(key).ok()) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed REPLICA_READ body"));
+  }
+  net::Responder responder = request.Defer();
+  p_.store->Read(p_.executor, key, [responder](Status st, std::optional<repl::SiblingSet> set) {
+    if (!st.ok()) return responder.Reply(st);
+    std::string payload;
+    repl::EncodeReplicaReadReply(&payload, set ? &*set : nullptr);
+    responder.ReplyOk(payload);
+  });
+}
+
+void NodeService::HandleReplicaWrite(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  std::string_view key;
+  repl::SiblingSet set;
+  Status s = repl::DecodeReplicaWrite(request.body(), &key, &set);
+  if (s.ok()) s = CheckKey(key);
+  if (!s.ok()) {
+    bad_requests_++;
+    return request.ReplyError(s);
+  }
+  net::Responder responder = request.Defer();
+  p_.store->Merge(
+      p_.executor, key, std::move(set),
+      [responder](Status st, const repl::SiblingSet&) {
+        if (!st.ok()) responder.Reply(st);
+      },
+      [responder](Status st) { responder.Reply(st); });
+}
+
+void NodeService::HandleForwardWrite(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  repl::ForwardWrite fw;
+  if (!repl::DecodeForwardWrite(request.body(), &fw)) {
+    bad_requests_++;
+    return request.ReplyError(Status::InvalidArgument("malformed FORWARD_WRITE body"));
+  }
+  Status s = CheckKey(fw.key);
+  if (s.ok()) s = CheckValue(fw.value);
+  if (!s.ok()) return request.ReplyError(s);
+  net::Responder responder = request.Defer();
+  p_.coordinator->CoordinateForwarded(fw, [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+    if (!st.ok()) return responder.Reply(st);
+    std::string payload;
+    EncodeReceipt(acks, &payload);
+    responder.ReplyOk(payload);
+  });
+}
+
+}  // namespace kvring::cmd::kvnode

@@ -1,0 +1,379 @@
+#include "repl/coordinator.h"
+
+#include "net/protocol.h"
+#include "repl/client_context.h"
+#include "repl/reconcile.h"
+
+namespace kvring::repl {
+
+using base::Status;
+
+namespace {
+
+std::string Join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += ", ";
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+// A read in flight: one slot per replica of the key.
+struct Coordinator::ReadOp {
+  std::string key;
+  std::shared_ptr<const ring::Ring> ring;  // keeps the NodeInfo pointers alive
+  std::vector<const ring::NodeInfo*> replicas;
+  std::vector<bool> replied_ok;
+  std::vector<std::optional<SiblingSet>> sets;
+  std::vector<std::string> failures;
+  size_t need = 0;
+  size_t successes = 0;
+  size_t pending = 0;
+  bool answered = false;
+  uint64_t start_us = 0;
+  GetDone done;
+};
+
+// A write this node coordinates: acks from durable replicas.
+struct Coordinator::WriteOp {
+  std::shared_ptr<const ring::Ring> ring;
+  std::vector<ReplicaAck> acks;
+  std::vector<std::string> failures;
+  size_t need = 0;
+  size_t pending = 0;
+  bool answered = false;
+  WriteDone done;
+};
+
+// A write forwarded to a replica because this node is not one.
+struct Coordinator::ForwardOp {
+  std::shared_ptr<const ring::Ring> ring;
+  std::vector<const ring::NodeInfo*> candidates;
+  size_t next = 0;
+  std::string body;  // the encoded ForwardWrite
+  std::vector<std::string> failures;
+  WriteDone done;
+};
+
+Coordinator::Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store,
+                         Transport* transport, Executor* executor, base::Clock* clock, base::Logger* logger)
+    : options_(std::move(options)),
+      view_(view),
+      store_(store),
+      transport_(transport),
+      executor_(executor),
+      clock_(clock),
+      logger_(logger) {}
+
+base::Result<size_t> Coordinator::Required(uint8_t level, uint8_t default_level, size_t n, size_t spec_n,
+                                           const char* what) {
+  if (level == net::kConsistencyDefault) level = default_level;
+  const size_t quorum_base = std::max(n, spec_n);
+  size_t need;
+  if (level == net::kConsistencyQuorum) {
+    need = quorum_base / 2 + 1;
+  } else if (level == net::kConsistencyAll) {
+    need = quorum_base;
+  } else {
+    need = level;
+  }
+  if (n == 0) return Status::Unavailable("no replica for the key: the ring has no members");
+  if (need > n) {
+    return Status::InvalidArgument(std::string(what) + "=" + net::ConsistencyName(level) + " needs " +
+                                   std::to_string(need) + " replicas but the key has " + std::to_string(n));
+  }
+  return need;
+}
+
+std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Status& status) const {
+  if (status.IsTimedOut()) return node.id + " timeout";
+  if (status.IsUnavailable() && transport_->IsDown(node)) return node.id + " down";
+  return node.id + " error: " + status.message();
+}
+
+// --- Reads -----------------------------------------------------------------------------
+
+void Coordinator::Get(std::string_view key, uint8_t r, GetDone done) {
+  stats_.gets++;
+  auto ring = view_->Current();
+  ring::PreferenceList prefs = ring->PreferenceListForKey(key);
+  auto need = Required(r, options_.default_r, prefs.size(), ring->replication().total(), "r");
+  if (!need.ok()) {
+    done(need.status(), nullptr);
+    return;
+  }
+  auto op = std::make_shared<ReadOp>();
+  op->key.assign(key.data(), key.size());
+  op->ring = ring;
+  op->need = need.value();
+  op->replicas.assign(prefs.begin(), prefs.end());
+  op->replied_ok.assign(prefs.size(), false);
+  op->sets.resize(prefs.size());
+  op->pending = prefs.size();
+  op->start_us = clock_->NowMicros();
+  op->done = std::move(done);
+  for (size_t i = 0; i < op->replicas.size(); ++i) {
+    const ring::NodeInfo& node = *op->replicas[i];
+    if (node.id == options_.self) {
+      store_->Read(executor_, key, [this, op, i](Status s, std::optional<SiblingSet> set) {
+        OnReadReply(op, i, s, std::move(set));
+      });
+      continue;
+    }
+    std::string body;
+    base::PutLengthPrefixed(&body, key);
+    transport_->Call(node, Op(ClusterOpcode::kReplicaRead), std::move(body), options_.request_timeout_ms,
+                     [this, op, i](const Status& s, std::string_view payload) {
+                       if (!s.ok()) {
+                         OnReadReply(op, i, s, std::nullopt);
+                         return;
+                       }
+                       bool found = false;
+                       SiblingSet set;
+                       Status decoded = DecodeReplicaReadReply(payload, &found, &set);
+                       std::optional<SiblingSet> result;
+                       if (decoded.ok() && found) result = std::move(set);
+                       OnReadReply(op, i, decoded, std::move(result));
+                     });
+  }
+}
+
+void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, const Status& status,
+                              std::optional<SiblingSet> set) {
+  op->pending--;
+  if (status.ok()) {
+    op->replied_ok[index] = true;
+    op->sets[index] = std::move(set);
+    op->successes++;
+  } else {
+    op->failures.push_back(DescribeFailure(*op->replicas[index], status));
+  }
+  if (!op->answered && op->successes >= op->need) {
+    op->answered = true;
+    std::vector<const SiblingSet*> replies;
+    for (size_t i = 0; i < op->sets.size(); ++i) {
+      if (op->replied_ok[i]) replies.push_back(op->sets[i] ? &*op->sets[i] : nullptr);
+    }
+    Reconciliation merged = Reconcile(replies);
+    bool any = false;
+    for (const SiblingSet* s : replies) any |= s != nullptr;
+    op->done(Status::OK(), any ? &merged.merged : nullptr);
+  }
+  if (op->pending == 0) FinishRead(op);
+}
+
+void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
+  if (!op->answered) {
+    op->answered = true;
+    stats_.quorum_failures++;
+    std::string msg = "quorum not reached: " + std::to_string(op->successes) + " of " + std::to_string(op->need) +
+                      " read replies within " + std::to_string(options_.request_timeout_ms) + "ms (" +
+                      Join(op->failures) + ")";
+    op->done(Status::Unavailable(msg), nullptr);
+  }
+  // Read repair over every replica that answered.
+  std::vector<const SiblingSet*> replies;
+  std::vector<size_t> who;
+  for (size_t i = 0; i < op->sets.size(); ++i) {
+    if (!op->replied_ok[i]) continue;
+    replies.push_back(op->sets[i] ? &*op->sets[i] : nullptr);
+    who.push_back(i);
+  }
+  if (replies.size() < 2) return;
+  Reconciliation merged = Reconcile(replies);
+  if (merged.merged.empty()) return;
+  for (size_t j = 0; j < who.size(); ++j) {
+    if (!merged.needs_repair[j]) continue;
+    stats_.read_repairs++;
+    const ring::NodeInfo& node = *op->replicas[who[j]];
+    LOG_DEBUG(logger_, "read repair of key '%s' on %s", op->key.c_str(), node.id.c_str());
+    if (node.id == options_.self) {
+      store_->Merge(
+          executor_, op->key, merged.merged, [](Status, const SiblingSet&) {},
+          [this, op](Status s) {
+            if (!s.ok()) LOG_WARN(logger_, "read repair of '%s' locally failed: %s", op->key.c_str(), s.ToString().c_str());
+          });
+      continue;
+    }
+    std::string body;
+    EncodeReplicaWrite(&body, op->key, merged.merged);
+    transport_->Call(node, Op(ClusterOpcode::kReplicaWrite), std::move(body), options_.request_timeout_ms,
+                     [this, op, id = node.id](const Status& s, std::string_view) {
+                       if (!s.ok()) {
+                         LOG_INFO(logger_, "read repair of '%s' on %s failed: %s", op->key.c_str(), id.c_str(),
+                                  s.ToString().c_str());
+                       }
+                     });
+  }
+}
+
+// --- Writes ----------------------------------------------------------------------------
+
+void Coordinator::Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w,
+                      WriteDone done) {
+  stats_.puts++;
+  Write(WriteKind::kPut, key, value, context, w, /*may_forward=*/true, std::move(done));
+}
+
+void Coordinator::Delete(std::string_view key, std::string_view context, uint8_t w, WriteDone done) {
+  stats_.deletes++;
+  Write(WriteKind::kDelete, key, {}, context, w, /*may_forward=*/true, std::move(done));
+}
+
+void Coordinator::CoordinateForwarded(const ForwardWrite& write, WriteDone done) {
+  if (write.kind == WriteKind::kPut) {
+    stats_.puts++;
+  } else {
+    stats_.deletes++;
+  }
+  Write(write.kind, write.key, write.value, write.context, write.consistency, /*may_forward=*/false,
+        std::move(done));
+}
+
+void Coordinator::Write(WriteKind kind, std::string_view key, std::string_view value, std::string_view context,
+                        uint8_t w, bool may_forward, WriteDone done) {
+  static const std::vector<ReplicaAck> kNoAcks;
+  auto ring = view_->Current();
+  ring::PreferenceList prefs = ring->PreferenceListForKey(key);
+  auto need = Required(w, options_.default_w, prefs.size(), ring->replication().total(), "w");
+  if (!need.ok()) {
+    done(need.status(), kNoAcks);
+    return;
+  }
+  std::optional<VersionVector> ctx;
+  if (!context.empty()) {
+    auto decoded = DecodeClientContext(context);
+    if (!decoded.ok()) {
+      done(decoded.status(), kNoAcks);
+      return;
+    }
+    ctx = std::move(decoded).value();
+  }
+  if (prefs.ContainsId(options_.self)) {
+    CoordinateWrite(kind, key, value, std::move(ctx), need.value(), ring, prefs, std::move(done));
+    return;
+  }
+  if (!may_forward) {
+    done(Status::Unavailable("node " + options_.self + " is not a replica of the forwarded key (rings differ?)"),
+         kNoAcks);
+    return;
+  }
+  stats_.forwarded++;
+  auto op = std::make_shared<ForwardOp>();
+  op->ring = ring;
+  // Reachable replicas first, in preference order; the rest after them.
+  for (const ring::NodeInfo* n : prefs) {
+    if (!transport_->IsDown(*n)) op->candidates.push_back(n);
+  }
+  for (const ring::NodeInfo* n : prefs) {
+    if (transport_->IsDown(*n)) op->candidates.push_back(n);
+  }
+  ForwardWrite fw;
+  fw.kind = kind;
+  fw.consistency = w;
+  fw.key = key;
+  fw.value = value;
+  fw.context = context;
+  EncodeForwardWrite(&op->body, fw);
+  op->done = std::move(done);
+  ForwardToNextReplica(op);
+}
+
+void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
+  if (op->next >= op->candidates.size()) {
+    stats_.quorum_failures++;
+    op->done(Status::Unavailable("no replica of the key could coordinate the write (" + Join(op->failures) + ")"),
+             {});
+    return;
+  }
+  const ring::NodeInfo& node = *op->candidates[op->next++];
+  transport_->Call(node, Op(ClusterOpcode::kForwardWrite), op->body, options_.request_timeout_ms,
+                   [this, op, &node](const Status& s, std::string_view payload) {
+                     if (s.IsUnavailable() || s.IsTimedOut()) {
+                       // Not reached (or no answer): another replica may coordinate. A timed-out
+                       // forward may still complete there; the client sees the later outcome.
+                       op->failures.push_back(DescribeFailure(node, s));
+                       ForwardToNextReplica(op);
+                       return;
+                     }
+                     std::vector<ReplicaAck> acks;
+                     if (!s.ok()) {
+                       op->done(s, acks);
+                       return;
+                     }
+                     net::WriteReceipt receipt;
+                     if (!net::DecodeWriteReceipt(payload, &receipt)) {
+                       op->done(Status::Corruption("forwarded write: malformed receipt from " + node.id), acks);
+                       return;
+                     }
+                     for (const auto& a : receipt.acks) acks.push_back({std::string(a.node_id), a.stand_in});
+                     op->done(Status::OK(), acks);
+                   });
+}
+
+void Coordinator::CoordinateWrite(WriteKind kind, std::string_view key, std::string_view value,
+                                  std::optional<VersionVector> context, size_t need,
+                                  std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas,
+                                  WriteDone done) {
+  auto op = std::make_shared<WriteOp>();
+  op->ring = std::move(ring);
+  op->need = need;
+  op->pending = replicas.size();
+  op->done = std::move(done);
+  std::vector<const ring::NodeInfo*> others;
+  const ring::NodeInfo* self = nullptr;
+  for (const ring::NodeInfo* n : replicas) {
+    if (n->id == options_.self) {
+      self = n;
+    } else {
+      others.push_back(n);
+    }
+  }
+  std::string key_copy(key);
+  store_->Coordinate(
+      executor_, key, kind, value, std::move(context),
+      [this, op, others, key_copy](Status s, const SiblingSet& stored) {
+        if (!s.ok()) {
+          // Nothing was stored: the write fails as a whole (e.g. too many siblings).
+          op->pending = 0;
+          op->answered = true;
+          op->done(s, {});
+          return;
+        }
+        if (others.empty()) return;
+        std::string body;
+        EncodeReplicaWrite(&body, key_copy, stored);
+        for (const ring::NodeInfo* n : others) {
+          transport_->Call(*n, Op(ClusterOpcode::kReplicaWrite), body, options_.request_timeout_ms,
+                           [this, op, n](const Status& st, std::string_view) { OnWriteAck(op, *n, st); });
+        }
+      },
+      [this, op, self](Status s) { OnWriteAck(op, *self, s); });
+}
+
+void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::NodeInfo& node, const Status& status) {
+  if (op->pending == 0) return;  // already failed as a whole
+  op->pending--;
+  if (status.ok()) {
+    op->acks.push_back({node.id, false});
+  } else {
+    op->failures.push_back(DescribeFailure(node, status));
+  }
+  if (!op->answered && op->acks.size() >= op->need) {
+    op->answered = true;
+    op->done(Status::OK(), op->acks);
+  }
+  if (op->pending == 0 && !op->answered) {
+    op->answered = true;
+    stats_.quorum_failures++;
+    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->acks.size()) + " of " +
+                                 std::to_string(op->need) + " write acks within " +
+                                 std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")"),
+             op->acks);
+  }
+}
+
+}  // namespace kvring::repl

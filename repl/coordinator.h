@@ -1,0 +1,118 @@
+// repl/coordinator.h — the public header of repl/: the quorum coordinator every
+// node runs. Any node takes any request:
+//
+//   Get: sent to all N replicas of the key in parallel; answered once R replied
+//        (the merge of their sibling sets); late replies keep arriving and, once
+//        all are in or timed out, replicas that lacked something in the final merge
+//        are sent it (read repair), without delaying the client.
+//   Put/Delete: coordinated by a replica of the key (a non-replica forwards the
+//        request to the first reachable replica). The coordinating replica mints a
+//        new sibling with its own dot (repl/sibling_set.h), stores it, sends the
+//        resulting set to the other replicas, and answers once W replicas (itself
+//        included) made it durable. The receipt names them.
+//
+// A quorum not reached is an Unavailable error naming who answered, who timed out
+// and who is down: "quorum not reached: 1 of 2 write acks within 1000ms (n2
+// timeout, n3 down)".
+// Consistency levels use net/protocol.h's byte (0 = default, QUORUM, ALL, 1..250).
+//
+// Thread safety: executor thread only (every method and every callback).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "repl/messages.h"
+#include "repl/replica_store.h"
+#include "repl/sibling_set.h"
+#include "repl/transport.h"
+#include "ring/membership_view.h"
+
+namespace kvring::repl {
+
+struct CoordinatorOptions {
+  std::string self;             // this node's id (must be a ring member to hold replicas)
+  uint8_t default_r = 254;      // QUORUM
+  uint8_t default_w = 254;      // QUORUM
+  uint64_t request_timeout_ms = 1000;
+};
+
+struct ReplicaAck {
+  std::string node;
+  bool stand_in = false;  // a sloppy-quorum stand-in (hinted handoff; not used yet)
+};
+
+struct CoordinatorStats {
+  uint64_t gets = 0;
+  uint64_t puts = 0;
+  uint64_t deletes = 0;
+  uint64_t forwarded = 0;         // writes this node forwarded to a replica
+  uint64_t quorum_failures = 0;
+  uint64_t read_repairs = 0;      // repair writes sent to stale or missing replicas
+};
+
+class Coordinator {
+ public:
+  // Every pointer must outlive the coordinator.
+  Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store, Transport* transport,
+              Executor* executor, base::Clock* clock, base::Logger* logger);
+  Coordinator(const Coordinator&) = delete;
+  Coordinator& operator=(const Coordinator&) = delete;
+
+  // merged: the merge of the replies (null when no replica holds the key). A key
+  // whose every sibling is a tombstone is returned too: the caller decides that it
+  // reads as not found (SiblingSet::IsDeleted) but may still use its history.
+  using GetDone = std::function<void(const base::Status&, const SiblingSet* merged)>;
+  using WriteDone = std::function<void(const base::Status&, const std::vector<ReplicaAck>& acks)>;
+
+  void Get(std::string_view key, uint8_t r, GetDone done);
+  // context: the bytes of an earlier get's context (repl/client_context.h), or
+  // empty for a blind write.
+  void Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w, WriteDone done);
+  void Delete(std::string_view key, std::string_view context, uint8_t w, WriteDone done);
+  // A write another node forwarded here: coordinated locally, never forwarded on.
+  void CoordinateForwarded(const ForwardWrite& write, WriteDone done);
+
+  CoordinatorStats stats() const { return stats_; }
+  const CoordinatorOptions& options() const { return options_; }
+
+  // How many replicas a level asks for when a key has n replicas under a spec of
+  // spec_n. InvalidArgument when more than exist ("w=4 but only 3 replicas").
+  static base::Result<size_t> Required(uint8_t level, uint8_t default_level, size_t n, size_t spec_n,
+                                       const char* what);
+
+ private:
+  struct ReadOp;
+  struct WriteOp;
+  struct ForwardOp;
+
+  void Write(WriteKind kind, std::string_view key, std::string_view value, std::string_view context, uint8_t w,
+             bool may_forward, WriteDone done);
+  void CoordinateWrite(WriteKind kind, std::string_view key, std::string_view value,
+                       std::optional<VersionVector> context, size_t need, std::shared_ptr<const ring::Ring> ring,
+                       const ring::PreferenceList& replicas, WriteDone done);
+  void ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op);
+  void OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, const base::Status& status,
+                   std::optional<SiblingSet> set);
+  void FinishRead(const std::shared_ptr<ReadOp>& op);
+  void OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::NodeInfo& node, const base::Status& status);
+  std::string DescribeFailure(const ring::NodeInfo& node, const base::Status& status) const;
+
+  const CoordinatorOptions options_;
+  ring::MembershipView* const view_;
+  ReplicaStore* const store_;
+  Transport* const transport_;
+  Executor* const executor_;
+  base::Clock* const clock_;
+  base::Logger* const logger_;
+  CoordinatorStats stats_;
+};
+
+}  // namespace kvring::repl

@@ -1,0 +1,214 @@
+#include "repl/messages.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "base/coding.h"
+#include "repl/value_format.h"
+
+namespace kvring::repl {
+
+using base::GetLengthPrefixed;
+using base::PutLengthPrefixed;
+using base::Status;
+
+namespace {
+
+bool GetByte(std::string_view* in, uint8_t* v) {
+  if (in->empty()) return false;
+  *v = static_cast<uint8_t>((*in)[0]);
+  in->remove_prefix(1);
+  return true;
+}
+
+bool GetString(std::string_view* in, std::string* out) {
+  std::string_view v;
+  if (!GetLengthPrefixed(in, &v)) return false;
+  out->assign(v.data(), v.size());
+  return true;
+}
+
+void PutDouble(std::string* dst, double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  base::PutFixed64(dst, bits);
+}
+
+bool GetDouble(std::string_view* in, double* v) {
+  uint64_t bits;
+  if (!base::GetFixed64(in, &bits)) return false;
+  std::memcpy(v, &bits, 8);
+  return std::isfinite(*v);
+}
+
+}  // namespace
+
+void EncodeMember(std::string* dst, const ring::NodeInfo& node) {
+  PutLengthPrefixed(dst, node.id);
+  PutLengthPrefixed(dst, node.address);
+  PutLengthPrefixed(dst, node.dc);
+  PutLengthPrefixed(dst, node.rack);
+  base::PutVarint32(dst, static_cast<uint32_t>(std::lround(node.weight * 1000)));
+}
+
+bool DecodeMember(std::string_view* input, ring::NodeInfo* node) {
+  uint32_t milli;
+  if (!GetString(input, &node->id) || !GetString(input, &node->address) || !GetString(input, &node->dc) ||
+      !GetString(input, &node->rack) || !base::GetVarint32(input, &milli)) {
+    return false;
+  }
+  node->weight = milli / 1000.0;
+  return true;
+}
+
+void EncodeMemberList(std::string* dst, const std::vector<ring::NodeInfo>& nodes) {
+  base::PutVarint32(dst, static_cast<uint32_t>(nodes.size()));
+  for (const auto& n : nodes) EncodeMember(dst, n);
+}
+
+bool DecodeMemberList(std::string_view input, std::vector<ring::NodeInfo>* nodes) {
+  uint32_t count;
+  if (!base::GetVarint32(&input, &count) || count > input.size()) return false;
+  nodes->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    ring::NodeInfo n;
+    if (!DecodeMember(&input, &n)) return false;
+    nodes->push_back(std::move(n));
+  }
+  return input.empty();
+}
+
+void EncodeReplicaReadReply(std::string* dst, const SiblingSet* set) {
+  dst->push_back(set ? 1 : 0);
+  if (set) {
+    std::string bytes;
+    EncodeSiblingSet(*set, &bytes);
+    PutLengthPrefixed(dst, bytes);
+  }
+}
+
+Status DecodeReplicaReadReply(std::string_view payload, bool* found, SiblingSet* set) {
+  uint8_t flag;
+  if (!GetByte(&payload, &flag) || flag > 1) return Status::Corruption("replica read reply: bad found flag");
+  *found = flag == 1;
+  if (!*found) {
+    if (!payload.empty()) return Status::Corruption("replica read reply: trailing bytes");
+    return Status::OK();
+  }
+  std::string_view bytes;
+  if (!GetLengthPrefixed(&payload, &bytes) || !payload.empty()) {
+    return Status::Corruption("replica read reply: truncated sibling set");
+  }
+  auto decoded = DecodeSiblingSet(bytes);
+  if (!decoded.ok()) return decoded.status().WithContext("replica read reply");
+  *set = std::move(decoded).value();
+  return Status::OK();
+}
+
+void EncodeReplicaWrite(std::string* dst, std::string_view key, const SiblingSet& set) {
+  PutLengthPrefixed(dst, key);
+  std::string bytes;
+  EncodeSiblingSet(set, &bytes);
+  PutLengthPrefixed(dst, bytes);
+}
+
+Status DecodeReplicaWrite(std::string_view body, std::string_view* key, SiblingSet* set) {
+  std::string_view bytes;
+  if (!GetLengthPrefixed(&body, key) || !GetLengthPrefixed(&body, &bytes) || !body.empty()) {
+    return Status::InvalidArgument("replica write: malformed body");
+  }
+  auto decoded = DecodeSiblingSet(bytes);
+  if (!decoded.ok()) return decoded.status().WithContext("replica write");
+  *set = std::move(decoded).value();
+  return Status::OK();
+}
+
+void EncodeForwardWrite(std::string* dst, const ForwardWrite& m) {
+  dst->push_back(static_cast<char>(m.kind));
+  dst->push_back(static_cast<char>(m.consistency));
+  dst->push_back(static_cast<char>(m.flags));
+  PutLengthPrefixed(dst, m.key);
+  PutLengthPrefixed(dst, m.value);
+  PutLengthPrefixed(dst, m.context);
+}
+
+bool DecodeForwardWrite(std::string_view body, ForwardWrite* m) {
+  uint8_t kind;
+  if (!GetByte(&body, &kind) || kind > 1) return false;
+  m->kind = static_cast<WriteKind>(kind);
+  return GetByte(&body, &m->consistency) && GetByte(&body, &m->flags) && GetLengthPrefixed(&body, &m->key) &&
+         GetLengthPrefixed(&body, &m->value) && GetLengthPrefixed(&body, &m->context) && body.empty();
+}
+
+void EncodeSiblingClock(std::string* dst, const Sibling& sibling) {
+  PutLengthPrefixed(dst, sibling.dot.node);
+  base::PutVarint64(dst, sibling.dot.counter);
+  sibling.context.EncodeTo(dst);
+}
+
+Status DecodeSiblingClock(std::string_view bytes, Dot* dot, VersionVector* context) {
+  if (!GetString(&bytes, &dot->node) || !base::GetVarint64(&bytes, &dot->counter)) {
+    return Status::Corruption("sibling clock: truncated dot");
+  }
+  KV_RETURN_IF_ERROR(context->DecodeFrom(&bytes));
+  if (!bytes.empty()) return Status::Corruption("sibling clock: trailing bytes");
+  return Status::OK();
+}
+
+void EncodeRingDescription(std::string* dst, const RingDescription& ring) {
+  base::PutVarint64(dst, ring.version);
+  PutLengthPrefixed(dst, ring.replication);
+  base::PutVarint32(dst, static_cast<uint32_t>(ring.members.size()));
+  for (const auto& m : ring.members) {
+    EncodeMember(dst, m.node);
+    base::PutVarint32(dst, m.vnodes);
+    PutDouble(dst, m.replica_share);
+    PutDouble(dst, m.primary_share);
+  }
+}
+
+bool DecodeRingDescription(std::string_view payload, RingDescription* ring) {
+  uint32_t count;
+  if (!base::GetVarint64(&payload, &ring->version) || !GetString(&payload, &ring->replication) ||
+      !base::GetVarint32(&payload, &count) || count > payload.size()) {
+    return false;
+  }
+  ring->members.clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    RingMember m;
+    if (!DecodeMember(&payload, &m.node) || !base::GetVarint32(&payload, &m.vnodes) ||
+        !GetDouble(&payload, &m.replica_share) || !GetDouble(&payload, &m.primary_share)) {
+      return false;
+    }
+    ring->members.push_back(std::move(m));
+  }
+  return payload.empty();
+}
+
+void EncodeClusterStatus(std::string* dst, const std::vector<MemberStatus>& members) {
+  base::PutVarint32(dst, static_cast<uint32_t>(members.size()));
+  for (const auto& m : members) {
+    EncodeMember(dst, m.node);
+    dst->push_back(static_cast<char>(m.state));
+    PutLengthPrefixed(dst, m.detail);
+  }
+}
+
+bool DecodeClusterStatus(std::string_view payload, std::vector<MemberStatus>* members) {
+  uint32_t count;
+  if (!base::GetVarint32(&payload, &count) || count > payload.size()) return false;
+  members->clear();
+  for (uint32_t i = 0; i < count; ++i) {
+    MemberStatus m;
+    uint8_t state;
+    if (!DecodeMember(&payload, &m.node) || !GetByte(&payload, &state) || state > 2 ||
+        !GetString(&payload, &m.detail)) {
+      return false;
+    }
+    m.state = static_cast<MemberState>(state);
+    members->push_back(std::move(m));
+  }
+  return payload.empty();
+}
+
+}  // namespace kvring::repl

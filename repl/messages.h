@@ -1,0 +1,94 @@
+// repl/messages.h — the cluster's messages on kvring's framing (net/protocol.h):
+// node-to-node opcodes (0x40-0x7f) and the cluster admin opcodes kvctl uses
+// (0x21-0x3f). Byte-by-byte in docs/protocol.md ("Cluster messages").
+//
+//   MEMBER_INFO  req: member                       reply: count:varint32 member{count}
+//   REPLICA_READ req: key:lp                       reply: found:u8 [set:lp]
+//   REPLICA_WRITE req: key:lp set:lp               reply: (empty) once durable
+//   FORWARD_WRITE req: kind:u8 w:u8 flags:u8 key:lp value:lp context:lp
+//                                                  reply: write receipt (net/protocol.h)
+//   RING         req: (empty)                      reply: ring description
+//   CLUSTER_STATUS req: (empty)                    reply: count:varint32 member_status{count}
+//
+//   member := id:lp address:lp dc:lp rack:lp weight_milli:varint32
+//   set    := an encoded SiblingSet (docs/formats/value.md)
+//
+// On-wire values: never renumber.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "repl/sibling_set.h"
+#include "ring/node_info.h"
+
+namespace kvring::repl {
+
+enum class ClusterOpcode : uint8_t {
+  kRing = 0x21,
+  kClusterStatus = 0x22,
+  kMemberInfo = 0x40,
+  kReplicaRead = 0x41,
+  kReplicaWrite = 0x42,
+  kForwardWrite = 0x43,
+};
+constexpr uint8_t Op(ClusterOpcode op) { return static_cast<uint8_t>(op); }
+
+void EncodeMember(std::string* dst, const ring::NodeInfo& node);
+bool DecodeMember(std::string_view* input, ring::NodeInfo* node);
+void EncodeMemberList(std::string* dst, const std::vector<ring::NodeInfo>& nodes);
+bool DecodeMemberList(std::string_view input, std::vector<ring::NodeInfo>* nodes);
+
+void EncodeReplicaReadReply(std::string* dst, const SiblingSet* set);  // null: not found
+// *found says whether the replica holds the key; *set is filled when it does.
+base::Status DecodeReplicaReadReply(std::string_view payload, bool* found, SiblingSet* set);
+
+void EncodeReplicaWrite(std::string* dst, std::string_view key, const SiblingSet& set);
+base::Status DecodeReplicaWrite(std::string_view body, std::string_view* key, SiblingSet* set);
+
+enum class WriteKind : uint8_t { kPut = 0, kDelete = 1 };
+struct ForwardWrite {
+  WriteKind kind = WriteKind::kPut;
+  uint8_t consistency = 0;
+  uint8_t flags = 0;
+  std::string_view key;
+  std::string_view value;
+  std::string_view context;
+};
+void EncodeForwardWrite(std::string* dst, const ForwardWrite& m);
+bool DecodeForwardWrite(std::string_view body, ForwardWrite* m);
+
+// A sibling's clock as a client sees it in a GET reply (net::Sibling::clock):
+//   clock := dot_node:lp dot_counter:varint64 context:vector
+// kvctl decodes it to print the clock in readable form.
+void EncodeSiblingClock(std::string* dst, const Sibling& sibling);
+base::Status DecodeSiblingClock(std::string_view bytes, Dot* dot, VersionVector* context);
+
+// One member in a RING reply.
+struct RingMember {
+  ring::NodeInfo node;
+  uint32_t vnodes = 0;
+  double replica_share = 0;  // fraction of the token space this node holds a replica of
+  double primary_share = 0;  // fraction for which it is the first replica
+};
+struct RingDescription {
+  uint64_t version = 0;
+  std::string replication;  // the replication spec, e.g. "3" or "dc1:2,dc2:1"
+  std::vector<RingMember> members;
+};
+void EncodeRingDescription(std::string* dst, const RingDescription& ring);
+bool DecodeRingDescription(std::string_view payload, RingDescription* ring);
+
+enum class MemberState : uint8_t { kUp = 0, kDown = 1, kSelf = 2 };
+struct MemberStatus {
+  ring::NodeInfo node;
+  MemberState state = MemberState::kUp;
+  std::string detail;  // why it is down, or the node's own load summary
+};
+void EncodeClusterStatus(std::string* dst, const std::vector<MemberStatus>& members);
+bool DecodeClusterStatus(std::string_view payload, std::vector<MemberStatus>* members);
+
+}  // namespace kvring::repl

@@ -1,0 +1,113 @@
+// repl/replica_store.h — this node's replica of every key it holds: sibling sets
+// (repl/sibling_set.h) stored in the LSM engine under (token, key).
+//
+//   engine key := token:big-endian fixed64 | key       token = ring::TokenOf(key)
+//   engine value := an encoded SiblingSet (docs/formats/value.md)
+//
+// The big-endian token prefix makes a ring range a contiguous engine key range,
+// so streaming and Merkle trees of a range are range scans (DESIGN.md).
+//
+// Every change is a read-modify-write of one key's set (coordinate a put, merge a
+// replica write), serialized per key by striped locks. The caller's thread serves
+// engine hits inline (ReadOptions::no_io); work that needs a disk read moves to
+// the I/O pool, so an event loop never blocks on the disk. Callbacks always run
+// later on the given Executor.
+// Thread safety: thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "lsm/engine.h"
+#include "repl/messages.h"
+#include "repl/sibling_set.h"
+#include "repl/transport.h"
+
+namespace kvring::repl {
+
+// The engine key of a user key: big-endian token, then the key.
+std::string StorageKey(std::string_view key);
+// The user key inside an engine key; false when it is shorter than a token.
+bool UserKeyOf(std::string_view storage_key, std::string_view* key);
+
+struct ReplicaStoreStats {
+  uint64_t reads_inline = 0;      // served on the caller's thread (engine hit)
+  uint64_t reads_offloaded = 0;   // needed a disk read: ran on the I/O pool
+  uint64_t writes = 0;
+  uint64_t merges_unchanged = 0;  // replica writes that brought nothing new
+};
+
+class ReplicaStore {
+ public:
+  // *db, *io and *clock must outlive the store. self: this node's id (the actor of
+  // the writes it coordinates).
+  ReplicaStore(lsm::DB* db, base::ThreadPool* io, std::string self, VersioningOptions versioning,
+               base::Clock* clock, base::Logger* logger);
+  ReplicaStore(const ReplicaStore&) = delete;
+  ReplicaStore& operator=(const ReplicaStore&) = delete;
+
+  const std::string& self() const { return self_; }
+
+  // The local set of `key`; nullopt when this replica holds nothing for it.
+  using ReadDone = std::function<void(base::Status, std::optional<SiblingSet>)>;
+  void Read(Executor* ex, std::string_view key, ReadDone done);
+
+  // Called once the new set is applied (visible to reads), with that set: what
+  // the coordinator replicates. On error, `applied` gets the error and `durable`
+  // is not called.
+  using AppliedDone = std::function<void(base::Status, const SiblingSet&)>;
+  // Called once the change is durable as the engine's sync mode requires.
+  using DurableDone = std::function<void(base::Status)>;
+
+  // A write this replica coordinates: a new sibling with a dot of this node.
+  // context: what the client had seen; nullopt for a blind write (then the local
+  // history is the context: the write supersedes what this replica holds).
+  void Coordinate(Executor* ex, std::string_view key, WriteKind kind, std::string_view value,
+                  std::optional<VersionVector> context, AppliedDone applied, DurableDone durable);
+
+  // Merges another replica's set into the local one (replication, read repair).
+  // Nothing is written when the merge changes nothing; durable still reports.
+  void Merge(Executor* ex, std::string_view key, SiblingSet incoming, AppliedDone applied,
+             DurableDone durable);
+
+  ReplicaStoreStats stats() const;
+
+ private:
+  // Changes the set in place; a non-OK status aborts the write (nothing stored).
+  // *changed = false skips the engine write.
+  using Mutation = std::function<base::Status(SiblingSet* set, bool* changed)>;
+
+  void ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, AppliedDone applied,
+                       DurableDone durable);
+  // One attempt under the key's stripe lock. Returns false (nothing done) when the
+  // read needs I/O and `allow_io` is false.
+  bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, bool allow_io,
+                          const AppliedDone& applied, const DurableDone& durable);
+  base::Status LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
+                       bool* found);
+  std::mutex& StripeFor(std::string_view storage_key);
+
+  lsm::DB* const db_;
+  base::ThreadPool* const io_;
+  const std::string self_;
+  const VersioningOptions versioning_;
+  base::Clock* const clock_;
+  base::Logger* const logger_;
+
+  static constexpr size_t kStripes = 1024;
+  std::array<std::mutex, kStripes> stripes_;
+
+  mutable std::mutex stats_mu_;
+  ReplicaStoreStats stats_;
+};
+
+}  // namespace kvring::repl

@@ -1,0 +1,44 @@
+// repl/transport.h — how repl/ reaches the rest of the world: an Executor that runs
+// continuations on the coordinator's thread, and a Transport that sends a
+// node-to-node request and reports its reply. Production wires the node's event
+// loop and net::RpcClient (cmd/kvnode); a simulator or a test can wire in-process
+// ones, so the coordinator itself has no sockets, threads or clocks of its own.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "ring/node_info.h"
+
+namespace kvring::repl {
+
+// Thread safety: Post is thread-safe.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Runs fn later on the executor's thread, never re-entrantly from inside Post.
+  virtual void Post(std::function<void()> fn) = 0;
+};
+
+// Thread safety: Call and IsDown are called on the executor thread only; callbacks
+// run on the executor thread.
+class Transport {
+ public:
+  // status: OK with the reply payload; the peer's error status; TimedOut at the
+  // deadline; Unavailable when the peer cannot be reached.
+  using Callback = std::function<void(const base::Status& status, std::string_view payload)>;
+
+  virtual ~Transport() = default;
+  // Sends one request; `done` runs exactly once, on the executor thread, never
+  // inside Call itself.
+  virtual void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
+                    Callback done) = 0;
+  // True while the transport believes the node unreachable (refused connections,
+  // reconnect backoff). Used to word errors ("n3 down") and to pick forward targets.
+  virtual bool IsDown(const ring::NodeInfo& node) const = 0;
+};
+
+}  // namespace kvring::repl
