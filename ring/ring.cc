@@ -28,6 +28,7 @@ base::Result<std::shared_ptr<const Ring>> Ring::Build(std::vector<NodeInfo> memb
   ring->tokens_ = std::move(layout.tokens);
   ring->owners_ = std::move(layout.owners);
   ring->IndexTopology();
+  ring->IndexBuckets();
   ring->plan_ = ring->Plan(ring->options_.replication);
   ring->fingerprint_ = ring->ComputeFingerprint();
   return std::shared_ptr<const Ring>(std::move(ring));
@@ -59,6 +60,20 @@ void Ring::IndexTopology() {
   }
 }
 
+void Ring::IndexBuckets() {
+  // About four virtual nodes per bucket, at most 2^16 buckets (256 KiB).
+  int bits = 0;
+  while (bits < 16 && (size_t{1} << (bits + 2)) < tokens_.size()) ++bits;
+  bucket_shift_ = 64 - bits;
+  const size_t buckets = size_t{1} << bits;
+  bucket_first_.assign(buckets + 1, static_cast<uint32_t>(tokens_.size()));
+  size_t v = 0;
+  for (size_t b = 0; b < buckets; ++b) {
+    while (v < tokens_.size() && (bits == 0 ? 0 : tokens_[v] >> bucket_shift_) < b) ++v;
+    bucket_first_[b] = static_cast<uint32_t>(v);
+  }
+}
+
 int Ring::DcIndex(std::string_view dc) const {
   auto it = std::lower_bound(dcs_.begin(), dcs_.end(), dc);
   return it != dcs_.end() && *it == dc ? static_cast<int>(it - dcs_.begin()) : -1;
@@ -85,7 +100,12 @@ PlacementPlan Ring::Plan(const ReplicationSpec& spec) const {
 
 size_t Ring::SuccessorVnode(Token t) const {
   assert(!tokens_.empty());
-  const auto it = std::lower_bound(tokens_.begin(), tokens_.end(), t);
+  // Tokens of bucket b lie in [bucket_first_[b], bucket_first_[b + 1]); when none
+  // is >= t the answer is the next bucket's first vnode, or the wrap to 0.
+  const size_t b = bucket_shift_ == 64 ? 0 : static_cast<size_t>(t >> bucket_shift_);
+  const auto first = tokens_.begin() + bucket_first_[b];
+  const auto last = tokens_.begin() + bucket_first_[b + 1];
+  const auto it = std::lower_bound(first, last, t);
   return it == tokens_.end() ? 0 : static_cast<size_t>(it - tokens_.begin());
 }
 

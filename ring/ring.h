@@ -6,7 +6,8 @@
 // build a new Ring and swap it in atomically (ring/membership_view.h); readers keep
 // the shared_ptr<const Ring> they loaded for the whole request.
 //
-// Lookups binary-search a sorted token array and fill a fixed-capacity
+// Lookups binary-search a sorted token array (narrowed by a bucket index on the
+// top bits of the token) and fill a fixed-capacity
 // PreferenceList: no allocation per lookup. How placement works, with a worked
 // example, and the measured balance: docs/ring.md.
 // Thread safety: immutable after Build; every const method is thread-safe.
@@ -105,6 +106,7 @@ class Ring {
  private:
   Ring() = default;
   void IndexTopology();
+  void IndexBuckets();
   PlacementPlan Plan(const ReplicationSpec& spec) const;
   PreferenceList Select(Token t, const PlacementPlan& plan) const;
   uint64_t ComputeFingerprint() const;
@@ -114,6 +116,11 @@ class Ring {
   std::vector<NodeInfo> nodes_;       // sorted by id
   std::vector<Token> tokens_;         // strictly increasing
   std::vector<uint32_t> owners_;      // owners_[i] owns tokens_[i]; index into nodes_
+  // Lookup index: bucket b covers tokens whose top bits are b; bucket_first_[b] is the
+  // first vnode with a token in bucket b or later (size buckets + 1). Narrows the
+  // binary search to a few vnodes of one bucket.
+  std::vector<uint32_t> bucket_first_;
+  int bucket_shift_ = 64;
   std::vector<uint32_t> node_dc_;     // per node: index into dcs_
   std::vector<uint32_t> node_rack_;   // per node: rack index, unique across DCs
   std::vector<std::string> dcs_;      // sorted

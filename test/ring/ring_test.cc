@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "test/ring/ring_test_util.h"
+#include "test/util/test_util.h"
 
 namespace kvring::ring {
 namespace {
@@ -92,6 +94,33 @@ TEST(RingLookup, TokenBelongsToTheFirstVnodeAtOrAfterIt) {
   // Past the highest token the ring wraps to the first virtual node.
   EXPECT_EQ(0u, ring->SuccessorVnode(std::numeric_limits<Token>::max()));
   EXPECT_TRUE(ring->VnodeRange(0).wraps());
+}
+
+TEST(RingLookup, SuccessorMatchesAPlainBinarySearchAtBucketEdges) {
+  // The lookup narrows its search with a bucket index on the token's top bits;
+  // check it against a search of the whole array for rings of every bucket count.
+  base::Random rnd(test::TestSeed("RingLookup.SuccessorMatchesAPlainBinarySearchAtBucketEdges"));
+  for (uint32_t vnodes : {1u, 2u, 3u, 7u, 64u, 1000u, 4096u}) {
+    RingOptions options;
+    options.vnodes_per_weight = vnodes;
+    std::shared_ptr<const Ring> ring = BuildRing(MakeNodes(vnodes == 4096 ? 20 : 2), options);
+    std::vector<Token> tokens;
+    for (size_t i = 0; i < ring->vnode_count(); ++i) tokens.push_back(ring->vnode_token(i));
+    for (int probe = 0; probe < 5000; ++probe) {
+      const int bits = 1 + static_cast<int>(rnd.Uniform(20));
+      Token t = rnd.Next64();
+      switch (probe % 5) {
+        case 0: t = t >> bits << bits; break;                     // a bucket's first token
+        case 1: t = (t >> bits << bits) - 1; break;               // the previous bucket's last
+        case 2: t = tokens[rnd.Uniform(tokens.size())]; break;    // on a vnode
+        case 3: t = tokens[rnd.Uniform(tokens.size())] + 1; break;
+        default: break;
+      }
+      const auto it = std::lower_bound(tokens.begin(), tokens.end(), t);
+      const size_t expected = it == tokens.end() ? 0 : static_cast<size_t>(it - tokens.begin());
+      ASSERT_EQ(expected, ring->SuccessorVnode(t)) << "vnodes " << vnodes << " token " << t;
+    }
+  }
 }
 
 TEST(RingLookup, PreferenceListIsPrimaryThenNextDistinctNodesClockwise) {
