@@ -1,0 +1,350 @@
+#include "cmd/kvctl/kvctl.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "base/coding.h"
+#include "cmd/common/flags.h"
+#include "cmd/common/text.h"
+#include "net/blocking_client.h"
+#include "net/protocol.h"
+#include "repl/messages.h"
+#include "repl/version_text.h"
+
+namespace kvring::cmd::kvctl {
+
+using base::Status;
+
+namespace {
+
+constexpr char kUsage[] =
+    "kvctl — talk to a kvring cluster.\n"
+    "\n"
+    "Usage: kvctl [--host HOST:PORT] [flags] COMMAND [ARGS]\n"
+    "\n"
+    "Commands:\n"
+    "  get KEY                read a key: its value, or its siblings and the context that covers them\n"
+    "  put KEY [VALUE]        write a value (read from stdin when VALUE is absent)\n"
+    "  del KEY                delete a key (a tombstone version)\n"
+    "  ping                   check that the node answers\n"
+    "  stats                  the node's counters (requests, engine levels, cache, ...)\n"
+    "  ring                   ownership of the token ring per node and per datacenter\n"
+    "  status                 cluster members as this node sees them (up/down, load)\n"
+    "\n"
+    "Exit codes: 0 success (found), 1 not found, 2 error.\n"
+    "The host defaults to $KVRING_HOST, else 127.0.0.1:7000.";
+
+struct Options {
+  std::string host;
+  std::string cluster;
+  int64_t timeout_ms = 5000;
+  std::string r = "default";
+  std::string w = "default";
+  std::string context;  // base64, as printed by get
+  bool json = false;
+  bool base64 = false;
+  bool local = false;
+  bool verbose = false;
+  bool help = false;
+};
+
+void DeclareFlags(FlagSet* f, Options* o) {
+  f->String("host", &o->host, "node to talk to, HOST:PORT (default $KVRING_HOST or 127.0.0.1:7000)");
+  f->String("cluster", &o->cluster, "cluster name to insist on (default: any)");
+  f->Int("timeout", &o->timeout_ms, "milliseconds to wait for the node (default 5000)");
+  f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
+  f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
+  f->String("context", &o->context, "put/del: the context printed by an earlier get (resolves its siblings)");
+  f->Bool("json", &o->json, "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}");
+  f->Bool("base64", &o->base64, "get: print values in base64 (binary-safe)");
+  f->Bool("local", &o->local, "get: read only this node's own store, no coordination");
+  f->Bool("verbose", &o->verbose, "print clocks, contexts and write receipts (also -v)");
+  f->Bool("help", &o->help, "print this help");
+}
+
+class Session {
+ public:
+  Session(const Options& o, std::istream& in, std::ostream& out, std::ostream& err)
+      : o_(o), in_(in), out_(out), err_(err) {}
+
+  int Run(const std::vector<std::string>& args);
+
+ private:
+  int Fail(const Status& s) {
+    err_ << "kvctl: " << s.message() << "\n";
+    return kExitError;
+  }
+  int Usage(const std::string& msg) {
+    err_ << "kvctl: " << msg << " (see kvctl --help)\n";
+    return kExitError;
+  }
+  Status Connect();
+  base::Result<std::string> Call(uint8_t opcode, std::string_view body) {
+    return client_.Call(opcode, body, static_cast<uint64_t>(o_.timeout_ms));
+  }
+  bool Level(const std::string& text, const char* flag, uint8_t* level);
+
+  int Get(const std::string& key);
+  int Write(const std::string& cmd, const std::vector<std::string>& args);
+  int Ping();
+  int Stats();
+  int Ring();
+  int ClusterStatus();
+  void PrintReceipt(std::string_view payload, const char* what);
+
+  const Options& o_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  net::BlockingClient client_{net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl"}};
+};
+
+Status Session::Connect() { return client_.Connect(o_.host, static_cast<uint64_t>(o_.timeout_ms)); }
+
+bool Session::Level(const std::string& text, const char* flag, uint8_t* level) {
+  if (net::ParseConsistency(text, level)) return true;
+  Usage(std::string("--") + flag + ": '" + text + "' is not ONE, QUORUM, ALL or a number 1..250");
+  return false;
+}
+
+int Session::Run(const std::vector<std::string>& args) {
+  if (args.empty()) return Usage("no command given");
+  const std::string& cmd = args[0];
+  auto need = [&](size_t n) { return args.size() == n; };
+  if ((cmd == "get" && !need(2)) || (cmd == "del" && !need(2)) || (cmd == "put" && !need(2) && !need(3)) ||
+      ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status") && !need(1))) {
+    return Usage("wrong number of arguments for '" + cmd + "'");
+  }
+  if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
+      cmd != "status") {
+    return Usage("unknown command '" + cmd + "'");
+  }
+  Status s = Connect();
+  if (!s.ok()) return Fail(s);
+  if (cmd == "get") return Get(args[1]);
+  if (cmd == "put" || cmd == "del") return Write(cmd, args);
+  if (cmd == "ping") return Ping();
+  if (cmd == "stats") return Stats();
+  if (cmd == "ring") return Ring();
+  return ClusterStatus();
+}
+
+int Session::Get(const std::string& key) {
+  net::GetRequest req;
+  if (!Level(o_.r, "r", &req.consistency)) return kExitError;
+  req.flags = o_.local ? net::kGetFlagLocal : 0;
+  req.key = key;
+  std::string body;
+  net::EncodeGet(&body, req);
+  auto reply = Call(static_cast<uint8_t>(net::Opcode::kGet), body);
+  if (!reply.ok()) {
+    if (reply.status().IsNotFound()) {
+      if (o_.json) out_ << "{\"values\": [], \"clocks\": [], \"context\": \"\"}\n";
+      err_ << "kvctl: key not found\n";
+      return kExitNotFound;
+    }
+    return Fail(reply.status());
+  }
+  net::GetReply get;
+  if (!net::DecodeGetReply(reply.value(), &get)) return Fail(Status::Corruption("malformed GET reply"));
+  const std::string context = Base64Encode(get.context);
+  std::vector<std::string> clock_json, clock_text;
+  for (const auto& sib : get.siblings) {
+    repl::Sibling s;
+    Status st = repl::DecodeSiblingClock(sib.clock, &s.dot, &s.context);
+    if (!st.ok()) return Fail(st);
+    s.timestamp_micros = sib.timestamp_us;
+    clock_json.push_back(repl::SiblingClockJson(s));
+    clock_text.push_back(repl::SiblingClockText(s));
+  }
+  auto show = [&](std::string_view v) { return o_.base64 ? Base64Encode(v) : std::string(v); };
+  if (o_.json) {
+    out_ << "{\"values\": [";
+    for (size_t i = 0; i < get.siblings.size(); ++i) {
+      out_ << (i ? ", " : "") << JsonString(show(get.siblings[i].value));
+    }
+    out_ << "], \"clocks\": [";
+    for (size_t i = 0; i < clock_json.size(); ++i) out_ << (i ? ", " : "") << clock_json[i];
+    out_ << "], \"timestamps\": [";
+    for (size_t i = 0; i < get.siblings.size(); ++i) {
+      out_ << (i ? ", " : "") << JsonString(FormatWallMicros(get.siblings[i].timestamp_us));
+    }
+    out_ << "], \"context\": " << JsonString(context) << "}\n";
+    return kExitOk;
+  }
+  if (get.siblings.size() == 1 && !o_.verbose) {
+    out_ << show(get.siblings[0].value) << "\n";
+    return kExitOk;
+  }
+  if (get.siblings.size() > 1) {
+    out_ << get.siblings.size() << " siblings (concurrent versions); resolve them with: kvctl put " << key
+         << " VALUE --context " << context << "\n";
+  }
+  for (size_t i = 0; i < get.siblings.size(); ++i) {
+    if (get.siblings.size() > 1) out_ << "[" << (i + 1) << "] ";
+    out_ << show(get.siblings[i].value) << "\n";
+    out_ << "    clock " << clock_text[i] << ", written " << FormatWallMicros(get.siblings[i].timestamp_us) << "\n";
+  }
+  out_ << "context: " << context << "\n";
+  return kExitOk;
+}
+
+void Session::PrintReceipt(std::string_view payload, const char* what) {
+  net::WriteReceipt receipt;
+  if (!net::DecodeWriteReceipt(payload, &receipt)) {
+    err_ << "kvctl: malformed write receipt\n";
+    return;
+  }
+  out_ << what << " acknowledged by " << receipt.acks.size() << " replica(s):";
+  for (const auto& a : receipt.acks) out_ << " " << a.node_id << (a.stand_in ? " (stand-in)" : "");
+  out_ << "\n";
+}
+
+int Session::Write(const std::string& cmd, const std::vector<std::string>& args) {
+  uint8_t w;
+  if (!Level(o_.w, "w", &w)) return kExitError;
+  std::string context;
+  if (!o_.context.empty() && !Base64Decode(o_.context, &context)) {
+    return Usage("--context: not a context printed by kvctl get (bad base64)");
+  }
+  std::string body;
+  uint8_t opcode;
+  if (cmd == "put") {
+    std::string value;
+    if (args.size() == 3) {
+      value = args[2];
+    } else {
+      value.assign(std::istreambuf_iterator<char>(in_), std::istreambuf_iterator<char>());
+    }
+    net::PutRequest req;
+    req.consistency = w;
+    req.key = args[1];
+    req.value = value;
+    req.context = context;
+    net::EncodePut(&body, req);
+    opcode = static_cast<uint8_t>(net::Opcode::kPut);
+  } else {
+    net::DeleteRequest req;
+    req.consistency = w;
+    req.key = args[1];
+    req.context = context;
+    net::EncodeDelete(&body, req);
+    opcode = static_cast<uint8_t>(net::Opcode::kDelete);
+  }
+  auto reply = Call(opcode, body);
+  if (!reply.ok()) return Fail(reply.status());
+  if (o_.verbose) PrintReceipt(reply.value(), cmd == "put" ? "put" : "delete");
+  return kExitOk;
+}
+
+int Session::Ping() {
+  uint64_t start = base::SystemClock::Get()->NowMicros();
+  auto reply = Call(static_cast<uint8_t>(net::Opcode::kPing), "");
+  if (!reply.ok()) return Fail(reply.status());
+  uint64_t us = base::SystemClock::Get()->NowMicros() - start;
+  out_ << "PONG from " << client_.server_node_id() << " (" << o_.host << ", cluster " << client_.server_cluster()
+       << ") in " << us << " us\n";
+  return kExitOk;
+}
+
+int Session::Stats() {
+  auto reply = Call(static_cast<uint8_t>(net::Opcode::kStats), "");
+  if (!reply.ok()) return Fail(reply.status());
+  std::string_view payload = reply.value(), text;
+  if (!base::GetLengthPrefixed(&payload, &text)) return Fail(Status::Corruption("malformed STATS reply"));
+  out_ << text;
+  if (!text.empty() && text.back() != '\n') out_ << "\n";
+  return kExitOk;
+}
+
+int Session::Ring() {
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kRing), "");
+  if (!reply.ok()) return Fail(reply.status());
+  repl::RingDescription ring;
+  if (!repl::DecodeRingDescription(reply.value(), &ring)) return Fail(Status::Corruption("malformed RING reply"));
+  char line[256];
+  out_ << "ring version " << ring.version << ", replication " << ring.replication << ", " << ring.members.size()
+       << " node(s)\n";
+  std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %6s %6s %9s %9s\n", "node", "address", "dc", "rack",
+                "weight", "vnodes", "replica%", "primary%");
+  out_ << line;
+  struct DcTotals {
+    double replica = 0, primary = 0;
+    int nodes = 0;
+  };
+  std::vector<std::pair<std::string, DcTotals>> dcs;
+  for (const auto& m : ring.members) {
+    std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %6.2f %6u %8.2f%% %8.2f%%\n", m.node.id.c_str(),
+                  m.node.address.c_str(), m.node.dc.c_str(), m.node.rack.c_str(), m.node.weight, m.vnodes,
+                  100 * m.replica_share, 100 * m.primary_share);
+    out_ << line;
+    auto it = dcs.begin();
+    while (it != dcs.end() && it->first != m.node.dc) ++it;
+    if (it == dcs.end()) it = dcs.insert(dcs.end(), {m.node.dc, DcTotals{}});
+    it->second.replica += m.replica_share;
+    it->second.primary += m.primary_share;
+    it->second.nodes++;
+  }
+  out_ << "per datacenter:\n";
+  for (const auto& [dc, t] : dcs) {
+    std::snprintf(line, sizeof(line), "  %-10s %3d node(s)  primary %6.2f%%  replicas %6.2f copies of the ring\n",
+                  dc.c_str(), t.nodes, 100 * t.primary, t.replica);
+    out_ << line;
+  }
+  return kExitOk;
+}
+
+int Session::ClusterStatus() {
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kClusterStatus), "");
+  if (!reply.ok()) return Fail(reply.status());
+  std::vector<repl::MemberStatus> members;
+  if (!repl::DecodeClusterStatus(reply.value(), &members)) {
+    return Fail(Status::Corruption("malformed CLUSTER_STATUS reply"));
+  }
+  char line[512];
+  std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %-5s %s\n", "node", "address", "dc", "rack", "state",
+                "detail");
+  out_ << line;
+  for (const auto& m : members) {
+    const char* state = m.state == repl::MemberState::kDown ? "down" : "up";
+    std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %-5s %s%s\n", m.node.id.c_str(), m.node.address.c_str(),
+                  m.node.dc.c_str(), m.node.rack.c_str(), state,
+                  m.state == repl::MemberState::kSelf ? "(this node) " : "", m.detail.c_str());
+    out_ << line;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunKvctl(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream& err) {
+  Options o;
+  FlagSet flags(kUsage);
+  DeclareFlags(&flags, &o);
+  std::vector<std::string> owned;
+  for (int i = 0; i < argc; ++i) owned.push_back(std::string(argv[i]) == "-v" ? "--verbose" : argv[i]);
+  std::vector<char*> args;
+  for (auto& a : owned) args.push_back(a.data());
+  std::vector<std::string> positional;
+  Status s = flags.Parse(static_cast<int>(args.size()), args.data(), 1, &positional);
+  if (!s.ok()) {
+    err << "kvctl: " << s.message() << "\n";
+    return kExitError;
+  }
+  if (o.help) {
+    out << flags.Help();
+    return kExitOk;
+  }
+  if (o.host.empty()) {
+    const char* env = std::getenv("KVRING_HOST");
+    o.host = env && *env ? env : "127.0.0.1:7000";
+  }
+  Session session(o, in, out, err);
+  return session.Run(positional);
+}
+
+}  // namespace kvring::cmd::kvctl
