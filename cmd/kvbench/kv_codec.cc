@@ -1,0 +1,108 @@
+#include "cmd/kvbench/kv_codec.h"
+
+#include "cmd/kvbench/resp_codec.h"
+
+namespace kvring::cmd::kvbench {
+
+using base::Status;
+using net::Opcode;
+
+namespace {
+constexpr char kClientId[] = "kvbench";
+uint8_t Op(Opcode op) { return static_cast<uint8_t>(op); }
+}  // namespace
+
+std::unique_ptr<ProtocolCodec> ProtocolCodec::Make(Protocol protocol, const std::string& cluster,
+                                                   size_t max_in_flight) {
+  if (protocol == Protocol::kRedis) return std::make_unique<RespCodec>(max_in_flight);
+  return std::make_unique<KvCodec>(cluster);
+}
+
+bool KvCodec::AppendHandshake(std::string* out) {
+  net::HelloRequest hello;
+  hello.role = net::PeerRole::kClient;
+  hello.cluster = cluster_;
+  hello.id = kClientId;
+  size_t start = net::BeginFrame(out, Op(Opcode::kHello), 0, kHelloTag);
+  net::EncodeHello(out, hello);
+  net::FinishFrame(out, start);
+  return true;
+}
+
+void KvCodec::AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) {
+  net::GetRequest get;
+  get.consistency = consistency;
+  get.key = key;
+  size_t start = net::BeginFrame(out, Op(Opcode::kGet), 0, tag);
+  net::EncodeGet(out, get);
+  net::FinishFrame(out, start);
+}
+
+void KvCodec::AppendPut(std::string* out, uint32_t tag, std::string_view key, std::string_view value,
+                        std::string_view context, uint8_t consistency) {
+  net::PutRequest put;
+  put.consistency = consistency;
+  put.key = key;
+  put.value = value;
+  put.context = context;
+  size_t start = net::BeginFrame(out, Op(Opcode::kPut), 0, tag);
+  net::EncodePut(out, put);
+  net::FinishFrame(out, start);
+}
+
+net::ParseResult KvCodec::ParseReply(const char* data, size_t n, Reply* reply, size_t* consumed,
+                                     Status* error) {
+  net::Frame frame;
+  net::ParseResult r = net::ParseFrame(data, n, net::kDefaultMaxFrameBytes, &frame, consumed, error);
+  if (r != net::ParseResult::kFrame) return r;
+  if (!frame.is_reply()) {
+    *error = Status::Corruption("server sent a request frame (opcode " + std::to_string(frame.opcode) +
+                                ") where a reply was expected");
+    return net::ParseResult::kError;
+  }
+  *reply = Reply();
+  reply->tag = frame.request_id;
+  std::string_view payload;
+  Status s = net::ParseReplyStatus(frame.body, &status_, &payload);
+  if (s.ok()) s = DecodeReply(frame.opcode, payload, reply);
+  if (!s.ok()) {
+    *error = s;
+    return net::ParseResult::kError;
+  }
+  return net::ParseResult::kFrame;
+}
+
+Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* reply) {
+  const bool found_nothing = status_.IsNotFound() && opcode == Op(Opcode::kGet);
+  if (!status_.ok() && !found_nothing) {
+    reply->kind = ReplyKind::kError;
+    reply->error_kind = Status::CodeName(status_.code());
+    reply->error = status_.message();
+    return Status::OK();
+  }
+  switch (static_cast<Opcode>(opcode)) {
+    case Opcode::kHello: {
+      net::HelloReply hello;
+      if (!net::DecodeHelloReply(payload, &hello)) return Status::Corruption("malformed HELLO reply");
+      reply->kind = ReplyKind::kHello;
+      return Status::OK();
+    }
+    case Opcode::kGet:
+      if (found_nothing) {
+        reply->kind = ReplyKind::kNotFound;
+        return Status::OK();
+      }
+      if (!net::DecodeGetReply(payload, &get_)) return Status::Corruption("malformed GET reply");
+      reply->kind = get_.siblings.empty() ? ReplyKind::kNotFound : ReplyKind::kValue;
+      reply->siblings = &get_.siblings;
+      reply->context = get_.context;
+      return Status::OK();
+    case Opcode::kPut:
+      reply->kind = ReplyKind::kStored;
+      return Status::OK();
+    default:
+      return Status::Corruption("reply with unexpected opcode " + std::to_string(opcode));
+  }
+}
+
+}  // namespace kvring::cmd::kvbench

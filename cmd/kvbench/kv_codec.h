@@ -1,0 +1,34 @@
+// cmd/kvbench/kv_codec.h — kvring's binary protocol (net/protocol.h) for kvbench:
+// HELLO as a client, GET/PUT frames whose request id is the caller's tag, replies
+// matched by request id in whatever order they come.
+// Thread safety: needs external synchronization (loop thread only).
+#pragma once
+
+#include <string>
+
+#include "cmd/kvbench/protocol_codec.h"
+
+namespace kvring::cmd::kvbench {
+
+class KvCodec final : public ProtocolCodec {
+ public:
+  explicit KvCodec(std::string cluster) : cluster_(std::move(cluster)) {}
+
+  bool AppendHandshake(std::string* out) override;
+  void AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) override;
+  void AppendPut(std::string* out, uint32_t tag, std::string_view key, std::string_view value,
+                 std::string_view context, uint8_t consistency) override;
+  net::ParseResult ParseReply(const char* data, size_t n, Reply* reply, size_t* consumed,
+                              base::Status* error) override;
+  void Reset() override {}
+
+ private:
+  // Fills *reply from a reply frame's status and payload.
+  base::Status DecodeReply(uint8_t opcode, std::string_view payload, Reply* reply);
+
+  const std::string cluster_;
+  net::GetReply get_;     // reused: its sibling vector keeps its capacity
+  base::Status status_;   // the last error reply (Reply::error points into it)
+};
+
+}  // namespace kvring::cmd::kvbench
