@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "repl/reconcile.h"
 #include "test/repl/repl_test_util.h"
 
 namespace kvring::repl {
@@ -106,6 +107,42 @@ TEST(SiblingSet, APutWithAStaleContextKeepsTheWritesItDidNotSee) {
   MustPut(&set, "n1", stale, "c");            // "c" saw "a" but not "b"
   EXPECT_EQ("c,b", Values(set));  // dot order: n1:2, n2:1
   EXPECT_EQ("n1:2 n2:1", Dots(set));
+}
+
+// docs/versioning.md, "Worked example: two clients, two coordinators".
+TEST(SiblingSet, DocsExampleTwoCoordinatorsThenAResolvingPut) {
+  SiblingSet n1, n2, n3;
+  // 1. A blind put of "milk" through n1, replicated everywhere.
+  EXPECT_EQ(D("n1:1"), BlindPut(&n1, "n1", "milk"));
+  n2.MergeFrom(n1);
+  n3.MergeFrom(n1);
+  EXPECT_EQ("n1:1 []", SiblingClockText(n3.siblings()[0]));
+  // 2. Alice and Bob both read context [n1:1].
+  const VersionVector read = n2.history();
+  ASSERT_EQ("[n1:1]", VersionVectorText(read));
+  // 3. Alice through n1, stored on n1 and n3.
+  EXPECT_EQ(D("n1:2"), MustPut(&n1, "n1", read, "milk,eggs"));
+  n3.MergeFrom(n1);
+  // 4. Bob through n2, stored on n2 and n3.
+  EXPECT_EQ(D("n2:1"), MustPut(&n2, "n2", read, "milk,bread"));
+  EXPECT_EQ("milk,bread", Values(n2));
+  n3.MergeFrom(n2);
+  // 5. n3 keeps both.
+  EXPECT_EQ("milk,eggs,milk,bread", Values(n3));
+  EXPECT_EQ("[n1:2 n2:1]", VersionVectorText(n3.history()));
+  // 6. Carol reads n1 and n2 (R=2): both values, one context; both need repair.
+  const std::vector<const SiblingSet*> replies = {&n1, &n2};
+  const Reconciliation rec = Reconcile(replies);
+  EXPECT_EQ("milk,eggs,milk,bread", Values(rec.merged));
+  EXPECT_EQ("n1:2 [n1:1]", SiblingClockText(rec.merged.siblings()[0]));
+  EXPECT_EQ("n2:1 [n1:1]", SiblingClockText(rec.merged.siblings()[1]));
+  EXPECT_EQ("[n1:2 n2:1]", VersionVectorText(rec.merged.history()));
+  EXPECT_EQ((std::vector<bool>{true, true}), rec.needs_repair);
+  // 7. Carol's put with that context through n3 resolves both.
+  EXPECT_EQ(D("n3:1"), MustPut(&n3, "n3", rec.merged.history(), "milk,eggs,bread"));
+  EXPECT_EQ("milk,eggs,bread", Values(n3));
+  EXPECT_EQ("n3:1 [n1:2 n2:1]", SiblingClockText(n3.siblings()[0]));
+  EXPECT_EQ("[n1:2 n2:1 n3:1]", VersionVectorText(n3.history()));
 }
 
 TEST(SiblingSet, ABlindPutSupersedesOnlyWhatItsCoordinatorHolds) {
