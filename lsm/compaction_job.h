@@ -1,0 +1,72 @@
+// lsm/compaction_job.h — rewriting sorted runs: a compaction merges its input
+// files into new files at the output level; a flush writes a memtable to one
+// table. Both drop entries no reader can see any more (ObsoleteEntryFilter).
+// Runs without the DB mutex; the caller installs the result with LogAndApply.
+// Thread safety: one job per thread (the compaction or flush thread).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "lsm/compaction.h"
+#include "lsm/dbformat.h"
+#include "lsm/engine.h"
+#include "lsm/iterator.h"
+#include "lsm/table_cache.h"
+#include "lsm/version_edit.h"
+
+namespace kvring::lsm {
+
+// Decides, entry by entry in InternalKeyCompare order, whether a rewrite may drop
+// an entry: a version hidden by a newer version of the same key that every
+// snapshot sees, or a tombstone that every snapshot sees when no deeper level
+// may hold the key (base level).
+class ObsoleteEntryFilter {
+ public:
+  explicit ObsoleteEntryFilter(SequenceNumber smallest_snapshot) : smallest_snapshot_(smallest_snapshot) {}
+  // is_base_level is called (at most once, in key order) only for tombstones.
+  bool ShouldDrop(const ParsedInternalKey& key, const std::function<bool()>& is_base_level);
+
+ private:
+  const SequenceNumber smallest_snapshot_;
+  std::string current_user_key_;
+  bool has_current_ = false;
+  SequenceNumber last_sequence_for_key_ = kMaxSequenceNumber;
+};
+
+struct JobContext {
+  base::Env* env = nullptr;
+  std::string dbname;
+  const Options* options = nullptr;
+  TableCache* table_cache = nullptr;
+  // Hands out a file number and protects the file from obsolete-file deletion
+  // until the job's edit is installed (takes the DB mutex).
+  std::function<uint64_t()> new_file_number;
+  const std::atomic<bool>* shutting_down = nullptr;
+};
+
+struct JobStats {
+  uint64_t bytes_read = 0;
+  uint64_t bytes_written = 0;
+  uint64_t entries_in = 0;
+  uint64_t entries_dropped = 0;
+  int files_written = 0;
+  std::vector<uint64_t> file_numbers;  // every number handed out (to unprotect)
+};
+
+// Merges the compaction's inputs; on success adds the input deletions and the
+// outputs to c->edit(). Errors name the file that failed.
+[[nodiscard]] base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber smallest_snapshot,
+                                         JobStats* stats);
+
+// Writes a memtable's entries (iter, internal keys) to one table at `level`'s
+// table options. meta->file_size == 0 when every entry was dropped (no file).
+[[nodiscard]] base::Status BuildTable(const JobContext& ctx, Iterator* iter, int level,
+                                      SequenceNumber smallest_snapshot, FileMetaData* meta, JobStats* stats);
+
+}  // namespace kvring::lsm

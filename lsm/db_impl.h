@@ -1,0 +1,160 @@
+// lsm/db_impl.h — the engine behind lsm/engine.h's DB interface.
+//
+// Threads:
+//   - callers: Put/Delete/Write join a writer queue (group commit: the front
+//     writer, the leader, writes one WAL record for every queued batch and
+//     applies them to the memtable; the others wait); Get and iterators read
+//     lock-free memtables and ref-counted Versions after a short mutex section.
+//   - the syncer (lsm/log_syncer.h): fdatasyncs the WAL for sync writes and
+//     WriteCallbacks, and every sync_interval_ms in kInterval mode.
+//   - the flush thread: writes immutable memtables to SSTables, oldest first.
+//   - the compaction thread: leveled compaction and CompactRange requests.
+// Background errors (flush, compaction, manifest) are retried with backoff; while
+// one stands, a writer that would have to wait for background work fails fast
+// with it instead. A failed WAL append or sync rolls to a fresh WAL (and
+// memtable) on the next write. Details: docs/architecture.md, "Engine".
+// Thread safety: thread-safe.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/thread_annotations.h"
+#include "lsm/cache.h"
+#include "lsm/compaction_job.h"
+#include "lsm/engine.h"
+#include "lsm/log_syncer.h"
+#include "lsm/memtable.h"
+#include "lsm/table_cache.h"
+#include "lsm/version_set.h"
+
+namespace kvring::lsm {
+
+class DBImpl final : public DB {
+ public:
+  static constexpr int kMaxImmutableMemTables = 16;
+
+  DBImpl(const Options& options, std::string dbname);
+  ~DBImpl() override;
+
+  // Locks the directory, recovers, starts the background threads.
+  [[nodiscard]] base::Status Open();
+
+  base::Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
+  base::Status Delete(const WriteOptions& options, std::string_view key) override;
+  base::Status Write(const WriteOptions& options, WriteBatch* batch, WriteCallback on_durable) override;
+  base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
+  std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
+  const Snapshot* GetSnapshot() override;
+  void ReleaseSnapshot(const Snapshot* snapshot) override;
+  base::Status Flush() override;
+  base::Status CompactRange(const std::string* begin, const std::string* end) override;
+  base::Status SyncWal() override;
+  Stats GetStats() override;
+
+  // Tests: the live files per level ("L0: 5 7\nL1: 4\n").
+  std::string DebugLevels();
+
+ private:
+  struct Writer;
+  struct ManualCompaction {
+    int level = 0;
+    const std::string* begin = nullptr;  // user keys; null = unbounded
+    const std::string* end = nullptr;
+    bool done = false;
+    base::Status status;
+  };
+  struct ImmEntry {
+    MemTable* mem;
+    uint64_t log_number;  // the WAL holding its writes
+  };
+  struct LevelCounters {
+    uint64_t compactions = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_written = 0;
+  };
+
+  // --- open (db_impl_open.cc) ---
+  base::Status RecoverLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status CheckLiveFilesExist();
+  base::Status ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence, MemTable** mem);
+  // Writes *mem to an L0 table during recovery (mutex not held) and adds it to edit.
+  base::Status WriteRecoveredTable(MemTable* mem, VersionEdit* edit);
+  base::Status NewLogFileLocked(std::unique_lock<std::mutex>* lock, std::shared_ptr<LogFile>* log)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- writes (db_impl_write.cc) ---
+  base::Status WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable);
+  base::Status MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the memtable (when not empty) to the immutable list and starts a new
+  // WAL for the next writes.
+  base::Status RotateLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Builds the group's WAL payload; returns the last writer of the group.
+  Writer* BuildGroupLocked(std::string_view* record) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- background (db_impl_background.cc) ---
+  void FlushThread();
+  void CompactionThread();
+  base::Status FlushOldestLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status RunCompactionLocked(Compaction* c, std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveObsoleteFilesLocked(std::unique_lock<std::mutex>* lock, bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits out a retry delay (or until shutdown); doubles *backoff_ms.
+  void BackoffLocked(std::unique_lock<std::mutex>* lock, uint32_t* backoff_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  SequenceNumber SmallestSnapshotLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  JobContext MakeJobContext();
+  uint64_t NewPendingFileNumber();
+
+  const Options options_;  // sanitized copy
+  const std::string dbname_;
+  base::Env* const env_;
+  base::Logger* const logger_;
+  std::unique_ptr<Cache> block_cache_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<base::FileLock> db_lock_;
+  std::unique_ptr<LogSyncer> syncer_;
+
+  std::mutex mu_;
+  std::condition_variable bg_cv_;  // background work to do, or done
+  std::atomic<bool> shutting_down_{false};
+  bool opened_ = false;
+  std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
+  MemTable* mem_ GUARDED_BY(mu_) = nullptr;
+  std::deque<ImmEntry> imm_ GUARDED_BY(mu_);  // oldest first
+  std::shared_ptr<LogFile> log_ GUARDED_BY(mu_);
+  bool log_broken_ GUARDED_BY(mu_) = false;  // an append failed: roll before writing
+  std::deque<Writer*> writers_ GUARDED_BY(mu_);
+  std::string group_rep_ GUARDED_BY(mu_);   // the leader's scratch record
+  std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
+  std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
+  base::Status flush_error_ GUARDED_BY(mu_);
+  base::Status compaction_error_ GUARDED_BY(mu_);
+  bool compaction_running_ GUARDED_BY(mu_) = false;
+  ManualCompaction* manual_ GUARDED_BY(mu_) = nullptr;
+  std::thread flush_thread_;
+  std::thread compaction_thread_;
+
+  // Statistics.
+  std::vector<LevelCounters> level_counters_ GUARDED_BY(mu_);
+  uint64_t user_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t wal_bytes_ GUARDED_BY(mu_) = 0;
+  uint64_t writes_ GUARDED_BY(mu_) = 0;
+  uint64_t flushes_ GUARDED_BY(mu_) = 0;
+  uint64_t compactions_ GUARDED_BY(mu_) = 0;
+  uint64_t stall_micros_ GUARDED_BY(mu_) = 0;
+  uint64_t slowdowns_ GUARDED_BY(mu_) = 0;
+  uint64_t stops_ GUARDED_BY(mu_) = 0;
+};
+
+// Options with out-of-range values clamped (levels, memtable counts, triggers).
+Options SanitizeOptions(const Options& options);
+
+}  // namespace kvring::lsm

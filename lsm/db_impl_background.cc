@@ -1,0 +1,202 @@
+// lsm/db_impl_background.cc — DBImpl's background threads: flushing immutable
+// memtables, compacting, deleting obsolete files, and retrying failures with
+// backoff so that a full disk stops writes only until space returns.
+#include <chrono>
+
+#include "base/logging.h"
+#include "lsm/db_impl.h"
+#include "lsm/filename.h"
+
+namespace kvring::lsm {
+
+namespace {
+constexpr uint32_t kFirstBackoffMs = 10;
+constexpr uint32_t kMaxBackoffMs = 1000;
+}  // namespace
+
+uint64_t DBImpl::NewPendingFileNumber() {
+  std::lock_guard<std::mutex> l(mu_);
+  uint64_t number = versions_->NewFileNumber();
+  pending_outputs_.insert(number);
+  return number;
+}
+
+JobContext DBImpl::MakeJobContext() {
+  JobContext ctx;
+  ctx.env = env_;
+  ctx.dbname = dbname_;
+  ctx.options = &options_;
+  ctx.table_cache = table_cache_.get();
+  ctx.new_file_number = [this] { return NewPendingFileNumber(); };
+  ctx.shutting_down = &shutting_down_;
+  return ctx;
+}
+
+void DBImpl::BackoffLocked(std::unique_lock<std::mutex>* lock, uint32_t* backoff_ms) {
+  bg_cv_.wait_for(*lock, std::chrono::milliseconds(*backoff_ms),
+                  [this] { return shutting_down_.load(std::memory_order_acquire); });
+  *backoff_ms = std::min(kMaxBackoffMs, *backoff_ms * 2);
+}
+
+// ---------------------------------------------------------------- flush
+
+void DBImpl::FlushThread() {
+  std::unique_lock<std::mutex> l(mu_);
+  uint32_t backoff_ms = kFirstBackoffMs;
+  while (true) {
+    bg_cv_.wait(l, [this] { return shutting_down_.load() || !imm_.empty(); });
+    if (shutting_down_.load()) break;
+    base::Status s = FlushOldestLocked(&l);
+    if (s.ok()) {
+      flush_error_ = base::Status::OK();
+      backoff_ms = kFirstBackoffMs;
+      RemoveObsoleteFilesLocked(&l, false);
+    } else if (!shutting_down_.load()) {
+      flush_error_ = s;
+      LOG_ERROR(logger_, "flush failed (retrying in %u ms): %s", backoff_ms, s.ToString().c_str());
+      bg_cv_.notify_all();  // stalled writers fail fast with the error
+      BackoffLocked(&l, &backoff_ms);
+    }
+    bg_cv_.notify_all();
+  }
+}
+
+base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
+  const ImmEntry imm = imm_.front();
+  const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
+  // A guess for the table's compression; the level is decided at install time.
+  FileMetaData meta;
+  JobStats stats;
+  lock->unlock();
+  auto iter = imm.mem->NewIterator();
+  base::Status s = BuildTable(MakeJobContext(), iter.get(), 0, smallest_snapshot, &meta, &stats);
+  iter.reset();
+  if (s.ok() && meta.file_size > 0) s = env_->SyncDir(dbname_);
+  lock->lock();
+  int level = 0;
+  VersionEdit edit;
+  if (s.ok()) {
+    if (meta.file_size > 0) {
+      // Straight to a deeper level when nothing overlaps, unless a compaction
+      // is running (its outputs could overlap the file).
+      if (!compaction_running_) {
+        level = versions_->current()->PickLevelForMemTableOutput(options_, ExtractUserKey(meta.smallest),
+                                                                  ExtractUserKey(meta.largest));
+      }
+      edit.AddFile(level, meta);
+    }
+    // The WALs before the next memtable's are no longer needed.
+    edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : log_->number);
+    s = versions_->LogAndApply(&edit, lock);
+  }
+  for (uint64_t number : stats.file_numbers) pending_outputs_.erase(number);
+  if (!s.ok()) return s.WithContext("flush");
+  imm_.pop_front();
+  imm.mem->Unref();
+  flushes_++;
+  level_counters_[static_cast<size_t>(level)].bytes_written += meta.file_size;
+  return base::Status::OK();
+}
+
+// ---------------------------------------------------------------- compaction
+
+void DBImpl::CompactionThread() {
+  std::unique_lock<std::mutex> l(mu_);
+  uint32_t backoff_ms = kFirstBackoffMs;
+  while (true) {
+    bg_cv_.wait(l, [this] {
+      return shutting_down_.load() || (manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction();
+    });
+    if (shutting_down_.load()) break;
+    ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;
+    std::unique_ptr<Compaction> c =
+        manual != nullptr ? versions_->PickRangeCompaction(manual->level, manual->begin, manual->end)
+                          : versions_->PickCompaction();
+    base::Status s;
+    if (c != nullptr) s = RunCompactionLocked(c.get(), &l);
+    if (manual != nullptr && (c == nullptr || !s.ok())) {
+      manual->done = true;  // finished this level, or failed
+      manual->status = s;
+    }
+    if (s.ok()) {
+      compaction_error_ = base::Status::OK();
+      backoff_ms = kFirstBackoffMs;
+      RemoveObsoleteFilesLocked(&l, false);
+    } else if (!shutting_down_.load()) {
+      compaction_error_ = s;
+      LOG_ERROR(logger_, "compaction failed (retrying in %u ms): %s", backoff_ms, s.ToString().c_str());
+      bg_cv_.notify_all();
+      BackoffLocked(&l, &backoff_ms);
+    }
+    bg_cv_.notify_all();
+  }
+}
+
+base::Status DBImpl::RunCompactionLocked(Compaction* c, std::unique_lock<std::mutex>* lock) {
+  compaction_running_ = true;
+  base::Status s;
+  JobStats stats;
+  if (c->IsTrivialMove()) {
+    const FileRef& f = c->inputs(0)[0];
+    c->edit()->RemoveFile(c->level(), f->number);
+    c->edit()->AddFile(c->output_level(), *f);
+    s = versions_->LogAndApply(c->edit(), lock);
+  } else {
+    const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
+    lock->unlock();
+    s = RunCompaction(MakeJobContext(), c, smallest_snapshot, &stats);
+    if (s.ok() && stats.files_written > 0) s = env_->SyncDir(dbname_);
+    lock->lock();
+    if (s.ok()) s = versions_->LogAndApply(c->edit(), lock);
+    for (uint64_t number : stats.file_numbers) pending_outputs_.erase(number);
+  }
+  compaction_running_ = false;
+  if (!s.ok()) return s.WithContext("compaction " + c->DebugString());
+  compactions_++;
+  auto& counters = level_counters_[static_cast<size_t>(c->output_level())];
+  counters.compactions++;
+  counters.bytes_read += stats.bytes_read;
+  counters.bytes_written += stats.bytes_written;
+  LOG_DEBUG(logger_, "compacted %s: %llu bytes in, %llu out", c->DebugString().c_str(),
+            static_cast<unsigned long long>(stats.bytes_read), static_cast<unsigned long long>(stats.bytes_written));
+  return base::Status::OK();
+}
+
+// ---------------------------------------------------------------- obsolete files
+
+void DBImpl::RemoveObsoleteFilesLocked(std::unique_lock<std::mutex>* lock, bool at_open) {
+  // After a failed manifest write the disk may hold an edit naming files we
+  // think are garbage: delete nothing until a fresh manifest is written.
+  if (versions_->manifest_uncertain()) return;
+  std::set<uint64_t> live = pending_outputs_;
+  versions_->AddLiveFiles(&live);
+  const uint64_t log_number = versions_->log_number();
+  const uint64_t manifest_number = versions_->manifest_file_number();
+  std::vector<std::string> names;
+  if (!env_->GetChildren(dbname_, &names).ok()) return;  // retried after the next job
+  std::vector<std::pair<std::string, uint64_t>> doomed;  // name, table number (0: not a table)
+  for (const auto& name : names) {
+    uint64_t number;
+    FileType type;
+    if (!ParseFileName(name, &number, &type)) continue;
+    bool keep = true;
+    switch (type) {
+      case FileType::kLog: keep = number >= log_number; break;
+      case FileType::kManifest: keep = number >= manifest_number; break;
+      case FileType::kTable: keep = live.count(number) != 0; break;
+      case FileType::kTemp: keep = !at_open; break;  // a manifest write may be using it
+      case FileType::kCurrent:
+      case FileType::kLock: break;
+    }
+    if (!keep) doomed.emplace_back(name, type == FileType::kTable ? number : 0);
+  }
+  if (doomed.empty()) return;
+  lock->unlock();
+  for (const auto& [name, table] : doomed) {
+    if (table != 0) table_cache_->Evict(table);
+    env_->RemoveFile(base::JoinPath(dbname_, name)).IgnoreError();  // a leftover is retried next time
+  }
+  lock->lock();
+}
+
+}  // namespace kvring::lsm

@@ -1,0 +1,265 @@
+// lsm/db_impl_write.cc — DBImpl's write path: the writer queue and group commit.
+//
+// Every write enqueues a Writer. The front writer is the leader: it makes room
+// (memtable rotation, L0 slowdown/stop), merges the queued batches into one WAL
+// record (group_rep_), appends and flushes it to the OS with the mutex released,
+// inserts the ops into the memtable (it is the memtable's only writer), publishes
+// the new last sequence and hands the outcome to every writer of its group.
+// Durability is then each writer's own business: none needed, wait for the
+// syncer, or a callback from the syncer (lsm/log_syncer.h).
+#include "base/coding.h"
+#include "base/logging.h"
+#include "lsm/db_impl.h"
+#include "lsm/filename.h"
+
+namespace kvring::lsm {
+
+struct DBImpl::Writer {
+  WriteBatch* batch = nullptr;  // a batch, or the single op below
+  ValueKind kind = ValueKind::kValue;
+  std::string_view key;
+  std::string_view value;
+  bool force_rotate = false;  // Flush(): rotate the memtable, write nothing
+  bool done = false;
+  base::Status status;
+  std::shared_ptr<LogFile> log;  // where the write's record went
+  uint64_t log_end = 0;          // ... and the byte it ends at
+  std::condition_variable cv;
+
+  size_t payload_bytes() const {
+    return batch != nullptr ? batch->ApproximateSize() - WriteBatch::kHeaderBytes : key.size() + value.size() + 11;
+  }
+  uint32_t count() const { return batch != nullptr ? batch->Count() : 1; }
+};
+
+base::Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
+  Writer w;
+  w.kind = ValueKind::kValue;
+  w.key = key;
+  w.value = value;
+  return WriteInternal(options, &w, nullptr);
+}
+
+base::Status DBImpl::Delete(const WriteOptions& options, std::string_view key) {
+  Writer w;
+  w.kind = ValueKind::kDeletion;
+  w.key = key;
+  return WriteInternal(options, &w, nullptr);
+}
+
+base::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch, WriteCallback on_durable) {
+  if (batch == nullptr) return base::Status::InvalidArgument("Write: null batch");
+  Writer w;
+  w.batch = batch;
+  return WriteInternal(options, &w, std::move(on_durable));
+}
+
+base::Status DBImpl::Flush() {
+  Writer w;
+  w.force_rotate = true;
+  KV_RETURN_IF_ERROR(WriteInternal(WriteOptions(), &w, nullptr));
+  std::unique_lock<std::mutex> l(mu_);
+  if (imm_.empty()) return base::Status::OK();
+  const uint64_t target = imm_.back().log_number;  // everything up to the rotation
+  while (!imm_.empty() && imm_.front().log_number <= target) {
+    if (shutting_down_.load()) return base::Status::Aborted("shutting down");
+    if (!flush_error_.ok()) return flush_error_;
+    bg_cv_.wait(l);
+  }
+  return base::Status::OK();
+}
+
+base::Status DBImpl::BackgroundErrorLocked() const {
+  if (!flush_error_.ok()) return flush_error_;
+  return compaction_error_;
+}
+
+DBImpl::Writer* DBImpl::BuildGroupLocked(std::string_view* record) {
+  Writer* first = writers_.front();
+  const SequenceNumber sequence = versions_->last_sequence() + 1;
+  if (first->batch != nullptr && (writers_.size() == 1 || writers_[1]->force_rotate)) {
+    first->batch->set_sequence(sequence);  // the batch alone: its rep is the record
+    *record = first->batch->rep();
+    return first;
+  }
+  // Cap the group so one small write does not wait behind a huge record.
+  size_t max_bytes = 1 << 20;
+  if (first->payload_bytes() <= (128 << 10)) max_bytes = first->payload_bytes() + (128 << 10);
+  group_rep_.resize(WriteBatch::kHeaderBytes);
+  uint32_t count = 0;
+  size_t bytes = 0;
+  Writer* last = first;
+  for (Writer* w : writers_) {
+    if (w->force_rotate) break;
+    if (w != first && bytes + w->payload_bytes() > max_bytes) break;
+    bytes += w->payload_bytes();
+    count += w->count();
+    if (w->batch != nullptr) {
+      group_rep_.append(w->batch->rep(), WriteBatch::kHeaderBytes, std::string::npos);
+    } else {
+      group_rep_.push_back(static_cast<char>(w->kind));
+      base::PutLengthPrefixed(&group_rep_, w->key);
+      if (w->kind == ValueKind::kValue) base::PutLengthPrefixed(&group_rep_, w->value);
+    }
+    last = w;
+  }
+  WriteBatch::SetSequenceOf(&group_rep_, sequence);
+  WriteBatch::SetCountOf(&group_rep_, count);
+  *record = group_rep_;
+  return last;
+}
+
+base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
+  std::unique_lock<std::mutex> l(mu_);
+  writers_.push_back(w);
+  while (!w->done && w != writers_.front()) w->cv.wait(l);
+  if (!w->done) {
+    // The leader.
+    base::Status s = MakeRoomForWrite(&l, w->force_rotate);
+    Writer* last = w;
+    std::shared_ptr<LogFile> log = log_;
+    uint64_t end = 0;
+    if (s.ok() && !w->force_rotate) {
+      std::string_view record;
+      last = BuildGroupLocked(&record);
+      const uint32_t count = WriteBatch::CountOf(record);
+      const SequenceNumber first_sequence = WriteBatch::SequenceOf(record);
+      MemTable* mem = mem_;
+      const uint64_t wal_before = log->writer->file_bytes();
+      l.unlock();
+      if (count > 0) {
+        s = log->writer->AddRecord(record);
+        if (s.ok()) s = log->file->Flush();
+        if (s.ok()) {
+          syncer_->Published(log.get(), log->writer->file_bytes());
+          s = mem->AddBatchRep(record);  // our own encoding: cannot fail
+        }
+      }
+      end = log->writer->file_bytes();
+      l.lock();
+      if (s.ok()) {
+        if (count > 0) versions_->SetLastSequence(first_sequence + count - 1);
+        writes_++;
+        user_bytes_ += record.size() - WriteBatch::kHeaderBytes;
+        wal_bytes_ += end - wal_before;
+      } else {
+        // Roll to a fresh WAL before the next write: this one may end in a
+        // partial record, which recovery drops as a torn tail.
+        log_broken_ = true;
+        s = s.WithContext("WAL append");
+        LOG_ERROR(logger_, "%s", s.ToString().c_str());
+      }
+    }
+    while (true) {
+      Writer* ready = writers_.front();
+      writers_.pop_front();
+      ready->status = s;
+      ready->log = log;
+      ready->log_end = end;
+      ready->done = true;
+      if (ready != w) ready->cv.notify_one();
+      if (ready == last) break;
+    }
+    if (!writers_.empty()) writers_.front()->cv.notify_one();
+  }
+  l.unlock();
+
+  if (!w->status.ok() || w->force_rotate) return w->status;
+  const bool need_sync = options_.sync_mode == SyncMode::kAlways || options.sync;
+  if (on_durable) {
+    if (need_sync) {
+      syncer_->NotifyWhenDurable(w->log, w->log_end, std::move(on_durable));
+    } else {
+      on_durable(base::Status::OK());
+    }
+    return base::Status::OK();
+  }
+  if (!need_sync) return base::Status::OK();
+  return syncer_->WaitDurable(w->log, w->log_end);
+}
+
+base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) {
+  bool allow_delay = !force;
+  bool stalled = false;
+  uint64_t stall_start = 0;
+  base::Status s;
+  while (true) {
+    if (shutting_down_.load(std::memory_order_acquire)) {
+      s = base::Status::Aborted("DB is shutting down");
+      break;
+    }
+    const bool broken = log_broken_ || !syncer_->ErrorOf(log_.get()).ok();
+    const int l0_files = versions_->current()->NumFiles(0);
+    if (!broken && allow_delay && l0_files >= options_.l0_slowdown_trigger) {
+      // Spread the delay over many writes rather than stopping one for long.
+      lock->unlock();
+      options_.clock->SleepMicros(1000);
+      lock->lock();
+      allow_delay = false;
+      slowdowns_++;
+      stall_micros_ += 1000;
+      continue;
+    }
+    const bool full = mem_->ApproximateMemoryUsage() >= options_.memtable_bytes;
+    if (!broken && !full && !(force && !mem_->empty())) break;
+    const bool needs_imm_slot = !mem_->empty();
+    const bool wait_imm = needs_imm_slot && static_cast<int>(imm_.size()) >= options_.max_immutable_memtables;
+    const bool wait_l0 = !broken && l0_files >= options_.l0_stop_trigger;
+    if (wait_imm || wait_l0) {
+      // Waiting would be for background work; if that work is failing, say so
+      // now instead of blocking until it recovers.
+      base::Status bg = BackgroundErrorLocked();
+      if (!bg.ok()) {
+        s = bg.WithContext("write stalled on failing background work");
+        break;
+      }
+      if (!stalled) {
+        stalled = true;
+        stops_++;
+        stall_start = options_.clock->NowMicros();
+      }
+      bg_cv_.wait(*lock);
+      continue;
+    }
+    s = RotateLocked(lock);
+    if (!s.ok()) break;
+    force = false;
+  }
+  if (stalled) stall_micros_ += options_.clock->NowMicros() - stall_start;
+  return s;
+}
+
+base::Status DBImpl::RotateLocked(std::unique_lock<std::mutex>* lock) {
+  std::shared_ptr<LogFile> log;
+  KV_RETURN_IF_ERROR(NewLogFileLocked(lock, &log));
+  std::shared_ptr<LogFile> old = log_;
+  // Every group flushed its record already; the syncer keeps its own handle.
+  old->file->Close().IgnoreError();  // no more appends; durability is the syncer's
+  if (!mem_->empty()) {
+    imm_.push_back({mem_, old->number});
+    mem_ = new MemTable();
+    bg_cv_.notify_all();
+  }
+  log_ = std::move(log);
+  log_broken_ = false;
+  return base::Status::OK();
+}
+
+base::Status DBImpl::NewLogFileLocked(std::unique_lock<std::mutex>* lock, std::shared_ptr<LogFile>* log) {
+  const uint64_t number = versions_->NewFileNumber();
+  const std::string path = LogFileName(dbname_, number);
+  lock->unlock();
+  base::Status s = LogFile::Create(env_, path, number, log);
+  // The new log's directory entry must survive a power loss before any write
+  // acknowledged through it does.
+  if (s.ok()) s = env_->SyncDir(dbname_);
+  lock->lock();
+  if (!s.ok()) {
+    *log = nullptr;
+    return s.WithContext("creating WAL " + path);
+  }
+  syncer_->AddLog(*log);
+  return base::Status::OK();
+}
+
+}  // namespace kvring::lsm

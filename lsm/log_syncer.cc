@@ -1,0 +1,193 @@
+#include "lsm/log_syncer.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/logging.h"
+
+namespace kvring::lsm {
+
+base::Status LogFile::Create(base::Env* env, const std::string& path, uint64_t number,
+                             std::shared_ptr<LogFile>* out) {
+  auto log = std::make_shared<LogFile>();
+  log->number = number;
+  log->path = path;
+  KV_RETURN_IF_ERROR(env->NewWritableFile(path, &log->file));
+  base::Status s = env->NewAppendableFile(path, &log->sync_file);
+  if (!s.ok()) {
+    log->file->Close().IgnoreError();  // the log is abandoned; s is reported
+    return s;
+  }
+  log->writer = std::make_unique<WalWriter>(log->file.get());
+  *out = std::move(log);
+  return base::Status::OK();
+}
+
+LogSyncer::LogSyncer(SyncMode mode, uint32_t interval_ms, base::Logger* logger)
+    : mode_(mode), interval_ms_(std::max<uint32_t>(1, interval_ms)), logger_(logger) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+LogSyncer::~LogSyncer() {
+  SyncAll().IgnoreError();  // failures already reached the waiters and callbacks
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  thread_.join();
+  // Anything still pending (a callback registered after the last sync) resolves now.
+  std::vector<std::pair<WriteCallback, base::Status>> ready;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& p : pending_) {
+      base::Status s = Resolved(*p.log, p.end) && p.log->error.ok()
+                           ? base::Status::OK()
+                           : p.log->error.ok() ? base::Status::Aborted("DB closed before the write was synced")
+                                               : p.log->error;
+      ready.emplace_back(std::move(p.cb), s);
+    }
+    pending_.clear();
+  }
+  for (auto& [cb, s] : ready) cb(s);
+}
+
+void LogSyncer::AddLog(std::shared_ptr<LogFile> log) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& old : logs_) old->retired = true;
+  logs_.push_back(std::move(log));
+  PruneLocked();
+}
+
+void LogSyncer::PruneLocked() {
+  // A retired log is forgotten once nothing is left to sync (in kNone mode:
+  // once nobody waits for it).
+  logs_.erase(std::remove_if(logs_.begin(), logs_.end(),
+                             [this](const std::shared_ptr<LogFile>& log) {
+                               if (!log->retired || !Resolved(*log, log->requested)) return false;
+                               if (mode_ != SyncMode::kNone && !Resolved(*log, log->published)) return false;
+                               for (const auto& p : pending_) {
+                                 if (p.log == log) return false;
+                               }
+                               return true;
+                             }),
+              logs_.end());
+}
+
+void LogSyncer::Published(LogFile* log, uint64_t end) {
+  std::lock_guard<std::mutex> l(mu_);
+  log->published = std::max(log->published, end);
+}
+
+base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_t end) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (!Resolved(*log, end)) {
+    log->requested = std::max(log->requested, end);
+    work_cv_.notify_one();
+    done_cv_.wait(l, [&] { return Resolved(*log, end); });
+  }
+  return log->synced >= end ? base::Status::OK() : log->error;
+}
+
+void LogSyncer::NotifyWhenDurable(const std::shared_ptr<LogFile>& log, uint64_t end, WriteCallback cb) {
+  std::unique_lock<std::mutex> l(mu_);
+  if (Resolved(*log, end)) {
+    base::Status s = log->synced >= end ? base::Status::OK() : log->error;
+    l.unlock();
+    cb(s);
+    return;
+  }
+  log->requested = std::max(log->requested, end);
+  pending_.push_back({log, end, std::move(cb)});
+  work_cv_.notify_one();
+}
+
+base::Status LogSyncer::SyncAll() {
+  std::vector<std::pair<std::shared_ptr<LogFile>, uint64_t>> targets;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& log : logs_) targets.emplace_back(log, log->published);
+  }
+  base::Status first;
+  for (const auto& [log, end] : targets) {
+    base::Status s = WaitDurable(log, end);
+    if (first.ok()) first = s;
+  }
+  return first;
+}
+
+base::Status LogSyncer::ErrorOf(const LogFile* log) {
+  std::lock_guard<std::mutex> l(mu_);
+  return log->error;
+}
+
+uint64_t LogSyncer::syncs() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return syncs_;
+}
+
+std::shared_ptr<LogFile> LogSyncer::PickLocked(bool interval_due) {
+  for (const auto& log : logs_) {
+    if (!log->error.ok()) continue;
+    if (log->requested > log->synced) return log;
+    if (interval_due && log->published > log->synced) return log;
+  }
+  return nullptr;
+}
+
+void LogSyncer::CollectReadyLocked(std::vector<std::pair<WriteCallback, base::Status>>* ready) {
+  // Callbacks resolve in order per log; a later log's callback may wait on an
+  // earlier one's, which is fine: each is resolved as soon as its bytes are.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (Resolved(*it->log, it->end)) {
+      ready->emplace_back(std::move(it->cb), it->log->synced >= it->end ? base::Status::OK() : it->log->error);
+      it = pending_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void LogSyncer::Run() {
+  using Clock = std::chrono::steady_clock;
+  auto next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    const bool interval_due = mode_ == SyncMode::kInterval && Clock::now() >= next_interval;
+    std::shared_ptr<LogFile> log = PickLocked(interval_due);
+    if (log == nullptr) {
+      if (interval_due) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
+      if (stop_) break;
+      if (mode_ == SyncMode::kInterval) {
+        work_cv_.wait_until(l, next_interval);
+      } else {
+        work_cv_.wait(l);
+      }
+      continue;
+    }
+    const uint64_t target = log->published;
+    l.unlock();
+    base::Status s = log->sync_file->Sync();
+    l.lock();
+    if (s.ok()) {
+      log->synced = std::max(log->synced, target);
+      syncs_++;
+    } else {
+      log->error = s;
+      LOG_ERROR(logger_, "WAL %s: %s; its unsynced writes are reported failed", log->path.c_str(),
+                s.ToString().c_str());
+    }
+    if (interval_due) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
+    std::vector<std::pair<WriteCallback, base::Status>> ready;
+    CollectReadyLocked(&ready);
+    PruneLocked();
+    done_cv_.notify_all();
+    if (!ready.empty()) {
+      l.unlock();
+      for (auto& [cb, status] : ready) cb(status);
+      l.lock();
+    }
+  }
+}
+
+}  // namespace kvring::lsm

@@ -1,0 +1,113 @@
+// lsm/log_syncer.h — group commit: makes WAL bytes durable on a dedicated thread
+// so that writers (and an event loop using WriteCallback) never block the WAL
+// append path on an fdatasync.
+//
+// The write leader appends a group's record to the current LogFile through its
+// append handle, flushes it to the OS and calls Published(). The syncer thread
+// calls Sync() on a second handle of the same file (fdatasync covers every byte
+// written to the file before the call, whichever descriptor wrote it), so the
+// next group's append runs concurrently with the running fdatasync, and one
+// fdatasync covers every writer that published before it started.
+//
+// A failed fdatasync poisons its LogFile: nothing past the bytes already synced
+// will ever be reported durable (the page cache may have dropped them), every
+// waiter and callback on it gets the error, and the DB rolls to a new log.
+// Modes: kAlways/requested syncs run as soon as someone waits; kInterval adds a
+// periodic sync of whatever was published; kNone syncs only on request.
+// Thread safety: thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/env.h"
+#include "base/status.h"
+#include "base/thread_annotations.h"
+#include "lsm/engine.h"
+#include "lsm/wal_writer.h"
+
+namespace kvring::lsm {
+
+// One WAL file. The leader owns `file` and `writer`; the syncer owns
+// `sync_file`; the sync state is guarded by the LogSyncer's mutex.
+struct LogFile {
+  uint64_t number = 0;
+  std::string path;
+  std::unique_ptr<base::WritableFile> file;       // appends (write leader only)
+  std::unique_ptr<base::WritableFile> sync_file;  // fdatasync (syncer only)
+  std::unique_ptr<WalWriter> writer;
+  // Guarded by LogSyncer::mu_.
+  uint64_t published = 0;  // bytes handed to the OS
+  uint64_t requested = 0;  // bytes someone waits to see durable
+  uint64_t synced = 0;     // bytes known durable
+  base::Status error;      // a failed sync: nothing past `synced` becomes durable
+  bool retired = false;    // no longer appended to
+
+  // Creates path and opens both handles.
+  static base::Status Create(base::Env* env, const std::string& path, uint64_t number,
+                             std::shared_ptr<LogFile>* out);
+};
+
+class LogSyncer {
+ public:
+  // interval_ms matters in kInterval mode only. Starts the syncer thread.
+  LogSyncer(SyncMode mode, uint32_t interval_ms, base::Logger* logger);
+  LogSyncer(const LogSyncer&) = delete;
+  LogSyncer& operator=(const LogSyncer&) = delete;
+  // Syncs every pending request, resolves every callback, stops the thread.
+  ~LogSyncer();
+
+  // Starts tracking a new current log; the previous one is retired (its
+  // pending requests are still served).
+  void AddLog(std::shared_ptr<LogFile> log);
+  // The leader flushed log's bytes [0, end) to the OS.
+  void Published(LogFile* log, uint64_t end);
+  // Blocks until log's bytes [0, end) are durable (OK) or never will be (error).
+  base::Status WaitDurable(const std::shared_ptr<LogFile>& log, uint64_t end);
+  // Calls cb from the syncer thread once [0, end) is durable or failed.
+  void NotifyWhenDurable(const std::shared_ptr<LogFile>& log, uint64_t end, WriteCallback cb);
+  // Syncs every tracked log up to what was published; the first error.
+  base::Status SyncAll();
+  // The log's sync error (OK when none).
+  base::Status ErrorOf(const LogFile* log);
+
+  uint64_t syncs() const;
+
+ private:
+  struct Pending {
+    std::shared_ptr<LogFile> log;
+    uint64_t end;
+    WriteCallback cb;
+  };
+
+  void Run();
+  // The log to sync next and up to where; null when nothing is due.
+  std::shared_ptr<LogFile> PickLocked(bool interval_due) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves callbacks that can be resolved into *ready.
+  void CollectReadyLocked(std::vector<std::pair<WriteCallback, base::Status>>* ready) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PruneLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Resolved(const LogFile& log, uint64_t end) const EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return log.synced >= end || !log.error.ok();
+  }
+
+  const SyncMode mode_;
+  const uint32_t interval_ms_;
+  base::Logger* const logger_;
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // wakes the syncer
+  std::condition_variable done_cv_;  // wakes waiters
+  std::vector<std::shared_ptr<LogFile>> logs_ GUARDED_BY(mu_);
+  std::deque<Pending> pending_ GUARDED_BY(mu_);
+  bool stop_ GUARDED_BY(mu_) = false;
+  uint64_t syncs_ GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+}  // namespace kvring::lsm

@@ -1,0 +1,135 @@
+#include "lsm/version_edit.h"
+
+#include "base/coding.h"
+
+namespace kvring::lsm {
+
+namespace {
+
+void PutTag(std::string* dst, EditTag tag) { base::PutVarint32(dst, static_cast<uint32_t>(tag)); }
+
+bool GetLevel(std::string_view* input, int* level) {
+  uint32_t v;
+  if (!base::GetVarint32(input, &v) || v >= static_cast<uint32_t>(kMaxLevels)) return false;
+  *level = static_cast<int>(v);
+  return true;
+}
+
+bool GetInternalKey(std::string_view* input, std::string* key) {
+  std::string_view v;
+  if (!base::GetLengthPrefixed(input, &v) || v.size() < kInternalKeyTrailerBytes) return false;
+  key->assign(v.data(), v.size());
+  return true;
+}
+
+}  // namespace
+
+void VersionEdit::EncodeTo(std::string* dst) const {
+  if (log_number_) {
+    PutTag(dst, EditTag::kLogNumber);
+    base::PutVarint64(dst, *log_number_);
+  }
+  if (next_file_number_) {
+    PutTag(dst, EditTag::kNextFileNumber);
+    base::PutVarint64(dst, *next_file_number_);
+  }
+  if (last_sequence_) {
+    PutTag(dst, EditTag::kLastSequence);
+    base::PutVarint64(dst, *last_sequence_);
+  }
+  for (const auto& [level, key] : compact_pointers_) {
+    PutTag(dst, EditTag::kCompactPointer);
+    base::PutVarint32(dst, static_cast<uint32_t>(level));
+    base::PutLengthPrefixed(dst, key);
+  }
+  for (const auto& [level, number] : deleted_files_) {
+    PutTag(dst, EditTag::kDeletedFile);
+    base::PutVarint32(dst, static_cast<uint32_t>(level));
+    base::PutVarint64(dst, number);
+  }
+  for (const auto& [level, f] : new_files_) {
+    PutTag(dst, EditTag::kNewFile);
+    base::PutVarint32(dst, static_cast<uint32_t>(level));
+    base::PutVarint64(dst, f.number);
+    base::PutVarint64(dst, f.file_size);
+    base::PutLengthPrefixed(dst, f.smallest);
+    base::PutLengthPrefixed(dst, f.largest);
+  }
+}
+
+base::Status VersionEdit::DecodeFrom(std::string_view src) {
+  Clear();
+  std::string_view input = src;
+  uint32_t tag;
+  while (!input.empty()) {
+    if (!base::GetVarint32(&input, &tag)) return base::Status::Corruption("version edit: truncated tag");
+    const char* bad = nullptr;
+    uint64_t n;
+    int level;
+    switch (static_cast<EditTag>(tag)) {
+      case EditTag::kLogNumber:
+        if (base::GetVarint64(&input, &n)) log_number_ = n; else bad = "log number";
+        break;
+      case EditTag::kNextFileNumber:
+        if (base::GetVarint64(&input, &n)) next_file_number_ = n; else bad = "next file number";
+        break;
+      case EditTag::kLastSequence:
+        if (base::GetVarint64(&input, &n)) last_sequence_ = n; else bad = "last sequence";
+        break;
+      case EditTag::kCompactPointer: {
+        std::string key;
+        if (GetLevel(&input, &level) && GetInternalKey(&input, &key)) {
+          compact_pointers_.emplace_back(level, std::move(key));
+        } else {
+          bad = "compaction pointer";
+        }
+        break;
+      }
+      case EditTag::kDeletedFile:
+        if (GetLevel(&input, &level) && base::GetVarint64(&input, &n)) {
+          deleted_files_.emplace(level, n);
+        } else {
+          bad = "deleted file";
+        }
+        break;
+      case EditTag::kNewFile: {
+        FileMetaData f;
+        if (GetLevel(&input, &level) && base::GetVarint64(&input, &f.number) &&
+            base::GetVarint64(&input, &f.file_size) && GetInternalKey(&input, &f.smallest) &&
+            GetInternalKey(&input, &f.largest)) {
+          new_files_.emplace_back(level, std::move(f));
+        } else {
+          bad = "new file";
+        }
+        break;
+      }
+      default: {
+        if (tag < kFirstOptionalTag) {
+          return base::Status::Corruption("version edit: unknown required tag " + std::to_string(tag) +
+                                          " (written by a newer kvring?)");
+        }
+        std::string_view skipped;
+        if (!base::GetLengthPrefixed(&input, &skipped)) bad = "optional field";
+        break;
+      }
+    }
+    if (bad != nullptr) return base::Status::Corruption(std::string("version edit: bad ") + bad);
+  }
+  return base::Status::OK();
+}
+
+std::string VersionEdit::DebugString() const {
+  std::string r = "VersionEdit {";
+  if (log_number_) r += " log=" + std::to_string(*log_number_);
+  if (next_file_number_) r += " next_file=" + std::to_string(*next_file_number_);
+  if (last_sequence_) r += " last_seq=" + std::to_string(*last_sequence_);
+  for (const auto& [level, number] : deleted_files_) {
+    r += " -L" + std::to_string(level) + ":" + std::to_string(number);
+  }
+  for (const auto& [level, f] : new_files_) {
+    r += " +L" + std::to_string(level) + ":" + std::to_string(f.number) + "(" + std::to_string(f.file_size) + "B)";
+  }
+  return r + " }";
+}
+
+}  // namespace kvring::lsm

@@ -1,0 +1,81 @@
+// lsm/version_edit.h — one change to the set of live files, as recorded in the
+// manifest: files added and removed per level, plus the counters recovery needs
+// (log number, next file number, last sequence) and compaction pointers.
+// Format: docs/formats/manifest.md (tags are on-disk values: never renumber).
+// Thread safety: a value; needs external synchronization.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "lsm/dbformat.h"
+
+namespace kvring::lsm {
+
+// An SSTable as the versions know it. Immutable once shared.
+struct FileMetaData {
+  uint64_t number = 0;
+  uint64_t file_size = 0;
+  std::string smallest;  // internal keys, inclusive
+  std::string largest;
+};
+using FileRef = std::shared_ptr<const FileMetaData>;
+
+// Manifest tags. Tags below kFirstOptionalTag must be understood by a reader;
+// tags from kFirstOptionalTag on carry a length-prefixed payload that a reader
+// not knowing them skips (room for compatible additions).
+enum class EditTag : uint32_t {
+  kLogNumber = 1,
+  kNextFileNumber = 2,
+  kLastSequence = 3,
+  kCompactPointer = 4,
+  kDeletedFile = 5,
+  kNewFile = 6,
+};
+constexpr uint32_t kFirstOptionalTag = 64;
+// Levels a manifest may name; Options::num_levels must not exceed it.
+constexpr int kMaxLevels = 16;
+
+class VersionEdit {
+ public:
+  void Clear() { *this = VersionEdit(); }
+
+  void SetLogNumber(uint64_t n) { log_number_ = n; }
+  void SetNextFileNumber(uint64_t n) { next_file_number_ = n; }
+  void SetLastSequence(SequenceNumber s) { last_sequence_ = s; }
+  void SetCompactPointer(int level, std::string internal_key) {
+    compact_pointers_.emplace_back(level, std::move(internal_key));
+  }
+  void AddFile(int level, FileMetaData file) { new_files_.emplace_back(level, std::move(file)); }
+  void RemoveFile(int level, uint64_t number) { deleted_files_.emplace(level, number); }
+
+  const std::optional<uint64_t>& log_number() const { return log_number_; }
+  const std::optional<uint64_t>& next_file_number() const { return next_file_number_; }
+  const std::optional<SequenceNumber>& last_sequence() const { return last_sequence_; }
+  const std::vector<std::pair<int, std::string>>& compact_pointers() const { return compact_pointers_; }
+  const std::vector<std::pair<int, FileMetaData>>& new_files() const { return new_files_; }
+  const std::set<std::pair<int, uint64_t>>& deleted_files() const { return deleted_files_; }
+
+  void EncodeTo(std::string* dst) const;
+  // Corruption naming the bad field on malformed input or a required tag this
+  // build does not know.
+  [[nodiscard]] base::Status DecodeFrom(std::string_view src);
+  std::string DebugString() const;
+
+ private:
+  std::optional<uint64_t> log_number_;
+  std::optional<uint64_t> next_file_number_;
+  std::optional<SequenceNumber> last_sequence_;
+  std::vector<std::pair<int, std::string>> compact_pointers_;
+  std::set<std::pair<int, uint64_t>> deleted_files_;
+  std::vector<std::pair<int, FileMetaData>> new_files_;
+};
+
+}  // namespace kvring::lsm

@@ -1,0 +1,157 @@
+// lsm/version_set.h — the set of live SSTables and how it changes.
+//
+// A Version is an immutable list of files per level. Readers, iterators and
+// compactions hold a std::shared_ptr<const Version>; a file is deleted only when
+// no live Version lists it (VersionSet::AddLiveFiles), so a reader never loses a
+// file under it.
+//
+// The VersionSet owns the current Version and the manifest: every change is a
+// VersionEdit appended (log format, docs/formats/wal.md) and synced to
+// MANIFEST-NNNNNN before it becomes current. CURRENT names the live manifest and
+// is replaced atomically (temp file + rename + directory sync). Open writes a
+// fresh manifest holding a snapshot of the state; so does the first change after
+// a failed manifest write, or once the manifest grows past kMaxManifestBytes.
+// Format: docs/formats/manifest.md.
+//
+// Thread safety: needs external synchronization: every method is called with the
+// DB mutex held. LogAndApply releases the mutex while it writes (one at a time).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/env.h"
+#include "base/status.h"
+#include "lsm/compaction.h"
+#include "lsm/engine.h"
+#include "lsm/lookup_key.h"
+#include "lsm/table_cache.h"
+#include "lsm/version_edit.h"
+#include "lsm/wal_writer.h"
+
+namespace kvring::lsm {
+
+class Version {
+ public:
+  explicit Version(int num_levels) : files_(static_cast<size_t>(num_levels)) {}
+
+  int num_levels() const { return static_cast<int>(files_.size()); }
+  // L0: newest first (descending file number). L1+: ascending, non-overlapping.
+  const std::vector<FileRef>& files(int level) const { return files_[static_cast<size_t>(level)]; }
+  int NumFiles(int level) const { return static_cast<int>(files(level).size()); }
+  uint64_t LevelBytes(int level) const { return TotalFileBytes(files(level)); }
+
+  enum class GetResult { kAbsent, kFound, kDeleted };
+  // Looks key up in the files, newest data first; *result says what was found.
+  // Errors (Busy under no_io, Corruption, IOError) name the file.
+  base::Status Get(const ReadOptions& options, const LookupKey& key, TableCache* table_cache, std::string* value,
+                   GetResult* result) const;
+  // Appends internal iterators covering every file: one per L0 file, one per
+  // non-empty deeper level. REQUIRES: the version outlives the iterators.
+  void AddIterators(const ReadOptions& options, TableCache* table_cache,
+                    std::vector<std::unique_ptr<Iterator>>* iters) const;
+
+  // Files of `level` whose user-key range meets [begin, end] (null = unbounded).
+  // At L0 the range grows to cover the overlapping files' ranges transitively.
+  void GetOverlappingInputs(int level, const std::string_view* begin, const std::string_view* end,
+                            std::vector<FileRef>* inputs) const;
+  bool OverlapInLevel(int level, std::string_view smallest_user, std::string_view largest_user) const;
+  // Where a flushed memtable with this user-key range may go: L0, or deeper (up
+  // to L2) when it overlaps nothing there and little of the level below.
+  int PickLevelForMemTableOutput(const Options& options, std::string_view smallest_user,
+                                 std::string_view largest_user) const;
+
+  // Highest compaction score and its level (score >= 1 means compaction is due).
+  double compaction_score() const { return compaction_score_; }
+  int compaction_level() const { return compaction_level_; }
+  std::string DebugString() const;
+
+ private:
+  friend class VersionSet;
+  void ComputeScores(const Options& options);
+
+  std::vector<std::vector<FileRef>> files_;
+  double compaction_score_ = 0;
+  int compaction_level_ = 0;
+};
+
+// First index in files (sorted, non-overlapping) whose largest key >= internal_key.
+size_t FindFile(const std::vector<FileRef>& files, std::string_view internal_key);
+
+class VersionSet {
+ public:
+  static constexpr uint64_t kMaxManifestBytes = 8 << 20;
+
+  // *table_cache must outlive the VersionSet (evicts are the DB's business).
+  VersionSet(std::string dbname, const Options& options, TableCache* table_cache);
+  VersionSet(const VersionSet&) = delete;
+  VersionSet& operator=(const VersionSet&) = delete;
+  ~VersionSet();
+
+  // Writes MANIFEST-000001 with an empty state and points CURRENT at it.
+  [[nodiscard]] base::Status CreateNew();
+  // Reads CURRENT and replays its manifest. Corruption (naming the file and
+  // offset) when the manifest is damaged anywhere but a torn tail, when CURRENT
+  // is malformed, or when the edits contradict each other.
+  [[nodiscard]] base::Status Recover();
+
+  // Applies *edit to the current version, makes it durable in the manifest and
+  // installs the result. Fills in the counters the edit does not set.
+  // REQUIRES: *lock holds the DB mutex; it is released during the I/O.
+  [[nodiscard]] base::Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+
+  const std::shared_ptr<const Version>& current() const { return current_; }
+  uint64_t NewFileNumber() { return next_file_number_++; }
+  void MarkFileNumberUsed(uint64_t number) {
+    if (next_file_number_ <= number) next_file_number_ = number + 1;
+  }
+  uint64_t next_file_number() const { return next_file_number_; }
+  SequenceNumber last_sequence() const { return last_sequence_; }
+  void SetLastSequence(SequenceNumber s) {
+    if (s > last_sequence_) last_sequence_ = s;
+  }
+  uint64_t log_number() const { return log_number_; }
+  uint64_t manifest_file_number() const { return manifest_file_number_; }
+  // True after a manifest write failed until a fresh manifest is written: whether
+  // the failed edit is on disk is unknown, so no file may be deleted meanwhile.
+  bool manifest_uncertain() const { return manifest_uncertain_; }
+
+  // Adds the numbers of every file listed by a live version.
+  void AddLiveFiles(std::set<uint64_t>* live);
+
+  std::unique_ptr<Compaction> PickCompaction();
+  std::unique_ptr<Compaction> PickRangeCompaction(int level, const std::string* begin, const std::string* end);
+  bool NeedsCompaction() const { return current_->compaction_score() >= 1; }
+
+ private:
+  class Builder;
+
+  // An edit that recreates the whole current state.
+  void EncodeSnapshot(std::string* record) const;
+  base::Status SetCurrentFile(uint64_t manifest_number);
+  void Install(std::shared_ptr<const Version> v);
+
+  base::Env* const env_;
+  const std::string dbname_;
+  const Options& options_;
+  TableCache* const table_cache_;
+  uint64_t next_file_number_ = 2;
+  uint64_t manifest_file_number_ = 0;
+  SequenceNumber last_sequence_ = 0;
+  uint64_t log_number_ = 0;
+  std::shared_ptr<const Version> current_;
+  std::vector<std::weak_ptr<const Version>> versions_;  // every version handed out
+  std::vector<std::string> compact_pointers_;            // per level, internal keys
+  std::unique_ptr<base::WritableFile> manifest_file_;
+  std::unique_ptr<WalWriter> manifest_log_;
+  bool manifest_uncertain_ = false;
+  bool manifest_writing_ = false;
+  std::condition_variable manifest_cv_;
+};
+
+}  // namespace kvring::lsm
