@@ -56,33 +56,6 @@ inline const char* DecodeEntryHeader(const char* p, const char* limit, uint32_t*
   return p;
 }
 
-// InternalKeyCompare without library calls: user keys compared eight bytes at a
-// time (as big-endian words, which order like memcmp), then the trailers. The
-// seek loops spend most of their time here.
-inline int CompareKeys(std::string_view a, std::string_view b) {
-  const size_t an = a.size() - kInternalKeyTrailerBytes;
-  const size_t bn = b.size() - kInternalKeyTrailerBytes;
-  const size_t n = std::min(an, bn);
-  const char* pa = a.data();
-  const char* pb = b.data();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t x = base::DecodeBigEndian64(pa + i);
-    const uint64_t y = base::DecodeBigEndian64(pb + i);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  for (; i < n; ++i) {
-    const auto x = static_cast<uint8_t>(pa[i]);
-    const auto y = static_cast<uint8_t>(pb[i]);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  if (an != bn) return an < bn ? -1 : 1;
-  const uint64_t ta = base::DecodeFixed64(pa + an);
-  const uint64_t tb = base::DecodeFixed64(pb + bn);
-  if (ta != tb) return ta > tb ? -1 : 1;  // newer (larger) sequence first
-  return 0;
-}
-
 }  // namespace
 
 BlockCursor::BlockCursor(const Block* block)
@@ -155,7 +128,7 @@ void BlockCursor::Seek(std::string_view target) {
     const uint32_t mid = lo + (hi - lo + 1) / 2;
     std::string_view key;
     if (!RestartKey(mid, &key)) return;
-    if (CompareKeys(key, target) < 0) {
+    if (CompareInternalKeys(key, target) < 0) {
       lo = mid;
     } else {
       hi = mid - 1;
@@ -164,7 +137,7 @@ void BlockCursor::Seek(std::string_view target) {
   SeekToRestart(lo);
   // Linear scan within the restart interval (and past it when needed).
   while (ParseNextEntry()) {
-    if (CompareKeys(key_.view(), target) >= 0) return;
+    if (CompareInternalKeys(key_.view(), target) >= 0) return;
   }
 }
 

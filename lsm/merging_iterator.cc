@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-#include "lsm/dbformat.h"
+#include "lsm/block.h"
 
 namespace kvring::lsm {
 
@@ -53,7 +53,7 @@ class MergingIterator final : public Iterator {
  private:
   // True when child a's entry comes before child b's.
   bool Before(size_t a, size_t b) const {
-    int r = InternalKeyCompare(children_[a]->key(), children_[b]->key());
+    int r = CompareInternalKeys(children_[a]->key(), children_[b]->key());
     return r < 0 || (r == 0 && a < b);
   }
 

@@ -10,6 +10,7 @@
 #include "base/random.h"
 #include "lsm/block_builder.h"
 #include "test/lsm/table_test_util.h"
+#include "test/util/test_util.h"
 
 namespace kvring::lsm {
 namespace {
@@ -39,6 +40,22 @@ std::unique_ptr<Block> BlockFromBytes(const std::string& raw) {
   std::memcpy(contents.heap.get(), raw.data(), raw.size());
   contents.data = std::string_view(contents.heap.get(), raw.size());
   return std::make_unique<Block>(std::move(contents));
+}
+
+TEST(BlockTest, FastCompareAgreesWithInternalKeyCompare) {
+  base::Random rnd(test::TestSeed("BlockTest.FastCompare"));
+  auto sign = [](int r) { return (r > 0) - (r < 0); };
+  for (int i = 0; i < 20000; ++i) {
+    // Short alphabets and lengths: many shared prefixes, equal keys, bytes >= 0x80.
+    auto user = [&] {
+      std::string s(rnd.Uniform(20), '\0');
+      for (auto& c : s) c = static_cast<char>(rnd.OneIn(2) ? 'a' + rnd.Uniform(2) : 0x7f + rnd.Uniform(3));
+      return s;
+    };
+    std::string a = IKey(user(), rnd.Uniform(4)), b = IKey(user(), rnd.Uniform(4));
+    if (rnd.OneIn(4)) b = a;
+    ASSERT_EQ(sign(InternalKeyCompare(a, b)), sign(CompareInternalKeys(a, b)));
+  }
 }
 
 TEST(BlockTest, EmptyBlockHasNoEntries) {
