@@ -25,6 +25,9 @@ struct Table::BlockRef {
 namespace {
 
 constexpr size_t kCacheKeyBytes = 16;
+// What a cached block costs beyond its bytes: the Block object and the cache's
+// entry with its key. Charged so the budget bounds real memory.
+constexpr size_t kCachedBlockOverheadBytes = sizeof(Block) + 80;
 
 void EncodeCacheKey(char* buf, uint64_t cache_id, uint64_t offset) {
   base::EncodeFixed64(buf, cache_id);
@@ -150,7 +153,7 @@ base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& hand
   }
   ref->block = block.get();
   if (cache_it) {
-    const size_t charge = block->size();
+    const size_t charge = block->size() + kCachedBlockOverheadBytes;
     ref->cache = block_cache_;
     ref->handle = block_cache_->Insert(std::string_view(key, kCacheKeyBytes), block.release(), charge, DeleteCachedBlock);
   } else {

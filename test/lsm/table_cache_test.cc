@@ -143,6 +143,26 @@ TEST_F(TableCacheTest, ConcurrentGetsFromManyThreads) {
   EXPECT_LE(small_blocks.TotalCharge(), (16u << 10) + 16 * 4200);
 }
 
+TEST_F(TableCacheTest, DataFarLargerThanTheCachesReadsBackCorrectly) {
+  for (uint64_t n = 1; n <= 12; ++n) WriteTable(n);  // ~12 x 6 KiB of entries
+  Cache tiny_blocks(8 << 10);                        // a couple of blocks
+  TableCache cache(env_, dir_.path(), TableOptions(), 2, &tiny_blocks);
+  for (int round = 0; round < 2; ++round) {
+    for (uint64_t n = 1; n <= 12; ++n) {
+      for (int i = 0; i < kKeysPerFile; i += 7) {
+        ASSERT_EQ("v" + std::to_string(n), Get(&cache, n, static_cast<int>(n) * 1000 + i));
+      }
+      int seen = 0;
+      auto it = cache.NewIterator(ReadOptions(), n, sizes_[n]);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) ++seen;
+      ASSERT_EQ(kKeysPerFile, seen);
+    }
+  }
+  EXPECT_LE(cache.open_tables(), 2u);
+  EXPECT_LE(tiny_blocks.TotalCharge(), 8u << 10);
+  EXPECT_GT(cache.stats().blocks_read.load(), 100u);  // the cache could not hold the data
+}
+
 TEST(TableOptionsTest, LevelsPastTheListUseItsLastEntry) {
   Options options;
   options.compression_per_level = {Compression::kNone, Compression::kLz4};
