@@ -1,0 +1,65 @@
+// test/cluster/cluster_test_util.h — small helpers shared by the real-process
+// tests in test/cluster/: status assertions that print the status, a started
+// single node, and key/value naming.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "net/protocol.h"
+#include "test/util/kvnode_process.h"
+#include "test/util/test_util.h"
+
+namespace kvring::test {
+
+// Works with base::Status and base::Result<T>.
+#define KV_ASSERT_OK(expr)                                \
+  do {                                                    \
+    const auto& kv_assert_ok_ = (expr);                   \
+    ASSERT_TRUE(kv_assert_ok_.ok()) << ::kvring::test::StatusText(kv_assert_ok_); \
+  } while (0)
+#define KV_EXPECT_OK(expr)                                \
+  do {                                                    \
+    const auto& kv_expect_ok_ = (expr);                   \
+    EXPECT_TRUE(kv_expect_ok_.ok()) << ::kvring::test::StatusText(kv_expect_ok_); \
+  } while (0)
+
+inline std::string StatusText(const base::Status& s) { return s.ToString(); }
+template <typename T>
+std::string StatusText(const base::Result<T>& r) {
+  return r.status().ToString();
+}
+
+// Consistency levels as a test writes them.
+constexpr uint8_t kOne = 1;
+constexpr uint8_t kTwo = 2;
+constexpr uint8_t kThree = 3;
+constexpr uint8_t kQuorum = net::kConsistencyQuorum;
+constexpr uint8_t kAll = net::kConsistencyAll;
+
+inline std::string Key(const std::string& prefix, int i) { return prefix + "-" + std::to_string(i); }
+inline std::string Value(const std::string& prefix, int i) { return prefix + "-value-" + std::to_string(i); }
+
+// One kvnode (--n 1) in its own temp dir, started by Start().
+class SingleNode {
+ public:
+  explicit SingleNode(KvnodeOptions options = {}) : node_(dir_.path(), std::move(options)) {}
+  base::Status Start() {
+    base::Status s = node_.Start();
+    if (s.ok()) client_ = std::make_unique<KvClient>(node_.address());
+    return s;
+  }
+  KvnodeProcess& node() { return node_; }
+  KvClient& client() { return *client_; }
+  const TempDir& dir() const { return dir_; }
+
+ private:
+  TempDir dir_;  // outlives the node (its log is read when a test failed)
+  KvnodeProcess node_;
+  std::unique_ptr<KvClient> client_;
+};
+
+}  // namespace kvring::test
