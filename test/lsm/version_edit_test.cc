@@ -1,0 +1,99 @@
+#include "lsm/version_edit.h"
+
+#include <gtest/gtest.h>
+
+#include "base/coding.h"
+
+namespace kvring::lsm {
+namespace {
+
+FileMetaData File(uint64_t number, const std::string& smallest, const std::string& largest, uint64_t size) {
+  FileMetaData f;
+  f.number = number;
+  f.file_size = size;
+  f.smallest = MakeInternalKey(smallest, 10, ValueKind::kValue);
+  f.largest = MakeInternalKey(largest, 9, ValueKind::kDeletion);
+  return f;
+}
+
+TEST(VersionEdit, EveryFieldRoundTrips) {
+  VersionEdit edit;
+  edit.SetLogNumber(7);
+  edit.SetNextFileNumber(42);
+  edit.SetLastSequence(kMaxSequenceNumber);
+  edit.SetCompactPointer(2, MakeInternalKey("mid", 5, ValueKind::kValue));
+  edit.RemoveFile(1, 12);
+  edit.RemoveFile(3, 1ull << 40);
+  edit.AddFile(0, File(40, "a", "z", 4096));
+  edit.AddFile(6, File(41, "", "\xff\xff", 1ull << 33));
+  std::string encoded;
+  edit.EncodeTo(&encoded);
+
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.DecodeFrom(encoded).ok());
+  std::string again;
+  decoded.EncodeTo(&again);
+  EXPECT_EQ(encoded, again);
+  EXPECT_EQ(7u, *decoded.log_number());
+  EXPECT_EQ(42u, *decoded.next_file_number());
+  EXPECT_EQ(kMaxSequenceNumber, *decoded.last_sequence());
+  ASSERT_EQ(2u, decoded.new_files().size());
+  EXPECT_EQ(41u, decoded.new_files()[1].second.number);
+  EXPECT_EQ(1ull << 33, decoded.new_files()[1].second.file_size);
+  EXPECT_EQ(2u, decoded.deleted_files().size());
+  EXPECT_EQ(edit.DebugString(), decoded.DebugString());
+}
+
+TEST(VersionEdit, GoldenBytesMatchTheManifestDoc) {
+  // docs/formats/manifest.md, "Worked example".
+  VersionEdit edit;
+  edit.SetLogNumber(5);
+  edit.SetNextFileNumber(8);
+  edit.SetLastSequence(100);
+  FileMetaData f;
+  f.number = 7;
+  f.file_size = 1000;
+  f.smallest = MakeInternalKey("a", 1, ValueKind::kValue);
+  f.largest = MakeInternalKey("b", 2, ValueKind::kValue);
+  edit.AddFile(0, f);
+  std::string encoded;
+  edit.EncodeTo(&encoded);
+  std::string hex;
+  for (unsigned char c : encoded) {
+    char buf[3];
+    std::snprintf(buf, sizeof(buf), "%02x", c);
+    hex += buf;
+  }
+  EXPECT_EQ("0105" "0208" "0364" "06" "00" "07" "e807" "09" "610101000000000000" "09" "620102000000000000", hex);
+}
+
+TEST(VersionEdit, UnknownRequiredTagIsCorruptionButOptionalTagsAreSkipped) {
+  std::string encoded;
+  base::PutVarint32(&encoded, 1);  // log number
+  base::PutVarint64(&encoded, 3);
+  base::PutVarint32(&encoded, kFirstOptionalTag + 5);  // a future optional field
+  base::PutLengthPrefixed(&encoded, "whatever");
+  VersionEdit edit;
+  ASSERT_TRUE(edit.DecodeFrom(encoded).ok());
+  EXPECT_EQ(3u, *edit.log_number());
+
+  std::string required;
+  base::PutVarint32(&required, 33);
+  base::Status s = edit.DecodeFrom(required);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(std::string::npos, s.message().find("unknown required tag 33"));
+}
+
+TEST(VersionEdit, TruncatedInputIsCorruption) {
+  VersionEdit edit;
+  edit.AddFile(1, File(9, "k1", "k2", 100));
+  std::string encoded;
+  edit.EncodeTo(&encoded);
+  for (size_t cut = 1; cut < encoded.size(); cut++) {
+    VersionEdit decoded;
+    EXPECT_TRUE(decoded.DecodeFrom(std::string_view(encoded).substr(0, cut)).IsCorruption()) << cut;
+  }
+}
+
+}  // namespace
+}  // namespace kvring::lsm

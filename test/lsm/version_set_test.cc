@@ -1,0 +1,189 @@
+#include "lsm/version_set.h"
+
+#include <gtest/gtest.h>
+
+#include "base/fault_env.h"
+#include "lsm/filename.h"
+#include "lsm/table_format.h"
+
+namespace kvring::lsm {
+namespace {
+
+class VersionSetTest : public ::testing::Test {
+ protected:
+  VersionSetTest() {
+    options_.env = &env_;
+    options_.target_file_bytes = 1000;
+    options_.max_bytes_level1 = 10000;
+    options_.l0_compaction_trigger = 4;
+    EXPECT_TRUE(env_.CreateDir("/db").ok());
+    table_cache_ = std::make_unique<TableCache>(&env_, "/db", TableOptionsForLevel(options_, 0), 100, nullptr);
+    versions_ = std::make_unique<VersionSet>("/db", options_, table_cache_.get());
+    EXPECT_TRUE(versions_->CreateNew().ok());
+    EXPECT_TRUE(versions_->Recover().ok());
+  }
+
+  static FileMetaData File(uint64_t number, const std::string& smallest, const std::string& largest,
+                           uint64_t size = 100) {
+    FileMetaData f;
+    f.number = number;
+    f.file_size = size;
+    f.smallest = MakeInternalKey(smallest, 100, ValueKind::kValue);
+    f.largest = MakeInternalKey(largest, 100, ValueKind::kValue);
+    return f;
+  }
+
+  base::Status Apply(VersionEdit* edit) {
+    std::unique_lock<std::mutex> l(mu_);
+    return versions_->LogAndApply(edit, &l);
+  }
+
+  void Add(int level, uint64_t number, const std::string& smallest, const std::string& largest, uint64_t size = 100) {
+    VersionEdit edit;
+    edit.AddFile(level, File(number, smallest, largest, size));
+    versions_->MarkFileNumberUsed(number);
+    ASSERT_TRUE(Apply(&edit).ok());
+  }
+
+  static std::string Numbers(const std::vector<FileRef>& files) {
+    std::string out;
+    for (const auto& f : files) out += (out.empty() ? "" : ",") + std::to_string(f->number);
+    return out;
+  }
+
+  base::FaultEnv env_;
+  Options options_;
+  std::mutex mu_;
+  std::unique_ptr<TableCache> table_cache_;
+  std::unique_ptr<VersionSet> versions_;
+};
+
+TEST_F(VersionSetTest, NothingToCompactBelowTheTriggers) {
+  Add(0, 10, "a", "c");
+  Add(1, 11, "a", "z", 5000);
+  EXPECT_FALSE(versions_->NeedsCompaction());
+  std::unique_lock<std::mutex> l(mu_);
+  EXPECT_EQ(nullptr, versions_->PickCompaction());
+}
+
+TEST_F(VersionSetTest, L0AtTheTriggerCompactsEveryOverlappingL0FileWithL1) {
+  Add(1, 20, "a", "b");
+  Add(1, 21, "c", "f");
+  Add(1, 22, "x", "y");
+  Add(0, 10, "c", "d");
+  Add(0, 11, "d", "e");
+  Add(0, 12, "k", "m");
+  Add(0, 13, "e", "g");
+  ASSERT_TRUE(versions_->NeedsCompaction());
+  std::unique_lock<std::mutex> l(mu_);
+  auto c = versions_->PickCompaction();
+  ASSERT_NE(nullptr, c);
+  EXPECT_EQ(0, c->level());
+  // The oldest file (10) and everything overlapping it transitively; not 12.
+  EXPECT_EQ("13,11,10", Numbers(c->inputs(0)));
+  EXPECT_EQ("21", Numbers(c->inputs(1)));
+  EXPECT_FALSE(c->IsTrivialMove());
+}
+
+TEST_F(VersionSetTest, OversizedLevelCompactsRoundRobinFromItsPointer) {
+  Add(1, 10, "a", "b", 4000);
+  Add(1, 11, "c", "d", 4000);
+  Add(1, 12, "e", "f", 4000);
+  Add(2, 20, "c", "c", 100);
+  Add(2, 21, "d", "e", 100);
+  std::unique_lock<std::mutex> l(mu_);
+  auto first = versions_->PickCompaction();
+  ASSERT_NE(nullptr, first);
+  EXPECT_EQ(1, first->level());
+  EXPECT_EQ("10", Numbers(first->inputs(0)));
+  EXPECT_TRUE(first->IsTrivialMove());  // nothing at L2 overlaps a..b
+  auto second = versions_->PickCompaction();
+  ASSERT_NE(nullptr, second);
+  // 11 overlaps L2 up to "e", so 12 joins for free (no new L2 file).
+  EXPECT_EQ("11,12", Numbers(second->inputs(0)));
+  EXPECT_EQ("20,21", Numbers(second->inputs(1)));
+  EXPECT_FALSE(second->IsTrivialMove());
+}
+
+TEST_F(VersionSetTest, InputLevelGrowsWhenItAddsNoOutputFile) {
+  Add(1, 10, "a", "b", 6000);
+  Add(1, 11, "c", "d", 6000);
+  Add(2, 20, "a", "d", 100);
+  std::unique_lock<std::mutex> l(mu_);
+  auto c = versions_->PickCompaction();
+  ASSERT_NE(nullptr, c);
+  EXPECT_EQ("10,11", Numbers(c->inputs(0)));
+  EXPECT_EQ("20", Numbers(c->inputs(1)));
+}
+
+TEST_F(VersionSetTest, BaseLevelForKeyLooksBelowTheOutputLevel) {
+  Add(1, 10, "a", "z", 20000);
+  Add(2, 20, "a", "c");
+  Add(3, 30, "m", "n");
+  std::unique_lock<std::mutex> l(mu_);
+  auto c = versions_->PickCompaction();
+  ASSERT_NE(nullptr, c);
+  ASSERT_EQ(1, c->level());
+  EXPECT_TRUE(c->IsBaseLevelForKey("b"));   // only L2 (the output level) has it
+  EXPECT_FALSE(c->IsBaseLevelForKey("m"));  // L3 may hold older versions
+  EXPECT_TRUE(c->IsBaseLevelForKey("p"));
+}
+
+TEST_F(VersionSetTest, MemTableOutputGoesDeepWhenNothingOverlaps) {
+  Add(1, 10, "a", "c");
+  auto v = versions_->current();
+  EXPECT_EQ(0, v->PickLevelForMemTableOutput(options_, "b", "b"));  // overlaps L1
+  EXPECT_EQ(2, v->PickLevelForMemTableOutput(options_, "x", "y"));
+  Add(0, 11, "x", "x");
+  EXPECT_EQ(0, versions_->current()->PickLevelForMemTableOutput(options_, "x", "y"));
+}
+
+TEST_F(VersionSetTest, RecoveryRebuildsTheSameFilesAndCounters) {
+  Add(0, 10, "a", "c");
+  Add(2, 11, "d", "f");
+  VersionEdit remove;
+  remove.RemoveFile(0, 10);
+  remove.SetLogNumber(9);
+  ASSERT_TRUE(Apply(&remove).ok());
+  versions_->SetLastSequence(777);
+  Add(1, 12, "g", "h");
+  VersionSet recovered("/db", options_, table_cache_.get());
+  ASSERT_TRUE(recovered.Recover().ok());
+  EXPECT_EQ(versions_->current()->DebugString(), recovered.current()->DebugString());
+  EXPECT_EQ(777u, recovered.last_sequence());
+  EXPECT_EQ(9u, recovered.log_number());
+  EXPECT_GE(recovered.next_file_number(), 13u);
+}
+
+TEST_F(VersionSetTest, FailedManifestWriteIsUncertainUntilAFreshManifest) {
+  Add(0, 10, "a", "c");
+  env_.SetSyncFailure(true, "MANIFEST");
+  VersionEdit edit;
+  edit.AddFile(0, File(11, "d", "e"));
+  base::Status s = Apply(&edit);
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("MANIFEST")) << s.ToString();
+  EXPECT_TRUE(versions_->manifest_uncertain());
+  EXPECT_EQ(1, versions_->current()->NumFiles(0));  // not installed
+  env_.SetSyncFailure(false);
+  const uint64_t old_manifest = versions_->manifest_file_number();
+  Add(0, 12, "f", "g");
+  EXPECT_FALSE(versions_->manifest_uncertain());
+  EXPECT_NE(old_manifest, versions_->manifest_file_number());
+  VersionSet recovered("/db", options_, table_cache_.get());
+  ASSERT_TRUE(recovered.Recover().ok());
+  EXPECT_EQ("L0: 12[f..g] 10[a..c]", recovered.current()->DebugString().substr(0, 21));
+}
+
+TEST_F(VersionSetTest, MalformedCurrentIsCorruption) {
+  ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000001", "/db/CURRENT").ok());
+  VersionSet v("/db", options_, table_cache_.get());
+  EXPECT_TRUE(v.Recover().IsCorruption());
+  ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000099\n", "/db/CURRENT").ok());
+  base::Status s = v.Recover();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("MANIFEST-000099"));
+}
+
+}  // namespace
+}  // namespace kvring::lsm
