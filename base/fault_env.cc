@@ -151,7 +151,8 @@ Status FaultEnv::Append(const std::string& path, const std::shared_ptr<Inode>& i
   std::lock_guard<std::mutex> l(mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("write " + path));
   if (generation != generation_) return Status::IOError("write " + path + ": stale handle after power loss");
-  if (space_limit_ != kUnlimited && BytesStoredLocked() + data.size() > space_limit_) {
+  if (space_limit_ != kUnlimited && Matches(path, space_filter_) &&
+      BytesStoredLocked() + data.size() > space_limit_) {
     return Status::NoSpace("write " + path + ": No space left on device");
   }
   if (short_writes_ > 0 && Matches(path, short_write_filter_)) {
@@ -322,9 +323,10 @@ void FaultEnv::SimulatePowerLoss() {
   ops_until_crash_ = kUnlimited;
 }
 
-void FaultEnv::SetSpaceLimit(uint64_t bytes) {
+void FaultEnv::SetSpaceLimit(uint64_t bytes, const std::string& path_filter) {
   std::lock_guard<std::mutex> l(mu_);
   space_limit_ = bytes;
+  space_filter_ = path_filter;
 }
 
 void FaultEnv::SetSyncFailure(bool on, const std::string& path_filter) {

@@ -73,7 +73,9 @@ class FaultEnv final : public Env {
   // --- Faults ---
   // Appends that would make the bytes stored in live files exceed `bytes` fail
   // with NoSpace ("write PATH: No space left on device") and write nothing.
-  void SetSpaceLimit(uint64_t bytes);
+  // With a path_filter, only appends to paths containing it are refused (a full
+  // disk as seen by one kind of file).
+  void SetSpaceLimit(uint64_t bytes, const std::string& path_filter = "");
   // While on, Sync() of files whose path contains `path_filter` fails with
   // IOError "fdatasync PATH: Input/output error"; their bytes stay unsynced.
   void SetSyncFailure(bool on, const std::string& path_filter = "");
@@ -128,6 +130,7 @@ class FaultEnv final : public Env {
   std::set<std::string> locks_ GUARDED_BY(mu_);
   uint64_t generation_ GUARDED_BY(mu_) = 1;  // bumped by power loss: old handles die
   uint64_t space_limit_ GUARDED_BY(mu_) = kUnlimited;
+  std::string space_filter_ GUARDED_BY(mu_);
   bool sync_failure_ GUARDED_BY(mu_) = false;
   std::string sync_failure_filter_ GUARDED_BY(mu_);
   int short_writes_ GUARDED_BY(mu_) = 0;

@@ -393,7 +393,7 @@ base::Status VersionSet::Recover() {
   KV_RETURN_IF_ERROR(s);
 
   ManifestReporter reporter;
-  WalReader reader(file.get(), path, &reporter);
+  WalReader reader(file.get(), path, &reporter, /*strict_tail=*/true);
   Builder builder(options_, current_.get());
   std::optional<uint64_t> log_number, next_file, last_seq;
   std::string_view record;

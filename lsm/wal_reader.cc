@@ -10,16 +10,22 @@ namespace kvring::lsm {
 
 using wal::RecordType;
 
-WalReader::WalReader(base::SequentialFile* file, std::string path, Reporter* reporter)
-    : file_(file), path_(std::move(path)), reporter_(reporter), backing_(wal::kBlockBytes, '\0') {}
+WalReader::WalReader(base::SequentialFile* file, std::string path, Reporter* reporter, bool strict_tail)
+    : file_(file),
+      path_(std::move(path)),
+      reporter_(reporter),
+      strict_tail_(strict_tail),
+      backing_(wal::kBlockBytes, '\0') {}
 
-void WalReader::NoteDamage(uint64_t offset, uint64_t bytes, std::string_view reason) {
+void WalReader::NoteDamage(uint64_t offset, uint64_t bytes, std::string_view reason, bool benign) {
   if (!pending_) {
     pending_ = true;
+    pending_benign_ = true;
     pending_offset_ = offset;
     pending_bytes_ = 0;
     pending_reason_.assign(reason.data(), reason.size());
   }
+  if (!benign) pending_benign_ = false;
   pending_bytes_ += bytes;
 }
 
@@ -63,20 +69,20 @@ bool WalReader::ReadRecord(std::string_view* record, std::string* scratch) {
     if (type == kEof) {
       // Whatever damage or partial record remains is a torn tail (never
       // acknowledged), unless valid fragments after it proved otherwise.
-      if (pending_confirmed_) ReportPendingDamage();
+      if (pending_confirmed_ || (strict_tail_ && !pending_benign_)) ReportPendingDamage();
       if (pending_) dropped_tail_bytes_ += pending_bytes_;
-      if (in_fragmented) dropped_tail_bytes_ += scratch->size();
+      if (in_fragmented) dropped_tail_bytes_ += scratch->size();  // cut short: torn
       pending_ = false;
       scratch->clear();
       return false;
     }
     if (type == kBad) {
       if (in_fragmented) {
-        NoteDamage(fragmented_offset, scratch->size(), "partial record");
+        NoteDamage(fragmented_offset, scratch->size(), "partial record", /*benign=*/true);
         in_fragmented = false;
         scratch->clear();
       }
-      NoteDamage(offset, bad_bytes, reason);
+      NoteDamage(offset, bad_bytes, reason, /*benign=*/reason == "zero-filled space");
       continue;
     }
     // A valid record start (not an orphan fragment): damage before it was in the
@@ -140,7 +146,9 @@ int WalReader::ReadPhysicalRecord(std::string_view* fragment, uint64_t* offset, 
     if (buffer_.size() < wal::kHeaderBytes) {
       if (eof_) {
         // A header cut short by the end of the file: torn tail.
-        if (!buffer_.empty()) NoteDamage(end_of_buffer_offset_ - buffer_.size(), buffer_.size(), "truncated header");
+        if (!buffer_.empty()) {
+          NoteDamage(end_of_buffer_offset_ - buffer_.size(), buffer_.size(), "truncated header", /*benign=*/true);
+        }
         buffer_ = {};
         return kEof;
       }
@@ -164,7 +172,7 @@ int WalReader::ReadPhysicalRecord(std::string_view* fragment, uint64_t* offset, 
       const size_t drop = buffer_.size();
       buffer_ = {};
       if (eof_) {
-        NoteDamage(*offset, drop, "truncated record");  // dropped at EOF unless more follows
+        NoteDamage(*offset, drop, "truncated record", /*benign=*/true);  // dropped at EOF unless more follows
         return kEof;
       }
       *bad_bytes = drop;
@@ -176,7 +184,10 @@ int WalReader::ReadPhysicalRecord(std::string_view* fragment, uint64_t* offset, 
     if (expected != actual || type == 0 || type > wal::kMaxRecordType) {
       // The length may be the damaged field: drop the rest of the block.
       *bad_bytes = buffer_.size();
-      *reason = expected != actual ? "checksum mismatch" : "unknown record type " + std::to_string(type);
+      const bool zeros = base::DecodeFixed32(header) == 0 && length == 0 && type == 0;
+      *reason = zeros ? "zero-filled space"
+                : expected != actual ? "checksum mismatch"
+                                     : "unknown record type " + std::to_string(type);
       buffer_ = {};
       return kBad;
     }

@@ -34,7 +34,10 @@ class WalReader {
   };
 
   // *file and *reporter (may be null) must outlive the reader. path is for messages.
-  WalReader(base::SequentialFile* file, std::string path, Reporter* reporter);
+  // With strict_tail, only a truncated or zero-filled tail counts as torn; a
+  // complete record with a bad checksum at the end is reported (the manifest,
+  // whose synced edits must never vanish silently).
+  WalReader(base::SequentialFile* file, std::string path, Reporter* reporter, bool strict_tail = false);
   WalReader(const WalReader&) = delete;
   WalReader& operator=(const WalReader&) = delete;
 
@@ -55,14 +58,16 @@ class WalReader {
 
   // Returns a record type, kEof or kBad (with *bad_bytes and *reason set).
   int ReadPhysicalRecord(std::string_view* fragment, uint64_t* offset, uint64_t* bad_bytes, std::string* reason);
-  // Remembers damage until we know whether a valid record follows it.
-  void NoteDamage(uint64_t offset, uint64_t bytes, std::string_view reason);
+  // Remembers damage until we know whether a valid record follows it. Benign
+  // damage (a truncated or all-zero tail) is what a power cut leaves.
+  void NoteDamage(uint64_t offset, uint64_t bytes, std::string_view reason, bool benign = false);
   void ReportPendingDamage();
   bool CheckFileHeader(std::string_view payload);
 
   base::SequentialFile* const file_;
   const std::string path_;
   Reporter* const reporter_;
+  const bool strict_tail_;
   std::string backing_;              // one block
   std::string_view buffer_;          // unread part of the current block
   bool eof_ = false;                 // the last read returned a short block
@@ -70,6 +75,7 @@ class WalReader {
   uint64_t last_record_offset_ = 0;
   bool pending_ = false;             // damage seen, not yet reported or dropped
   bool pending_confirmed_ = false;   // a valid fragment followed the damage
+  bool pending_benign_ = true;       // all of it looks like a power cut
   uint64_t pending_offset_ = 0;
   uint64_t pending_bytes_ = 0;
   std::string pending_reason_;

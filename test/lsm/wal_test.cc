@@ -176,6 +176,30 @@ TEST_F(WalTest, GarbageOrZerosAtTheTailAreATornTail) {
   }
 }
 
+TEST_F(WalTest, StrictTailReportsAFlippedLastRecordButNotATruncatedOne) {
+  Write("one");
+  const size_t last = sink_.contents.size();
+  Write("two");
+  auto read_strict = [&](const std::string& data) {
+    StringSource source(data);
+    WalReader reader(&source, "/db/MANIFEST-000001", &reporter_, /*strict_tail=*/true);
+    std::vector<std::string> out;
+    std::string_view record;
+    std::string scratch;
+    while (reader.ReadRecord(&record, &scratch)) out.emplace_back(record);
+    return out;
+  };
+  std::string flipped = sink_.contents;
+  flipped[last + wal::kHeaderBytes] ^= 0x10;
+  EXPECT_EQ(std::vector<std::string>{"one"}, read_strict(flipped));
+  ASSERT_EQ(1u, reporter_.reports.size());
+  EXPECT_EQ(last, reporter_.reports[0].offset);
+  reporter_.reports.clear();
+  EXPECT_EQ(std::vector<std::string>{"one"}, read_strict(sink_.contents.substr(0, sink_.contents.size() - 1)));
+  EXPECT_EQ(std::vector<std::string>{"one"}, read_strict(sink_.contents.substr(0, last) + std::string(64, '\0')));
+  EXPECT_TRUE(reporter_.reports.empty());
+}
+
 TEST_F(WalTest, CorruptionInTheMiddleIsReportedWithFileAndOffset) {
   Write("one");
   const size_t second = sink_.contents.size();
