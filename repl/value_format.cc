@@ -73,60 +73,68 @@ bool GetNodeCounter(std::string_view* input, const VersionVector& history, const
   return true;
 }
 
-base::Status DecodeFullContext(std::string_view* input, const VersionVector& history, const std::string& where,
+// "sibling N: <what>": built only on failure (the success path is hot).
+base::Status SiblingCorrupt(size_t ordinal, const std::string& what) {
+  return Corrupt("sibling " + std::to_string(ordinal) + ": " + what);
+}
+
+base::Status DecodeFullContext(std::string_view* input, const VersionVector& history, size_t ordinal,
                                VersionVector* context) {
   uint32_t count;
-  if (!base::GetVarint32(input, &count)) return Corrupt(where + ": truncated context");
+  if (!base::GetVarint32(input, &count)) return SiblingCorrupt(ordinal, "truncated context");
+  std::vector<Entry> entries;
+  entries.reserve(std::min<size_t>(count, history.size()));
   const Entry* previous = nullptr;
   for (uint32_t i = 0; i < count; ++i) {
     const Entry* e;
     uint64_t counter;
     if (!GetNodeCounter(input, history, &e, &counter)) {
-      return Corrupt(where + ": context entry " + std::to_string(i + 1) + " truncated or outside the history");
+      return SiblingCorrupt(ordinal, "context entry " + std::to_string(i + 1) + " truncated or outside the history");
     }
-    if (previous != nullptr && e <= previous) {
-      return Corrupt(where + ": context entries unsorted or repeated");
-    }
-    context->Witness(e->node, counter, 0);
+    if (previous != nullptr && e <= previous) return SiblingCorrupt(ordinal, "context entries unsorted or repeated");
+    entries.push_back(Entry{e->node, counter, 0});
     previous = e;
   }
+  *context = VersionVector::FromSortedEntries(std::move(entries));
   return base::Status::OK();
 }
 
-VersionVector HistoryBeforeDot(const VersionVector& history, const Dot& dot) {
-  VersionVector context = history;
-  context.ClearTimes();
-  context.Erase(dot.node);
-  context.Witness(dot.node, dot.counter - 1, 0);
-  return context;
+// The compact form: the history with the dot's node set back to dot - 1.
+VersionVector HistoryBeforeDot(const VersionVector& history, const Entry* dot_entry, uint64_t dot_counter) {
+  std::vector<Entry> entries;
+  entries.reserve(history.size());
+  for (const Entry& e : history.entries()) {
+    const uint64_t counter = &e == dot_entry ? dot_counter - 1 : e.counter;
+    if (counter != 0) entries.push_back(Entry{e.node, counter, 0});
+  }
+  return VersionVector::FromSortedEntries(std::move(entries));
 }
 
 base::Status DecodeSibling(std::string_view* input, const VersionVector& history, size_t ordinal,
                            Sibling* s) {
-  const std::string where = "sibling " + std::to_string(ordinal);
-  if (input->empty()) return Corrupt(where + ": truncated flags");
+  if (input->empty()) return SiblingCorrupt(ordinal, "truncated flags");
   const uint8_t flags = static_cast<uint8_t>((*input)[0]);
   input->remove_prefix(1);
   if ((flags & ~kSiblingKnownFlags) != 0) {
     char hex[8];
     std::snprintf(hex, sizeof(hex), "0x%02x", static_cast<unsigned>(flags));
-    return Corrupt(where + ": unknown flag bits in flags " + hex);
+    return SiblingCorrupt(ordinal, std::string("unknown flag bits in flags ") + hex);
   }
   const Entry* dot_entry;
   if (!GetNodeCounter(input, history, &dot_entry, &s->dot.counter)) {
-    return Corrupt(where + ": dot truncated or outside the history");
+    return SiblingCorrupt(ordinal, "dot truncated or outside the history");
   }
   s->dot.node = dot_entry->node;
-  if (!base::GetFixed64(input, &s->timestamp_micros)) return Corrupt(where + ": truncated timestamp");
+  if (!base::GetFixed64(input, &s->timestamp_micros)) return SiblingCorrupt(ordinal, "truncated timestamp");
   if (flags & kSiblingFullContext) {
-    KV_RETURN_IF_ERROR(DecodeFullContext(input, history, where, &s->context));
+    KV_RETURN_IF_ERROR(DecodeFullContext(input, history, ordinal, &s->context));
   } else {
-    s->context = HistoryBeforeDot(history, s->dot);
+    s->context = HistoryBeforeDot(history, dot_entry, s->dot.counter);
   }
   s->tombstone = (flags & kSiblingTombstone) != 0;
   if (!s->tombstone) {
     std::string_view value;
-    if (!base::GetLengthPrefixed(input, &value)) return Corrupt(where + ": truncated value");
+    if (!base::GetLengthPrefixed(input, &value)) return SiblingCorrupt(ordinal, "truncated value");
     s->value.assign(value.data(), value.size());
   }
   return base::Status::OK();

@@ -42,6 +42,16 @@ VersionVector::VersionVector(std::initializer_list<std::pair<std::string_view, u
   for (const auto& [node, counter] : counters) Witness(node, counter, 0);
 }
 
+VersionVector VersionVector::FromSortedEntries(std::vector<Entry> entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    assert(!entries[i].node.empty() && entries[i].counter >= 1);
+    assert(i == 0 || entries[i - 1].node < entries[i].node);
+  }
+  VersionVector vv;
+  vv.entries_ = std::move(entries);
+  return vv;
+}
+
 size_t VersionVector::LowerBound(std::string_view node) const {
   auto it = std::lower_bound(entries_.begin(), entries_.end(), node,
                              [](const Entry& e, std::string_view n) { return e.node < n; });

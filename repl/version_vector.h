@@ -62,6 +62,10 @@ class VersionVector {
   // are skipped; a repeated node keeps its largest counter.
   VersionVector(std::initializer_list<std::pair<std::string_view, uint64_t>> counters);
 
+  // A vector from entries already in order (decoders build vectors this way).
+  // REQUIRES: nodes sorted, unique and non-empty; every counter >= 1.
+  static VersionVector FromSortedEntries(std::vector<Entry> entries);
+
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
   const std::vector<Entry>& entries() const { return entries_; }
