@@ -65,7 +65,7 @@ OwnershipReport ComputeOwnership(const Ring& ring) {
   }
   OwnershipReport report;
   for (size_t i = 0; i < n; ++i) {
-    report.nodes.push_back(NodeOwnership{&ring.nodes()[i], vnodes[i], Share(primary[i]), Share(replica[i])});
+    report.nodes.push_back(NodeOwnership{ring.nodes()[i], vnodes[i], Share(primary[i]), Share(replica[i])});
   }
   for (size_t d = 0; d < dcs; ++d) {
     report.dcs.push_back(

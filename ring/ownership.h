@@ -16,7 +16,7 @@
 namespace kvring::ring {
 
 struct NodeOwnership {
-  const NodeInfo* node = nullptr;  // points into the ring
+  NodeInfo node;  // a copy: the report may outlive the ring
   uint32_t vnodes = 0;
   double primary = 0;  // share of the token space whose successor vnode is this node's
   double replica = 0;  // share of the token space this node holds a replica of

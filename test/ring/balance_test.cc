@@ -130,14 +130,14 @@ TEST(Balance, WeightTwoNodeOwnsAboutTwiceAsMuch) {
     const OwnershipReport report = ComputeOwnership(*BuildRing(nodes));
     double others = 0;
     for (const NodeOwnership& o : report.nodes) {
-      if (o.node->weight == 1.0) others += o.primary / 8;
+      if (o.node.weight == 1.0) others += o.primary / 8;
     }
-    const NodeOwnership& heavy = report.nodes[std::find_if(report.nodes.begin(), report.nodes.end(),
-                                                           [](const NodeOwnership& o) { return o.node->weight == 2.0; }) -
-                                              report.nodes.begin()];
-    const NodeOwnership& light = report.nodes[std::find_if(report.nodes.begin(), report.nodes.end(),
-                                                           [](const NodeOwnership& o) { return o.node->weight == 0.5; }) -
-                                              report.nodes.begin()];
+    auto with_weight = [&report](double weight) {
+      return *std::find_if(report.nodes.begin(), report.nodes.end(),
+                           [weight](const NodeOwnership& o) { return o.node.weight == weight; });
+    };
+    const NodeOwnership heavy = with_weight(2.0);
+    const NodeOwnership light = with_weight(0.5);
     EXPECT_EQ(512u, heavy.vnodes);
     EXPECT_EQ(128u, light.vnodes);
     // Spread of the ratio: ~0.09 for 512 vnodes, ~0.045 for 128 around 0.5; bounds ~4.5 sd.

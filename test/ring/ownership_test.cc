@@ -77,17 +77,17 @@ TEST(Ownership, ReplicatedRangesMatchPreferenceLists) {
   std::shared_ptr<const Ring> ring = BuildRing(nodes);
   const OwnershipReport report = ComputeOwnership(*ring);
   for (const NodeOwnership& o : report.nodes) {
-    const std::vector<TokenRange> ranges = RangesReplicatedBy(*ring, o.node->id);
-    const std::vector<TokenRange> primary = PrimaryRangesOf(*ring, o.node->id);
-    EXPECT_NEAR(o.replica, Sum(ranges), 1e-9) << o.node->id;
-    EXPECT_NEAR(o.primary, Sum(primary), 1e-9) << o.node->id;
+    const std::vector<TokenRange> ranges = RangesReplicatedBy(*ring, o.node.id);
+    const std::vector<TokenRange> primary = PrimaryRangesOf(*ring, o.node.id);
+    EXPECT_NEAR(o.replica, Sum(ranges), 1e-9) << o.node.id;
+    EXPECT_NEAR(o.primary, Sum(primary), 1e-9) << o.node.id;
     // Merged: no two ranges touch.
     for (size_t i = 1; i < ranges.size(); ++i) EXPECT_NE(ranges[i - 1].end, ranges[i].start);
     for (int k = 0; k < 2000; ++k) {
       Token t = rnd.Next64();
       if (k % 3 == 0) t = ranges[rnd.Uniform(ranges.size())].end + (k % 2);  // range edges
-      ASSERT_EQ(ring->PreferenceListFor(t).Contains(o.node), AnyContains(ranges, t)) << o.node->id << " " << t;
-      ASSERT_EQ(ring->Primary(t) == o.node, AnyContains(primary, t)) << o.node->id << " " << t;
+      ASSERT_EQ(ring->PreferenceListFor(t).ContainsId(o.node.id), AnyContains(ranges, t)) << o.node.id << " " << t;
+      ASSERT_EQ(ring->Primary(t)->id == o.node.id, AnyContains(primary, t)) << o.node.id << " " << t;
     }
   }
 }
