@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "base/fault_env.h"
+#include "base/random.h"
 #include "lsm/engine.h"
 #include "test/lsm/db_test_util.h"
 #include "test/util/test_util.h"
@@ -224,6 +225,35 @@ TEST_F(DBTest, StatsReportWritesAndLevels) {
   std::string text = s.ToString();
   EXPECT_NE(std::string::npos, text.find("write amp"));
   EXPECT_NE(std::string::npos, text.find("L"));
+}
+
+TEST_F(DBTest, DataFarLargerThanTheBlockCacheReadsBackCorrectly) {
+  options_.block_cache_bytes = 32 << 10;
+  options_.max_open_files = 20;  // fewer handles than tables, too
+  options_.compression_per_level = {Compression::kNone, Compression::kLz4};
+  Reopen();
+  constexpr int kKeys = 20000;
+  auto value = [](int i) { return std::to_string(i) + std::string(200, static_cast<char>('a' + i % 26)); };
+  for (int i = 0; i < kKeys; i++) ASSERT_TRUE(Put(Key(i), value(i)).ok());
+  ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
+  Reopen();
+  base::Random rnd(kvring::test::TestSeed("DBTest.DataFarLargerThanTheBlockCacheReadsBackCorrectly"));
+  for (int n = 0; n < kKeys; n++) {
+    int i = static_cast<int>(rnd.Uniform(kKeys));
+    ASSERT_EQ(value(i), Get(db_.get(), Key(i))) << i;
+  }
+  auto it = db_->NewIterator(ReadOptions());
+  int i = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), i++) ASSERT_EQ(value(i), it->value());
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(kKeys, i);
+  it.reset();
+  Stats s = db_->GetStats();
+  uint64_t data_bytes = 0;
+  for (const auto& l : s.levels) data_bytes += l.bytes;
+  EXPECT_GT(data_bytes, 40 * options_.block_cache_bytes);
+  EXPECT_LE(s.block_cache_bytes, options_.block_cache_bytes);
+  EXPECT_GT(s.block_cache_misses, static_cast<uint64_t>(kKeys / 2));
 }
 
 TEST(SyncModeNames, ParseAndPrintRoundTrip) {
