@@ -41,7 +41,7 @@ struct ConnectionOptions {
   size_t high_water_bytes = 1u << 20;   // stop reading above this much unsent output
   size_t low_water_bytes = 256u << 10;  // resume below this
   size_t initial_buffer_bytes = 16u << 10;
-  bool reply_to_bad_frames = false;  // servers answer a malformed frame before closing
+  bool reply_to_bad_frames = false;  // answer a malformed frame before closing (the Server sets it)
 };
 
 // Counters shared by the connections of one loop. Single writer (the loop thread,

@@ -12,6 +12,19 @@ using base::GetLengthPrefixed;
 using base::PutLengthPrefixed;
 using base::Status;
 
+std::string OpcodeName(uint8_t opcode) {
+  switch (static_cast<Opcode>(opcode)) {
+    case Opcode::kHello: return "HELLO";
+    case Opcode::kPing: return "PING";
+    case Opcode::kGet: return "GET";
+    case Opcode::kPut: return "PUT";
+    case Opcode::kDelete: return "DELETE";
+    case Opcode::kStats: return "STATS";
+  }
+  static const char* kDigits = "0123456789abcdef";
+  return std::string("0x") + kDigits[opcode >> 4] + kDigits[opcode & 15];
+}
+
 ParseResult ParseFrame(const char* data, size_t n, uint32_t max_frame_bytes, Frame* frame,
                        size_t* consumed, Status* error) {
   if (n < 4) return ParseResult::kNeedMore;

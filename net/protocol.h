@@ -42,6 +42,9 @@ enum class Opcode : uint8_t {
 
 constexpr uint8_t kFlagReply = 0x01;
 
+// "HELLO", "GET", ... for the opcodes above, "0x41" for any other (logs, errors).
+std::string OpcodeName(uint8_t opcode);
+
 struct Frame {
   uint8_t opcode = 0;
   uint8_t flags = 0;

@@ -1,7 +1,5 @@
 #include "net/server_session.h"
 
-#include <cstdio>
-
 #include "net/server_worker.h"
 
 namespace kvring::net {
@@ -11,7 +9,7 @@ using base::Status;
 
 ServerSession::ServerSession(ServerWorker* worker, UniqueFd fd, uint64_t id, const SocketAddress& peer)
     : worker_(worker),
-      conn_(worker->loop(), std::move(fd), id, peer.ToString(), worker->options().connection, this,
+      conn_(worker->loop(), std::move(fd), id, peer.ToString(), worker->connection_options(), this,
             worker->flush_list(), worker->counters()) {
   peer_.connection_id = id;
   peer_.address = conn_.name();
@@ -43,10 +41,8 @@ void ServerSession::OnFrame(Connection* /*conn*/, const Frame& frame) {
 
 void ServerSession::HandleHello(const Frame& frame) {
   if (static_cast<Opcode>(frame.opcode) != Opcode::kHello) {
-    char got[8];
-    std::snprintf(got, sizeof(got), "0x%02x", frame.opcode);
-    RejectAndClose(frame, Status::InvalidArgument(std::string("expected HELLO (0x01) as the first frame, got opcode ") +
-                                                  got));
+    RejectAndClose(frame, Status::InvalidArgument("expected HELLO (0x01) as the first frame, got " +
+                                                  OpcodeName(frame.opcode)));
     return;
   }
   HelloRequest hello;

@@ -35,9 +35,12 @@ ServerWorker::ServerWorker(int index, EventLoop* loop, const ServerOptions& opti
     : index_(index),
       loop_(loop),
       options_(options),
+      conn_options_(options.connection),
       handler_(handler),
       shared_(shared),
-      handle_(std::make_shared<WorkerHandle>(this)) {}
+      handle_(std::make_shared<WorkerHandle>(this)) {
+  conn_options_.reply_to_bad_frames = true;
+}
 
 ServerWorker::~ServerWorker() {
   // Teardown ran on the loop thread; only inert state is left.

@@ -63,6 +63,7 @@ class ServerWorker {
   EventLoop* loop() const { return loop_; }
   RequestHandler* handler() const { return handler_; }
   const ServerOptions& options() const { return options_; }
+  const ConnectionOptions& connection_options() const { return conn_options_; }
   const std::shared_ptr<WorkerHandle>& handle() const { return handle_; }
   ConnectionCounters* counters() { return &counters_; }
   FlushList* flush_list() { return flush_list_.get(); }
@@ -75,6 +76,7 @@ class ServerWorker {
   const int index_;
   EventLoop* const loop_;
   const ServerOptions& options_;
+  ConnectionOptions conn_options_;  // options_.connection, answering malformed frames
   RequestHandler* const handler_;
   ServerShared* const shared_;
   ConnectionCounters counters_;

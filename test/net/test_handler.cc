@@ -89,6 +89,24 @@ void TestHandler::OnRequest(Request& request) {
     }
     case kNoAnswer:
       return;
+    case static_cast<uint8_t>(Opcode::kGet): {
+      GetRequest m;
+      if (!DecodeGet(body, &m)) break;
+      request.ReplyOk(m.key);
+      return;
+    }
+    case static_cast<uint8_t>(Opcode::kPut): {
+      PutRequest m;
+      if (!DecodePut(body, &m)) break;
+      request.ReplyOk(m.key);
+      return;
+    }
+    case static_cast<uint8_t>(Opcode::kDelete): {
+      DeleteRequest m;
+      if (!DecodeDelete(body, &m)) break;
+      request.ReplyOk(m.key);
+      return;
+    }
     case kWhoAmI: {
       const PeerInfo& p = request.peer();
       request.ReplyOk(p.address + (p.role == PeerRole::kNode ? " node " : " client ") + p.id);

@@ -8,6 +8,8 @@
 //   kNoAnswer                the handler returns without answering
 //   kNever                   deferred and never answered (deadline tests)
 //   kWhoAmI                  reply "ADDRESS ROLE ID" from the peer's HELLO info
+//   GET, PUT, DELETE         decode the body with net/protocol.h: OK with the key,
+//                            or InvalidArgument for a malformed body
 //   anything else            NotSupported
 #pragma once
 

@@ -1,0 +1,408 @@
+// Framing and message codecs (net/protocol.h): partial and split frames, many
+// frames per buffer, bad lengths, round trips of every message, truncated and
+// garbage bodies, and the golden bytes of the worked example in docs/protocol.md.
+#include "net/protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "base/coding.h"
+#include "base/random.h"
+#include "test/util/test_util.h"
+
+namespace kvring::net {
+namespace {
+
+using base::Status;
+
+std::string Hex(std::string_view bytes) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (!out.empty()) out += ' ';
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+std::string Unhex(std::string_view hex) {
+  std::string out;
+  int nibble = -1;
+  for (char c : hex) {
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+    if (v < 0) continue;
+    if (nibble < 0) {
+      nibble = v;
+    } else {
+      out.push_back(static_cast<char>(nibble * 16 + v));
+      nibble = -1;
+    }
+  }
+  return out;
+}
+
+ParseResult Parse(std::string_view buf, Frame* f, size_t* consumed, Status* error,
+                  uint32_t max = kDefaultMaxFrameBytes) {
+  return ParseFrame(buf.data(), buf.size(), max, f, consumed, error);
+}
+
+TEST(FrameCodec, EveryPrefixOfAFrameNeedsMoreAndTheWholeFrameParses) {
+  std::string buf;
+  AppendFrame(&buf, 0x10, 0, 42, "body bytes");
+  Frame f;
+  size_t consumed = 0;
+  Status error;
+  for (size_t n = 0; n < buf.size(); ++n) {
+    EXPECT_EQ(Parse(std::string_view(buf).substr(0, n), &f, &consumed, &error), ParseResult::kNeedMore) << n;
+  }
+  ASSERT_EQ(Parse(buf, &f, &consumed, &error), ParseResult::kFrame);
+  EXPECT_EQ(consumed, buf.size());
+  EXPECT_EQ(f.opcode, 0x10);
+  EXPECT_EQ(f.flags, 0);
+  EXPECT_EQ(f.request_id, 42u);
+  EXPECT_EQ(f.body, "body bytes");
+  EXPECT_FALSE(f.is_reply());
+}
+
+TEST(FrameCodec, ManyFramesInOneBufferParseInOrderWithTheirOwnIds) {
+  std::string buf;
+  const std::vector<uint32_t> ids = {5, 1, 4000000000u, 3, 0, 77};  // any order, any value
+  for (size_t i = 0; i < ids.size(); ++i) {
+    AppendFrame(&buf, static_cast<uint8_t>(i), kFlagReply, ids[i], std::string(i * 3, 'x'));
+  }
+  std::string_view rest = buf;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Frame f;
+    size_t consumed = 0;
+    Status error;
+    ASSERT_EQ(Parse(rest, &f, &consumed, &error), ParseResult::kFrame);
+    EXPECT_EQ(f.request_id, ids[i]);
+    EXPECT_EQ(f.opcode, i);
+    EXPECT_TRUE(f.is_reply());
+    EXPECT_EQ(f.body.size(), i * 3);
+    rest.remove_prefix(consumed);
+  }
+  EXPECT_TRUE(rest.empty());
+}
+
+TEST(FrameCodec, EmptyBodyFrameIsTenBytes) {
+  std::string buf;
+  AppendFrame(&buf, 0x02, 0, 9, "");
+  EXPECT_EQ(buf.size(), kFrameHeaderBytes);
+  Frame f;
+  size_t consumed = 0;
+  Status error;
+  ASSERT_EQ(Parse(buf, &f, &consumed, &error), ParseResult::kFrame);
+  EXPECT_TRUE(f.body.empty());
+}
+
+TEST(FrameCodec, RejectsFrameOverMaxFrameBytesNamingBothSizes) {
+  std::string buf;
+  base::PutFixed32(&buf, 1025);  // only the length: no need to wait for the body
+  Frame f;
+  size_t consumed = 0;
+  Status error;
+  ASSERT_EQ(Parse(buf, &f, &consumed, &error, 1024), ParseResult::kError);
+  EXPECT_TRUE(error.IsTooLarge());
+  EXPECT_NE(error.message().find("1025"), std::string::npos) << error.ToString();
+  EXPECT_NE(error.message().find("1024"), std::string::npos) << error.ToString();
+  // Exactly at the limit is fine.
+  std::string ok;
+  AppendFrame(&ok, 1, 0, 1, std::string(1024 - 6, 'z'));
+  EXPECT_EQ(Parse(ok, &f, &consumed, &error, 1024), ParseResult::kFrame);
+}
+
+TEST(FrameCodec, RejectsLengthShorterThanTheHeader) {
+  for (uint32_t length = 0; length < 6; ++length) {
+    std::string buf;
+    base::PutFixed32(&buf, length);
+    buf.append(12, '\0');
+    Frame f;
+    size_t consumed = 0;
+    Status error;
+    ASSERT_EQ(Parse(buf, &f, &consumed, &error), ParseResult::kError) << length;
+    EXPECT_TRUE(error.IsCorruption());
+    EXPECT_NE(error.message().find("shorter than"), std::string::npos);
+  }
+}
+
+TEST(FrameCodec, BeginAndFinishFrameBuildInPlace) {
+  std::string out = "prefix";
+  size_t start = BeginFrame(&out, 0x11, kFlagReply, 3);
+  out += "abc";
+  FinishFrame(&out, start);
+  std::string expected = "prefix";
+  AppendFrame(&expected, 0x11, kFlagReply, 3, "abc");
+  EXPECT_EQ(out, expected);
+}
+
+TEST(ReplyStatusCodec, OkAndErrorRepliesRoundTrip) {
+  std::string body;
+  AppendStatus(&body, Status::OK());
+  body += "payload";
+  Status s = Status::Corruption("x");
+  std::string_view payload;
+  ASSERT_TRUE(ParseReplyStatus(body, &s, &payload).ok());
+  EXPECT_TRUE(s.ok());
+  EXPECT_EQ(payload, "payload");
+
+  for (auto code : {Status::Code::kNotFound, Status::Code::kTimedOut, Status::Code::kTooLarge}) {
+    std::string err;
+    AppendStatus(&err, Status(code, "what failed"));
+    ASSERT_TRUE(ParseReplyStatus(err, &s, &payload).ok());
+    EXPECT_EQ(s.code(), code);
+    EXPECT_EQ(s.message(), "what failed");
+    EXPECT_TRUE(payload.empty());
+  }
+}
+
+TEST(ReplyStatusCodec, MalformedReplyBodiesAreCorruption) {
+  Status s;
+  std::string_view payload;
+  EXPECT_TRUE(ParseReplyStatus("", &s, &payload).IsCorruption());
+  EXPECT_TRUE(ParseReplyStatus(std::string(1, '\x0c'), &s, &payload).IsCorruption());  // unknown code 12
+  EXPECT_TRUE(ParseReplyStatus(std::string("\x01\x05" "ab", 4), &s, &payload).IsCorruption());  // short message
+}
+
+TEST(MessageCodec, HelloRoundTrips) {
+  HelloRequest in;
+  in.role = PeerRole::kNode;
+  in.cluster = "prod";
+  in.id = "n7";
+  std::string body;
+  EncodeHello(&body, in);
+  HelloRequest out;
+  ASSERT_TRUE(DecodeHello(body, &out));
+  EXPECT_EQ(out.version, kProtocolVersion);
+  EXPECT_EQ(out.role, PeerRole::kNode);
+  EXPECT_EQ(out.cluster, "prod");
+  EXPECT_EQ(out.id, "n7");
+
+  HelloReply r{kProtocolVersion, "prod", "n1"};
+  std::string payload;
+  EncodeHelloReply(&payload, r);
+  HelloReply r2;
+  ASSERT_TRUE(DecodeHelloReply(payload, &r2));
+  EXPECT_EQ(r2.cluster, "prod");
+  EXPECT_EQ(r2.node_id, "n1");
+}
+
+TEST(MessageCodec, HelloWithUnknownRoleIsRejected) {
+  HelloRequest in;
+  std::string body;
+  EncodeHello(&body, in);
+  body[2] = 2;  // role byte
+  HelloRequest out;
+  EXPECT_FALSE(DecodeHello(body, &out));
+}
+
+TEST(MessageCodec, GetPutDeleteRoundTrip) {
+  GetRequest g{kConsistencyQuorum, kGetFlagLocal, "key"};
+  std::string body;
+  EncodeGet(&body, g);
+  GetRequest g2;
+  ASSERT_TRUE(DecodeGet(body, &g2));
+  EXPECT_EQ(g2.consistency, kConsistencyQuorum);
+  EXPECT_EQ(g2.flags, kGetFlagLocal);
+  EXPECT_EQ(g2.key, "key");
+
+  std::string big_value(100000, 'v');
+  PutRequest p{2, 0, "k", big_value, "ctx"};
+  body.clear();
+  EncodePut(&body, p);
+  PutRequest p2;
+  ASSERT_TRUE(DecodePut(body, &p2));
+  EXPECT_EQ(p2.consistency, 2);
+  EXPECT_EQ(p2.key, "k");
+  EXPECT_EQ(p2.value, big_value);
+  EXPECT_EQ(p2.context, "ctx");
+
+  DeleteRequest d{kConsistencyAll, 0, "gone", ""};
+  body.clear();
+  EncodeDelete(&body, d);
+  DeleteRequest d2;
+  ASSERT_TRUE(DecodeDelete(body, &d2));
+  EXPECT_EQ(d2.consistency, kConsistencyAll);
+  EXPECT_EQ(d2.key, "gone");
+  EXPECT_TRUE(d2.context.empty());
+}
+
+TEST(MessageCodec, GetReplyWithSiblingsAndWriteReceiptRoundTrip) {
+  GetReply r;
+  r.siblings.push_back({"v1", "clock1", 1});
+  r.siblings.push_back({"", "", 1700000000000000ull});
+  r.context = "context";
+  std::string payload;
+  EncodeGetReply(&payload, r);
+  GetReply r2;
+  ASSERT_TRUE(DecodeGetReply(payload, &r2));
+  ASSERT_EQ(r2.siblings.size(), 2u);
+  EXPECT_EQ(r2.siblings[0].value, "v1");
+  EXPECT_EQ(r2.siblings[0].clock, "clock1");
+  EXPECT_EQ(r2.siblings[0].timestamp_us, 1u);
+  EXPECT_EQ(r2.siblings[1].value, "");
+  EXPECT_EQ(r2.siblings[1].timestamp_us, 1700000000000000ull);
+  EXPECT_EQ(r2.context, "context");
+
+  WriteReceipt w;
+  w.acks.push_back({"n1", false});
+  w.acks.push_back({"n4", true});
+  payload.clear();
+  EncodeWriteReceipt(&payload, w);
+  WriteReceipt w2;
+  ASSERT_TRUE(DecodeWriteReceipt(payload, &w2));
+  ASSERT_EQ(w2.acks.size(), 2u);
+  EXPECT_EQ(w2.acks[0].node_id, "n1");
+  EXPECT_FALSE(w2.acks[0].stand_in);
+  EXPECT_EQ(w2.acks[1].node_id, "n4");
+  EXPECT_TRUE(w2.acks[1].stand_in);
+}
+
+// Every message encoding, for the truncation and garbage tests.
+std::vector<std::pair<std::string, std::function<bool(std::string_view)>>> AllEncodings() {
+  std::vector<std::pair<std::string, std::function<bool(std::string_view)>>> all;
+  std::string b;
+  EncodeHello(&b, HelloRequest{kProtocolVersion, PeerRole::kClient, "c", "id"});
+  all.push_back({b, [](std::string_view v) { HelloRequest m; return DecodeHello(v, &m); }});
+  b.clear();
+  EncodeHelloReply(&b, HelloReply{kProtocolVersion, "c", "n"});
+  all.push_back({b, [](std::string_view v) { HelloReply m; return DecodeHelloReply(v, &m); }});
+  b.clear();
+  EncodeGet(&b, GetRequest{1, 0, "key"});
+  all.push_back({b, [](std::string_view v) { GetRequest m; return DecodeGet(v, &m); }});
+  b.clear();
+  GetReply gr;
+  gr.siblings.push_back({"value", "clock", 12345});
+  gr.context = "ctx";
+  EncodeGetReply(&b, gr);
+  all.push_back({b, [](std::string_view v) { GetReply m; return DecodeGetReply(v, &m); }});
+  b.clear();
+  EncodePut(&b, PutRequest{1, 0, "key", "value", "ctx"});
+  all.push_back({b, [](std::string_view v) { PutRequest m; return DecodePut(v, &m); }});
+  b.clear();
+  EncodeDelete(&b, DeleteRequest{1, 0, "key", "ctx"});
+  all.push_back({b, [](std::string_view v) { DeleteRequest m; return DecodeDelete(v, &m); }});
+  b.clear();
+  WriteReceipt wr;
+  wr.acks.push_back({"n1", true});
+  EncodeWriteReceipt(&b, wr);
+  all.push_back({b, [](std::string_view v) { WriteReceipt m; return DecodeWriteReceipt(v, &m); }});
+  return all;
+}
+
+TEST(MessageCodec, TruncatedOrExtendedBodiesDecodeAsFalse) {
+  for (const auto& [encoded, decode] : AllEncodings()) {
+    ASSERT_TRUE(decode(encoded)) << Hex(encoded);
+    for (size_t n = 0; n < encoded.size(); ++n) {
+      EXPECT_FALSE(decode(std::string_view(encoded).substr(0, n))) << Hex(encoded) << " cut at " << n;
+    }
+    EXPECT_FALSE(decode(encoded + "x")) << Hex(encoded) << " with a trailing byte";
+  }
+}
+
+TEST(MessageCodec, RandomAndMutatedBodiesNeverCrashTheDecoders) {
+  base::Random rnd(test::TestSeed("RandomAndMutatedBodiesNeverCrashTheDecoders"));
+  auto all = AllEncodings();
+  for (int i = 0; i < 20000; ++i) {
+    const auto& [encoded, decode] = all[rnd.Uniform(all.size())];
+    std::string mutated = encoded;
+    if (rnd.OneIn(4)) {
+      mutated.resize(rnd.Uniform(64));
+      for (auto& c : mutated) c = static_cast<char>(rnd.Next32());
+    } else {
+      int flips = 1 + static_cast<int>(rnd.Uniform(4));
+      for (int f = 0; f < flips; ++f) mutated[rnd.Uniform(mutated.size())] = static_cast<char>(rnd.Next32());
+    }
+    decode(mutated);  // must return (true or false) without reading out of bounds
+    Status s;
+    std::string_view payload;
+    ParseReplyStatus(mutated, &s, &payload).IgnoreError();
+  }
+}
+
+TEST(MessageCodec, GetReplyWithAHugeSiblingCountIsRejectedWithoutReserving) {
+  std::string payload;
+  base::PutVarint32(&payload, 0xfffffff0u);
+  payload += "tiny";
+  GetReply r;
+  EXPECT_FALSE(DecodeGetReply(payload, &r));
+}
+
+TEST(ConsistencyCodec, NamesAndNumbersParse) {
+  uint8_t level = 0;
+  EXPECT_TRUE(ParseConsistency("one", &level));
+  EXPECT_EQ(level, 1);
+  EXPECT_TRUE(ParseConsistency("QUORUM", &level));
+  EXPECT_EQ(level, kConsistencyQuorum);
+  EXPECT_TRUE(ParseConsistency("All", &level));
+  EXPECT_EQ(level, kConsistencyAll);
+  EXPECT_TRUE(ParseConsistency("default", &level));
+  EXPECT_EQ(level, kConsistencyDefault);
+  EXPECT_TRUE(ParseConsistency("250", &level));
+  EXPECT_EQ(level, 250);
+  EXPECT_FALSE(ParseConsistency("0", &level));
+  EXPECT_FALSE(ParseConsistency("251", &level));
+  EXPECT_FALSE(ParseConsistency("", &level));
+  EXPECT_FALSE(ParseConsistency("2x", &level));
+  EXPECT_EQ(ConsistencyName(kConsistencyQuorum), "QUORUM");
+  EXPECT_EQ(ConsistencyName(3), "3");
+}
+
+TEST(OpcodeNames, KnownOpcodesHaveNamesAndOthersShowTheirNumber) {
+  EXPECT_EQ(OpcodeName(0x10), "GET");
+  EXPECT_EQ(OpcodeName(0x01), "HELLO");
+  EXPECT_EQ(OpcodeName(0x7e), "0x7e");
+}
+
+// The worked example of docs/protocol.md, section "A worked example". If this test
+// changes, the document changes in the same commit.
+TEST(GoldenBytes, GetRequestMatchesTheDocumentedHexDump) {
+  std::string body;
+  EncodeGet(&body, GetRequest{kConsistencyQuorum, 0, "apple"});
+  std::string frame;
+  AppendFrame(&frame, static_cast<uint8_t>(Opcode::kGet), 0, 7, body);
+  EXPECT_EQ(Hex(frame), "0e 00 00 00 10 00 07 00 00 00 fe 00 05 61 70 70 6c 65");
+}
+
+TEST(GoldenBytes, GetReplyMatchesTheDocumentedHexDump) {
+  GetReply reply;
+  reply.siblings.push_back({"red", "", 1700000000000000ull});
+  std::string frame;
+  size_t start = BeginFrame(&frame, static_cast<uint8_t>(Opcode::kGet), kFlagReply, 7);
+  AppendStatus(&frame, Status::OK());
+  EncodeGetReply(&frame, reply);
+  FinishFrame(&frame, start);
+  const std::string documented =
+      "16 00 00 00 10 01 07 00 00 00 00 01 03 72 65 64 00 80 80 f9 c0 c1 c4 82 03 00";
+  EXPECT_EQ(Hex(frame), documented);
+  // And the documented bytes decode back to the same reply.
+  std::string bytes = Unhex(documented);
+  Frame f;
+  size_t consumed = 0;
+  Status error;
+  ASSERT_EQ(Parse(bytes, &f, &consumed, &error), ParseResult::kFrame);
+  Status s;
+  std::string_view payload;
+  ASSERT_TRUE(ParseReplyStatus(f.body, &s, &payload).ok());
+  ASSERT_TRUE(s.ok());
+  GetReply decoded;
+  ASSERT_TRUE(DecodeGetReply(payload, &decoded));
+  ASSERT_EQ(decoded.siblings.size(), 1u);
+  EXPECT_EQ(decoded.siblings[0].value, "red");
+  EXPECT_EQ(decoded.siblings[0].timestamp_us, 1700000000000000ull);
+}
+
+TEST(GoldenBytes, NotFoundReplyMatchesTheDocumentedHexDump) {
+  std::string frame;
+  size_t start = BeginFrame(&frame, static_cast<uint8_t>(Opcode::kGet), kFlagReply, 8);
+  AppendStatus(&frame, Status::NotFound("key not found"));
+  FinishFrame(&frame, start);
+  EXPECT_EQ(Hex(frame),
+            "15 00 00 00 10 01 08 00 00 00 01 0d 6b 65 79 20 6e 6f 74 20 66 6f 75 6e 64");
+}
+
+}  // namespace
+}  // namespace kvring::net
