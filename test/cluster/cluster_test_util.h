@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "net/protocol.h"
@@ -42,6 +44,25 @@ constexpr uint8_t kAll = net::kConsistencyAll;
 
 inline std::string Key(const std::string& prefix, int i) { return prefix + "-" + std::to_string(i); }
 inline std::string Value(const std::string& prefix, int i) { return prefix + "-value-" + std::to_string(i); }
+
+// Checks that every key reads back with exactly its value through `client`
+// at consistency r; returns "" or a description of the first few problems.
+inline std::string CheckReadable(KvClient& client, const std::map<std::string, std::string>& pairs, uint8_t r) {
+  std::string problems;
+  int count = 0;
+  for (const auto& [key, value] : pairs) {
+    auto get = client.Get(key, r);
+    std::string problem;
+    if (!get.ok()) {
+      problem = get.status().ToString();
+    } else if (get->values() != std::vector<std::string>{value}) {
+      problem = std::to_string(get->siblings.size()) + " sibling(s), not the acknowledged value";
+    }
+    if (!problem.empty() && count++ < 5) problems += "  " + key + " via " + client.address() + ": " + problem + "\n";
+  }
+  if (count > 5) problems += "  ... " + std::to_string(count - 5) + " more\n";
+  return problems;
+}
 
 // One kvnode (--n 1) in its own temp dir, started by Start().
 class SingleNode {

@@ -305,6 +305,7 @@ Status KvnodeProcess::Launch() {
   }
   if (!child_.Start(argv, log_path())) return Status::IOError("fork failed for kvnode " + options_.id);
   last_wait_status_ = -1;
+  launches_++;
   return Status::OK();
 }
 
@@ -419,6 +420,14 @@ Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {}
 
 Cluster::~Cluster() = default;  // each node prints its log tail when the test failed
 
+KvClient& Cluster::client(size_t i) {
+  if (client_launches_[i] != nodes_[i]->launches()) {
+    clients_[i]->set_address(nodes_[i]->address());  // drops the connection to the old process
+    client_launches_[i] = nodes_[i]->launches();
+  }
+  return *clients_[i];
+}
+
 std::vector<std::string> Cluster::ids() const {
   std::vector<std::string> ids;
   for (const auto& n : nodes_) ids.push_back(n->id());
@@ -440,6 +449,7 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
   KV_RETURN_IF_ERROR(base::Env::Default()->CreateDir(dir));
   nodes_.clear();
   clients_.clear();
+  client_launches_.clear();
   std::vector<int> ports;
   while (ports.size() < options_.nodes) {
     int p = PickFreePort();
@@ -463,6 +473,7 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     o.extra_flags = options_.extra_flags;
     nodes_.push_back(std::make_unique<KvnodeProcess>(dir, std::move(o)));
     clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address()));
+    client_launches_.push_back(1);
   }
   for (auto& n : nodes_) KV_RETURN_IF_ERROR(n->Launch());
   for (auto& n : nodes_) {

@@ -174,6 +174,9 @@ class KvnodeProcess {
   // when unknown.
   int last_wait_status() const { return last_wait_status_; }
 
+  // How many times the process was launched (a client of an earlier launch holds
+  // a dead connection).
+  int launches() const { return launches_; }
   const KvnodeOptions& options() const { return options_; }
   KvnodeOptions& mutable_options() { return options_; }
   const std::string& id() const { return options_.id; }
@@ -200,6 +203,7 @@ class KvnodeProcess {
   KvnodeOptions options_;
   ChildProcess child_;
   int last_wait_status_ = -1;
+  int launches_ = 0;
 };
 
 // --- A cluster --------------------------------------------------------------------
@@ -230,8 +234,9 @@ class Cluster {
 
   size_t size() const { return nodes_.size(); }
   KvnodeProcess& node(size_t i) { return *nodes_[i]; }
-  // A client connected to node i (for the test's own thread).
-  KvClient& client(size_t i) { return *clients_[i]; }
+  // A client of node i (for the test's own thread); reconnects after the node
+  // was restarted.
+  KvClient& client(size_t i);
   std::vector<std::string> ids() const;
   const std::string& dir() const { return dir_.path(); }
 
@@ -251,6 +256,7 @@ class Cluster {
   TempDir dir_;
   std::vector<std::unique_ptr<KvnodeProcess>> nodes_;
   std::vector<std::unique_ptr<KvClient>> clients_;
+  std::vector<int> client_launches_;  // node(i).launches() when client i last connected
   int start_attempts_ = 0;
 };
 
