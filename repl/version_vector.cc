@@ -137,11 +137,12 @@ std::vector<std::string> VersionVector::Prune(const PruneOptions& options, uint6
   std::vector<std::string> dropped;
   if (entries_.size() <= options.max_entries) return dropped;
   const uint64_t now_secs = WallSeconds(now_micros);
+  const uint64_t min_age_secs = options.min_age_micros / 1'000'000 + (options.min_age_micros % 1'000'000 != 0);
   std::vector<size_t> candidates;
   for (size_t i = 0; i < entries_.size(); ++i) {
     const Entry& e = entries_[i];
     const uint64_t age_secs = now_secs > e.updated_secs ? now_secs - e.updated_secs : 0;
-    if (age_secs * 1'000'000 >= options.min_age_micros && !is_protected(e.node)) {
+    if (age_secs >= min_age_secs && !is_protected(e.node)) {
       candidates.push_back(i);
     }
   }

@@ -96,8 +96,9 @@ class VersionVector {
 
   // Drops entries while size() > options.max_entries: oldest first, and only
   // entries at least options.min_age_micros old at `now_micros` (wall time) for
-  // which is_protected(node) is false. Returns the dropped node ids. Dropping an
-  // entry can only make this vector cover fewer dots: see docs/versioning.md.
+  // which is_protected(node) is false (an unknown time, 0, counts as oldest).
+  // Returns the dropped node ids. Dropping an entry can only make this vector
+  // cover fewer dots: see docs/versioning.md.
   std::vector<std::string> Prune(const PruneOptions& options, uint64_t now_micros,
                                  const std::function<bool(std::string_view)>& is_protected);
 

@@ -177,6 +177,17 @@ TEST(VersionVector, PruneNeverDropsProtectedEntries) {
   EXPECT_EQ("[n1:1 n2:1 n6:1]", VersionVectorText(vv));
 }
 
+TEST(VersionVector, PruneDropsEntriesOfUnknownAgeFirst) {
+  VersionVector vv = Aged(3);
+  vv.Witness("a-client-context-entry", 7, 0);
+  const PruneOptions options{.max_entries = 3, .min_age_micros = 86'400ull * 1'000'000};
+  EXPECT_EQ((std::vector<std::string>{"a-client-context-entry"}),
+            vv.Prune(options, 1'700'000'000ull * 1'000'000, kNothingProtected));
+  // A wall time far in the future does not overflow the age arithmetic.
+  EXPECT_EQ(0u, vv.Prune(options, ~0ull, kNothingProtected).size());
+  EXPECT_EQ(3u, Aged(5).Prune(PruneOptions{.max_entries = 2}, ~0ull, kNothingProtected).size());
+}
+
 TEST(VersionVector, DefaultPruneThresholdsAre64EntriesAndOneDay) {
   const PruneOptions defaults;
   EXPECT_EQ(64u, defaults.max_entries);
