@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 #include "cmd/common/flags.h"
@@ -22,6 +23,7 @@ constexpr int kMaxConnections = 65536;
 constexpr double kMaxZipfTheta = 10;
 constexpr uint64_t kMaxInFlight = (1u << 20) - 1;  // request ids carry a 20-bit slot index
 constexpr uint64_t kMaxKeys = uint64_t{1} << 36;
+constexpr uint64_t kMaxStalenessKeys = uint64_t{1} << 26;  // ~4 GiB of per-key state
 
 const char kUsage[] =
     "kvbench — kvring's load generator for tuning studies.\n"
@@ -67,6 +69,16 @@ Status ParseSize(const std::string& text, uint64_t* bytes) {
   return Status::OK();
 }
 
+// --r / --w: a level for net::ParseConsistency.
+std::function<Status(const std::string&)> ConsistencyParser(const std::string& flag, uint8_t* dest) {
+  return [flag, dest](const std::string& v) {
+    if (!net::ParseConsistency(v, dest)) {
+      return Status::InvalidArgument("--" + flag + ": '" + v + "' is not ONE, QUORUM, ALL, default or 1..250");
+    }
+    return Status::OK();
+  };
+}
+
 int DecimalDigits(uint64_t v) {
   int d = 1;
   while (v >= 10) {
@@ -105,6 +117,11 @@ Status Validate(BenchOptions* o, const FlagSet& flags) {
                                    " requests in flight");
   }
   if (o->value_min < kValueHeaderBytes) o->staleness = false;
+  if (o->staleness && o->keys > kMaxStalenessKeys) {
+    return Status::InvalidArgument("--keys " + std::to_string(o->keys) + " is too many for the staleness check (~" +
+                                   std::to_string(o->keys * 64 >> 30) + " GiB of memory; at most " +
+                                   std::to_string(kMaxStalenessKeys) + " keys): add --no-staleness");
+  }
   if (o->seed == 0) o->seed = std::random_device{}() | (uint64_t{std::random_device{}()} << 32) | 1;
   return Status::OK();
 }
@@ -158,19 +175,9 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
             "open loop: R requests/s in total at fixed intervals, latency from the scheduled time "
             "(0 = closed loop)");
   f->Custom("r", "LEVEL", "read consistency per request: ONE, QUORUM, ALL or a number (node default)",
-            [o](const std::string& v) {
-              if (!net::ParseConsistency(v, &o->r)) {
-                return Status::InvalidArgument("--r: '" + v + "' is not ONE, QUORUM, ALL, default or 1..250");
-              }
-              return Status::OK();
-            });
+            ConsistencyParser("r", &o->r));
   f->Custom("w", "LEVEL", "write consistency per request: ONE, QUORUM, ALL or a number (node default)",
-            [o](const std::string& v) {
-              if (!net::ParseConsistency(v, &o->w)) {
-                return Status::InvalidArgument("--w: '" + v + "' is not ONE, QUORUM, ALL, default or 1..250");
-              }
-              return Status::OK();
-            });
+            ConsistencyParser("w", &o->w));
   f->Bool("no-preload", no_preload, "do not write every key once before measuring (reads may miss)");
   f->Bool("no-staleness", no_staleness,
           "skip the staleness check (saves ~60 bytes of memory per key); values still carry headers");

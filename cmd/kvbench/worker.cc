@@ -122,9 +122,11 @@ void Worker::BeginDrain(uint64_t now) {
   drain_deadline_ns_ = now + kDrainNs;
   if (!open_loop_) return;
   // Scheduled in the measured window but never sent: the target fell behind --rate.
+  // (With --requests the window closes when the count is reached: nothing is owed.)
+  const bool count_unsent = config_.request_quota == 0;
   for (uint32_t li = 0; li < links_.size(); ++li) {
     for (uint64_t j = links_[li].sent; j < links_[li].assigned; ++j) {
-      if (LinkScheduledNs(li, j) >= measure_start_ns_) ++stats_.unsent;
+      if (count_unsent && LinkScheduledNs(li, j) >= measure_start_ns_) ++stats_.unsent;
     }
     links_[li].sent = links_[li].assigned;
   }

@@ -159,6 +159,8 @@ TEST(KvbenchOptions, SmallValuesTurnTheStalenessCheckOff) {
   auto off = Parse({"--target", "kv://a:1", "--no-staleness"});
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->staleness);
+  EXPECT_NE(ErrorOf({"--target", "kv://a:1", "--keys", "1000000000"}).find("add --no-staleness"), std::string::npos);
+  EXPECT_TRUE(Parse({"--target", "kv://a:1", "--keys", "1000000000", "--no-staleness"}).ok());
 }
 
 TEST(KvbenchOptions, HelpExplainsEveryFlag) {
