@@ -154,12 +154,10 @@ TEST_F(NodeProtocolTest, AFrameOverTheFrameLimitClosesOnlyThatConnection) {
   EXPECT_TRUE(other.Get("k").status().IsNotFound());
 }
 
-// BUG (net/connection.cc, Connection::HandleBadFrame): the node queues a TooLarge
-// reply and then closes the socket while the rest of the oversized frame is still
-// unread in its receive buffer, so the kernel sends a reset and the client gets
-// "connection ... lost: read: Connection reset by peer" instead of the reply. A
-// lingering close (shutdown the write side, discard input until EOF or a short
-// deadline, then close) would deliver it. Kept failing on purpose until fixed.
+// Regression: the node used to close the socket right after queueing the
+// TooLarge reply, with the rest of the oversized frame still unread, so the
+// kernel reset the connection and the client saw "Connection reset by peer"
+// instead of the reply (fixed by net's close-after-flush in defe5cd).
 TEST_F(NodeProtocolTest, AClientSendingAFrameOverTheLimitSeesTooLargeNotAReset) {
   StartNode({"--max-value", "8k", "--max-frame", "16k"});
   auto put = node_->client().Put("k", std::string(20000, 'v'));
