@@ -62,6 +62,14 @@ net::ParseResult KvCodec::ParseReply(const char* data, size_t n, Reply* reply, s
   }
   *reply = Reply();
   reply->tag = frame.request_id;
+  // A GET's "not found" is routine (--no-preload): answer it from the status byte
+  // without building a Status, which would allocate for its message.
+  const bool get = frame.opcode == Op(Opcode::kGet);
+  const auto kNotFoundByte = static_cast<char>(Status::Code::kNotFound);
+  if (get && !frame.body.empty() && frame.body[0] == kNotFoundByte) {
+    reply->kind = ReplyKind::kNotFound;
+    return net::ParseResult::kFrame;
+  }
   std::string_view payload;
   Status s = net::ParseReplyStatus(frame.body, &status_, &payload);
   if (s.ok()) s = DecodeReply(frame.opcode, payload, reply);
@@ -73,8 +81,7 @@ net::ParseResult KvCodec::ParseReply(const char* data, size_t n, Reply* reply, s
 }
 
 Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* reply) {
-  const bool found_nothing = status_.IsNotFound() && opcode == Op(Opcode::kGet);
-  if (!status_.ok() && !found_nothing) {
+  if (!status_.ok()) {
     reply->kind = ReplyKind::kError;
     reply->error_kind = Status::CodeName(status_.code());
     reply->error = status_.message();
@@ -88,10 +95,6 @@ Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* rep
       return Status::OK();
     }
     case Opcode::kGet:
-      if (found_nothing) {
-        reply->kind = ReplyKind::kNotFound;
-        return Status::OK();
-      }
       if (!net::DecodeGetReply(payload, &get_)) return Status::Corruption("malformed GET reply");
       reply->kind = get_.siblings.empty() ? ReplyKind::kNotFound : ReplyKind::kValue;
       reply->siblings = &get_.siblings;
