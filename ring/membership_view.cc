@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <string>
 #include <utility>
 
 namespace kvring::ring {
@@ -20,7 +21,7 @@ RingHolder::RingHolder(RingOptions options) : options_(std::move(options)) {
   base::Result<std::shared_ptr<const Ring>> empty = Ring::Build({}, options_, 0);
   // An empty member list only fails on bad options, which are the caller's bug.
   assert(empty.ok());
-  current_.store(empty.ok() ? *empty : nullptr, std::memory_order_release);
+  Publish(empty.ok() ? *empty : nullptr);
 }
 
 base::Result<std::unique_ptr<RingHolder>> RingHolder::Create(std::vector<NodeInfo> members, RingOptions options) {
@@ -28,18 +29,32 @@ base::Result<std::unique_ptr<RingHolder>> RingHolder::Create(std::vector<NodeInf
   base::Result<std::shared_ptr<const Ring>> first = Ring::Build(std::move(members), options, 1);
   if (!first.ok()) return first.status();
   std::unique_ptr<RingHolder> holder(new RingHolder(std::move(options)));
-  holder->current_.store(std::move(*first), std::memory_order_release);
+  holder->Publish(std::move(*first));
   return holder;
 }
 
 base::Status RingHolder::Update(std::vector<NodeInfo> members) {
   std::lock_guard<std::mutex> lock(update_mu_);
-  const std::shared_ptr<const Ring> old = current_.load(std::memory_order_acquire);
+  const std::shared_ptr<const Ring> old = Current();
   if (SameMembers(members, old->nodes())) return base::Status::OK();
   base::Result<std::shared_ptr<const Ring>> next = Ring::Build(std::move(members), options_, old->version() + 1);
   if (!next.ok()) return next.status().WithContext("membership update to version " + std::to_string(old->version() + 1));
-  current_.store(std::move(*next), std::memory_order_release);
+  Publish(std::move(*next));
   return base::Status::OK();
+}
+
+std::shared_ptr<const Ring> RingHolder::Current() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return current_;
+}
+
+void RingHolder::Publish(std::shared_ptr<const Ring> ring) {
+  std::shared_ptr<const Ring> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = std::exchange(current_, std::move(ring));
+  }
+  // `old` is released here, outside the lock: the last reference frees a whole ring.
 }
 
 }  // namespace kvring::ring
