@@ -183,6 +183,8 @@ Status BenchRunner::Execute() {
   const uint64_t measure_start = run_start + fleet.control.warmup_ns;
   fleet.control.run_start_ns.store(run_start, std::memory_order_release);
   fleet.control.stage.store(RunControl::kRun, std::memory_order_release);
+  // The measured window ends after --duration, or when Ctrl-C stopped it.
+  uint64_t window_end = fleet.control.duration_ns > 0 ? measure_start + fleet.control.duration_ns : 0;
   Histogram cumulative, interval;
   uint64_t prev_completed = 0, prev_errors = 0, prev_t = run_start, next_tick = run_start + kSecondNs;
   while (!fleet.AllFinished()) {
@@ -190,6 +192,8 @@ Status BenchRunner::Execute() {
     if (interrupted() && !fleet.control.stop.load()) {
       fleet.control.stop.store(true);
       result_.interrupted = true;
+      window_end = std::max(MonotonicNanos(), measure_start);
+      if (fleet.control.duration_ns > 0) window_end = std::min(window_end, measure_start + fleet.control.duration_ns);
     }
     const uint64_t now = MonotonicNanos();
     if (now < next_tick) continue;
@@ -215,11 +219,10 @@ Status BenchRunner::Execute() {
 
   for (auto& w : fleet.workers) result_.stats.Merge(w->stats());
   const RunStats& s = result_.stats;
-  if (s.last_done_ns > measure_start) {
-    result_.elapsed_s = static_cast<double>(s.last_done_ns - measure_start) / 1e9;
-  } else {
-    result_.elapsed_s = options_.requests > 0 ? 0 : options_.duration_s;
-  }
+  // To the last measured reply, but never shorter than the window: time in which a
+  // dead server answered nothing is part of the measurement.
+  const uint64_t end = std::max(s.last_done_ns, window_end);
+  result_.elapsed_s = end > measure_start ? static_cast<double>(end - measure_start) / 1e9 : 0;
   if (options_.preload && s.preload_ok == 0 && s.preload_errors > 0) {
     return Status::Aborted("every preload write failed (first: " + s.preload_error + ")");
   }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -396,6 +397,26 @@ TEST(KvbenchEndToEnd, LostConnectionsAreCountedAndReconnected) {
   EXPECT_NE(r.json.find("\"connection lost\""), std::string::npos);
   EXPECT_GT(server.hellos(), 1u + 4u);  // reconnected, with a new handshake each time
   EXPECT_GT(JsonNumber(r.json, "ops"), 800);
+}
+
+TEST(KvbenchEndToEnd, ServerDyingMidRunCountsItsSilenceInTheThroughput) {
+  auto server = std::make_unique<FakeKvServer>();
+  const std::string target = server->target();
+  std::thread killer([&server] {
+    ::usleep(500'000);
+    server.reset();  // closes every connection and stops listening
+  });
+  test::TempDir dir;
+  BenchRun r = RunKvbench({"--target", target, "--connections", "2", "--keys", "100", "--value-size", "100",
+                           "--duration", "1.2", "--warmup", "0", "--quiet"},
+                          dir);
+  killer.join();
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const double elapsed = JsonNumber(r.json, "elapsed_s");
+  EXPECT_GE(elapsed, 1.2);  // the whole window, not just until the last reply
+  EXPECT_NEAR(JsonNumber(r.json, "ops_per_sec"), JsonNumber(r.json, "ops") / elapsed, 1.0);
+  EXPECT_NE(r.json.find("\"connection lost\""), std::string::npos);
+  EXPECT_GT(JsonNumber(r.json, "connect_failures"), 0);
 }
 
 TEST(KvbenchEndToEnd, WithoutPreloadReadsMissAndNothingIsCheckedUntilWritten) {
