@@ -1,0 +1,175 @@
+// kvctl as a process (fork/exec with pipes) against a real single kvnode: put
+// from an argument and from stdin, get, del, ping, stats, receipts with -v,
+// --base64, --help, and the exit codes scripts rely on (0 found, 1 not found,
+// 2 error).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "cmd/common/text.h"
+#include "test/util/kvnode_process.h"
+#include "test/util/test_util.h"
+
+namespace kvring::test {
+namespace {
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string Show(const ProgramResult& r) {
+  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\nstdout: " + r.out +
+         "\nstderr: " + r.err;
+}
+
+class KvctlCommandsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    node_ = new KvnodeProcess(dir_->path(), KvnodeOptions{});
+    base::Status s = node_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  static void TearDownTestSuite() {
+    delete node_;
+    delete dir_;
+  }
+
+  // kvctl --host NODE args..., with `input` on stdin.
+  static ProgramResult Kvctl(std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), {BinaryPath("kvctl"), "--host", node_->address()});
+    return RunProgram(args, input);
+  }
+
+  static TempDir* dir_;
+  static KvnodeProcess* node_;
+};
+
+TempDir* KvctlCommandsTest::dir_ = nullptr;
+KvnodeProcess* KvctlCommandsTest::node_ = nullptr;
+
+TEST_F(KvctlCommandsTest, PutFromAnArgumentThenGetPrintsTheValue) {
+  ProgramResult put = Kvctl({"put", "greeting", "hello world"});
+  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ProgramResult get = Kvctl({"get", "greeting"});
+  ASSERT_EQ(0, get.exit_code) << Show(get);
+  EXPECT_EQ("hello world\n", get.out);
+}
+
+TEST_F(KvctlCommandsTest, PutReadsTheValueFromStdinWhenNoneIsGiven) {
+  const std::string value = "line one\nline two\n";
+  ProgramResult put = Kvctl({"put", "from-stdin"}, value);
+  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ProgramResult get = Kvctl({"--base64", "get", "from-stdin"});
+  ASSERT_EQ(0, get.exit_code) << Show(get);
+  EXPECT_EQ(cmd::Base64Encode(value) + "\n", get.out) << "stdin must be stored byte for byte";
+}
+
+TEST_F(KvctlCommandsTest, Base64PrintsBinaryValuesExactly) {
+  std::string binary("\0\x01\x02\xff\xfe\n\0end", 10);
+  ProgramResult put = Kvctl({"put", "binary"}, binary);
+  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ProgramResult get = Kvctl({"get", "--base64", "binary"});
+  ASSERT_EQ(0, get.exit_code) << Show(get);
+  std::string decoded;
+  ASSERT_TRUE(cmd::Base64Decode(get.out.substr(0, get.out.size() - 1), &decoded)) << get.out;
+  EXPECT_EQ(binary, decoded);
+}
+
+TEST_F(KvctlCommandsTest, GetOfAMissingKeyExitsOneAndSaysNotFound) {
+  ProgramResult get = Kvctl({"get", "no-such-key"});
+  EXPECT_EQ(1, get.exit_code) << Show(get);
+  EXPECT_EQ("", get.out);
+  EXPECT_TRUE(Contains(get.err, "not found")) << Show(get);
+}
+
+TEST_F(KvctlCommandsTest, DelThenGetExitsOne) {
+  ASSERT_EQ(0, Kvctl({"put", "short-lived", "x"}).exit_code);
+  ProgramResult del = Kvctl({"del", "short-lived"});
+  ASSERT_EQ(0, del.exit_code) << Show(del);
+  EXPECT_EQ(1, Kvctl({"get", "short-lived"}).exit_code);
+}
+
+TEST_F(KvctlCommandsTest, VerbosePutAndDelPrintTheReceipt) {
+  ProgramResult put = Kvctl({"put", "-v", "receipt", "v"});
+  ASSERT_EQ(0, put.exit_code) << Show(put);
+  EXPECT_TRUE(Contains(put.out, "put acknowledged by 1 replica(s): n1")) << Show(put);
+  ProgramResult del = Kvctl({"--verbose", "del", "receipt"});
+  ASSERT_EQ(0, del.exit_code) << Show(del);
+  EXPECT_TRUE(Contains(del.out, "delete acknowledged by 1 replica(s): n1")) << Show(del);
+}
+
+TEST_F(KvctlCommandsTest, VerboseGetShowsTheClockAndContext) {
+  ASSERT_EQ(0, Kvctl({"put", "clocked", "v"}).exit_code);
+  ProgramResult get = Kvctl({"get", "-v", "clocked"});
+  ASSERT_EQ(0, get.exit_code) << Show(get);
+  EXPECT_TRUE(Contains(get.out, "v\n")) << Show(get);
+  EXPECT_TRUE(Contains(get.out, "clock n1:")) << Show(get);
+  EXPECT_TRUE(Contains(get.out, "context: ")) << Show(get);
+}
+
+TEST_F(KvctlCommandsTest, PingAndStatsAnswer) {
+  ProgramResult ping = Kvctl({"ping"});
+  ASSERT_EQ(0, ping.exit_code) << Show(ping);
+  EXPECT_TRUE(Contains(ping.out, "PONG from n1")) << Show(ping);
+  ProgramResult stats = Kvctl({"stats"});
+  ASSERT_EQ(0, stats.exit_code) << Show(stats);
+  EXPECT_TRUE(Contains(stats.out, "node n1\n")) << Show(stats);
+  EXPECT_TRUE(Contains(stats.out, "requests ")) << Show(stats);
+}
+
+TEST_F(KvctlCommandsTest, AnUnreachableHostExitsTwoNamingIt) {
+  const std::string closed = "127.0.0.1:" + std::to_string(PickFreePort());
+  ProgramResult get = RunProgram({BinaryPath("kvctl"), "--host", closed, "--timeout", "2000", "get", "k"});
+  EXPECT_EQ(2, get.exit_code) << Show(get);
+  EXPECT_TRUE(Contains(get.err, closed)) << Show(get);
+}
+
+TEST_F(KvctlCommandsTest, HostComesFromKvringHostWhenNotGiven) {
+  // RunProgram passes our environment on; set it for the child only via env(1).
+  ProgramResult ping = RunProgram({"/usr/bin/env", "KVRING_HOST=" + node_->address(), BinaryPath("kvctl"), "ping"});
+  EXPECT_EQ(0, ping.exit_code) << Show(ping);
+  EXPECT_TRUE(Contains(ping.out, node_->address())) << Show(ping);
+}
+
+TEST_F(KvctlCommandsTest, BadUsageExitsTwoWithAMessage) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"--no-such-flag", "get", "k"}, "no-such-flag"},
+      {{"frobnicate"}, "unknown command 'frobnicate'"},
+      {{}, "no command"},
+      {{"get"}, "wrong number of arguments"},
+      {{"get", "a", "b"}, "wrong number of arguments"},
+      {{"--w", "SOME", "put", "k", "v"}, "--w"},
+      {{"--r", "0", "get", "k"}, "--r"},
+      {{"--context", "%%%", "put", "k", "v"}, "--context"},
+  };
+  for (const auto& c : cases) {
+    ProgramResult r = Kvctl(c.args);
+    EXPECT_EQ(2, r.exit_code) << Show(r);
+    EXPECT_TRUE(Contains(r.err, c.says)) << "expected '" << c.says << "' in: " << Show(r);
+  }
+}
+
+TEST_F(KvctlCommandsTest, AnOverLimitValueExitsTwoWithTheNodesError) {
+  ProgramResult put = Kvctl({"put", "big"}, std::string(2 << 20, 'v'));  // over the 1 MiB default
+  EXPECT_EQ(2, put.exit_code) << Show(put);
+  EXPECT_TRUE(Contains(put.err, "exceeds the limit")) << Show(put);
+}
+
+TEST_F(KvctlCommandsTest, HelpMentionsEveryCommandAndExitsZero) {
+  ProgramResult help = RunProgram({BinaryPath("kvctl"), "--help"});
+  ASSERT_EQ(0, help.exit_code) << Show(help);
+  for (const char* command : {"get", "put", "del", "ping", "stats", "ring", "status"}) {
+    EXPECT_TRUE(Contains(help.out, std::string("  ") + command + " ")) << command << " missing from:\n" << help.out;
+  }
+  for (const char* flag : {"--host", "--json", "--base64", "--context", "--local", "--r", "--w"}) {
+    EXPECT_TRUE(Contains(help.out, flag)) << flag << " missing from:\n" << help.out;
+  }
+  EXPECT_TRUE(Contains(help.out, "Exit codes")) << help.out;
+}
+
+}  // namespace
+}  // namespace kvring::test
