@@ -111,27 +111,31 @@ TEST_F(TableTest, Lz4MakesCompressibleTablesSmaller) {
 TEST_F(TableTest, SeekFindsEachKeyAndLandsOnTheNextBetweenKeys) {
   base::Random rnd(6);
   auto entries = MakeEntries(1500, 60, &rnd);
-  TableOptions options;
-  options.block_bytes = 512;  // many small blocks: many block boundaries
-  options.restart_interval = 4;
-  Build(entries, options);
-  auto it = table_->NewIterator(ReadOptions());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    it->Seek(entries[i].key);
-    ASSERT_TRUE(it->Valid()) << i;
-    ASSERT_EQ(entries[i].key, it->key());
-    it->Seek(IKey(UserKey(2 * static_cast<int>(i) + 1), 5));
-    if (i + 1 < entries.size()) {
+  for (Compression c : {Compression::kNone, Compression::kLz4}) {
+    TableOptions options;
+    options.block_bytes = 512;  // many small blocks: many block boundaries
+    options.restart_interval = 4;
+    options.compression = c;
+    Build(entries, options);
+    auto it = table_->NewIterator(ReadOptions());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      it->Seek(entries[i].key);
       ASSERT_TRUE(it->Valid()) << i;
-      ASSERT_EQ(entries[i + 1].key, it->key()) << i;
-    } else {
-      EXPECT_FALSE(it->Valid());
+      ASSERT_EQ(entries[i].key, it->key());
+      ASSERT_EQ(entries[i].value, it->value());
+      it->Seek(IKey(UserKey(2 * static_cast<int>(i) + 1), 5));
+      if (i + 1 < entries.size()) {
+        ASSERT_TRUE(it->Valid()) << i;
+        ASSERT_EQ(entries[i + 1].key, it->key()) << i;
+      } else {
+        EXPECT_FALSE(it->Valid());
+      }
     }
+    it->Seek(IKey("a", 1));
+    ASSERT_TRUE(it->Valid());
+    EXPECT_EQ(entries[0].key, it->key());
+    EXPECT_TRUE(it->status().ok());
   }
-  it->Seek(IKey("a", 1));
-  ASSERT_TRUE(it->Valid());
-  EXPECT_EQ(entries[0].key, it->key());
-  EXPECT_TRUE(it->status().ok());
 }
 
 TEST_F(TableTest, InternalGetFindsPresentKeysAndNothingForAbsentOnes) {
