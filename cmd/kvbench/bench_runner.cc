@@ -31,8 +31,10 @@ void SleepNs(uint64_t ns) {
   nanosleep(&ts, nullptr);
 }
 
+}  // namespace
+
 // The worker threads and what they share.
-struct Fleet {
+struct BenchRunner::Fleet {
   std::unique_ptr<StalenessTracker> tracker;
   std::unique_ptr<KeyChooser> keys;
   std::unique_ptr<Workload> workload;
@@ -66,18 +68,20 @@ struct Fleet {
     for (auto& t : threads) t.join();
     threads.clear();
   }
+  // Creates the shared state and one worker per thread (not started).
+  void Build(const BenchOptions& o, uint32_t run_id);
 };
 
-void BuildFleet(const BenchOptions& o, uint32_t run_id, Fleet* f) {
-  f->workload = std::make_unique<Workload>(o);
-  f->keys = KeyChooser::Make(o.distribution, o.keys, o.zipf_theta);
+void BenchRunner::Fleet::Build(const BenchOptions& o, uint32_t run_id) {
+  workload = std::make_unique<Workload>(o);
+  keys = KeyChooser::Make(o.distribution, o.keys, o.zipf_theta);
   const auto slots = static_cast<uint32_t>(o.connections * o.pipeline);
-  if (o.staleness) f->tracker = std::make_unique<StalenessTracker>(o.keys, slots);
-  f->control.warmup_ns = static_cast<uint64_t>(o.warmup_s * 1e9);
-  f->control.duration_ns = o.requests > 0 ? 0 : std::max<uint64_t>(1, static_cast<uint64_t>(o.duration_s * 1e9));
+  if (o.staleness) tracker = std::make_unique<StalenessTracker>(o.keys, slots);
+  control.warmup_ns = static_cast<uint64_t>(o.warmup_s * 1e9);
+  control.duration_ns = o.requests > 0 ? 0 : std::max<uint64_t>(1, static_cast<uint64_t>(o.duration_s * 1e9));
   int next_conn = 0;
   for (int t = 0; t < o.threads; ++t) {
-    f->progress.push_back(std::make_unique<WorkerProgress>());
+    progress.push_back(std::make_unique<WorkerProgress>());
     WorkerConfig c;
     c.index = t;
     c.options = &o;
@@ -86,20 +90,18 @@ void BuildFleet(const BenchOptions& o, uint32_t run_id, Fleet* f) {
     for (int i = 0; i < conns; ++i, ++next_conn) {
       c.link_targets.push_back(&o.targets[static_cast<size_t>(next_conn) % o.targets.size()]);
     }
-    c.workload = f->workload.get();
-    c.keys = f->keys.get();
-    c.tracker = f->tracker.get();
-    c.control = &f->control;
-    c.progress = f->progress.back().get();
+    c.workload = workload.get();
+    c.keys = keys.get();
+    c.tracker = tracker.get();
+    c.control = &control;
+    c.progress = progress.back().get();
     if (o.requests > 0) c.request_quota = o.requests / o.threads + (static_cast<uint64_t>(t) < o.requests % o.threads);
     c.rate = o.rate / o.threads;
     c.run_id = run_id;
     c.seed = base::Mix64(o.seed + static_cast<uint64_t>(t));
-    f->workers.push_back(std::make_unique<Worker>(std::move(c)));
+    workers.push_back(std::make_unique<Worker>(std::move(c)));
   }
 }
-
-}  // namespace
 
 BenchRunner::BenchRunner(BenchOptions options, FILE* out, FILE* err, const std::atomic<bool>* interrupt)
     : options_(std::move(options)), out_(out), err_(err), interrupt_(interrupt) {}
@@ -150,71 +152,12 @@ Status BenchRunner::Execute() {
   result_.options = options_;
   result_.run_id = static_cast<uint32_t>(std::random_device{}());
   Fleet fleet;
-  BuildFleet(options_, result_.run_id, &fleet);
+  fleet.Build(options_, result_.run_id);
   for (auto& w : fleet.workers) fleet.threads.emplace_back([w = w.get()] { w->Run(); });
-  const bool verbose = !options_.quiet;
-  auto interrupted = [this] { return interrupt_ != nullptr && interrupt_->load(); };
-
-  // Preload: every key once, so reads hit.
-  const uint64_t preload_start = MonotonicNanos();
-  uint64_t last_count = 0, last_progress = preload_start, next_line = preload_start + kSecondNs;
-  while (!fleet.PreloadDone()) {
-    SleepNs(kPollNs);
-    const uint64_t now = MonotonicNanos(), count = fleet.Sum(&WorkerProgress::preloaded);
-    if (count != last_count) last_count = count, last_progress = now;
-    if (interrupted() || now - last_progress > kPreloadStallNs) {
-      fleet.control.stage.store(RunControl::kAbort, std::memory_order_release);
-      fleet.Join();
-      return Status::Aborted(interrupted() ? "interrupted during the preload"
-                                           : "preload stalled: no write completed for 15 s (" +
-                                                 std::to_string(count) + " of " + std::to_string(options_.keys) +
-                                                 " keys written)");
-    }
-    if (verbose && now >= next_line) {
-      std::fprintf(err_, "[preload] %llu/%llu keys\n", static_cast<unsigned long long>(count),
-                   static_cast<unsigned long long>(options_.keys));
-      next_line += kSecondNs;
-    }
-  }
-  result_.preload_s = static_cast<double>(MonotonicNanos() - preload_start) / 1e9;
-
-  // Warm-up and the measured window.
+  KV_RETURN_IF_ERROR(Preload(&fleet));
   const uint64_t run_start = MonotonicNanos();
   const uint64_t measure_start = run_start + fleet.control.warmup_ns;
-  fleet.control.run_start_ns.store(run_start, std::memory_order_release);
-  fleet.control.stage.store(RunControl::kRun, std::memory_order_release);
-  // The measured window ends after --duration, or when Ctrl-C stopped it.
-  uint64_t window_end = fleet.control.duration_ns > 0 ? measure_start + fleet.control.duration_ns : 0;
-  Histogram cumulative, interval;
-  uint64_t prev_completed = 0, prev_errors = 0, prev_t = run_start, next_tick = run_start + kSecondNs;
-  while (!fleet.AllFinished()) {
-    SleepNs(kPollNs);
-    if (interrupted() && !fleet.control.stop.load()) {
-      fleet.control.stop.store(true);
-      result_.interrupted = true;
-      window_end = std::max(MonotonicNanos(), measure_start);
-      if (fleet.control.duration_ns > 0) window_end = std::min(window_end, measure_start + fleet.control.duration_ns);
-    }
-    const uint64_t now = MonotonicNanos();
-    if (now < next_tick) continue;
-    next_tick += kSecondNs;
-    const uint64_t completed = fleet.Sum(&WorkerProgress::completed), errors = fleet.Sum(&WorkerProgress::errors);
-    fleet.TakeHistograms(&cumulative, &interval);
-    TimelinePoint p;
-    p.t_s = (static_cast<double>(now) - static_cast<double>(measure_start)) / 1e9;
-    p.warmup = prev_t + (now - prev_t) / 2 < measure_start;  // most of the second was warm-up
-    p.ops_per_sec = static_cast<double>(completed - prev_completed) * 1e9 / static_cast<double>(now - prev_t);
-    p.p99_us = static_cast<double>(interval.Percentile(0.99)) / 1000.0;
-    p.errors = errors - prev_errors;
-    result_.timeline.push_back(p);
-    interval.Clear();
-    prev_completed = completed, prev_errors = errors, prev_t = now;
-    if (verbose) {
-      const double t = static_cast<double>(now - run_start) / 1e9;
-      const char* phase = p.warmup ? "warmup" : "run";
-      std::fprintf(err_, "%s\n", FormatProgress(t, phase, p.ops_per_sec, cumulative.Percentile(0.99), errors).c_str());
-    }
-  }
+  const uint64_t window_end = MeasureWindow(&fleet, run_start, measure_start);
   fleet.Join();
 
   for (auto& w : fleet.workers) result_.stats.Merge(w->stats());
@@ -227,6 +170,72 @@ Status BenchRunner::Execute() {
     return Status::Aborted("every preload write failed (first: " + s.preload_error + ")");
   }
   return Status::OK();
+}
+
+Status BenchRunner::Preload(Fleet* fleet) {
+  const uint64_t start = MonotonicNanos();
+  uint64_t last_count = 0, last_progress = start, next_line = start + kSecondNs;
+  while (!fleet->PreloadDone()) {
+    SleepNs(kPollNs);
+    const uint64_t now = MonotonicNanos(), count = fleet->Sum(&WorkerProgress::preloaded);
+    if (count != last_count) last_count = count, last_progress = now;
+    if (Interrupted() || now - last_progress > kPreloadStallNs) {
+      fleet->control.stage.store(RunControl::kAbort, std::memory_order_release);
+      fleet->Join();
+      if (Interrupted()) return Status::Aborted("interrupted during the preload");
+      return Status::Aborted("preload stalled: no write completed for 15 s (" + std::to_string(count) + " of " +
+                             std::to_string(options_.keys) + " keys written)");
+    }
+    if (!options_.quiet && now >= next_line) {
+      std::fprintf(err_, "[preload] %llu/%llu keys\n", static_cast<unsigned long long>(count),
+                   static_cast<unsigned long long>(options_.keys));
+      next_line += kSecondNs;
+    }
+  }
+  result_.preload_s = static_cast<double>(MonotonicNanos() - start) / 1e9;
+  return Status::OK();
+}
+
+uint64_t BenchRunner::MeasureWindow(Fleet* fleet, uint64_t run_start, uint64_t measure_start) {
+  const uint64_t duration = fleet->control.duration_ns;
+  uint64_t window_end = duration > 0 ? measure_start + duration : 0;  // or when Ctrl-C stops it
+  fleet->control.run_start_ns.store(run_start, std::memory_order_release);
+  fleet->control.stage.store(RunControl::kRun, std::memory_order_release);
+  prev_tick_ns_ = run_start;
+  uint64_t next_tick = run_start + kSecondNs;
+  while (!fleet->AllFinished()) {
+    SleepNs(kPollNs);
+    const uint64_t now = MonotonicNanos();
+    if (Interrupted() && !fleet->control.stop.load()) {
+      fleet->control.stop.store(true);
+      result_.interrupted = true;
+      window_end = std::max(now, measure_start);
+      if (duration > 0) window_end = std::min(window_end, measure_start + duration);
+    }
+    if (now < next_tick) continue;
+    next_tick += kSecondNs;
+    Tick(fleet, run_start, measure_start, now);
+  }
+  return window_end;
+}
+
+void BenchRunner::Tick(Fleet* fleet, uint64_t run_start, uint64_t measure_start, uint64_t now) {
+  const uint64_t completed = fleet->Sum(&WorkerProgress::completed), errors = fleet->Sum(&WorkerProgress::errors);
+  Histogram cumulative, interval;
+  fleet->TakeHistograms(&cumulative, &interval);
+  TimelinePoint p;
+  p.t_s = (static_cast<double>(now) - static_cast<double>(measure_start)) / 1e9;
+  p.warmup = prev_tick_ns_ + (now - prev_tick_ns_) / 2 < measure_start;  // most of the second was warm-up
+  p.ops_per_sec = static_cast<double>(completed - prev_completed_) * 1e9 / static_cast<double>(now - prev_tick_ns_);
+  p.p99_us = static_cast<double>(interval.Percentile(0.99)) / 1000.0;
+  p.errors = errors - prev_errors_;
+  result_.timeline.push_back(p);
+  prev_completed_ = completed, prev_errors_ = errors, prev_tick_ns_ = now;
+  if (!options_.quiet) {
+    const double t = static_cast<double>(now - run_start) / 1e9;
+    const char* phase = p.warmup ? "warmup" : "run";
+    std::fprintf(err_, "%s\n", FormatProgress(t, phase, p.ops_per_sec, cumulative.Percentile(0.99), errors).c_str());
+  }
 }
 
 Status BenchRunner::WriteResults() {

@@ -26,16 +26,31 @@ class BenchRunner {
   const BenchResult& result() const { return result_; }
 
  private:
+  struct Fleet;  // the worker threads and what they share (bench_runner.cc)
+
   // Resolves and probes every target; Unavailable when none answers.
   base::Status CheckTargets();
+  // Starts the workers, drives the stages, collects the results into result_.
   base::Status Execute();
+  // Waits until every key was written once; Aborted when it stalls or on Ctrl-C.
+  base::Status Preload(Fleet* fleet);
+  // Warm-up and measured window, a progress line per second; returns when the
+  // workers finished, with the window's end (0 with --requests).
+  uint64_t MeasureWindow(Fleet* fleet, uint64_t run_start, uint64_t measure_start);
+  // Adds a timeline point for the second ending at `now` and prints the progress line.
+  void Tick(Fleet* fleet, uint64_t run_start, uint64_t measure_start, uint64_t now);
   base::Status WriteResults();
+  bool Interrupted() const { return interrupt_ != nullptr && interrupt_->load(); }
 
   BenchOptions options_;
   FILE* out_;
   FILE* err_;
   const std::atomic<bool>* interrupt_;
   BenchResult result_;
+  // Progress between two ticks.
+  uint64_t prev_completed_ = 0;
+  uint64_t prev_errors_ = 0;
+  uint64_t prev_tick_ns_ = 0;
 };
 
 }  // namespace kvring::cmd::kvbench

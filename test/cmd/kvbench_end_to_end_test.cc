@@ -238,7 +238,8 @@ std::string Drain(FILE* f) {
   return s;
 }
 
-BenchRun RunKvbench(std::vector<std::string> args, const test::TempDir& dir) {
+BenchRun RunKvbench(std::vector<std::string> args, const test::TempDir& dir,
+                    const std::atomic<bool>* interrupt = nullptr) {
   const std::string json = dir.Sub("result.json");
   std::remove(json.c_str());
   args.insert(args.begin(), "kvbench");
@@ -249,7 +250,7 @@ BenchRun RunKvbench(std::vector<std::string> args, const test::TempDir& dir) {
   FILE* out = std::tmpfile();
   FILE* err = std::tmpfile();
   BenchRun r;
-  r.exit_code = KvbenchMain(static_cast<int>(argv.size()), argv.data(), out, err, nullptr);
+  r.exit_code = KvbenchMain(static_cast<int>(argv.size()), argv.data(), out, err, interrupt);
   r.out = Drain(out);
   r.err = Drain(err);
   r.json = ReadFile(json);
@@ -417,6 +418,26 @@ TEST(KvbenchEndToEnd, ServerDyingMidRunCountsItsSilenceInTheThroughput) {
   EXPECT_NEAR(JsonNumber(r.json, "ops_per_sec"), JsonNumber(r.json, "ops") / elapsed, 1.0);
   EXPECT_NE(r.json.find("\"connection lost\""), std::string::npos);
   EXPECT_GT(JsonNumber(r.json, "connect_failures"), 0);
+}
+
+TEST(KvbenchEndToEnd, InterruptStopsEarlyAndStillReports) {
+  FakeKvServer server;
+  std::atomic<bool> interrupt{false};
+  std::thread ctrl_c([&interrupt] {
+    ::usleep(600'000);
+    interrupt = true;
+  });
+  test::TempDir dir;
+  BenchRun r = RunKvbench({"--target", server.target(), "--connections", "2", "--keys", "100", "--value-size", "100",
+                           "--duration", "30", "--warmup", "0", "--quiet"},
+                          dir, &interrupt);
+  ctrl_c.join();
+  EXPECT_EQ(r.exit_code, 130);
+  EXPECT_NE(r.json.find("\"interrupted\": true"), std::string::npos);
+  EXPECT_LT(JsonNumber(r.json, "elapsed_s"), 5);
+  EXPECT_GT(JsonNumber(r.json, "ops"), 100);
+  EXPECT_EQ(JsonNumber(r.json, "errors"), 0);  // in-flight requests drained
+  EXPECT_NE(r.out.find("interrupted"), std::string::npos);
 }
 
 TEST(KvbenchEndToEnd, WithoutPreloadReadsMissAndNothingIsCheckedUntilWritten) {
