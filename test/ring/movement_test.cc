@@ -118,5 +118,40 @@ TEST(Movement, RaisingAWeightOnlyMovesKeysToThatNode) {
   EXPECT_LT(moved, 20000 * 0.18);
 }
 
+// With racks and DCs the walk skips and defers nodes, yet the same two properties
+// hold for whole replica sets: a join only brings the new node in (it can push old
+// replicas out, never pull another old node in), and a leave only changes the
+// keys the leaver held. Checked over random topologies and specs.
+TEST(Movement, RackAwareReplicaSetsOnlyGainTheJoinerAndOnlyLoseTheLeaver) {
+  base::Random rnd(test::TestSeed("Movement.RackAwareReplicaSetsOnlyGainTheJoinerAndOnlyLoseTheLeaver"));
+  for (int round = 0; round < 150; ++round) {
+    RingOptions options;
+    options.vnodes_per_weight = 1 + static_cast<uint32_t>(rnd.Uniform(64));
+    options.replication = testing::RandomSpec(rnd);
+    std::vector<NodeInfo> nodes = testing::RandomMembers(rnd);
+    std::vector<NodeInfo> grown = nodes;
+    const NodeInfo joiner = MakeNode("joiner", "dc" + std::to_string(1 + rnd.Uniform(3)),
+                                     "r" + std::to_string(1 + rnd.Uniform(5)));
+    grown.push_back(joiner);
+    std::shared_ptr<const Ring> before = BuildRing(nodes, options);
+    std::shared_ptr<const Ring> after = BuildRing(grown, options);
+    const std::string context = "round " + std::to_string(round) + " spec " + options.replication.ToString();
+    for (int probe = 0; probe < 100; ++probe) {
+      const Token t = rnd.Next64();
+      const PreferenceList old_list = before->PreferenceListFor(t);
+      const PreferenceList new_list = after->PreferenceListFor(t);
+      for (const NodeInfo* node : new_list) {
+        ASSERT_TRUE(node->id == "joiner" || old_list.ContainsId(node->id))
+            << context << ": join pulled " << node->id << " in: " << old_list.ToString() << " -> "
+            << new_list.ToString();
+      }
+      // Read backwards: `after` minus the joiner is a leave of the joiner.
+      if (!new_list.ContainsId("joiner")) {
+        ASSERT_EQ(Ids(old_list), Ids(new_list)) << context << ": a leave changed a key the leaver did not hold";
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kvring::ring

@@ -51,28 +51,6 @@ std::set<const NodeInfo*> ModelGroup(const std::vector<const NodeInfo*>& scope, 
   return chosen;
 }
 
-std::vector<NodeInfo> RandomMembers(base::Random& rnd) {
-  const int count = 1 + static_cast<int>(rnd.Uniform(20));
-  const int dcs = 1 + static_cast<int>(rnd.Uniform(3));
-  const double weights[] = {0.5, 1.0, 1.0, 2.0};
-  std::vector<NodeInfo> nodes;
-  for (int i = 0; i < count; ++i) {
-    nodes.push_back(MakeNode(testing::RandomId(rnd, i), "dc" + std::to_string(1 + rnd.Uniform(dcs)),
-                             "r" + std::to_string(1 + rnd.Uniform(4)), weights[rnd.Uniform(4)]));
-  }
-  return nodes;
-}
-
-ReplicationSpec RandomSpec(base::Random& rnd) {
-  if (rnd.OneIn(2)) return ReplicationSpec::Total(1 + static_cast<int>(rnd.Uniform(6)));
-  std::vector<ReplicationSpec::DcFactor> factors;
-  for (int dc = 1; dc <= 4; ++dc) {  // dc4 never has nodes: it must contribute nothing
-    if (rnd.OneIn(2)) factors.push_back({"dc" + std::to_string(dc), 1 + static_cast<int>(rnd.Uniform(3))});
-  }
-  if (factors.empty()) factors.push_back({"dc1", 2});
-  return *ReplicationSpec::PerDc(factors);
-}
-
 void CheckAgainstModel(const Ring& ring, Token t, const std::string& context) {
   const PreferenceList list = ring.PreferenceListFor(t);
   const std::vector<std::string> ids = Ids(list);
@@ -113,8 +91,8 @@ TEST(Placement, RandomRingsMatchTheModelAndNeverRepeatANode) {
   for (int round = 0; round < 300; ++round) {
     RingOptions options;
     options.vnodes_per_weight = 1 + static_cast<uint32_t>(rnd.Uniform(64));
-    options.replication = RandomSpec(rnd);
-    std::shared_ptr<const Ring> ring = BuildRing(RandomMembers(rnd), options);
+    options.replication = testing::RandomSpec(rnd);
+    std::shared_ptr<const Ring> ring = BuildRing(testing::RandomMembers(rnd), options);
     ASSERT_NE(nullptr, ring);
     const std::string context = "round " + std::to_string(round) + " spec " + options.replication.ToString() +
                                 " nodes " + std::to_string(ring->node_count());
@@ -133,7 +111,7 @@ TEST(Placement, ListHoldsNDistinctNodesFewerOnlyWhenFewerExist) {
   base::Random rnd(seed);
   for (int round = 0; round < 200; ++round) {
     const int n = 1 + static_cast<int>(rnd.Uniform(5));
-    std::shared_ptr<const Ring> ring = BuildRing(RandomMembers(rnd), WithSpec(std::to_string(n)));
+    std::shared_ptr<const Ring> ring = BuildRing(testing::RandomMembers(rnd), WithSpec(std::to_string(n)));
     const size_t expected = std::min<size_t>(n, ring->node_count());
     for (int probe = 0; probe < 50; ++probe) {
       const PreferenceList list = ring->PreferenceListFor(rnd.Next64());

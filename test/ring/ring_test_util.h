@@ -58,4 +58,29 @@ inline std::string RandomId(base::Random& rnd, int i) {
   return "node-" + std::to_string(i) + "-" + std::to_string(rnd.Next64() % 1000000007);
 }
 
+// 1..20 nodes with random ids over dc1..dc<1-3>, racks r1..r4, weights 0.5..2.
+inline std::vector<NodeInfo> RandomMembers(base::Random& rnd) {
+  const int count = 1 + static_cast<int>(rnd.Uniform(20));
+  const int dcs = 1 + static_cast<int>(rnd.Uniform(3));
+  const double weights[] = {0.5, 1.0, 1.0, 2.0};
+  std::vector<NodeInfo> nodes;
+  for (int i = 0; i < count; ++i) {
+    nodes.push_back(MakeNode(RandomId(rnd, i), "dc" + std::to_string(1 + rnd.Uniform(dcs)),
+                             "r" + std::to_string(1 + rnd.Uniform(4)), weights[rnd.Uniform(4)]));
+  }
+  return nodes;
+}
+
+// A total N in 1..6, or a per-DC spec over some of dc1..dc4 (dc4 never has nodes
+// in RandomMembers, so it must contribute nothing).
+inline ReplicationSpec RandomSpec(base::Random& rnd) {
+  if (rnd.OneIn(2)) return ReplicationSpec::Total(1 + static_cast<int>(rnd.Uniform(6)));
+  std::vector<ReplicationSpec::DcFactor> factors;
+  for (int dc = 1; dc <= 4; ++dc) {
+    if (rnd.OneIn(2)) factors.push_back({"dc" + std::to_string(dc), 1 + static_cast<int>(rnd.Uniform(3))});
+  }
+  if (factors.empty()) factors.push_back({"dc1", 2});
+  return *ReplicationSpec::PerDc(factors);
+}
+
 }  // namespace kvring::ring::testing
