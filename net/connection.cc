@@ -38,6 +38,7 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, uint64_t id, std::string na
       last_active_us_(loop->now_us()) {}
 
 Connection::~Connection() {
+  loop_->CancelTimer(linger_timer_);
   if (!closed_) {
     closed_ = true;
     if (in_flush_list_) flush_list_->Remove(this);
@@ -69,6 +70,10 @@ void Connection::OnFdEvents(uint32_t events) {
 // --- input ---------------------------------------------------------------------------
 
 void Connection::HandleReadable(uint32_t events) {
+  if (lingering_) {
+    DiscardInput();
+    return;
+  }
   if (!reading_ || paused_) {
     // Not reading (backpressure or draining), so no read() will see the hang-up:
     // close here, or level-triggered epoll would report it forever.
@@ -132,7 +137,7 @@ void Connection::ProcessInput() {
   Frame frame;
   size_t consumed = 0;
   Status error;
-  while (!closed_ && reading_ && !paused_) {
+  while (!closed_ && reading_ && !paused_ && !lingering_) {
     ParseResult r = ParseFrame(in_.data(), in_.size(), options_.max_frame_bytes, &frame, &consumed, &error);
     if (r == ParseResult::kNeedMore) break;
     if (r == ParseResult::kError) {
@@ -141,6 +146,7 @@ void Connection::ProcessInput() {
     }
     ConnectionCounters::Add(counters_->frames_in, 1);
     delegate_->OnFrame(this, frame);
+    if (closed_ || lingering_) break;  // a lingering close already discarded the input
     in_.Consume(consumed);
     if (!closed_ && pending_output() > options_.high_water_bytes) {
       paused_ = true;
@@ -162,9 +168,8 @@ void Connection::HandleBadFrame(const Status& error) {
     AppendStatus(&out_, error);
     FinishFrame(&out_, start);
     ConnectionCounters::Add(counters_->frames_out, 1);
-    Flush();
   }
-  if (!closed_) Close(error.WithContext("malformed frame"), LogLevel::kWarn);
+  CloseAfterFlush(error.WithContext("malformed frame"), LogLevel::kWarn);
 }
 
 void Connection::SetReading(bool enabled) {
@@ -229,7 +234,11 @@ bool Connection::Flush() {
   }
   SyncOutputAccounting();
   UpdateInterest();
-  MaybeResume();
+  if (lingering_) {
+    MaybeShutdownWrite();
+  } else {
+    MaybeResume();
+  }
   return !closed_;
 }
 
@@ -270,6 +279,8 @@ void Connection::UpdateInterest() {
   uint32_t interest = 0;
   if (connecting_) {
     interest = kWritable;
+  } else if (lingering_) {
+    interest = kReadable | (want_write_ ? kWritable : 0);  // keep draining the peer's input
   } else {
     if (reading_ && !paused_) interest |= kReadable;
     if (want_write_) interest |= kWritable;
@@ -282,12 +293,59 @@ void Connection::UpdateInterest() {
 
 void Connection::Close(const Status& reason, LogLevel level) {
   if (closed_) return;
-  closed_ = true;
+  LogClose(reason, level);
+  CloseNow(reason);
+}
+
+void Connection::CloseAfterFlush(const Status& reason, LogLevel level) {
+  if (closed_ || lingering_) return;
+  LogClose(reason, level);
+  lingering_ = true;
+  linger_reason_ = reason;
+  paused_ = false;
+  in_.Consume(in_.size());  // unparsed input is discarded from here on
+  linger_timer_ = loop_->RunAfter(options_.linger_ms * 1000, [this] {
+    linger_timer_ = kNoTimer;
+    CloseNow(linger_reason_);
+  });
+  UpdateInterest();
+  Flush();  // and shuts down the write side once the output is out
+}
+
+void Connection::MaybeShutdownWrite() {
+  if (write_shut_ || closed_ || pending_output() > 0) return;
+  write_shut_ = true;
+  ::shutdown(fd_.get(), SHUT_WR);  // the peer reads our last reply, then EOF
+}
+
+void Connection::DiscardInput() {
+  for (int i = 0; i < 4 && !closed_; ++i) {
+    char* scratch = in_.PrepareWrite(kMinReadBytes);
+    ssize_t n = ::read(fd_.get(), scratch, in_.writable());
+    if (n > 0) {
+      discarded_ += static_cast<size_t>(n);
+      if (discarded_ > options_.linger_bytes) CloseNow(linger_reason_);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0 && errno == EINTR) continue;
+    CloseNow(linger_reason_);  // EOF or an error: the peer is done
+  }
+}
+
+void Connection::LogClose(const Status& reason, LogLevel level) const {
   base::Logger* logger = loop_->logger();
   if (logger != nullptr && logger->Enabled(level)) {
     logger->Log(level, "net: closing connection #%llu (%s): %s", static_cast<unsigned long long>(id_),
                 name_.c_str(), reason.ToString().c_str());
   }
+}
+
+void Connection::CloseNow(const Status& reason) {
+  if (closed_) return;
+  closed_ = true;
+  loop_->CancelTimer(linger_timer_);
+  linger_timer_ = kNoTimer;
   if (in_flush_list_) {
     flush_list_->Remove(this);
     in_flush_list_ = false;

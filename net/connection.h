@@ -14,6 +14,13 @@
 // A malformed frame (length under the header size or over max_frame_bytes) closes the
 // connection; with reply_to_bad_frames an error reply naming the problem is sent first.
 //
+// Lingering close (CloseAfterFlush): closing a socket whose peer is still sending
+// makes the kernel answer with a reset, and a reset can destroy the error reply the
+// peer has not read yet. So a connection closed for a protocol error first flushes
+// its output, then shuts down its write side (the peer reads the reply, then EOF),
+// then discards input until the peer closes, linger_bytes were discarded or
+// linger_ms passed, and only then closes the socket.
+//
 // Lifetime: after Close() the delegate's OnClose runs; the owner must not destroy the
 // Connection inside a delegate callback (defer it, e.g. with EventLoop::QueueInLoop).
 // Thread safety: loop thread only.
@@ -42,6 +49,8 @@ struct ConnectionOptions {
   size_t low_water_bytes = 256u << 10;  // resume below this
   size_t initial_buffer_bytes = 16u << 10;
   bool reply_to_bad_frames = false;  // answer a malformed frame before closing (the Server sets it)
+  uint64_t linger_ms = 2000;           // lingering close: longest wait for the peer's EOF
+  size_t linger_bytes = 64u << 20;     // lingering close: most input discarded
 };
 
 // Counters shared by the connections of one loop. Single writer (the loop thread,
@@ -115,6 +124,10 @@ class Connection final : public FdHandler {
   // Closes now: unwatches and closes the fd, logs reason at `level`, then calls the
   // delegate's OnClose. Unsent output is dropped. No-op when already closed.
   void Close(const base::Status& reason, base::LogLevel level = base::LogLevel::kInfo);
+  // Lingering close (see above): logs reason now; no more frames are delivered; the
+  // delegate's OnClose runs when the socket is finally closed.
+  void CloseAfterFlush(const base::Status& reason, base::LogLevel level = base::LogLevel::kInfo);
+  bool lingering() const { return lingering_; }
 
   // Owner's per-connection state.
   void set_context(void* context) { context_ = context; }
@@ -134,6 +147,10 @@ class Connection final : public FdHandler {
   void UpdateInterest();
   void SyncOutputAccounting();
   void MaybeResume();
+  void LogClose(const base::Status& reason, base::LogLevel level) const;
+  void CloseNow(const base::Status& reason);
+  void DiscardInput();
+  void MaybeShutdownWrite();
 
   EventLoop* const loop_;
   UniqueFd fd_;
@@ -158,6 +175,11 @@ class Connection final : public FdHandler {
   bool want_write_ = false;   // the last write was partial: wait for EPOLLOUT
   bool in_flush_list_ = false;
   bool in_process_input_ = false;
+  bool lingering_ = false;
+  bool write_shut_ = false;
+  size_t discarded_ = 0;
+  TimerId linger_timer_ = kNoTimer;
+  base::Status linger_reason_;
   uint64_t last_active_us_;
   void* context_ = nullptr;
 };

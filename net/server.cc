@@ -1,7 +1,5 @@
 #include "net/server.h"
 
-#include <sys/socket.h>
-
 #include <chrono>
 #include <type_traits>
 #include <thread>
@@ -105,17 +103,12 @@ void Server::OnAccepted(UniqueFd fd, const SocketAddress& peer) {
   w->loop()->QueueInLoop([w, raw = fd.Release(), peer] { w->AddConnection(UniqueFd(raw), peer); });
 }
 
-// Loop 0: tells the peer why (as the reply to the HELLO it is about to send), then closes.
+// Loop 0: tells the peer why, as the reply to the HELLO it is about to send, and
+// closes with a lingering close so that reply is not lost to a reset.
 void Server::Refuse(UniqueFd fd, const SocketAddress& peer) {
   shared_.connections_refused.fetch_add(1, std::memory_order_relaxed);
   Status why = Status::Busy("too many connections: the server's limit is " + std::to_string(options_.max_connections));
-  LOG_WARN(options_.logger, "net: refusing connection from %s: %s", peer.ToString().c_str(), why.message().c_str());
-  std::string frame;
-  size_t start = BeginFrame(&frame, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0);
-  AppendStatus(&frame, why);
-  FinishFrame(&frame, start);
-  ssize_t n = ::send(fd.get(), frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  (void)n;  // best effort: a fresh socket's send buffer is empty
+  workers_[0]->AddConnection(std::move(fd), peer, why);
 }
 
 bool Server::AllDrained() {

@@ -89,8 +89,17 @@ void ServerSession::RejectAndClose(const Frame& frame, const Status& error) {
   ConnectionCounters::Add(worker_->counters()->protocol_errors, 1);
   Request request(this, frame);
   request.ReplyError(error);
-  conn_.Flush();
-  conn_.Close(error.WithContext("protocol error"), LogLevel::kInfo);
+  conn_.CloseAfterFlush(error.WithContext("protocol error"), LogLevel::kInfo);
+}
+
+void ServerSession::Refuse(const Status& why) {
+  counted_ = false;
+  std::string* out = conn_.output();
+  size_t start = BeginFrame(out, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0);
+  AppendStatus(out, why);
+  FinishFrame(out, start);
+  ReplyAppended();
+  conn_.CloseAfterFlush(why.WithContext("refusing connection"), LogLevel::kWarn);
 }
 
 void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) { worker_->OnSessionClosed(this); }

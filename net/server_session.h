@@ -31,6 +31,11 @@ class ServerSession final : public ConnectionDelegate {
   void OnFrame(Connection* conn, const Frame& frame) override;
   void OnClose(Connection* conn, const base::Status& reason) override;
 
+  // Answers the HELLO this peer is about to send with `why` (over the connection
+  // limit) and closes; the session does not count as an open connection.
+  void Refuse(const base::Status& why);
+  bool counted() const { return counted_; }
+
   // A deferred reply for this connection.
   void DeliverReply(uint8_t opcode, uint32_t request_id, const base::Status& status, std::string_view payload);
 
@@ -49,6 +54,7 @@ class ServerSession final : public ConnectionDelegate {
   PeerInfo peer_;
   Connection conn_;
   bool hello_done_ = false;
+  bool counted_ = true;  // in ServerShared::connections_current
   uint32_t inflight_ = 0;
 };
 

@@ -56,22 +56,32 @@ void ServerWorker::Init() {
   }
 }
 
-void ServerWorker::AddConnection(UniqueFd fd, const SocketAddress& peer) {
+void ServerWorker::AddConnection(UniqueFd fd, const SocketAddress& peer, const Status& refusal) {
   uint64_t id = shared_->next_connection_id.fetch_add(1, std::memory_order_relaxed);
   auto session = std::make_unique<ServerSession>(this, std::move(fd), id, peer);
-  if (draining_ || torn_down_) {
-    shared_->connections_current.fetch_sub(1, std::memory_order_relaxed);
-    return;  // the server is stopping; the fd closes with the session
-  }
-  Status s = session->Start();
+  const bool counted = refusal.ok();
+  // Lingering refusals hold a descriptor for up to linger_ms: under a connection
+  // flood, close the excess at once (the peer then sees a plain close).
+  constexpr size_t kMaxLingeringRefusals = 64;
+  Status s = draining_ || torn_down_                               ? Status::Aborted("server shutting down")
+             : !counted && refused_open_ >= kMaxLingeringRefusals ? Status::Aborted("too many refusals")
+                                                                   : session->Start();
   if (!s.ok()) {
-    LOG_WARN(logger(), "net: cannot watch connection from %s: %s", peer.ToString().c_str(), s.ToString().c_str());
-    shared_->connections_current.fetch_sub(1, std::memory_order_relaxed);
+    if (!s.IsAborted()) {
+      LOG_WARN(logger(), "net: cannot watch connection from %s: %s", peer.ToString().c_str(), s.ToString().c_str());
+    }
+    if (counted) shared_->connections_current.fetch_sub(1, std::memory_order_relaxed);
+    return;  // the fd closes with the session
+  }
+  ServerSession* raw = session.get();
+  sessions_.emplace(id, std::move(session));
+  if (!counted) {
+    ++refused_open_;
+    raw->Refuse(refusal);
     return;
   }
   LOG_DEBUG(logger(), "net: connection #%llu from %s on loop %d", static_cast<unsigned long long>(id),
             peer.ToString().c_str(), index_);
-  sessions_.emplace(id, std::move(session));
 }
 
 void ServerWorker::Deliver(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const Status& status,
@@ -85,9 +95,13 @@ void ServerWorker::OnSessionClosed(ServerSession* session) {
   auto it = sessions_.find(session->peer().connection_id);
   if (it == sessions_.end()) return;
   // The session's methods are still on the stack: destroy it before the loop sleeps.
+  if (session->counted()) {
+    shared_->connections_current.fetch_sub(1, std::memory_order_relaxed);
+  } else {
+    --refused_open_;
+  }
   closed_.push_back(std::move(it->second));
   sessions_.erase(it);
-  shared_->connections_current.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ServerWorker::BuryClosedSessions() { closed_.clear(); }

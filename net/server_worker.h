@@ -46,8 +46,9 @@ class ServerWorker {
 
   // Loop thread: registers the flush hook and the idle sweep.
   void Init();
-  // Loop thread: adopts an accepted connection.
-  void AddConnection(UniqueFd fd, const SocketAddress& peer);
+  // Loop thread: adopts an accepted connection. With a non-OK refusal the peer gets
+  // that error as the reply to its HELLO and the connection closes (lingering).
+  void AddConnection(UniqueFd fd, const SocketAddress& peer, const base::Status& refusal = base::Status::OK());
   // Loop thread: a deferred reply arrived for connection_id (dropped if it closed).
   void Deliver(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const base::Status& status,
                std::string_view payload);
@@ -86,6 +87,7 @@ class ServerWorker {
   std::vector<std::unique_ptr<ServerSession>> closed_;  // destroyed before the loop sleeps
   EventLoop::HookId bury_hook_ = 0;
   TimerId idle_timer_ = kNoTimer;
+  size_t refused_open_ = 0;  // refused connections still lingering
   bool draining_ = false;
   bool torn_down_ = false;
 };

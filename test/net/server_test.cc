@@ -273,6 +273,46 @@ TEST(ServerTest, OversizedFrameGetsAnErrorReplyNamingTheLimitAndCloses) {
   EXPECT_TRUE(client.Call(kPing, "", 2000).ok());
 }
 
+// The server stops reading at the bad header, so most of this frame is still unread
+// when it closes: a plain close() would reset the connection and could destroy the
+// reply. The lingering close must deliver it, every time.
+TEST(ServerTest, FrameFarOverTheLimitStillGetsItsErrorReplyNotAReset) {
+  ServerOptions o;
+  o.connection.max_frame_bytes = 16 << 10;
+  TestServer ts(o);
+  ASSERT_TRUE(ts.Start().ok());
+  for (int i = 0; i < 20; ++i) {
+    BlockingClient client;
+    ASSERT_TRUE(client.Connect(ts.address(), 2000).ok());
+    auto reply = client.Call(testing::kEcho, std::string(1 << 20, 'x'), 5000);
+    ASSERT_TRUE(reply.status().IsTooLarge()) << i << ": " << reply.status().ToString();
+    EXPECT_NE(reply.status().message().find("16384"), std::string::npos) << reply.status().ToString();
+  }
+  EXPECT_EQ(ts.server()->stats().protocol_errors, 20u);
+  ASSERT_TRUE(WaitUntil([&] { return ts.server()->stats().connections_current == 0; }));
+}
+
+TEST(ServerTest, RejectedHelloIsDeliveredEvenWithRequestsQueuedBehindIt) {
+  TestServer ts;
+  ASSERT_TRUE(ts.Start().ok());
+  for (int i = 0; i < 20; ++i) {
+    RawSocket raw;
+    ASSERT_TRUE(raw.Connect(ts.port()));
+    HelloRequest h;
+    h.cluster = "wrong";
+    std::string body, bytes;
+    EncodeHello(&body, h);
+    AppendFrame(&bytes, static_cast<uint8_t>(Opcode::kHello), 0, 0, body);
+    AppendFrame(&bytes, testing::kEcho, 0, 1, std::string(1 << 20, 'p'));  // pipelined behind HELLO
+    std::thread writer([&] { raw.Write(bytes); });
+    auto reply = raw.ReadReply(5000);
+    writer.join();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.status().ToString();
+    EXPECT_NE(reply->status.message().find("cluster name mismatch"), std::string::npos) << reply->status.ToString();
+    EXPECT_TRUE(raw.WaitForClose(3000));
+  }
+}
+
 TEST(ServerTest, ConnectionsOverTheLimitAreRefusedWithBusy) {
   ServerOptions o;
   o.max_connections = 2;
