@@ -1,6 +1,7 @@
 // bench/ring_bench.cc — ring lookups: the per-request cost a coordinator pays to
 // find a key's replicas. Results go into docs/ring.md with the command used:
-//   make -j2 build/micro_bench && build/micro_bench --benchmark_filter='BM_(PreferenceList|Primary|TokenOf|RingBuild|RingHolderCurrent)'
+//   make -j2 build/micro_bench
+//   build/micro_bench --benchmark_filter='BM_(PreferenceList|Primary|TokenOf|RingBuild|RingHolderCurrent)'
 #include <benchmark/benchmark.h>
 
 #include <memory>

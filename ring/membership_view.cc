@@ -38,7 +38,9 @@ base::Status RingHolder::Update(std::vector<NodeInfo> members) {
   const std::shared_ptr<const Ring> old = Current();
   if (SameMembers(members, old->nodes())) return base::Status::OK();
   base::Result<std::shared_ptr<const Ring>> next = Ring::Build(std::move(members), options_, old->version() + 1);
-  if (!next.ok()) return next.status().WithContext("membership update to version " + std::to_string(old->version() + 1));
+  if (!next.ok()) {
+    return next.status().WithContext("membership update to version " + std::to_string(old->version() + 1));
+  }
   Publish(std::move(*next));
   return base::Status::OK();
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 
 namespace kvring::ring {
 
@@ -33,43 +34,62 @@ void CloseWrap(std::vector<TokenRange>* out) {
   }
 }
 
-}  // namespace
-
-OwnershipReport ComputeOwnership(const Ring& ring) {
-  const size_t n = ring.node_count();
-  const size_t dcs = ring.datacenters().size();
-  std::vector<Wide> primary(n, 0), replica(n, 0), dc_primary(dcs, 0), dc_replica(dcs, 0), dc_copies(dcs, 0);
-  std::vector<uint32_t> vnodes(n, 0), in_dc(dcs, 0);
-  std::vector<uint32_t> node_dc(n, 0);
-  for (size_t i = 0; i < n; ++i) {
-    const auto& names = ring.datacenters();
-    node_dc[i] = static_cast<uint32_t>(std::lower_bound(names.begin(), names.end(), ring.nodes()[i].dc) - names.begin());
+// Token counts summed over arcs, per node and per DC.
+struct Totals {
+  explicit Totals(const Ring& ring)
+      : node_dc(ring.node_count()),
+        vnodes(ring.node_count(), 0),
+        primary(ring.node_count(), 0),
+        replica(ring.node_count(), 0),
+        dc_primary(ring.datacenters().size(), 0),
+        dc_replica(ring.datacenters().size(), 0),
+        dc_copies(ring.datacenters().size(), 0),
+        copies_in_dc(ring.datacenters().size(), 0) {
+    const std::vector<std::string>& names = ring.datacenters();
+    for (size_t i = 0; i < ring.node_count(); ++i) {
+      const auto it = std::lower_bound(names.begin(), names.end(), ring.nodes()[i].dc);
+      node_dc[i] = static_cast<size_t>(it - names.begin());
+    }
   }
-  for (size_t v = 0; v < ring.vnode_count(); ++v) {
-    const TokenRange range = ring.VnodeRange(v);
-    const Wide width = WidthOf(range);
+
+  // Adds virtual node v's arc: to its owner's primary share, to each replica's share.
+  void AddArc(const Ring& ring, size_t v) {
+    const Wide width = WidthOf(ring.VnodeRange(v));
     const size_t owner = ring.IndexOf(ring.vnode_owner(v));
     ++vnodes[owner];
     primary[owner] += width;
     dc_primary[node_dc[owner]] += width;
-    std::fill(in_dc.begin(), in_dc.end(), 0);
+    std::fill(copies_in_dc.begin(), copies_in_dc.end(), 0);
     for (const NodeInfo* node : ring.PreferenceListFor(ring.vnode_token(v))) {
       const size_t index = ring.IndexOf(*node);
       replica[index] += width;
-      ++in_dc[node_dc[index]];
+      ++copies_in_dc[node_dc[index]];
     }
-    for (size_t d = 0; d < dcs; ++d) {
-      if (in_dc[d] > 0) dc_replica[d] += width;
-      dc_copies[d] += width * in_dc[d];
+    for (size_t d = 0; d < copies_in_dc.size(); ++d) {
+      if (copies_in_dc[d] > 0) dc_replica[d] += width;
+      dc_copies[d] += width * copies_in_dc[d];
     }
   }
+
+  std::vector<size_t> node_dc;
+  std::vector<uint32_t> vnodes;
+  std::vector<Wide> primary, replica, dc_primary, dc_replica, dc_copies;
+  std::vector<uint32_t> copies_in_dc;  // scratch for one arc
+};
+
+}  // namespace
+
+OwnershipReport ComputeOwnership(const Ring& ring) {
+  Totals totals(ring);
+  for (size_t v = 0; v < ring.vnode_count(); ++v) totals.AddArc(ring, v);
   OwnershipReport report;
-  for (size_t i = 0; i < n; ++i) {
-    report.nodes.push_back(NodeOwnership{ring.nodes()[i], vnodes[i], Share(primary[i]), Share(replica[i])});
+  for (size_t i = 0; i < ring.node_count(); ++i) {
+    report.nodes.push_back(
+        NodeOwnership{ring.nodes()[i], totals.vnodes[i], Share(totals.primary[i]), Share(totals.replica[i])});
   }
-  for (size_t d = 0; d < dcs; ++d) {
-    report.dcs.push_back(
-        DcOwnership{ring.datacenters()[d], Share(dc_primary[d]), Share(dc_replica[d]), Share(dc_copies[d])});
+  for (size_t d = 0; d < ring.datacenters().size(); ++d) {
+    report.dcs.push_back(DcOwnership{ring.datacenters()[d], Share(totals.dc_primary[d]), Share(totals.dc_replica[d]),
+                                     Share(totals.dc_copies[d])});
   }
   return report;
 }

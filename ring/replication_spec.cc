@@ -37,6 +37,22 @@ base::Result<int> ParseCount(std::string_view spec, std::string_view field, std:
   return value;
 }
 
+// Parses one "dc:N" entry of `spec` (already trimmed, non-empty).
+base::Result<ReplicationSpec::DcFactor> ParseDcEntry(std::string_view spec, std::string_view entry) {
+  const size_t colon = entry.find(':');
+  if (colon == std::string_view::npos) {
+    return SpecError(spec, "entry \"" + std::string(entry) + "\" has no ':'; expected dc:N");
+  }
+  const std::string_view dc = Trim(entry.substr(0, colon));
+  if (dc.empty()) return SpecError(spec, "entry \"" + std::string(entry) + "\" has no datacenter name");
+  if (dc.find_first_of(" \t") != std::string_view::npos) {
+    return SpecError(spec, "datacenter name \"" + std::string(dc) + "\" contains a space");
+  }
+  base::Result<int> n = ParseCount(spec, Trim(entry.substr(colon + 1)), "for " + std::string(dc));
+  if (!n.ok()) return n.status();
+  return ReplicationSpec::DcFactor{std::string(dc), *n};
+}
+
 // Sorts by DC name and checks names, counts and the total; on failure says why.
 bool SortAndCheck(std::vector<ReplicationSpec::DcFactor>* factors, std::string* why) {
   using DcFactor = ReplicationSpec::DcFactor;
@@ -103,18 +119,9 @@ base::Result<ReplicationSpec> ReplicationSpec::Parse(std::string_view text) {
     const size_t comma = rest.find(',');
     const std::string_view entry = Trim(rest.substr(0, comma));
     if (entry.empty()) return SpecError(text, "empty entry; expected dc:N between commas");
-    const size_t colon = entry.find(':');
-    if (colon == std::string_view::npos) {
-      return SpecError(text, "entry \"" + std::string(entry) + "\" has no ':'; expected dc:N");
-    }
-    const std::string_view dc = Trim(entry.substr(0, colon));
-    if (dc.empty()) return SpecError(text, "entry \"" + std::string(entry) + "\" has no datacenter name");
-    if (dc.find_first_of(" \t") != std::string_view::npos) {
-      return SpecError(text, "datacenter name \"" + std::string(dc) + "\" contains a space");
-    }
-    base::Result<int> n = ParseCount(text, Trim(entry.substr(colon + 1)), "for " + std::string(dc));
-    if (!n.ok()) return n.status();
-    factors.push_back(DcFactor{std::string(dc), *n});
+    base::Result<ReplicationSpec::DcFactor> factor = ParseDcEntry(text, entry);
+    if (!factor.ok()) return factor.status();
+    factors.push_back(std::move(*factor));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
