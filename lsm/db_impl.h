@@ -138,6 +138,9 @@ class DBImpl final : public DB {
   base::Status flush_error_ GUARDED_BY(mu_);
   base::Status compaction_error_ GUARDED_BY(mu_);
   bool compaction_running_ GUARDED_BY(mu_) = false;
+  // A flush is installing a table below L0: no compaction may be picked until
+  // it is in the version (its outputs could overlap the table).
+  bool flush_installing_deep_ GUARDED_BY(mu_) = false;
   ManualCompaction* manual_ GUARDED_BY(mu_) = nullptr;
   std::thread flush_thread_;
   std::thread compaction_thread_;

@@ -87,7 +87,9 @@ base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
     }
     // The WALs before the next memtable's are no longer needed.
     edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : log_->number);
+    flush_installing_deep_ = level > 0;
     s = versions_->LogAndApply(&edit, lock);
+    flush_installing_deep_ = false;
   }
   for (uint64_t number : stats.file_numbers) pending_outputs_.erase(number);
   if (!s.ok()) return s.WithContext("flush");
@@ -105,7 +107,8 @@ void DBImpl::CompactionThread() {
   uint32_t backoff_ms = kFirstBackoffMs;
   while (true) {
     bg_cv_.wait(l, [this] {
-      return shutting_down_.load() || (manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction();
+      return shutting_down_.load() ||
+             (!flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction()));
     });
     if (shutting_down_.load()) break;
     ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;

@@ -188,7 +188,7 @@ base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool f
       s = base::Status::Aborted("DB is shutting down");
       break;
     }
-    const bool broken = log_broken_ || !syncer_->ErrorOf(log_.get()).ok();
+    const bool broken = log_broken_ || LogSyncer::Failed(log_.get());
     const int l0_files = versions_->current()->NumFiles(0);
     if (!broken && allow_delay && l0_files >= options_.l0_slowdown_trigger) {
       // Spread the delay over many writes rather than stopping one for long.

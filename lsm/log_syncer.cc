@@ -65,7 +65,10 @@ void LogSyncer::PruneLocked() {
   logs_.erase(std::remove_if(logs_.begin(), logs_.end(),
                              [this](const std::shared_ptr<LogFile>& log) {
                                if (!log->retired || !Resolved(*log, log->requested)) return false;
-                               if (mode_ != SyncMode::kNone && !Resolved(*log, log->published)) return false;
+                               if (mode_ != SyncMode::kNone &&
+                                   !Resolved(*log, log->published.load(std::memory_order_acquire))) {
+                                 return false;
+                               }
                                for (const auto& p : pending_) {
                                  if (p.log == log) return false;
                                }
@@ -75,8 +78,8 @@ void LogSyncer::PruneLocked() {
 }
 
 void LogSyncer::Published(LogFile* log, uint64_t end) {
-  std::lock_guard<std::mutex> l(mu_);
-  log->published = std::max(log->published, end);
+  // Only the write leader stores; the syncer reads it when it picks work.
+  log->published.store(end, std::memory_order_release);
 }
 
 base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_t end) {
@@ -106,7 +109,7 @@ base::Status LogSyncer::SyncAll() {
   std::vector<std::pair<std::shared_ptr<LogFile>, uint64_t>> targets;
   {
     std::lock_guard<std::mutex> l(mu_);
-    for (const auto& log : logs_) targets.emplace_back(log, log->published);
+    for (const auto& log : logs_) targets.emplace_back(log, log->published.load(std::memory_order_acquire));
   }
   base::Status first;
   for (const auto& [log, end] : targets) {
@@ -130,7 +133,7 @@ std::shared_ptr<LogFile> LogSyncer::PickLocked(bool interval_due) {
   for (const auto& log : logs_) {
     if (!log->error.ok()) continue;
     if (log->requested > log->synced) return log;
-    if (interval_due && log->published > log->synced) return log;
+    if (interval_due && log->published.load(std::memory_order_acquire) > log->synced) return log;
   }
   return nullptr;
 }
@@ -165,7 +168,7 @@ void LogSyncer::Run() {
       }
       continue;
     }
-    const uint64_t target = log->published;
+    const uint64_t target = log->published.load(std::memory_order_acquire);
     l.unlock();
     base::Status s = log->sync_file->Sync();
     l.lock();
@@ -174,6 +177,7 @@ void LogSyncer::Run() {
       syncs_++;
     } else {
       log->error = s;
+      log->failed.store(true, std::memory_order_release);
       LOG_ERROR(logger_, "WAL %s: %s; its unsynced writes are reported failed", log->path.c_str(),
                 s.ToString().c_str());
     }

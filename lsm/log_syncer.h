@@ -17,6 +17,7 @@
 // Thread safety: thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -43,8 +44,11 @@ struct LogFile {
   std::unique_ptr<base::WritableFile> file;       // appends (write leader only)
   std::unique_ptr<base::WritableFile> sync_file;  // fdatasync (syncer only)
   std::unique_ptr<WalWriter> writer;
+  // Bytes handed to the OS: stored by the leader without the syncer's lock.
+  std::atomic<uint64_t> published{0};
+  // Set with `error`: lets the write path check for a poisoned log lock-free.
+  std::atomic<bool> failed{false};
   // Guarded by LogSyncer::mu_.
-  uint64_t published = 0;  // bytes handed to the OS
   uint64_t requested = 0;  // bytes someone waits to see durable
   uint64_t synced = 0;     // bytes known durable
   base::Status error;      // a failed sync: nothing past `synced` becomes durable
@@ -77,6 +81,7 @@ class LogSyncer {
   base::Status SyncAll();
   // The log's sync error (OK when none).
   base::Status ErrorOf(const LogFile* log);
+  static bool Failed(const LogFile* log) { return log->failed.load(std::memory_order_acquire); }
 
   uint64_t syncs() const;
 

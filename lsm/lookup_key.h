@@ -22,7 +22,7 @@ class LookupKey {
     start_ = dst;
     dst = base::EncodeVarint32(dst, static_cast<uint32_t>(user_key.size() + kInternalKeyTrailerBytes));
     key_start_ = dst;
-    std::memcpy(dst, user_key.data(), user_key.size());
+    if (!user_key.empty()) std::memcpy(dst, user_key.data(), user_key.size());  // data() may be null
     dst += user_key.size();
     base::EncodeFixed64(dst, PackSequenceAndKind(sequence, kValueKindForSeek));
     end_ = dst + kInternalKeyTrailerBytes;

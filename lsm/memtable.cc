@@ -35,12 +35,12 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
                              base::VarintLength(value.size()) + value.size();
   char* buf = table_.AllocateKey(encoded_len);
   char* p = base::EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
-  std::memcpy(p, key.data(), key.size());
+  if (!key.empty()) std::memcpy(p, key.data(), key.size());  // data() may be null when empty
   p += key.size();
   base::EncodeFixed64(p, PackSequenceAndKind(seq, kind));
   p += kInternalKeyTrailerBytes;
   p = base::EncodeVarint32(p, static_cast<uint32_t>(value.size()));
-  std::memcpy(p, value.data(), value.size());
+  if (!value.empty()) std::memcpy(p, value.data(), value.size());
   table_.InsertAllocated(buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
