@@ -1,5 +1,7 @@
 #include "cmd/kvnode/config.h"
 
+#include <cstdlib>
+
 #include "cmd/common/flags.h"
 #include "net/protocol.h"
 
@@ -79,7 +81,15 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("rack", &c->rack, "rack label (default rack1)");
   f->Double("weight", &c->weight, "capacity weight: vnodes = weight x --vnodes (default 1)");
   f->Int("vnodes", &c->vnodes, "virtual nodes per unit of weight (default 256)");
-  f->Int("n", &c->n, "replicas per key (default 3)");
+  f->Custom("n", "N", "replicas per key (default 3; 1 for a node started without --seeds)",
+            [c](const std::string& v) {
+              char* end = nullptr;
+              long long x = std::strtoll(v.c_str(), &end, 10);
+              if (v.empty() || *end != '\0') return Status::InvalidArgument("--n: '" + v + "' is not an integer");
+              c->n = x;
+              c->n_given = true;
+              return Status::OK();
+            });
   f->String("replication", &c->replication, "per-datacenter replicas, e.g. dc1:2,dc2:1 (overrides --n)");
   f->String("r", &c->r, "default read consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
   f->String("w", &c->w, "default write consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
@@ -126,6 +136,9 @@ Status ParseNodeConfig(int argc, char** argv, NodeConfig* config, bool* help, st
     KV_RETURN_IF_ERROR(again.Parse(argc, argv, 1, &positional));
   }
   if (config->id.empty()) config->id = config->listen;
+  // A node started alone is a single-node store: every key has one replica, so the
+  // default QUORUM reads and writes work without --n 1.
+  if (config->seeds.empty() && !config->n_given && config->replication.empty()) config->n = 1;
   return ValidateNodeConfig(*config);
 }
 

@@ -42,6 +42,7 @@ struct NodeConfig {
   double weight = 1.0;
   int64_t vnodes = 256;            // virtual nodes per unit of weight
   int64_t n = 3;                   // replicas per key
+  bool n_given = false;            // --n was set (else a node without seeds uses 1)
   std::string replication;         // per-DC replication ("dc1:2,dc2:1"); overrides n when set
   std::string r = "QUORUM";        // default read consistency
   std::string w = "QUORUM";        // default write consistency

@@ -104,3 +104,19 @@ TEST(ByteSize, ParsesSuffixes) {
 
 }  // namespace
 }  // namespace kvring::cmd::kvnode
+
+namespace kvring::cmd::kvnode {
+namespace {
+
+TEST(NodeConfig, LoneNodeDefaultsToOneReplicaButKeepsAnExplicitN) {
+  NodeConfig lone, explicit_n, clustered;
+  ASSERT_TRUE(Parse({"--data", "/tmp/x"}, &lone).ok());
+  EXPECT_EQ(1, lone.n);
+  ASSERT_TRUE(Parse({"--data", "/tmp/x", "--n", "3"}, &explicit_n).ok());
+  EXPECT_EQ(3, explicit_n.n);
+  ASSERT_TRUE(Parse({"--data", "/tmp/x", "--seeds", "127.0.0.1:7001"}, &clustered).ok());
+  EXPECT_EQ(3, clustered.n);
+}
+
+}  // namespace
+}  // namespace kvring::cmd::kvnode
