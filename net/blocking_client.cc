@@ -64,6 +64,10 @@ Status BlockingClient::Hello(uint64_t deadline_us, uint64_t timeout_ms) {
   if (!DecodeHelloReply(reply->payload, &info)) {
     return Status::Corruption("malformed HELLO reply from " + address_);
   }
+  if (info.version != kProtocolVersion) {
+    return Status::NotSupported(address_ + " answered HELLO with protocol version " + std::to_string(info.version) +
+                                ", this client speaks version " + std::to_string(kProtocolVersion));
+  }
   server_cluster_.assign(info.cluster);
   server_node_id_.assign(info.node_id);
   return Status::OK();

@@ -135,9 +135,17 @@ void RpcChannel::OnHelloReply(const Frame& frame) {
   std::string_view payload;
   Status parsed = ParseReplyStatus(frame.body, &status, &payload);
   HelloReply info;
-  if (parsed.ok() && status.ok() && !DecodeHelloReply(payload, &info)) parsed = Status::Corruption("malformed HELLO reply");
+  if (parsed.ok() && status.ok()) {
+    if (!DecodeHelloReply(payload, &info)) {
+      parsed = Status::Corruption("malformed HELLO reply");
+    } else if (info.version != kProtocolVersion) {
+      parsed = Status::NotSupported("HELLO reply names protocol version " + std::to_string(info.version) +
+                                    ", this client speaks version " + std::to_string(kProtocolVersion));
+    }
+  }
   if (!parsed.ok()) {
-    conn_->Close(parsed.WithContext(address_));
+    ConnectionCounters::Add(client_->counters()->protocol_errors, 1);
+    conn_->Close(parsed, LogLevel::kWarn);
     return;
   }
   if (!status.ok()) {

@@ -21,8 +21,9 @@ void ServerSession::OnFrame(Connection* /*conn*/, const Frame& frame) {
     return;
   }
   if (frame.is_reply()) {
-    RejectAndClose(frame, Status::InvalidArgument("a client sent a reply frame (flags 0x" +
-                                                  std::to_string(frame.flags) + ") to a server"));
+    RejectAndClose(frame, Status::InvalidArgument("a client sent a reply frame (" + OpcodeName(frame.opcode) +
+                                                  ", request " + std::to_string(frame.request_id) +
+                                                  ") to a server"));
     return;
   }
   if (static_cast<Opcode>(frame.opcode) == Opcode::kHello) {

@@ -212,11 +212,31 @@ TEST_F(ConnectionTest, OversizedFrameGetsAnErrorReplyAndTheConnectionCloses) {
   EXPECT_TRUE(s.IsTooLarge());
   EXPECT_NE(s.message().find("5000"), std::string::npos) << s.ToString();
   Frame none;
-  EXPECT_FALSE(ReadFrame(&buf, &none));  // then EOF
-  ASSERT_TRUE(WaitUntil([&] { return delegate_.is_closed(); }));
+  EXPECT_FALSE(ReadFrame(&buf, &none));  // then EOF: our write side was shut down
+  // Lingering: the socket stays open, discarding input, until the peer closes too
+  // (well before the 2 s linger deadline).
+  EXPECT_FALSE(delegate_.is_closed());
+  WriteAll("more bytes from a peer that has not noticed yet");
+  ::close(peer_);
+  peer_ = -1;
+  ASSERT_TRUE(WaitUntil([&] { return delegate_.is_closed(); }, 1000));
   EXPECT_TRUE(delegate_.close_reason.IsTooLarge());
   EXPECT_EQ(counters_.protocol_errors.load(), 1u);
   EXPECT_EQ(delegate_.frame_count(), 0u);
+}
+
+TEST_F(ConnectionTest, LingeringCloseGivesUpAfterTheLingerTime) {
+  ConnectionOptions options;
+  options.max_frame_bytes = 1024;
+  options.reply_to_bad_frames = true;
+  options.linger_ms = 50;
+  Open(options);
+  std::string header;
+  base::PutFixed32(&header, 5000);
+  WriteAll(header);
+  // The peer never closes: the connection must close on its own after linger_ms.
+  ASSERT_TRUE(WaitUntil([&] { return delegate_.is_closed(); }, 1000));
+  EXPECT_TRUE(delegate_.close_reason.IsTooLarge());
 }
 
 TEST_F(ConnectionTest, PeerThatNeverReadsIsPausedAtTheHighWaterMarkAndResumedWhenDrained) {
