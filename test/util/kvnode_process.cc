@@ -179,8 +179,10 @@ base::Result<ReadResult> DecodeReadResult(std::string_view payload) {
   return result;
 }
 
-KvClient::KvClient(std::string address, uint64_t timeout_ms)
-    : address_(std::move(address)), timeout_ms_(timeout_ms), client_(net::BlockingClientOptions{.id = "test"}) {}
+KvClient::KvClient(std::string address, uint64_t timeout_ms, std::string source_address)
+    : address_(std::move(address)),
+      timeout_ms_(timeout_ms),
+      client_(net::BlockingClientOptions{.id = "test", .source_address = std::move(source_address)}) {}
 
 void KvClient::set_address(std::string address) {
   client_.Close();
@@ -319,7 +321,7 @@ bool KvnodeProcess::running() {
 
 Status KvnodeProcess::WaitReady(uint64_t timeout_ms) {
   const uint64_t deadline = NowMs() + timeout_ms;
-  KvClient client(address(), 1000);
+  KvClient client(address(), 1000, options_.client_source);
   Status last;
   for (;;) {
     if (!running()) return Failed("exited (status " + std::to_string(ExitCodeOf(last_wait_status_)) + ") before it answered PING");
@@ -380,12 +382,12 @@ Status KvnodeProcess::Restart(uint64_t timeout_ms) {
 std::string KvnodeProcess::LogTail(size_t lines) const { return LastLines(ReadWholeFile(log_path()), lines); }
 
 base::Result<std::vector<repl::MemberStatus>> KvnodeProcess::ClusterStatus() {
-  KvClient client(address(), 2000);
+  KvClient client(address(), 2000, options_.client_source);
   return client.ClusterStatus();
 }
 
 Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, uint64_t timeout_ms) {
-  KvClient client(address(), 2000);
+  KvClient client(address(), 2000, options_.client_source);
   std::string last = "no reply yet";
   bool ok = WaitFor(
       [&] {
@@ -471,8 +473,9 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     o.w = options_.w;
     o.sync = options_.sync;
     o.extra_flags = options_.extra_flags;
+    o.client_source = options_.client_source;
     nodes_.push_back(std::make_unique<KvnodeProcess>(dir, std::move(o)));
-    clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address()));
+    clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source));
     client_launches_.push_back(1);
   }
   for (auto& n : nodes_) KV_RETURN_IF_ERROR(n->Launch());
@@ -507,7 +510,7 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
   for (auto& n : nodes_) {
     if (!n->running()) continue;
     // Every member must be listed; only the running ones must be seen up.
-    KvClient client(n->address(), 2000);
+    KvClient client(n->address(), 2000, options_.client_source);
     std::string last = "no reply yet";
     bool ok = WaitFor(
         [&] {
@@ -538,7 +541,7 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
 }
 
 Status Cluster::WaitUntilSeenDown(size_t observer, size_t down, uint64_t timeout_ms) {
-  KvClient client(nodes_[observer]->address(), 2000);
+  KvClient client(nodes_[observer]->address(), 2000, options_.client_source);
   const std::string id = nodes_[down]->id();
   bool ok = WaitFor(
       [&] {

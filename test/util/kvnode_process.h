@@ -93,7 +93,9 @@ struct WriteResult {
 
 class KvClient {
  public:
-  explicit KvClient(std::string address, uint64_t timeout_ms = kClientTimeoutMs);
+  // source_address: the host our side binds to ("" = the kernel's choice), so
+  // iptables rules on node address pairs leave the test's own traffic alone.
+  explicit KvClient(std::string address, uint64_t timeout_ms = kClientTimeoutMs, std::string source_address = "");
   KvClient(const KvClient&) = delete;
   KvClient& operator=(const KvClient&) = delete;
 
@@ -140,6 +142,7 @@ struct KvnodeOptions {
   std::string w;                    // --w
   std::string sync = "interval";    // --sync none|interval|always
   std::vector<std::string> extra_flags;
+  std::string client_source;        // source host of the harness's own connections ("" = any)
 };
 
 class KvnodeProcess {
@@ -216,6 +219,7 @@ struct ClusterOptions {
   std::string sync = "interval";
   std::vector<std::string> hosts;  // listen host per node (default 127.0.0.1 for all)
   std::vector<std::string> extra_flags;
+  std::string client_source;       // source host of the test's connections ("" = any)
 };
 
 class Cluster {
