@@ -9,22 +9,13 @@
 #include "lsm/wal_format.h"
 #include "lsm/wal_reader.h"
 #include "lsm/wal_writer.h"
+#include "test/lsm/table_test_util.h"
 #include "test/util/test_util.h"
 
 namespace kvring::lsm {
 namespace {
 
-class StringSink final : public base::WritableFile {
- public:
-  base::Status Append(std::string_view data) override {
-    contents.append(data.data(), data.size());
-    return base::Status::OK();
-  }
-  base::Status Flush() override { return base::Status::OK(); }
-  base::Status Sync() override { return base::Status::OK(); }
-  base::Status Close() override { return base::Status::OK(); }
-  std::string contents;
-};
+using testing::StringSink;  // test/lsm/table_test_util.h
 
 class StringSource final : public base::SequentialFile {
  public:
