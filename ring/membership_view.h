@@ -36,6 +36,7 @@ class MembershipView {
 class RingHolder final : public MembershipView {
  public:
   // Starts with an empty ring at version 0.
+  // REQUIRES: 1 <= options.vnodes_per_weight <= kMaxVnodesPerWeight (Create checks it).
   explicit RingHolder(RingOptions options = {});
   // Starts with `members` at version 1.
   [[nodiscard]] static base::Result<std::unique_ptr<RingHolder>> Create(std::vector<NodeInfo> members,
