@@ -77,6 +77,12 @@ void LogSyncer::PruneLocked() {
               logs_.end());
 }
 
+void LogSyncer::TrackLocked(const std::shared_ptr<LogFile>& log) {
+  // A retired log may have been forgotten (kNone prunes eagerly): a new request
+  // brings it back.
+  if (std::find(logs_.begin(), logs_.end(), log) == logs_.end()) logs_.push_back(log);
+}
+
 void LogSyncer::Published(LogFile* log, uint64_t end) {
   // Only the write leader stores; the syncer reads it when it picks work.
   log->published.store(end, std::memory_order_release);
@@ -85,6 +91,7 @@ void LogSyncer::Published(LogFile* log, uint64_t end) {
 base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_t end) {
   std::unique_lock<std::mutex> l(mu_);
   if (!Resolved(*log, end)) {
+    TrackLocked(log);
     log->requested = std::max(log->requested, end);
     work_cv_.notify_one();
     done_cv_.wait(l, [&] { return Resolved(*log, end); });
@@ -100,6 +107,7 @@ void LogSyncer::NotifyWhenDurable(const std::shared_ptr<LogFile>& log, uint64_t 
     cb(s);
     return;
   }
+  TrackLocked(log);
   log->requested = std::max(log->requested, end);
   pending_.push_back({log, end, std::move(cb)});
   work_cv_.notify_one();

@@ -98,6 +98,7 @@ class LogSyncer {
   // Moves callbacks that can be resolved into *ready.
   void CollectReadyLocked(std::vector<std::pair<WriteCallback, base::Status>>* ready) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TrackLocked(const std::shared_ptr<LogFile>& log) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Resolved(const LogFile& log, uint64_t end) const EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return log.synced >= end || !log.error.ok();
   }

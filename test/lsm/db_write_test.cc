@@ -107,6 +107,38 @@ TEST_F(DBWriteTest, ConcurrentSyncWritersShareFdatasyncs) {
   EXPECT_EQ(static_cast<size_t>(kThreads * kWrites), test::Dump(db_.get()).size());
 }
 
+TEST_F(DBWriteTest, ForcedSyncWritesAcrossWalRotationsAllComplete) {
+  options_.sync_mode = SyncMode::kNone;  // retired WALs are forgotten eagerly in this mode
+  options_.memtable_bytes = 16 << 10;
+  Open();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0}, callbacks{0};
+  for (int t = 0; t < 4; t++) {
+    threads.emplace_back([&, t] {
+      WriteOptions sync;
+      sync.sync = true;
+      for (int i = 0; i < 300; i++) {
+        const std::string k = Key(t * 1000 + i);
+        if (i % 2 == 0) {
+          if (!db_->Put(sync, k, std::string(200, 'x')).ok()) failures++;
+        } else {
+          WriteBatch b;
+          b.Put(k, std::string(200, 'y'));
+          if (!db_->Write(sync, &b, [&](base::Status s) { s.ok() ? callbacks++ : failures++; }).ok()) failures++;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(db_->SyncWal().ok());
+  EXPECT_EQ(0, failures.load());
+  EXPECT_GT(db_->GetStats().flushes + db_->GetStats().immutable_memtables, 3u);  // the WAL rolled many times
+  for (int i = 0; i < 1000 && callbacks.load() < 600; i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(600, callbacks.load());
+  PowerLossAndReopen();
+  EXPECT_EQ(1200u, test::Dump(db_.get()).size());
+}
+
 TEST_F(DBWriteTest, WriteCallbackSeesVisibleWriteBeforeDurability) {
   env_.SetSyncDelayMicros(30000);
   Open();
