@@ -151,6 +151,8 @@ class SkipList {
     int level = max_height_.load(std::memory_order_relaxed) - 1;
     while (true) {
       Node* next = x->Next(level);
+      // The node after next is likely the next one compared: start its miss now.
+      if (next != nullptr) __builtin_prefetch(next->NoBarrierNext(level));
       if (next != nullptr && compare_(next->key, key) < 0) {
         x = next;
       } else {
