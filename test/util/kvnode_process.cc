@@ -276,6 +276,23 @@ KvnodeProcess::~KvnodeProcess() {
   Kill();
 }
 
+void KvnodeProcess::CheckSanitizerReports() {
+  const std::string log = ReadWholeFile(log_path());
+  if (log.size() <= log_checked_) return;
+  const std::string fresh = log.substr(log_checked_);
+  log_checked_ = log.size();
+  for (const char* marker : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                             "WARNING: ThreadSanitizer"}) {
+    size_t at = fresh.find(marker);
+    if (at == std::string::npos) continue;
+    size_t from = fresh.rfind('\n', at);
+    from = from == std::string::npos ? 0 : from + 1;
+    ADD_FAILURE() << "kvnode " << options_.id << " reported a sanitizer error (" << log_path() << "):\n"
+                  << fresh.substr(from, 4000);
+    return;
+  }
+}
+
 std::string KvnodeProcess::address() const { return options_.host + ":" + std::to_string(options_.port); }
 
 std::vector<std::string> KvnodeProcess::Argv() const {
@@ -348,9 +365,11 @@ Status KvnodeProcess::Start(uint64_t timeout_ms) {
 }
 
 void KvnodeProcess::Kill() {
-  if (!child_.running()) return;
-  child_.Kill();
-  last_wait_status_ = SIGKILL;  // as waitpid reports a SIGKILL death
+  if (child_.running()) {
+    child_.Kill();
+    last_wait_status_ = SIGKILL;  // as waitpid reports a SIGKILL death
+  }
+  CheckSanitizerReports();
 }
 
 base::Result<int> KvnodeProcess::Terminate(uint64_t timeout_ms) {
@@ -363,6 +382,7 @@ base::Result<int> KvnodeProcess::Terminate(uint64_t timeout_ms) {
                             "ms of SIGTERM");
   }
   last_wait_status_ = status;
+  CheckSanitizerReports();
   return ExitCodeOf(status);
 }
 

@@ -153,6 +153,9 @@ class KvnodeProcess {
   // SIGKILL by pid when still running; when the running test has failed, prints
   // the tail of the log first.
   ~KvnodeProcess();
+  // Every stop (Kill, Terminate, the destructor) also scans the log for
+  // sanitizer reports (ASan, LSan, UBSan, TSan) the process wrote, and fails the
+  // running test with the report when it finds one.
   KvnodeProcess(const KvnodeProcess&) = delete;
   KvnodeProcess& operator=(const KvnodeProcess&) = delete;
 
@@ -201,12 +204,14 @@ class KvnodeProcess {
 
  private:
   base::Status Failed(const std::string& what) const;
+  void CheckSanitizerReports();
 
   const std::string dir_;
   KvnodeOptions options_;
   ChildProcess child_;
   int last_wait_status_ = -1;
   int launches_ = 0;
+  size_t log_checked_ = 0;  // log bytes already scanned for sanitizer reports
 };
 
 // --- A cluster --------------------------------------------------------------------
