@@ -16,11 +16,13 @@
 #include "base/coding.h"
 #include "net/flush_list.h"
 #include "net/loop_thread.h"
+#include "test/net/test_handler.h"
 
 namespace kvring::net {
 namespace {
 
 using base::Status;
+using testing::WaitUntil;
 
 struct Seen {
   uint8_t opcode;
@@ -124,15 +126,6 @@ class ConnectionTest : public ::testing::Test {
       if (n <= 0) return false;
       buf->append(tmp, static_cast<size_t>(n));
     }
-  }
-
-  template <typename Pred>
-  bool WaitUntil(Pred pred, int ms = 3000) {
-    for (int i = 0; i < ms; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return pred();
   }
 
   std::unique_ptr<LoopThread> thread_;

@@ -53,12 +53,18 @@ TEST(EventLoopTest, FunctionsQueuedDuringOneIterationRunInTheSameWakeup) {
   EventLoop* loop = t->loop();
   std::mutex mu;
   std::condition_variable cv;
-  bool release = false;
+  bool busy = false, release = false;
   // Hold the loop busy while 100 functions pile up.
   loop->QueueInLoop([&] {
     std::unique_lock<std::mutex> lock(mu);
+    busy = true;
+    cv.notify_all();
     cv.wait(lock, [&] { return release; });
   });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return busy; });
+  }
   std::vector<uint64_t> iterations(100);
   for (int i = 0; i < 100; ++i) loop->QueueInLoop([&, i] { iterations[i] = loop->iterations(); });
   {

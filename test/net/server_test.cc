@@ -28,17 +28,9 @@ using testing::DelayedBody;
 using testing::Fixed32Body;
 using testing::RawSocket;
 using testing::TestServer;
+using testing::WaitUntil;
 
 constexpr uint8_t kPing = static_cast<uint8_t>(Opcode::kPing);
-
-template <typename Pred>
-bool WaitUntil(Pred pred, int ms = 3000) {
-  for (int i = 0; i < ms; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return pred();
-}
 
 TEST(ServerTest, PingEchoesItsBodyAndHelloReplyNamesTheNode) {
   TestServer ts;

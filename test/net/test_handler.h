@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -36,6 +37,16 @@ constexpr uint8_t kBig = 0x43;
 constexpr uint8_t kNoAnswer = 0x44;
 constexpr uint8_t kNever = 0x45;
 constexpr uint8_t kWhoAmI = 0x46;
+
+// Polls pred every millisecond for up to ms milliseconds; true once it holds.
+template <typename Pred>
+bool WaitUntil(Pred pred, int ms = 3000) {
+  for (int i = 0; i < ms; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
 
 // fixed32 delay (ms) followed by the bytes to echo.
 std::string DelayedBody(uint32_t delay_ms, std::string_view echo);
