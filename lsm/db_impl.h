@@ -93,6 +93,12 @@ class DBImpl final : public DB {
 
   // --- writes (db_impl_write.cc) ---
   base::Status WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable);
+  // The leader's work: room, group record, WAL append, memtable insert. Sets
+  // the group's last writer and where its record ends in which log.
+  base::Status LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer* w, Writer** last,
+                               std::shared_ptr<LogFile>* log, uint64_t* end) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After the write is applied: waits for (or registers a callback on) its sync.
+  base::Status AwaitDurability(const WriteOptions& options, Writer* w, WriteCallback on_durable);
   base::Status MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the memtable (when not empty) to the immutable list and starts a new
   // WAL for the next writes.

@@ -114,42 +114,11 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
   writers_.push_back(w);
   while (!w->done && w != writers_.front()) w->cv.wait(l);
   if (!w->done) {
-    // The leader.
-    base::Status s = MakeRoomForWrite(&l, w->force_rotate);
+    // The leader: write for the group, then hand every member its outcome.
     Writer* last = w;
-    std::shared_ptr<LogFile> log = log_;
+    std::shared_ptr<LogFile> log;
     uint64_t end = 0;
-    if (s.ok() && !w->force_rotate) {
-      std::string_view record;
-      last = BuildGroupLocked(&record);
-      const uint32_t count = WriteBatch::CountOf(record);
-      const SequenceNumber first_sequence = WriteBatch::SequenceOf(record);
-      MemTable* mem = mem_;
-      const uint64_t wal_before = log->writer->file_bytes();
-      l.unlock();
-      if (count > 0) {
-        s = log->writer->AddRecord(record);
-        if (s.ok()) s = log->file->Flush();
-        if (s.ok()) {
-          syncer_->Published(log.get(), log->writer->file_bytes());
-          s = mem->AddBatchRep(record);  // our own encoding: cannot fail
-        }
-      }
-      end = log->writer->file_bytes();
-      l.lock();
-      if (s.ok()) {
-        if (count > 0) versions_->SetLastSequence(first_sequence + count - 1);
-        writes_++;
-        user_bytes_ += record.size() - WriteBatch::kHeaderBytes;
-        wal_bytes_ += end - wal_before;
-      } else {
-        // Roll to a fresh WAL before the next write: this one may end in a
-        // partial record, which recovery drops as a torn tail.
-        log_broken_ = true;
-        s = s.WithContext("WAL append");
-        LOG_ERROR(logger_, "%s", s.ToString().c_str());
-      }
-    }
+    const base::Status s = LeadGroupLocked(&l, w, &last, &log, &end);
     while (true) {
       Writer* ready = writers_.front();
       writers_.pop_front();
@@ -163,8 +132,49 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
     if (!writers_.empty()) writers_.front()->cv.notify_one();
   }
   l.unlock();
-
   if (!w->status.ok() || w->force_rotate) return w->status;
+  return AwaitDurability(options, w, std::move(on_durable));
+}
+
+base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer* w, Writer** last,
+                                     std::shared_ptr<LogFile>* log_out, uint64_t* end) {
+  base::Status s = MakeRoomForWrite(lock, w->force_rotate);
+  std::shared_ptr<LogFile> log = log_;
+  *log_out = log;
+  if (!s.ok() || w->force_rotate) return s;
+  std::string_view record;
+  *last = BuildGroupLocked(&record);
+  const uint32_t count = WriteBatch::CountOf(record);
+  const SequenceNumber first_sequence = WriteBatch::SequenceOf(record);
+  MemTable* mem = mem_;
+  const uint64_t wal_before = log->writer->file_bytes();
+  lock->unlock();
+  if (count > 0) {
+    s = log->writer->AddRecord(record);
+    if (s.ok()) s = log->file->Flush();
+    if (s.ok()) {
+      syncer_->Published(log.get(), log->writer->file_bytes());
+      s = mem->AddBatchRep(record);  // our own encoding: cannot fail
+    }
+  }
+  *end = log->writer->file_bytes();
+  lock->lock();
+  if (!s.ok()) {
+    // Roll to a fresh WAL before the next write: this one may end in a partial
+    // record, which recovery drops as a torn tail.
+    log_broken_ = true;
+    s = s.WithContext("WAL append");
+    LOG_ERROR(logger_, "%s", s.ToString().c_str());
+    return s;
+  }
+  if (count > 0) versions_->SetLastSequence(first_sequence + count - 1);  // now visible
+  writes_++;
+  user_bytes_ += record.size() - WriteBatch::kHeaderBytes;
+  wal_bytes_ += *end - wal_before;
+  return s;
+}
+
+base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
   const bool need_sync = options_.sync_mode == SyncMode::kAlways || options.sync;
   if (on_durable) {
     if (need_sync) {
