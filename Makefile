@@ -129,7 +129,7 @@ asan:
 tsan:
 	@$(MAKE) BUILD=build/tsan SAN=tsan build-tests
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests.sh build/tsan \
-	  $(foreach t,base lsm net repl,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
+	  $(foreach t,base lsm net ring repl,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
 
 cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
 	@scripts/local-cluster.sh

@@ -11,7 +11,9 @@
 
 namespace kvring::base {
 
-uint64_t Hash64(const char* data, size_t n, uint64_t seed = 0);
+// The seed has no default here on purpose: Hash64("literal", 0) must mean the
+// string_view overload with seed 0, not the first 0 bytes of the literal.
+uint64_t Hash64(const char* data, size_t n, uint64_t seed);
 inline uint64_t Hash64(std::string_view s, uint64_t seed = 0) { return Hash64(s.data(), s.size(), seed); }
 
 // Finalizer that spreads the bits of an integer (splitmix64's mixer).
