@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "lsm/version_set.h"
+#include "lsm/version.h"
 
 namespace kvring::lsm {
 

@@ -1,9 +1,9 @@
 // lsm/version_set.h — the set of live SSTables and how it changes.
 //
-// A Version is an immutable list of files per level. Readers, iterators and
-// compactions hold a std::shared_ptr<const Version>; a file is deleted only when
-// no live Version lists it (VersionSet::AddLiveFiles), so a reader never loses a
-// file under it.
+// Versions (lsm/version.h) are immutable lists of files per level, shared by
+// readers, iterators and compactions; a file is deleted only when no live
+// Version lists it (VersionSet::AddLiveFiles), so a reader never loses a file
+// under it.
 //
 // The VersionSet owns the current Version and the manifest: every change is a
 // VersionEdit appended (log format, docs/formats/wal.md) and synced to
@@ -31,57 +31,11 @@
 #include "lsm/engine.h"
 #include "lsm/lookup_key.h"
 #include "lsm/table_cache.h"
+#include "lsm/version.h"
 #include "lsm/version_edit.h"
 #include "lsm/wal_writer.h"
 
 namespace kvring::lsm {
-
-class Version {
- public:
-  explicit Version(int num_levels) : files_(static_cast<size_t>(num_levels)) {}
-
-  int num_levels() const { return static_cast<int>(files_.size()); }
-  // L0: newest first (descending file number). L1+: ascending, non-overlapping.
-  const std::vector<FileRef>& files(int level) const { return files_[static_cast<size_t>(level)]; }
-  int NumFiles(int level) const { return static_cast<int>(files(level).size()); }
-  uint64_t LevelBytes(int level) const { return TotalFileBytes(files(level)); }
-
-  enum class GetResult { kAbsent, kFound, kDeleted };
-  // Looks key up in the files, newest data first; *result says what was found.
-  // Errors (Busy under no_io, Corruption, IOError) name the file.
-  base::Status Get(const ReadOptions& options, const LookupKey& key, TableCache* table_cache, std::string* value,
-                   GetResult* result) const;
-  // Appends internal iterators covering every file: one per L0 file, one per
-  // non-empty deeper level. REQUIRES: the version outlives the iterators.
-  void AddIterators(const ReadOptions& options, TableCache* table_cache,
-                    std::vector<std::unique_ptr<Iterator>>* iters) const;
-
-  // Files of `level` whose user-key range meets [begin, end] (null = unbounded).
-  // At L0 the range grows to cover the overlapping files' ranges transitively.
-  void GetOverlappingInputs(int level, const std::string_view* begin, const std::string_view* end,
-                            std::vector<FileRef>* inputs) const;
-  bool OverlapInLevel(int level, std::string_view smallest_user, std::string_view largest_user) const;
-  // Where a flushed memtable with this user-key range may go: L0, or deeper (up
-  // to L2) when it overlaps nothing there and little of the level below.
-  int PickLevelForMemTableOutput(const Options& options, std::string_view smallest_user,
-                                 std::string_view largest_user) const;
-
-  // Highest compaction score and its level (score >= 1 means compaction is due).
-  double compaction_score() const { return compaction_score_; }
-  int compaction_level() const { return compaction_level_; }
-  std::string DebugString() const;
-
- private:
-  friend class VersionSet;
-  void ComputeScores(const Options& options);
-
-  std::vector<std::vector<FileRef>> files_;
-  double compaction_score_ = 0;
-  int compaction_level_ = 0;
-};
-
-// First index in files (sorted, non-overlapping) whose largest key >= internal_key.
-size_t FindFile(const std::vector<FileRef>& files, std::string_view internal_key);
 
 class VersionSet {
  public:
