@@ -26,7 +26,7 @@ int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
   return InternalKeyCompare(GetLengthPrefixedSlice(a), GetLengthPrefixedSlice(b));
 }
 
-MemTable::MemTable() : table_(KeyComparator(), &arena_) {}
+MemTable::MemTable(size_t bloom_bytes) : table_(KeyComparator(), &arena_), bloom_(bloom_bytes) {}
 MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value) {
@@ -41,6 +41,7 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
   p += kInternalKeyTrailerBytes;
   p = base::EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
+  bloom_.Add(key);  // before the entry is published (see memtable_bloom.h)
   table_.InsertAllocated(buf);
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -67,6 +68,7 @@ base::Status MemTable::AddBatchRep(std::string_view rep) {
 }
 
 MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
+  if (!bloom_.MayContain(key.user_key())) return GetResult::kAbsent;
   Table::Iterator iter(&table_);
   std::string_view memkey = key.memtable_key();
   iter.Seek(memkey.data());

@@ -18,14 +18,18 @@
 #include "lsm/dbformat.h"
 #include "lsm/iterator.h"
 #include "lsm/lookup_key.h"
+#include "lsm/memtable_bloom.h"
 #include "lsm/skiplist.h"
 
 namespace kvring::lsm {
 
 class MemTable {
  public:
-  // Starts with one reference held by the creator.
-  MemTable();
+  // Starts with one reference held by the creator. bloom_bytes > 0 adds a bloom
+  // filter over the user keys that lets Get skip the skiplist for absent keys.
+  explicit MemTable(size_t bloom_bytes = 0);
+  // A bloom size for a memtable of memtable_bytes: ~10 bits per 100-byte entry.
+  static size_t BloomBytesFor(size_t memtable_bytes) { return memtable_bytes / 80; }
   MemTable(const MemTable&) = delete;
   MemTable& operator=(const MemTable&) = delete;
 
@@ -51,7 +55,7 @@ class MemTable {
   // reference to the memtable until it dies.
   std::unique_ptr<Iterator> NewIterator();
 
-  size_t ApproximateMemoryUsage() const { return arena_.memory_usage(); }
+  size_t ApproximateMemoryUsage() const { return arena_.memory_usage() + bloom_.bytes(); }
   uint64_t num_entries() const { return entries_.load(std::memory_order_relaxed); }
   bool empty() const { return num_entries() == 0; }
 
@@ -68,6 +72,7 @@ class MemTable {
   std::atomic<uint64_t> entries_{0};
   Arena arena_;
   Table table_;
+  MemTableBloom bloom_;
 };
 
 }  // namespace kvring::lsm

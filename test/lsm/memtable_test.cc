@@ -120,3 +120,31 @@ TEST_F(MemTableTest, RandomOpsMatchAMapModel) {
 
 }  // namespace
 }  // namespace kvring::lsm
+
+namespace kvring::lsm {
+namespace {
+
+TEST(MemTableBloom, NeverMissesAnAddedKeyAndRejectsMostOthers) {
+  MemTableBloom bloom(16 << 10);  // 128 Kbit for 10,000 keys: ~13 bits per key
+  for (int i = 0; i < 10000; i++) bloom.Add("present" + std::to_string(i));
+  for (int i = 0; i < 10000; i++) ASSERT_TRUE(bloom.MayContain("present" + std::to_string(i))) << i;
+  int false_positives = 0;
+  for (int i = 0; i < 10000; i++) false_positives += bloom.MayContain("absent" + std::to_string(i)) ? 1 : 0;
+  EXPECT_LT(false_positives, 300);  // < 3%
+  MemTableBloom off(0);
+  EXPECT_TRUE(off.MayContain("anything"));
+}
+
+TEST(MemTableBloom, MemTableWithBloomStillFindsEveryVersion) {
+  MemTable* mem = new MemTable(4096);
+  mem->Add(1, ValueKind::kValue, "k", "v1");
+  mem->Add(2, ValueKind::kDeletion, "k", "");
+  std::string value;
+  EXPECT_EQ(MemTable::GetResult::kFound, mem->Get(LookupKey("k", 1), &value));
+  EXPECT_EQ(MemTable::GetResult::kDeleted, mem->Get(LookupKey("k", 2), &value));
+  EXPECT_EQ(MemTable::GetResult::kAbsent, mem->Get(LookupKey("other", 2), &value));
+  mem->Unref();
+}
+
+}  // namespace
+}  // namespace kvring::lsm
