@@ -21,11 +21,6 @@ namespace {
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string Show(const ProgramResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\nstdout: " + r.out +
-         "\nstderr: " + r.err;
-}
-
 // --- A tiny JSON reader, enough to check kvctl's output parses ----------------------
 
 struct Json {
@@ -198,7 +193,7 @@ Cluster* KvctlClusterTest::cluster_ = nullptr;
 
 TEST_F(KvctlClusterTest, RingPrintsEveryNodeWithItsShareInPercent) {
   ProgramResult ring = Kvctl(0, {"ring"});
-  ASSERT_EQ(0, ring.exit_code) << Show(ring);
+  ASSERT_EQ(0, ring.exit_code) << ring.ToString();
   EXPECT_TRUE(Contains(ring.out, "3 node(s)")) << ring.out;
   double primary_total = 0;
   for (size_t i = 0; i < 3; ++i) {
@@ -232,7 +227,7 @@ TEST_F(KvctlClusterTest, RingPrintsEveryNodeWithItsShareInPercent) {
 TEST_F(KvctlClusterTest, StatusListsEveryMemberUp) {
   for (size_t via = 0; via < 3; ++via) {
     ProgramResult status = Kvctl(via, {"status"});
-    ASSERT_EQ(0, status.exit_code) << Show(status);
+    ASSERT_EQ(0, status.exit_code) << status.ToString();
     for (size_t i = 0; i < 3; ++i) {
       std::istringstream lines(status.out);
       std::string line;
@@ -252,7 +247,7 @@ TEST_F(KvctlClusterTest, StatusListsEveryMemberUp) {
 TEST_F(KvctlClusterTest, GetShowsSiblingsAndPutWithTheirContextResolvesThem) {
   MakeSiblings("kvctl-siblings");
   ProgramResult get = Kvctl(2, {"get", "kvctl-siblings"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
   EXPECT_TRUE(Contains(get.out, "2 siblings")) << get.out;
   EXPECT_TRUE(Contains(get.out, "left\n")) << get.out;
   EXPECT_TRUE(Contains(get.out, "right\n")) << get.out;
@@ -263,10 +258,10 @@ TEST_F(KvctlClusterTest, GetShowsSiblingsAndPutWithTheirContextResolvesThem) {
   ASSERT_FALSE(context.empty());
 
   ProgramResult put = Kvctl(0, {"put", "--context", context, "kvctl-siblings", "merged"});
-  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
   for (size_t via = 0; via < 3; ++via) {
     ProgramResult after = Kvctl(via, {"--r", "ALL", "get", "kvctl-siblings"});
-    ASSERT_EQ(0, after.exit_code) << Show(after);
+    ASSERT_EQ(0, after.exit_code) << after.ToString();
     EXPECT_EQ("merged\n", after.out) << "via " << cluster_->node(via).id();
   }
 }
@@ -274,7 +269,7 @@ TEST_F(KvctlClusterTest, GetShowsSiblingsAndPutWithTheirContextResolvesThem) {
 TEST_F(KvctlClusterTest, GetJsonHasValuesClocksAndContextAndParses) {
   MakeSiblings("kvctl-json");
   ProgramResult get = Kvctl(1, {"get", "--json", "kvctl-json"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
   Json j;
   ASSERT_TRUE(JsonReader(get.out).Parse(&j)) << "not JSON: " << get.out;
   const Json* values = j.Field("values");
@@ -312,9 +307,9 @@ TEST_F(KvctlClusterTest, GetJsonHasValuesClocksAndContextAndParses) {
   std::string decoded;
   EXPECT_TRUE(cmd::Base64Decode(context->str, &decoded)) << context->str;
   ProgramResult put = Kvctl(2, {"put", "--context", context->str, "kvctl-json", "one"});
-  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
   ProgramResult after = Kvctl(0, {"get", "--json", "--base64", "kvctl-json"});
-  ASSERT_EQ(0, after.exit_code) << Show(after);
+  ASSERT_EQ(0, after.exit_code) << after.ToString();
   Json k;
   ASSERT_TRUE(JsonReader(after.out).Parse(&k)) << after.out;
   ASSERT_EQ(1u, k.Field("values")->items.size()) << after.out;
@@ -323,7 +318,7 @@ TEST_F(KvctlClusterTest, GetJsonHasValuesClocksAndContextAndParses) {
 
 TEST_F(KvctlClusterTest, GetJsonOfAMissingKeyIsEmptyAndExitsOne) {
   ProgramResult get = Kvctl(0, {"get", "--json", "kvctl-never"});
-  EXPECT_EQ(1, get.exit_code) << Show(get);
+  EXPECT_EQ(1, get.exit_code) << get.ToString();
   Json j;
   ASSERT_TRUE(JsonReader(get.out).Parse(&j)) << get.out;
   ASSERT_NE(nullptr, j.Field("values"));
@@ -334,7 +329,7 @@ TEST_F(KvctlClusterTest, LocalGetReadsOnlyThatNodesStore) {
   ASSERT_EQ(0, Kvctl(0, {"--w", "ALL", "put", "kvctl-local", "here"}).exit_code);
   for (size_t via = 0; via < 3; ++via) {
     ProgramResult local = Kvctl(via, {"get", "--local", "kvctl-local"});
-    EXPECT_EQ(0, local.exit_code) << Show(local);
+    EXPECT_EQ(0, local.exit_code) << local.ToString();
     EXPECT_EQ("here\n", local.out);
   }
   // A key no replica holds: --local says not found, exit 1.
@@ -343,13 +338,13 @@ TEST_F(KvctlClusterTest, LocalGetReadsOnlyThatNodesStore) {
 
 TEST_F(KvctlClusterTest, PerRequestConsistencyBeyondTheReplicasExitsTwo) {
   ProgramResult put = Kvctl(0, {"--w", "4", "put", "kvctl-w4", "v"});
-  EXPECT_EQ(2, put.exit_code) << Show(put);
-  EXPECT_TRUE(Contains(put.err, "w=4 needs 4 replicas but the key has 3")) << Show(put);
+  EXPECT_EQ(2, put.exit_code) << put.ToString();
+  EXPECT_TRUE(Contains(put.err, "w=4 needs 4 replicas but the key has 3")) << put.ToString();
   ProgramResult get = Kvctl(0, {"--r", "4", "get", "kvctl-w4"});
-  EXPECT_EQ(2, get.exit_code) << Show(get);
-  EXPECT_TRUE(Contains(get.err, "r=4")) << Show(get);
+  EXPECT_EQ(2, get.exit_code) << get.ToString();
+  EXPECT_TRUE(Contains(get.err, "r=4")) << get.ToString();
   ProgramResult ok = Kvctl(1, {"--w", "ALL", "-v", "put", "kvctl-w4", "v"});
-  ASSERT_EQ(0, ok.exit_code) << Show(ok);
+  ASSERT_EQ(0, ok.exit_code) << ok.ToString();
   EXPECT_TRUE(Contains(ok.out, "acknowledged by 3 replica(s)")) << ok.out;
 }
 

@@ -16,11 +16,6 @@ namespace {
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-std::string Show(const ProgramResult& r) {
-  return "exit " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") + "\nstdout: " + r.out +
-         "\nstderr: " + r.err;
-}
-
 class KvctlCommandsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -49,27 +44,27 @@ KvnodeProcess* KvctlCommandsTest::node_ = nullptr;
 
 TEST_F(KvctlCommandsTest, PutFromAnArgumentThenGetPrintsTheValue) {
   ProgramResult put = Kvctl({"put", "greeting", "hello world"});
-  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
   ProgramResult get = Kvctl({"get", "greeting"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
   EXPECT_EQ("hello world\n", get.out);
 }
 
 TEST_F(KvctlCommandsTest, PutReadsTheValueFromStdinWhenNoneIsGiven) {
   const std::string value = "line one\nline two\n";
   ProgramResult put = Kvctl({"put", "from-stdin"}, value);
-  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
   ProgramResult get = Kvctl({"--base64", "get", "from-stdin"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
   EXPECT_EQ(cmd::Base64Encode(value) + "\n", get.out) << "stdin must be stored byte for byte";
 }
 
 TEST_F(KvctlCommandsTest, Base64PrintsBinaryValuesExactly) {
   std::string binary("\0\x01\x02\xff\xfe\n\0end", 10);
   ProgramResult put = Kvctl({"put", "binary"}, binary);
-  ASSERT_EQ(0, put.exit_code) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
   ProgramResult get = Kvctl({"get", "--base64", "binary"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
   std::string decoded;
   ASSERT_TRUE(cmd::Base64Decode(get.out.substr(0, get.out.size() - 1), &decoded)) << get.out;
   EXPECT_EQ(binary, decoded);
@@ -77,58 +72,58 @@ TEST_F(KvctlCommandsTest, Base64PrintsBinaryValuesExactly) {
 
 TEST_F(KvctlCommandsTest, GetOfAMissingKeyExitsOneAndSaysNotFound) {
   ProgramResult get = Kvctl({"get", "no-such-key"});
-  EXPECT_EQ(1, get.exit_code) << Show(get);
+  EXPECT_EQ(1, get.exit_code) << get.ToString();
   EXPECT_EQ("", get.out);
-  EXPECT_TRUE(Contains(get.err, "not found")) << Show(get);
+  EXPECT_TRUE(Contains(get.err, "not found")) << get.ToString();
 }
 
 TEST_F(KvctlCommandsTest, DelThenGetExitsOne) {
   ASSERT_EQ(0, Kvctl({"put", "short-lived", "x"}).exit_code);
   ProgramResult del = Kvctl({"del", "short-lived"});
-  ASSERT_EQ(0, del.exit_code) << Show(del);
+  ASSERT_EQ(0, del.exit_code) << del.ToString();
   EXPECT_EQ(1, Kvctl({"get", "short-lived"}).exit_code);
 }
 
 TEST_F(KvctlCommandsTest, VerbosePutAndDelPrintTheReceipt) {
   ProgramResult put = Kvctl({"put", "-v", "receipt", "v"});
-  ASSERT_EQ(0, put.exit_code) << Show(put);
-  EXPECT_TRUE(Contains(put.out, "put acknowledged by 1 replica(s): n1")) << Show(put);
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
+  EXPECT_TRUE(Contains(put.out, "put acknowledged by 1 replica(s): n1")) << put.ToString();
   ProgramResult del = Kvctl({"--verbose", "del", "receipt"});
-  ASSERT_EQ(0, del.exit_code) << Show(del);
-  EXPECT_TRUE(Contains(del.out, "delete acknowledged by 1 replica(s): n1")) << Show(del);
+  ASSERT_EQ(0, del.exit_code) << del.ToString();
+  EXPECT_TRUE(Contains(del.out, "delete acknowledged by 1 replica(s): n1")) << del.ToString();
 }
 
 TEST_F(KvctlCommandsTest, VerboseGetShowsTheClockAndContext) {
   ASSERT_EQ(0, Kvctl({"put", "clocked", "v"}).exit_code);
   ProgramResult get = Kvctl({"get", "-v", "clocked"});
-  ASSERT_EQ(0, get.exit_code) << Show(get);
-  EXPECT_TRUE(Contains(get.out, "v\n")) << Show(get);
-  EXPECT_TRUE(Contains(get.out, "clock n1:")) << Show(get);
-  EXPECT_TRUE(Contains(get.out, "context: ")) << Show(get);
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
+  EXPECT_TRUE(Contains(get.out, "v\n")) << get.ToString();
+  EXPECT_TRUE(Contains(get.out, "clock n1:")) << get.ToString();
+  EXPECT_TRUE(Contains(get.out, "context: ")) << get.ToString();
 }
 
 TEST_F(KvctlCommandsTest, PingAndStatsAnswer) {
   ProgramResult ping = Kvctl({"ping"});
-  ASSERT_EQ(0, ping.exit_code) << Show(ping);
-  EXPECT_TRUE(Contains(ping.out, "PONG from n1")) << Show(ping);
+  ASSERT_EQ(0, ping.exit_code) << ping.ToString();
+  EXPECT_TRUE(Contains(ping.out, "PONG from n1")) << ping.ToString();
   ProgramResult stats = Kvctl({"stats"});
-  ASSERT_EQ(0, stats.exit_code) << Show(stats);
-  EXPECT_TRUE(Contains(stats.out, "node n1\n")) << Show(stats);
-  EXPECT_TRUE(Contains(stats.out, "requests ")) << Show(stats);
+  ASSERT_EQ(0, stats.exit_code) << stats.ToString();
+  EXPECT_TRUE(Contains(stats.out, "node n1\n")) << stats.ToString();
+  EXPECT_TRUE(Contains(stats.out, "requests ")) << stats.ToString();
 }
 
 TEST_F(KvctlCommandsTest, AnUnreachableHostExitsTwoNamingIt) {
   const std::string closed = "127.0.0.1:" + std::to_string(PickFreePort());
   ProgramResult get = RunProgram({BinaryPath("kvctl"), "--host", closed, "--timeout", "2000", "get", "k"});
-  EXPECT_EQ(2, get.exit_code) << Show(get);
-  EXPECT_TRUE(Contains(get.err, closed)) << Show(get);
+  EXPECT_EQ(2, get.exit_code) << get.ToString();
+  EXPECT_TRUE(Contains(get.err, closed)) << get.ToString();
 }
 
 TEST_F(KvctlCommandsTest, HostComesFromKvringHostWhenNotGiven) {
   // RunProgram passes our environment on; set it for the child only via env(1).
   ProgramResult ping = RunProgram({"/usr/bin/env", "KVRING_HOST=" + node_->address(), BinaryPath("kvctl"), "ping"});
-  EXPECT_EQ(0, ping.exit_code) << Show(ping);
-  EXPECT_TRUE(Contains(ping.out, node_->address())) << Show(ping);
+  EXPECT_EQ(0, ping.exit_code) << ping.ToString();
+  EXPECT_TRUE(Contains(ping.out, node_->address())) << ping.ToString();
 }
 
 TEST_F(KvctlCommandsTest, BadUsageExitsTwoWithAMessage) {
@@ -148,20 +143,20 @@ TEST_F(KvctlCommandsTest, BadUsageExitsTwoWithAMessage) {
   };
   for (const auto& c : cases) {
     ProgramResult r = Kvctl(c.args);
-    EXPECT_EQ(2, r.exit_code) << Show(r);
-    EXPECT_TRUE(Contains(r.err, c.says)) << "expected '" << c.says << "' in: " << Show(r);
+    EXPECT_EQ(2, r.exit_code) << r.ToString();
+    EXPECT_TRUE(Contains(r.err, c.says)) << "expected '" << c.says << "' in: " << r.ToString();
   }
 }
 
 TEST_F(KvctlCommandsTest, AnOverLimitValueExitsTwoWithTheNodesError) {
   ProgramResult put = Kvctl({"put", "big"}, std::string(2 << 20, 'v'));  // over the 1 MiB default
-  EXPECT_EQ(2, put.exit_code) << Show(put);
-  EXPECT_TRUE(Contains(put.err, "exceeds the limit")) << Show(put);
+  EXPECT_EQ(2, put.exit_code) << put.ToString();
+  EXPECT_TRUE(Contains(put.err, "exceeds the limit")) << put.ToString();
 }
 
 TEST_F(KvctlCommandsTest, HelpMentionsEveryCommandAndExitsZero) {
   ProgramResult help = RunProgram({BinaryPath("kvctl"), "--help"});
-  ASSERT_EQ(0, help.exit_code) << Show(help);
+  ASSERT_EQ(0, help.exit_code) << help.ToString();
   for (const char* command : {"get", "put", "del", "ping", "stats", "ring", "status"}) {
     EXPECT_TRUE(Contains(help.out, std::string("  ") + command + " ")) << command << " missing from:\n" << help.out;
   }

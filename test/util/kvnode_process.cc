@@ -153,6 +153,11 @@ ProgramResult RunProgram(const std::vector<std::string>& argv, std::string_view 
   return result;
 }
 
+std::string ProgramResult::ToString() const {
+  return "exit " + std::to_string(exit_code) + (timed_out ? " (timed out)" : "") + "\nstdout: " + out +
+         "\nstderr: " + err;
+}
+
 std::string BinaryPath(const std::string& name) { return BuildDir() + "/" + name; }
 
 // --- KvClient ---------------------------------------------------------------------
@@ -406,7 +411,8 @@ base::Result<std::vector<repl::MemberStatus>> KvnodeProcess::ClusterStatus() {
   return client.ClusterStatus();
 }
 
-Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, uint64_t timeout_ms) {
+Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
+                                     uint64_t timeout_ms) {
   KvClient client(address(), 2000, options_.client_source);
   std::string last = "no reply yet";
   bool ok = WaitFor(
@@ -417,22 +423,19 @@ Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, uint64
           return false;
         }
         last.clear();
-        size_t missing = 0;
         for (const auto& id : ids) {
           auto it = std::find_if(members->begin(), members->end(), [&](const auto& m) { return m.node.id == id; });
           if (it == members->end()) {
             last += id + " unknown; ";
-            missing++;
-          } else if (it->state == repl::MemberState::kDown) {
+          } else if (it->state == repl::MemberState::kDown && std::find(up.begin(), up.end(), id) != up.end()) {
             last += id + " down (" + it->detail + "); ";
-            missing++;
           }
         }
-        return missing == 0;
+        return last.empty();
       },
       timeout_ms);
   if (ok) return Status::OK();
-  return Status::TimedOut("kvnode " + options_.id + " did not see every member up within " +
+  return Status::TimedOut("kvnode " + options_.id + " did not list every member up within " +
                           std::to_string(timeout_ms) + "ms: " + last);
 }
 
@@ -521,7 +524,6 @@ Status Cluster::Start(uint64_t timeout_ms) {
 }
 
 Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
-  const std::vector<std::string> all = ids();
   std::vector<std::string> up;
   for (auto& n : nodes_) {
     if (n->running()) up.push_back(n->id());
@@ -530,32 +532,7 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
   for (auto& n : nodes_) {
     if (!n->running()) continue;
     // Every member must be listed; only the running ones must be seen up.
-    KvClient client(n->address(), 2000, options_.client_source);
-    std::string last = "no reply yet";
-    bool ok = WaitFor(
-        [&] {
-          auto members = client.ClusterStatus();
-          if (!members.ok()) {
-            last = members.status().ToString();
-            return false;
-          }
-          last.clear();
-          for (const auto& id : all) {
-            auto it = std::find_if(members->begin(), members->end(), [&](const auto& m) { return m.node.id == id; });
-            bool should_be_up = std::find(up.begin(), up.end(), id) != up.end();
-            if (it == members->end()) {
-              last += id + " unknown; ";
-            } else if (should_be_up && it->state == repl::MemberState::kDown) {
-              last += id + " down (" + it->detail + "); ";
-            }
-          }
-          return last.empty();
-        },
-        deadline > NowMs() ? deadline - NowMs() : 0);
-    if (!ok) {
-      return Status::TimedOut("cluster did not settle within " + std::to_string(timeout_ms) + "ms: " + n->id() +
-                              " sees " + last);
-    }
+    KV_RETURN_IF_ERROR(n->WaitForMembers(ids(), up, deadline > NowMs() ? deadline - NowMs() : 0));
   }
   return Status::OK();
 }

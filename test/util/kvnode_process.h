@@ -60,6 +60,8 @@ struct ProgramResult {
   bool timed_out = false; // killed (SIGKILL) at the deadline
   std::string out;        // everything it wrote to stdout
   std::string err;        // ... and to stderr
+  // "exit N\nstdout: ...\nstderr: ..." for failure messages.
+  std::string ToString() const;
 };
 
 // Runs argv (argv[0] is the program path) with `input` on its stdin (then closed),
@@ -196,8 +198,10 @@ class KvnodeProcess {
 
   // CLUSTER_STATUS as this node sees it.
   base::Result<std::vector<repl::MemberStatus>> ClusterStatus();
-  // Waits until CLUSTER_STATUS lists `ids` and none of them is down.
-  base::Status WaitForMembers(const std::vector<std::string>& ids, uint64_t timeout_ms = kClusterSettleTimeoutMs);
+  // Waits until CLUSTER_STATUS lists every member in `ids` and shows none of
+  // those in `up` as down.
+  base::Status WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
+                              uint64_t timeout_ms = kClusterSettleTimeoutMs);
 
   // The argv Launch() runs (for tests that run a second copy with RunProgram).
   std::vector<std::string> Argv() const;
