@@ -4,10 +4,14 @@
 // every write acknowledged before and during the outage is readable everywhere.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "base/random.h"
 #include "test/cluster/cluster_test_util.h"
 
 namespace kvring::test {
@@ -108,6 +112,58 @@ TEST(ClusterFailureTest, AWriteThroughANonReplicaIsForwardedAroundAKilledReplica
     }
   }
   for (size_t via = 0; via < 4; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), acked, kTwo));
+}
+
+TEST(ClusterFailureTest, AcknowledgedWritesSurviveRepeatedKillsUnderLoad) {
+  const uint64_t seed = TestSeed("AcknowledgedWritesSurviveRepeatedKillsUnderLoad");
+  base::Random rnd(seed);
+  Cluster cluster({.nodes = 3, .n = 3, .r = "QUORUM", .w = "QUORUM", .sync = "always"});
+  KV_ASSERT_OK(cluster.Start());
+  // One writer per coordinator, unique keys, W=2; a write through a dead
+  // coordinator fails and the writer goes on with the next key.
+  std::mutex mu;
+  std::map<std::string, std::string> acked;  // GUARDED_BY(mu)
+  std::atomic<bool> stop{false};
+  std::atomic<int> acks{0};
+  std::vector<std::thread> writers;
+  for (size_t t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      KvClient client(cluster.node(t).address(), 3000);
+      for (int i = 0; !stop; ++i) {
+        const std::string key = Key("load-n" + std::to_string(t + 1), i), value = Value(key, i);
+        if (!client.Put(key, value, kTwo).ok()) {
+          SleepMs(10);
+          continue;
+        }
+        std::lock_guard<std::mutex> l(mu);
+        acked[key] = value;
+        acks++;
+      }
+    });
+  }
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round) + ", seed " + std::to_string(seed));
+    const int before = acks.load();
+    ASSERT_TRUE(WaitFor([&] { return acks.load() >= before + 20; }, 30'000)) << "writes stalled";
+    SleepMs(rnd.Uniform(200));
+    const size_t victim = rnd.Uniform(3);
+    cluster.node(victim).Kill();
+    // The two survivors keep acknowledging writes at W=2.
+    const int during = acks.load();
+    ASSERT_TRUE(WaitFor([&] { return acks.load() >= during + 20; }, 30'000))
+        << "no W=2 write succeeded with n" << victim + 1 << " down";
+    KV_ASSERT_OK(cluster.node(victim).Restart());
+    KV_ASSERT_OK(cluster.WaitUntilConnected());
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  std::map<std::string, std::string> all;
+  {
+    std::lock_guard<std::mutex> l(mu);
+    all = acked;
+  }
+  ASSERT_GT(all.size(), 100u);
+  for (size_t via = 0; via < 3; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), all, kTwo));
 }
 
 }  // namespace
