@@ -85,6 +85,8 @@ class DBImpl final : public DB {
   // --- open (db_impl_open.cc) ---
   base::Status RecoverLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status CheckLiveFilesExist();
+  // paranoid_checks: every live table must open (footer, index, filter intact).
+  base::Status CheckTablesOpen();
   base::Status ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence, MemTable** mem);
   // Writes *mem to an L0 table during recovery (mutex not held) and adds it to edit.
   base::Status WriteRecoveredTable(MemTable* mem, VersionEdit* edit);

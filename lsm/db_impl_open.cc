@@ -39,6 +39,7 @@ base::Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>* lock) {
   }
   KV_RETURN_IF_ERROR(versions_->Recover());
   KV_RETURN_IF_ERROR(CheckLiveFilesExist());
+  if (options_.paranoid_checks) KV_RETURN_IF_ERROR(CheckTablesOpen());
 
   // Logs at or past the manifest's log number hold writes no table has yet.
   std::vector<std::string> names;
@@ -98,6 +99,18 @@ base::Status DBImpl::CheckLiveFilesExist() {
   std::string missing;
   for (uint64_t number : live) missing += (missing.empty() ? "" : ", ") + TableFileName("", number);
   return base::Status::Corruption("DB " + dbname_ + ": the manifest lists missing sstable(s): " + missing);
+}
+
+base::Status DBImpl::CheckTablesOpen() {
+  // Opening a table reads and verifies its footer, index and filter blocks.
+  const auto& v = versions_->current();
+  for (int level = 0; level < v->num_levels(); level++) {
+    for (const FileRef& f : v->files(level)) {
+      auto it = table_cache_->NewIterator(ReadOptions(), f->number, f->file_size);
+      KV_RETURN_IF_ERROR(it->status());
+    }
+  }
+  return base::Status::OK();
 }
 
 namespace {

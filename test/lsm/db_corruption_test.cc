@@ -136,6 +136,27 @@ TEST_F(CorruptionTest, SstableBlockFlipIsACorruptionErrorNamingTheFile) {
   EXPECT_GT(CountIntact(200), 100);
 }
 
+TEST_F(CorruptionTest, SstableFooterFlipFailsParanoidOpenAndReadsOtherwise) {
+  Open();
+  Fill(100);
+  ASSERT_TRUE(db_->Flush().ok());
+  db_.reset();
+  const std::string table = Newest(".sst");
+  std::string data;
+  ASSERT_TRUE(env_.ReadRaw(table, &data).ok());
+  // sstable.md: the 56-byte footer ends the file; its first bytes are the filter handle.
+  FlipByte(table, data.size() - 56 + 1);
+  options_.paranoid_checks = true;
+  base::Status s = TryOpen();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find(table)) << s.ToString();
+  options_.paranoid_checks = false;
+  Open();
+  std::string value;
+  s = db_->Get(ReadOptions(), Key(0), &value);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
 TEST_F(CorruptionTest, ManifestFlipBeforeTheLastEditFailsOpen) {
   Open();
   for (int round = 0; round < 3; round++) {
