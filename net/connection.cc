@@ -168,8 +168,10 @@ void Connection::HandleBadFrame(const Status& error) {
     AppendStatus(&out_, error);
     FinishFrame(&out_, start);
     ConnectionCounters::Add(counters_->frames_out, 1);
+    CloseAfterFlush(error.WithContext("malformed frame"), LogLevel::kWarn);
+    return;
   }
-  CloseAfterFlush(error.WithContext("malformed frame"), LogLevel::kWarn);
+  Close(error.WithContext("malformed frame"), LogLevel::kWarn);  // nothing to deliver: no linger
 }
 
 void Connection::SetReading(bool enabled) {
@@ -207,7 +209,11 @@ void Connection::FlushFromList() {
 
 bool Connection::Flush() {
   if (closed_) return false;
-  if (connecting_ || pending_output() == 0) return true;
+  if (connecting_) return true;
+  if (pending_output() == 0) {
+    if (lingering_) MaybeShutdownWrite();
+    return true;
+  }
   ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, pending_output(), MSG_NOSIGNAL);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

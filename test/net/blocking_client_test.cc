@@ -3,13 +3,11 @@
 #include "net/blocking_client.h"
 
 #include <gtest/gtest.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <map>
 #include <thread>
 
 #include "net/socket.h"
+#include "test/net/raw_socket.h"
 #include "test/net/test_handler.h"
 #include "test/util/test_util.h"
 
@@ -101,47 +99,12 @@ TEST(BlockingClientTest, SourceAddressIsUsedForTheConnection) {
   EXPECT_EQ(who->rfind("127.0.0.3:", 0), 0u) << *who;
 }
 
-// A one-connection fake server that answers the HELLO with the given bytes.
-class FakeServer {
- public:
-  explicit FakeServer(std::string reply) : reply_(std::move(reply)) {
-    auto addr = SocketAddress::Parse("127.0.0.1:0");
-    auto fd = Listen(*addr);
-    EXPECT_TRUE(fd.ok());
-    listen_ = std::move(fd.value());
-    SetNonBlocking(listen_.get(), false).IgnoreError();
-    port_ = LocalAddress(listen_.get())->port();
-    thread_ = std::thread([this] {
-      int c = ::accept(listen_.get(), nullptr, nullptr);
-      if (c < 0) return;
-      char buf[256];
-      ssize_t n = ::read(c, buf, sizeof(buf));  // the HELLO
-      (void)n;
-      n = ::write(c, reply_.data(), reply_.size());
-      while (::read(c, buf, sizeof(buf)) > 0) {
-      }  // until the client gives up and closes
-      ::close(c);
-    });
-  }
-  ~FakeServer() {
-    ::shutdown(listen_.get(), SHUT_RDWR);
-    thread_.join();
-  }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-
- private:
-  std::string reply_;
-  UniqueFd listen_;
-  uint16_t port_ = 0;
-  std::thread thread_;
-};
-
 TEST(BlockingClientTest, HelloReplyWithAnotherProtocolVersionIsRefused) {
   std::string payload, frame;
   AppendStatus(&payload, Status::OK());
   EncodeHelloReply(&payload, HelloReply{2, "kvring", "future-node"});
   AppendFrame(&frame, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0, payload);
-  FakeServer fake(frame);
+  testing::OneShotServer fake(frame);
   BlockingClient client;
   Status s = client.Connect(fake.address(), 2000);
   EXPECT_EQ(s.code(), Status::Code::kNotSupported) << s.ToString();
@@ -150,7 +113,7 @@ TEST(BlockingClientTest, HelloReplyWithAnotherProtocolVersionIsRefused) {
 }
 
 TEST(BlockingClientTest, GarbageFromTheServerIsCorruptionNotACrash) {
-  FakeServer fake(std::string("\x03\x00\x00\x00garbage", 10));  // length 3 < header
+  testing::OneShotServer fake(std::string("\x03\x00\x00\x00garbage", 10));  // length 3 < header
   BlockingClient client;
   Status s = client.Connect(fake.address(), 2000);
   EXPECT_TRUE(s.IsCorruption()) << s.ToString();

@@ -79,4 +79,29 @@ bool RawSocket::WaitForClose(int timeout_ms) {
 
 void RawSocket::ShutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
 
+OneShotServer::OneShotServer(std::string reply) : reply_(std::move(reply)) {
+  auto fd = Listen(*SocketAddress::Parse("127.0.0.1:0"));
+  if (!fd.ok()) return;
+  listen_ = std::move(fd.value());
+  SetNonBlocking(listen_.get(), false).IgnoreError();  // a blocking accept in Serve()
+  port_ = LocalAddress(listen_.get())->port();
+  thread_ = std::thread([this] { Serve(); });
+}
+
+OneShotServer::~OneShotServer() {
+  ::shutdown(listen_.get(), SHUT_RDWR);  // wakes a pending accept
+  if (thread_.joinable()) thread_.join();
+}
+
+void OneShotServer::Serve() {
+  UniqueFd c(::accept(listen_.get(), nullptr, nullptr));
+  if (!c.valid()) return;
+  char buf[4096];
+  ssize_t n = ::read(c.get(), buf, sizeof(buf));
+  if (n <= 0) return;
+  n = ::write(c.get(), reply_.data(), reply_.size());
+  while (::read(c.get(), buf, sizeof(buf)) > 0) {
+  }  // until the client gives up and closes
+}
+
 }  // namespace kvring::net::testing

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "base/status.h"
 #include "net/blocking_client.h"
@@ -31,6 +32,23 @@ class RawSocket {
  private:
   UniqueFd fd_;
   std::string in_;
+};
+
+// A fake server for one connection: it reads once (the client's HELLO and whatever
+// came with it), writes `reply` (raw bytes), then waits for the client to close.
+class OneShotServer {
+ public:
+  explicit OneShotServer(std::string reply);
+  ~OneShotServer();
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void Serve();
+
+  std::string reply_;
+  UniqueFd listen_;
+  uint16_t port_ = 0;
+  std::thread thread_;
 };
 
 }  // namespace kvring::net::testing

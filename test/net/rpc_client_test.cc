@@ -14,6 +14,7 @@
 
 #include "base/random.h"
 #include "net/loop_thread.h"
+#include "test/net/raw_socket.h"
 #include "test/net/test_handler.h"
 #include "test/util/test_util.h"
 
@@ -294,6 +295,23 @@ TEST_F(RpcClientTest, DestroyingTheClientFailsPendingCallsWithAborted) {
   while (ts.handler()->requests() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   client_.reset();
   EXPECT_EQ(aborted.load(), 1);
+}
+
+TEST_F(RpcClientTest, GarbageFromThePeerFailsPendingCallsAtOnce) {
+  std::string hello_ok, bytes;
+  AppendStatus(&hello_ok, Status::OK());
+  EncodeHelloReply(&hello_ok, HelloReply{kProtocolVersion, "kvring", "liar"});
+  AppendFrame(&bytes, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0, hello_ok);
+  bytes += std::string("\x02\x00\x00\x00junk", 8);  // a frame length under the header size
+  testing::OneShotServer fake(bytes);
+  MakeClient();
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = CallAndWait(fake.address(), kPing, "", 5000);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(o.status.IsUnavailable()) << o.status.ToString();
+  EXPECT_NE(o.status.message().find("connection to " + fake.address() + " lost"), std::string::npos)
+      << o.status.ToString();
+  EXPECT_NE(o.status.message().find("shorter than"), std::string::npos) << o.status.ToString();
 }
 
 TEST_F(RpcClientTest, MalformedPeerAddressFailsWithInvalidArgument) {
