@@ -165,6 +165,12 @@ class DB {
   // applied and visible to reads (or failed: then the callback is not called), and
   // the callback reports durability later, possibly from another thread, possibly
   // before Write returns. Writes from many threads are grouped into one WAL write.
+  // A write is visible to readers as soon as it is applied, before its fdatasync
+  // completes (also for blocking writers). If that fdatasync fails, the write (or
+  // its callback) gets the error and is never reported durable, although it was
+  // applied; the DB then continues on a new WAL (docs/architecture.md, "Engine").
+  // May block (never on an fdatasync with a callback) while memtables or L0 are
+  // full, or fail fast with the background error that keeps them full.
   virtual base::Status Write(const WriteOptions& options, WriteBatch* batch,
                              WriteCallback on_durable = nullptr) = 0;
 
