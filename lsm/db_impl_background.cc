@@ -156,9 +156,11 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c, std::unique_lock<std::mu
   compaction_running_ = false;
   if (!s.ok()) return s.WithContext("compaction " + c->DebugString());
   compactions_++;
+  // As engine.h defines them: reads count for the level compacted out of,
+  // writes (and the compaction) for the level written into.
+  level_counters_[static_cast<size_t>(c->level())].bytes_read += stats.bytes_read;
   auto& counters = level_counters_[static_cast<size_t>(c->output_level())];
   counters.compactions++;
-  counters.bytes_read += stats.bytes_read;
   counters.bytes_written += stats.bytes_written;
   LOG_DEBUG(logger_, "compacted %s: %llu bytes in, %llu out", c->DebugString().c_str(),
             static_cast<unsigned long long>(stats.bytes_read), static_cast<unsigned long long>(stats.bytes_written));
