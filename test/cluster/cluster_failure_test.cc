@@ -4,6 +4,8 @@
 // every write acknowledged before and during the outage is readable everywhere.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -164,6 +166,47 @@ TEST(ClusterFailureTest, AcknowledgedWritesSurviveRepeatedKillsUnderLoad) {
   }
   ASSERT_GT(all.size(), 100u);
   for (size_t via = 0; via < 3; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), all, kTwo));
+}
+
+TEST(ClusterFailureTest, AHungReplicaTimesOutAndIsNamedWhileQuorumsStillWork) {
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--request-timeout-ms", "500"}});
+  KV_ASSERT_OK(cluster.Start());
+  KV_ASSERT_OK(cluster.client(0).Put("hung", "v1", kAll));
+  // n2 stops answering but keeps its connections open (SIGSTOP, not a crash).
+  ASSERT_EQ(0, ::kill(cluster.node(1).pid(), SIGSTOP));
+  auto two = cluster.client(0).Put("hung", "v2", kTwo);
+  KV_EXPECT_OK(two);
+  auto all = cluster.client(0).Put("hung", "v3", kAll);
+  ASSERT_FALSE(all.ok());
+  EXPECT_TRUE(Contains(all.status().message(), "quorum not reached")) << all.status().ToString();
+  EXPECT_TRUE(Contains(all.status().message(), "n2 timeout")) << all.status().ToString();
+  EXPECT_TRUE(Contains(all.status().message(), "500ms")) << all.status().ToString();
+  auto read = cluster.client(2).Get("hung", kTwo);
+  KV_EXPECT_OK(read);
+  ASSERT_EQ(0, ::kill(cluster.node(1).pid(), SIGCONT));
+  // Once it runs again it catches up with the writes it missed on the next write.
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  EXPECT_TRUE(WaitFor([&] { return cluster.client(0).Put("hung", "v4", kAll).ok(); }, kClusterSettleTimeoutMs));
+  for (size_t via = 0; via < 3; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), {{"hung", "v4"}}, kAll));
+}
+
+TEST(ClusterFailureTest, AWholeClusterStoppedWithSigtermRestartsWithItsData) {
+  Cluster cluster({.nodes = 3, .n = 3});
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> pairs;
+  for (int i = 0; i < 50; ++i) {
+    pairs[Key("whole", i)] = Value("whole", i);
+    KV_ASSERT_OK(cluster.client(i % 3).Put(Key("whole", i), Value("whole", i), kTwo));
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    auto code = cluster.node(i).Terminate();
+    KV_ASSERT_OK(code);
+    EXPECT_EQ(0, code.value()) << cluster.node(i).id();
+  }
+  // Restarted in reverse order: each finds its members in its data directory.
+  for (size_t i = 3; i-- > 0;) KV_ASSERT_OK(cluster.node(i).Restart());
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  for (size_t via = 0; via < 3; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), pairs, kTwo));
 }
 
 }  // namespace

@@ -113,5 +113,30 @@ TEST(ClusterReadRepairTest, AReadRepairsADeleteAReplicaMissed) {
       << "n3 still serves the deleted value from its own store";
 }
 
+TEST(ClusterReadRepairTest, AReadThroughTheStaleReplicaRepairsItsOwnStore) {
+  Cluster cluster({.nodes = 3, .n = 3});
+  KV_ASSERT_OK(cluster.Start());
+  KV_ASSERT_OK(cluster.client(0).Put("self", "old", kAll));
+  cluster.node(2).Kill();
+  KV_ASSERT_OK(cluster.client(0).Put("self", "new", kTwo));
+  KV_ASSERT_OK(cluster.node(2).Restart());
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  KvClient& n3 = cluster.client(2);
+  auto stale = n3.GetLocal("self");
+  KV_ASSERT_OK(stale);
+  ASSERT_EQ(std::vector<std::string>{"old"}, stale->values());
+  // n3 coordinates the read: its own reply is stale, the merge is not.
+  auto get = n3.Get("self", kAll);
+  KV_ASSERT_OK(get);
+  EXPECT_EQ(std::vector<std::string>{"new"}, get->values());
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto local = n3.GetLocal("self");
+        return local.ok() && local->values() == std::vector<std::string>{"new"};
+      },
+      kRepairTimeoutMs))
+      << "n3 did not repair its own replica";
+}
+
 }  // namespace
 }  // namespace kvring::test
