@@ -140,7 +140,7 @@ TEST_F(DBWriteTest, ForcedSyncWritesAcrossWalRotationsAllComplete) {
 }
 
 TEST_F(DBWriteTest, WriteCallbackSeesVisibleWriteBeforeDurability) {
-  env_.SetSyncDelayMicros(30000);
+  env_.SetSyncDelayMicros(300000);
   Open();
   std::promise<base::Status> durable;
   std::atomic<bool> called{false};
@@ -150,7 +150,7 @@ TEST_F(DBWriteTest, WriteCallbackSeesVisibleWriteBeforeDurability) {
                   called = true;
                   durable.set_value(s);
                 }).ok());
-  // Applied and readable at once; the 30 ms fdatasync is still running.
+  // Applied and readable at once; the 300 ms fdatasync is still running.
   EXPECT_EQ("v", Get(db_.get(), "k"));
   EXPECT_FALSE(called.load());
   auto future = durable.get_future();
