@@ -140,8 +140,8 @@ TEST_F(DBWriteTest, ForcedSyncWritesAcrossWalRotationsAllComplete) {
 }
 
 TEST_F(DBWriteTest, WriteCallbackSeesVisibleWriteBeforeDurability) {
-  env_.SetSyncDelayMicros(300000);
   Open();
+  env_.SetSyncDelayMicros(300000);
   std::promise<base::Status> durable;
   std::atomic<bool> called{false};
   WriteBatch batch;
