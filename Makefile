@@ -76,10 +76,12 @@ TEST_PKGS := base lsm net ring repl cmd cluster
 define test_rule
 $(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
 $(BUILD)/test/$(1)_test: $$(call objs_of,$$($(1)_TEST_SRCS)) $(TESTUTIL) $(CMDLIB) $(LIBS) | $(BUILD)/test
-	$(CXX) $(LDFLAGS) -o $$@ $$^ -lgtest -lgtest_main $(SYSLIBS)
+	$(CXX) $(LDFLAGS) -o $$@ $$(filter %.o %.a,$$^) -lgtest -lgtest_main $(SYSLIBS)
 endef
 $(foreach t,$(TEST_PKGS),$(eval $(call test_rule,$(t))))
 TESTS := $(foreach t,$(TEST_PKGS),$(if $(wildcard test/$(t)/*.cc),$(BUILD)/test/$(t)_test))
+# Suites that run the binaries: building one of them alone rebuilds what it runs.
+$(BUILD)/test/cluster_test $(BUILD)/test/cmd_test: $(BUILD)/kvnode $(BUILD)/kvctl $(BUILD)/kvbench
 
 # Benchmarks: Google Benchmark micro-benchmarks and the db_bench-style driver.
 MICRO_SRCS := $(wildcard bench/*_bench.cc)

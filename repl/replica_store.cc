@@ -22,11 +22,12 @@ bool UserKeyOf(std::string_view storage_key, std::string_view* key) {
 }
 
 ReplicaStore::ReplicaStore(lsm::DB* db, base::ThreadPool* io, std::string self, VersioningOptions versioning,
-                           base::Clock* clock, base::Logger* logger)
+                           size_t max_set_bytes, base::Clock* clock, base::Logger* logger)
     : db_(db),
       io_(io),
       self_(std::move(self)),
       versioning_(std::move(versioning)),
+      max_set_bytes_(max_set_bytes),
       clock_(clock),
       logger_(logger) {}
 
@@ -102,7 +103,8 @@ void ReplicaStore::Coordinate(Executor* ex, std::string_view key, WriteKind kind
     *changed = true;
     return Status::OK();
   };
-  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), std::move(applied), std::move(durable));
+  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), /*limit_size=*/true, std::move(applied),
+                  std::move(durable));
 }
 
 void ReplicaStore::Merge(Executor* ex, std::string_view key, SiblingSet incoming, AppliedDone applied,
@@ -118,20 +120,22 @@ void ReplicaStore::Merge(Executor* ex, std::string_view key, SiblingSet incoming
     *changed = true;
     return Status::OK();
   };
-  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), std::move(applied), std::move(durable));
+  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), /*limit_size=*/false, std::move(applied),
+                  std::move(durable));
 }
 
-void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, AppliedDone applied,
-                                   DurableDone durable) {
-  if (TryReadModifyWrite(ex, key, mutate, /*allow_io=*/false, applied, durable)) return;
-  io_->Submit([this, ex, key = std::move(key), mutate = std::move(mutate), applied = std::move(applied),
+void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, bool limit_size,
+                                   AppliedDone applied, DurableDone durable) {
+  if (TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/false, applied, durable)) return;
+  io_->Submit([this, ex, key = std::move(key), mutate = std::move(mutate), limit_size, applied = std::move(applied),
                durable = std::move(durable)] {
-    TryReadModifyWrite(ex, key, mutate, /*allow_io=*/true, applied, durable);
+    TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/true, applied, durable);
   });
 }
 
 bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate,
-                                      bool allow_io, const AppliedDone& applied, const DurableDone& durable) {
+                                      bool limit_size, bool allow_io, const AppliedDone& applied,
+                                      const DurableDone& durable) {
   std::mutex& stripe = StripeFor(key);
   std::unique_lock<std::mutex> lock(stripe, std::defer_lock);
   if (allow_io) {
@@ -166,6 +170,18 @@ bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, cons
   }
   std::string bytes;
   EncodeSiblingSet(set, &bytes);
+  if (limit_size && bytes.size() > max_set_bytes_) {
+    lock.unlock();
+    std::string_view user_key;
+    UserKeyOf(key, &user_key);
+    Status too_large = Status::TooLarge(
+        "key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
+        " siblings in " + std::to_string(bytes.size()) + " bytes, over the limit of " +
+        std::to_string(max_set_bytes_) + " (a quarter of --max-frame); resolve them with a put that carries the "
+        "context from a get");
+    ex->Post([applied, too_large] { applied(too_large, SiblingSet()); });
+    return true;
+  }
   lsm::WriteBatch batch;
   batch.Put(key, bytes);
   s = db_->Write(lsm::WriteOptions(), &batch, [ex, durable](Status st) {

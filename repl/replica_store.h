@@ -49,9 +49,11 @@ struct ReplicaStoreStats {
 class ReplicaStore {
  public:
   // *db, *io and *clock must outlive the store. self: this node's id (the actor of
-  // the writes it coordinates).
+  // the writes it coordinates). max_set_bytes: the largest encoded sibling set a
+  // coordinated write may leave (it must travel in one frame, also merged with
+  // another replica's set: kvnode passes a quarter of the frame limit).
   ReplicaStore(lsm::DB* db, base::ThreadPool* io, std::string self, VersioningOptions versioning,
-               base::Clock* clock, base::Logger* logger);
+               size_t max_set_bytes, base::Clock* clock, base::Logger* logger);
   ReplicaStore(const ReplicaStore&) = delete;
   ReplicaStore& operator=(const ReplicaStore&) = delete;
 
@@ -71,6 +73,8 @@ class ReplicaStore {
   // A write this replica coordinates: a new sibling with a dot of this node.
   // context: what the client had seen; nullopt for a blind write (then the local
   // history is the context: the write supersedes what this replica holds).
+  // TooLarge, storing nothing, when the key would exceed the sibling cap or
+  // max_set_bytes.
   void Coordinate(Executor* ex, std::string_view key, WriteKind kind, std::string_view value,
                   std::optional<VersionVector> context, AppliedDone applied, DurableDone durable);
 
@@ -86,12 +90,14 @@ class ReplicaStore {
   // *changed = false skips the engine write.
   using Mutation = std::function<base::Status(SiblingSet* set, bool* changed)>;
 
-  void ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, AppliedDone applied,
+  // limit_size: refuse (TooLarge) a result over max_set_bytes. Coordinated writes
+  // are limited; merges never are (refusing one would lose another replica's data).
+  void ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, bool limit_size, AppliedDone applied,
                        DurableDone durable);
   // One attempt under the key's stripe lock. Returns false (nothing done) when the
   // read needs I/O and `allow_io` is false.
-  bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, bool allow_io,
-                          const AppliedDone& applied, const DurableDone& durable);
+  bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, bool limit_size,
+                          bool allow_io, const AppliedDone& applied, const DurableDone& durable);
   base::Status LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
                        bool* found);
   std::mutex& StripeFor(std::string_view storage_key);
@@ -100,6 +106,7 @@ class ReplicaStore {
   base::ThreadPool* const io_;
   const std::string self_;
   const VersioningOptions versioning_;
+  const size_t max_set_bytes_;
   base::Clock* const clock_;
   base::Logger* const logger_;
 

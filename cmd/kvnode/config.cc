@@ -158,8 +158,10 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.max_key_bytes == 0 || c.max_key_bytes > (1u << 20)) {
     return Status::InvalidArgument("--max-key must be between 1 byte and 1m");
   }
-  if (c.max_value_bytes + c.max_key_bytes + 4096 > c.max_frame_bytes) {
-    return Status::InvalidArgument("--max-frame must exceed --max-key + --max-value by at least 4k");
+  // A key's stored sibling set may take a quarter of a frame (node.cc): one
+  // value of the largest size must fit in it.
+  if (c.max_value_bytes + c.max_key_bytes + 4096 > c.max_frame_bytes / 4) {
+    return Status::InvalidArgument("--max-frame must be at least 4 x (--max-key + --max-value + 4k)");
   }
   if (c.weight <= 0 || c.weight > 100) return Status::InvalidArgument("--weight must be in (0, 100]");
   if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");

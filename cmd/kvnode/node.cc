@@ -67,7 +67,10 @@ Status Node::Start() {
   repl::VersioningOptions versioning;
   versioning.max_siblings = static_cast<size_t>(config_.max_siblings);
   versioning.warn_siblings = versioning.max_siblings / 2;
-  store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), config_.id, versioning,
+  // A set must fit a frame even merged with another replica's: a quarter keeps
+  // two full sets plus a GET reply's framing well inside --max-frame.
+  const size_t max_set_bytes = static_cast<size_t>(config_.max_frame_bytes / 4);
+  store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), config_.id, versioning, max_set_bytes,
                                                 base::SystemClock::Get(), logger_);
   service_ = std::make_unique<NodeService>();
 
