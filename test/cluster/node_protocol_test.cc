@@ -129,12 +129,12 @@ TEST_F(NodeProtocolTest, OverLimitKeysAndValuesGetTooLargeNamingTheLimit) {
 }
 
 TEST_F(NodeProtocolTest, AFrameOverTheFrameLimitClosesOnlyThatConnection) {
-  StartNode({"--max-value", "8k", "--max-frame", "16k"});
+  StartNode({"--max-key", "64", "--max-value", "4k", "--max-frame", "64k"});
   KvClient other(address());
   KV_ASSERT_OK(other.Put("before", "v"));
   RawConnection raw;
   ASSERT_TRUE(raw.Connect(address(), 5000));
-  const std::string frame = RequestFrame(static_cast<uint8_t>(net::Opcode::kPut), 9, PutBody("k", std::string(20000, 'v')));
+  const std::string frame = RequestFrame(static_cast<uint8_t>(net::Opcode::kPut), 9, PutBody("k", std::string(70000, 'v')));
   ASSERT_TRUE(raw.Write(HelloFrame()));
   raw.Write(frame);  // the node may close before it read everything
   ASSERT_TRUE(raw.ReadUntilClosed(kCloseTimeoutMs)) << "the node kept a connection that sent an oversized frame";
@@ -146,9 +146,9 @@ TEST_F(NodeProtocolTest, AFrameOverTheFrameLimitClosesOnlyThatConnection) {
   ASSERT_LE(replies.size(), 2u);
   if (replies.size() == 2) {
     EXPECT_TRUE(replies[1].IsTooLarge()) << replies[1].ToString();
-    EXPECT_TRUE(Contains(replies[1].message(), "16384")) << replies[1].ToString();
+    EXPECT_TRUE(Contains(replies[1].message(), "65536")) << replies[1].ToString();
   }
-  EXPECT_TRUE(WaitFor([&] { return Contains(node_->node().LogTail(50), "exceeds the maximum of 16384"); }, 5000))
+  EXPECT_TRUE(WaitFor([&] { return Contains(node_->node().LogTail(50), "exceeds the maximum of 65536"); }, 5000))
       << node_->node().LogTail(50);
   ExpectStillServing(other, "before", "v");
   EXPECT_TRUE(other.Get("k").status().IsNotFound());
@@ -159,11 +159,11 @@ TEST_F(NodeProtocolTest, AFrameOverTheFrameLimitClosesOnlyThatConnection) {
 // kernel reset the connection and the client saw "Connection reset by peer"
 // instead of the reply (fixed by net's close-after-flush in defe5cd).
 TEST_F(NodeProtocolTest, AClientSendingAFrameOverTheLimitSeesTooLargeNotAReset) {
-  StartNode({"--max-value", "8k", "--max-frame", "16k"});
-  auto put = node_->client().Put("k", std::string(20000, 'v'));
+  StartNode({"--max-key", "64", "--max-value", "4k", "--max-frame", "64k"});
+  auto put = node_->client().Put("k", std::string(70000, 'v'));
   ASSERT_FALSE(put.ok());
   EXPECT_TRUE(put.status().IsTooLarge()) << put.status().ToString();
-  EXPECT_TRUE(Contains(put.status().message(), "16384")) << put.status().ToString();
+  EXPECT_TRUE(Contains(put.status().message(), "65536")) << put.status().ToString();
 }
 
 TEST_F(NodeProtocolTest, UnknownOpcodesGetNotSupportedAndTheConnectionStaysUsable) {
