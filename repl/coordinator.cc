@@ -154,13 +154,23 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, c
   if (!op->answered && op->successes >= op->need) {
     op->answered = true;
     std::vector<const SiblingSet*> replies;
+    const SiblingSet* only = nullptr;  // the single non-empty reply, if exactly one
+    size_t non_empty = 0;
     for (size_t i = 0; i < op->sets.size(); ++i) {
-      if (op->replied_ok[i]) replies.push_back(op->sets[i] ? &*op->sets[i] : nullptr);
+      if (!op->replied_ok[i]) continue;
+      const SiblingSet* set = op->sets[i] ? &*op->sets[i] : nullptr;
+      replies.push_back(set);
+      if (set != nullptr) {
+        only = set;
+        ++non_empty;
+      }
     }
-    Reconciliation merged = Reconcile(replies);
-    bool any = false;
-    for (const SiblingSet* s : replies) any |= s != nullptr;
-    op->done(Status::OK(), any ? &merged.merged : nullptr);
+    if (non_empty <= 1) {
+      op->done(Status::OK(), only);  // nothing to merge (the common R=1 and agreeing cases differ here)
+    } else {
+      Reconciliation merged = Reconcile(replies);
+      op->done(Status::OK(), &merged.merged);
+    }
   }
   if (op->pending == 0) FinishRead(op);
 }

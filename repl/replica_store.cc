@@ -1,5 +1,7 @@
 #include "repl/replica_store.h"
 
+#include <thread>
+
 #include "base/coding.h"
 #include "repl/value_format.h"
 #include "ring/token.h"
@@ -64,19 +66,13 @@ void ReplicaStore::Read(Executor* ex, std::string_view key, ReadDone done) {
   bool found = false;
   Status s = LoadSet(inline_read, storage_key, &set, &found);
   if (!s.IsBusy()) {
-    {
-      std::lock_guard<std::mutex> lock(stats_mu_);
-      stats_.reads_inline++;
-    }
+    counters_.reads_inline.fetch_add(1, std::memory_order_relaxed);
     std::optional<SiblingSet> result;
     if (s.ok() && found) result = std::move(set);
-    ex->Post([done = std::move(done), s, result = std::move(result)]() mutable { done(s, std::move(result)); });
+    done(s, std::move(result));
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(stats_mu_);
-    stats_.reads_offloaded++;
-  }
+  counters_.reads_offloaded.fetch_add(1, std::memory_order_relaxed);
   io_->Submit([this, ex, storage_key = std::move(storage_key), done = std::move(done)]() mutable {
     SiblingSet loaded;
     bool hit = false;
@@ -127,15 +123,49 @@ void ReplicaStore::Merge(Executor* ex, std::string_view key, SiblingSet incoming
 void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, bool limit_size,
                                    AppliedDone applied, DurableDone durable) {
   if (TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/false, applied, durable)) return;
+  counters_.writes_offloaded.fetch_add(1, std::memory_order_relaxed);
   io_->Submit([this, ex, key = std::move(key), mutate = std::move(mutate), limit_size, applied = std::move(applied),
                durable = std::move(durable)] {
     TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/true, applied, durable);
   });
 }
 
+namespace {
+
+// Tracks whether the engine reported a write durable while Write was still on
+// the stack of the thread that called it (sync modes that do not wait), so the
+// caller can complete inline instead of queueing a callback.
+// Invariant: `inside_write` and `fired_inline` are touched only by the thread
+// that called Write; other threads see `caller` only.
+struct InlineDurability {
+  std::thread::id caller = std::this_thread::get_id();
+  bool inside_write = true;
+  bool fired_inline = false;
+  Status status;
+};
+
+}  // namespace
+
 bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate,
                                       bool limit_size, bool allow_io, const AppliedDone& applied,
                                       const DurableDone& durable) {
+  // On an I/O thread every completion goes through the executor; on the
+  // executor's own thread (allow_io false) it may complete inline.
+  const bool on_executor = !allow_io;
+  auto finish_applied = [&](const Status& st, const SiblingSet& result) {
+    if (on_executor) {
+      applied(st, result);
+    } else {
+      ex->Post([applied, st, result] { applied(st, result); });
+    }
+  };
+  auto finish_durable = [&](const Status& st) {
+    if (on_executor) {
+      durable(st);
+    } else {
+      ex->Post([durable, st] { durable(st); });
+    }
+  };
   std::mutex& stripe = StripeFor(key);
   std::unique_lock<std::mutex> lock(stripe, std::defer_lock);
   if (allow_io) {
@@ -151,58 +181,61 @@ bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, cons
   if (s.IsBusy() && !allow_io) return false;
   bool changed = false;
   if (s.ok()) s = mutate(&set, &changed);
-  if (!s.ok()) {
+  if (s.ok() && !changed) {
     lock.unlock();
-    ex->Post([applied, s] { applied(s, SiblingSet()); });
-    return true;
-  }
-  if (!changed) {
-    lock.unlock();
-    {
-      std::lock_guard<std::mutex> g(stats_mu_);
-      stats_.merges_unchanged++;
-    }
-    ex->Post([applied, durable, set = std::move(set)] {
-      applied(Status::OK(), set);
-      durable(Status::OK());
-    });
+    counters_.merges_unchanged.fetch_add(1, std::memory_order_relaxed);
+    finish_applied(Status::OK(), set);
+    finish_durable(Status::OK());
     return true;
   }
   std::string bytes;
-  EncodeSiblingSet(set, &bytes);
-  if (limit_size && bytes.size() > max_set_bytes_) {
+  if (s.ok()) {
+    EncodeSiblingSet(set, &bytes);
+    if (limit_size && bytes.size() > max_set_bytes_) {
+      std::string_view user_key;
+      UserKeyOf(key, &user_key);
+      s = Status::TooLarge("key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
+                           " siblings in " + std::to_string(bytes.size()) + " bytes, over the limit of " +
+                           std::to_string(max_set_bytes_) +
+                           " (a quarter of --max-frame); resolve them with a put that carries the context from a get");
+    }
+  }
+  if (!s.ok()) {
     lock.unlock();
-    std::string_view user_key;
-    UserKeyOf(key, &user_key);
-    Status too_large = Status::TooLarge(
-        "key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
-        " siblings in " + std::to_string(bytes.size()) + " bytes, over the limit of " +
-        std::to_string(max_set_bytes_) + " (a quarter of --max-frame); resolve them with a put that carries the "
-        "context from a get");
-    ex->Post([applied, too_large] { applied(too_large, SiblingSet()); });
+    finish_applied(s, SiblingSet());
     return true;
   }
   lsm::WriteBatch batch;
   batch.Put(key, bytes);
-  s = db_->Write(lsm::WriteOptions(), &batch, [ex, durable](Status st) {
+  auto inline_state = std::make_shared<InlineDurability>();
+  s = db_->Write(lsm::WriteOptions(), &batch, [ex, durable, inline_state](Status st) {
+    if (std::this_thread::get_id() == inline_state->caller && inline_state->inside_write) {
+      inline_state->fired_inline = true;
+      inline_state->status = st;
+      return;
+    }
     ex->Post([durable, st] { durable(st); });
   });
+  inline_state->inside_write = false;
   lock.unlock();
-  {
-    std::lock_guard<std::mutex> g(stats_mu_);
-    stats_.writes++;
-  }
+  counters_.writes.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
-    ex->Post([applied, s] { applied(s, SiblingSet()); });
-  } else {
-    ex->Post([applied, set = std::move(set)] { applied(Status::OK(), set); });
+    finish_applied(s, SiblingSet());
+    return true;
   }
+  finish_applied(Status::OK(), set);
+  if (inline_state->fired_inline) finish_durable(inline_state->status);
   return true;
 }
 
 ReplicaStoreStats ReplicaStore::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mu_);
-  return stats_;
+  ReplicaStoreStats out;
+  out.reads_inline = counters_.reads_inline.load(std::memory_order_relaxed);
+  out.reads_offloaded = counters_.reads_offloaded.load(std::memory_order_relaxed);
+  out.writes = counters_.writes.load(std::memory_order_relaxed);
+  out.writes_offloaded = counters_.writes_offloaded.load(std::memory_order_relaxed);
+  out.merges_unchanged = counters_.merges_unchanged.load(std::memory_order_relaxed);
+  return out;
 }
 
 }  // namespace kvring::repl

@@ -10,12 +10,16 @@
 // Every change is a read-modify-write of one key's set (coordinate a put, merge a
 // replica write), serialized per key by striped locks. The caller's thread serves
 // engine hits inline (ReadOptions::no_io); work that needs a disk read moves to
-// the I/O pool, so an event loop never blocks on the disk. Callbacks always run
-// later on the given Executor.
-// Thread safety: thread-safe.
+// the I/O pool, so an event loop never blocks on the disk.
+// Callbacks run on the executor's thread: inline, before the call returns, when
+// the work completed on the calling thread (an engine hit, and a write the
+// engine reports durable at once), else later through the Executor. Callers must
+// tolerate both (set up their state before the call).
+// Thread safety: thread-safe. REQUIRES: every method is called on `ex`'s thread.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -43,6 +47,7 @@ struct ReplicaStoreStats {
   uint64_t reads_inline = 0;      // served on the caller's thread (engine hit)
   uint64_t reads_offloaded = 0;   // needed a disk read: ran on the I/O pool
   uint64_t writes = 0;
+  uint64_t writes_offloaded = 0;  // read-modify-writes that ran on the I/O pool
   uint64_t merges_unchanged = 0;  // replica writes that brought nothing new
 };
 
@@ -113,8 +118,11 @@ class ReplicaStore {
   static constexpr size_t kStripes = 1024;
   std::array<std::mutex, kStripes> stripes_;
 
-  mutable std::mutex stats_mu_;
-  ReplicaStoreStats stats_;
+  struct Counters {
+    std::atomic<uint64_t> reads_inline{0}, reads_offloaded{0}, writes{0}, writes_offloaded{0},
+        merges_unchanged{0};
+  };
+  Counters counters_;
 };
 
 }  // namespace kvring::repl
