@@ -16,7 +16,7 @@ SAN ?=
 CXX ?= g++
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 MAKEFLAGS += --no-print-directory
-ifeq ($(filter -j%,$(MAKEFLAGS)),)
+ifeq ($(filter -j% --jobserver%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(NPROC)
 endif
 

@@ -1,5 +1,8 @@
 #include "repl/coordinator.h"
 
+#include <algorithm>
+#include <array>
+
 #include "net/protocol.h"
 #include "repl/client_context.h"
 #include "repl/reconcile.h"
@@ -22,12 +25,15 @@ std::string Join(const std::vector<std::string>& parts) {
 }  // namespace
 
 // A read in flight: one slot per replica of the key.
+// Fixed-size slots (a preference list holds at most ring::kMaxReplicas nodes):
+// one allocation per read.
 struct Coordinator::ReadOp {
   std::string key;
   std::shared_ptr<const ring::Ring> ring;  // keeps the NodeInfo pointers alive
-  std::vector<const ring::NodeInfo*> replicas;
-  std::vector<bool> replied_ok;
-  std::vector<std::optional<SiblingSet>> sets;
+  size_t n = 0;                            // replicas of the key: slots [0, n) are used
+  std::array<const ring::NodeInfo*, ring::kMaxReplicas> replicas{};
+  std::array<bool, ring::kMaxReplicas> replied_ok{};
+  std::array<std::optional<SiblingSet>, ring::kMaxReplicas> sets;
   std::vector<std::string> failures;
   size_t need = 0;
   size_t successes = 0;
@@ -109,13 +115,12 @@ void Coordinator::Get(std::string_view key, uint8_t r, GetDone done) {
   op->key.assign(key.data(), key.size());
   op->ring = ring;
   op->need = need.value();
-  op->replicas.assign(prefs.begin(), prefs.end());
-  op->replied_ok.assign(prefs.size(), false);
-  op->sets.resize(prefs.size());
+  op->n = prefs.size();
+  std::copy(prefs.begin(), prefs.end(), op->replicas.begin());
   op->pending = prefs.size();
   op->start_us = clock_->NowMicros();
   op->done = std::move(done);
-  for (size_t i = 0; i < op->replicas.size(); ++i) {
+  for (size_t i = 0; i < op->n; ++i) {
     const ring::NodeInfo& node = *op->replicas[i];
     if (node.id == options_.self) {
       store_->Read(executor_, key, [this, op, i](Status s, std::optional<SiblingSet> set) {
@@ -156,7 +161,7 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, c
     std::vector<const SiblingSet*> replies;
     const SiblingSet* only = nullptr;  // the single non-empty reply, if exactly one
     size_t non_empty = 0;
-    for (size_t i = 0; i < op->sets.size(); ++i) {
+    for (size_t i = 0; i < op->n; ++i) {
       if (!op->replied_ok[i]) continue;
       const SiblingSet* set = op->sets[i] ? &*op->sets[i] : nullptr;
       replies.push_back(set);
@@ -187,7 +192,7 @@ void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
   // Read repair over every replica that answered.
   std::vector<const SiblingSet*> replies;
   std::vector<size_t> who;
-  for (size_t i = 0; i < op->sets.size(); ++i) {
+  for (size_t i = 0; i < op->n; ++i) {
     if (!op->replied_ok[i]) continue;
     replies.push_back(op->sets[i] ? &*op->sets[i] : nullptr);
     who.push_back(i);

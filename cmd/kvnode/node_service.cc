@@ -14,18 +14,24 @@ using base::Status;
 using repl::ClusterOpcode;
 
 void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload) {
-  std::vector<const repl::Sibling*> live = set.LiveSiblings();
-  std::vector<std::string> clocks(live.size());
-  net::GetReply reply;
-  reply.siblings.reserve(live.size());
-  for (size_t i = 0; i < live.size(); ++i) {
-    repl::EncodeSiblingClock(&clocks[i], *live[i]);
-    reply.siblings.push_back({live[i]->value, clocks[i], live[i]->timestamp_micros});
+  // The GET reply body of net/protocol.h, written directly (no intermediate
+  // vectors: this runs once per read):
+  //   count:varint32 (value:lp clock:lp timestamp:varint64){count} context:lp
+  uint32_t live = 0;
+  for (const auto& s : set.siblings()) live += s.tombstone ? 0 : 1;
+  base::PutVarint32(payload, live);
+  std::string clock;
+  for (const auto& s : set.siblings()) {
+    if (s.tombstone) continue;
+    base::PutLengthPrefixed(payload, s.value);
+    clock.clear();
+    repl::EncodeSiblingClock(&clock, s);
+    base::PutLengthPrefixed(payload, clock);
+    base::PutVarint64(payload, s.timestamp_micros);
   }
-  std::string context;
-  repl::EncodeClientContext(set.history(), &context);
-  reply.context = context;
-  net::EncodeGetReply(payload, reply);
+  clock.clear();
+  repl::EncodeClientContext(set.history(), &clock);
+  base::PutLengthPrefixed(payload, clock);
 }
 
 void EncodeReceipt(const std::vector<repl::ReplicaAck>& acks, std::string* payload) {
