@@ -23,34 +23,6 @@
 
 namespace kvring::lsm {
 
-// InternalKeyCompare (lsm/dbformat.h) without library calls: the user keys are
-// compared eight bytes at a time as big-endian words (which order like memcmp),
-// then the trailers. The seek and merge loops spend much of their time here.
-// REQUIRES: a.size() >= 8 and b.size() >= 8.
-inline int CompareInternalKeys(std::string_view a, std::string_view b) {
-  const size_t an = a.size() - kInternalKeyTrailerBytes;
-  const size_t bn = b.size() - kInternalKeyTrailerBytes;
-  const size_t n = an < bn ? an : bn;
-  const char* pa = a.data();
-  const char* pb = b.data();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const uint64_t x = base::DecodeBigEndian64(pa + i);
-    const uint64_t y = base::DecodeBigEndian64(pb + i);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  for (; i < n; ++i) {
-    const auto x = static_cast<uint8_t>(pa[i]);
-    const auto y = static_cast<uint8_t>(pb[i]);
-    if (x != y) return x < y ? -1 : 1;
-  }
-  if (an != bn) return an < bn ? -1 : 1;
-  const uint64_t ta = base::DecodeFixed64(pa + an);
-  const uint64_t tb = base::DecodeFixed64(pb + bn);
-  if (ta != tb) return ta > tb ? -1 : 1;  // the newer (larger) sequence first
-  return 0;
-}
-
 class Block {
  public:
   explicit Block(BlockContents contents);

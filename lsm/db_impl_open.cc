@@ -72,7 +72,7 @@ base::Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>* lock) {
   std::shared_ptr<LogFile> log;
   KV_RETURN_IF_ERROR(NewLogFileLocked(lock, &log));
   log_ = log;
-  mem_ = new MemTable(MemTable::BloomBytesFor(options_.memtable_bytes));
+  mem_ = MemTable::NewForBudget(options_.memtable_bytes);
   edit.SetLogNumber(log->number);
   // Writes a fresh manifest holding the recovered state.
   s = versions_->LogAndApply(&edit, lock);

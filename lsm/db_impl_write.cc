@@ -247,7 +247,7 @@ base::Status DBImpl::RotateLocked(std::unique_lock<std::mutex>* lock) {
   old->file->Close().IgnoreError();  // no more appends; durability is the syncer's
   if (!mem_->empty()) {
     imm_.push_back({mem_, old->number});
-    mem_ = new MemTable(MemTable::BloomBytesFor(options_.memtable_bytes));
+    mem_ = MemTable::NewForBudget(options_.memtable_bytes);
     bg_cv_.notify_all();
   }
   log_ = std::move(log);

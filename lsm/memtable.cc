@@ -20,13 +20,16 @@ inline std::string_view GetLengthPrefixedSlice(const char* p) {
   return {q, len};
 }
 
+std::string_view EntryUserKey(const char* entry) { return ExtractUserKey(GetLengthPrefixedSlice(entry)); }
+
 }  // namespace
 
 int MemTable::KeyComparator::operator()(const char* a, const char* b) const {
-  return InternalKeyCompare(GetLengthPrefixedSlice(a), GetLengthPrefixedSlice(b));
+  return CompareInternalKeys(GetLengthPrefixedSlice(a), GetLengthPrefixedSlice(b));
 }
 
-MemTable::MemTable(size_t bloom_bytes) : table_(KeyComparator(), &arena_), bloom_(bloom_bytes) {}
+MemTable::MemTable(size_t bloom_bytes, size_t index_slots)
+    : table_(KeyComparator(), &arena_), bloom_(bloom_bytes), index_(index_slots, &EntryUserKey) {}
 MemTable::~MemTable() = default;
 
 void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std::string_view value) {
@@ -41,8 +44,10 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
   p += kInternalKeyTrailerBytes;
   p = base::EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  bloom_.Add(key);  // before the entry is published (see memtable_bloom.h)
+  const uint64_t hash = base::Hash64(key);
+  bloom_.AddHash(hash);  // before the entry is published (see memtable_bloom.h)
   table_.InsertAllocated(buf);
+  index_.Upsert(hash, key, buf);  // a key the full index cannot take stays unindexed
   entries_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -67,17 +72,31 @@ base::Status MemTable::AddBatchRep(std::string_view rep) {
   return WriteBatch::IterateRep(rep, &inserter);
 }
 
-MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
-  if (!bloom_.MayContain(key.user_key())) return GetResult::kAbsent;
+const char* MemTable::FindEntry(const LookupKey& key) const {
+  const std::string_view user_key = key.user_key();
+  const uint64_t hash = base::Hash64(user_key);
+  if (!bloom_.MayContainHash(hash)) return nullptr;
+  if (const char* entry = index_.Find(hash, user_key)) {
+    // The key's newest entry: the answer unless it is newer than the lookup
+    // (an older snapshot, or a write not yet published).
+    const uint64_t lookup_trailer = ExtractTrailer(key.internal_key());
+    if ((ExtractTrailer(GetLengthPrefixedSlice(entry)) >> 8) <= (lookup_trailer >> 8)) return entry;
+  } else if (!index_.full()) {
+    return nullptr;  // every key is indexed: the bloom filter was wrong
+  }
   Table::Iterator iter(&table_);
-  std::string_view memkey = key.memtable_key();
-  iter.Seek(memkey.data());
-  if (!iter.Valid()) return GetResult::kAbsent;
+  iter.Seek(key.memtable_key().data());
+  if (!iter.Valid()) return nullptr;
   // The entry is the first with internal key >= (user key, snapshot seq): check it
   // is the same user key; its sequence is then <= the snapshot.
-  const char* entry = iter.key();
+  if (EntryUserKey(iter.key()) != user_key) return nullptr;
+  return iter.key();
+}
+
+MemTable::GetResult MemTable::Get(const LookupKey& key, std::string* value) const {
+  const char* entry = FindEntry(key);
+  if (entry == nullptr) return GetResult::kAbsent;
   std::string_view internal_key = GetLengthPrefixedSlice(entry);
-  if (ExtractUserKey(internal_key) != key.user_key()) return GetResult::kAbsent;
   const uint64_t trailer = ExtractTrailer(internal_key);
   if (static_cast<ValueKind>(trailer & 0xff) == ValueKind::kDeletion) return GetResult::kDeleted;
   std::string_view v = GetLengthPrefixedSlice(internal_key.data() + internal_key.size());

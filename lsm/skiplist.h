@@ -37,7 +37,10 @@ class SkipList {
   // *arena must outlive the list.
   SkipList(Comparator cmp, Arena* arena)
       : compare_(cmp), arena_(arena), head_(NewNode(Key(), kMaxHeight)), rnd_state_(0x9e3779b9u) {
-    for (int i = 0; i < kMaxHeight; i++) head_->SetNext(i, nullptr);
+    for (int i = 0; i < kMaxHeight; i++) {
+      head_->SetNext(i, nullptr);
+      tail_[i] = head_;
+    }
   }
   SkipList(const SkipList&) = delete;
   SkipList& operator=(const SkipList&) = delete;
@@ -75,17 +78,24 @@ class SkipList {
 
   void Link(Node* node, int height) {
     Node* prev[kMaxHeight];
-    Node* x = FindGreaterOrEqual(node->key, prev);
-    assert(x == nullptr || compare_(node->key, x->key) != 0);
-    (void)x;
     const int max_height = max_height_.load(std::memory_order_relaxed);
+    if (tail_[0] != head_ && compare_(node->key, tail_[0]->key) > 0) {
+      // An append (sequential loads): the last node of each level precedes it.
+      for (int i = 0; i < max_height; i++) prev[i] = tail_[i];
+    } else {
+      Node* x = FindGreaterOrEqual(node->key, prev);
+      assert(x == nullptr || compare_(node->key, x->key) != 0);
+      (void)x;
+    }
     if (height > max_height) {
       for (int i = max_height; i < height; i++) prev[i] = head_;
       max_height_.store(height, std::memory_order_relaxed);  // invariant 3
     }
     for (int i = 0; i < height; i++) {  // invariant 2: bottom-up
-      node->NoBarrierSetNext(i, prev[i]->NoBarrierNext(i));
+      Node* next = prev[i]->NoBarrierNext(i);
+      node->NoBarrierSetNext(i, next);
       prev[i]->SetNext(i, node);  // invariant 1: release
+      if (next == nullptr) tail_[i] = node;
     }
   }
 
@@ -168,6 +178,9 @@ class SkipList {
   Node* const head_;
   std::atomic<int> max_height_{1};
   uint32_t rnd_state_;
+  // The writer's: the last node of each level (head_ when the level is empty),
+  // so inserts in ascending order skip the search.
+  Node* tail_[kMaxHeight];
   Node* pending_node_ = nullptr;  // AllocateKey's node, awaiting InsertAllocated
   int pending_height_ = 0;
 };

@@ -62,6 +62,39 @@ TEST(SkipList, InsertedKeysIterateInOrderAndSeekFindsLowerBound) {
   }
 }
 
+// Ascending runs take the append shortcut (no search); keys that land in the
+// middle afterwards, and new ascending runs past them, must still link right.
+TEST(SkipList, AscendingAppendsMixedWithMiddleInsertsStayOrdered) {
+  Arena arena;
+  List list(U64Compare(), &arena);
+  base::Random rnd(test::TestSeed("SkipList.AscendingAppendsMixedWithMiddleInsertsStayOrdered"));
+  std::set<uint64_t> model;
+  uint64_t next = 1000;
+  for (int round = 0; round < 20; round++) {
+    for (int i = 0; i < 300; i++) {  // an ascending run past everything so far
+      next += 1 + rnd.Uniform(3);
+      model.insert(next);
+      list.Insert(next);
+    }
+    for (int i = 0; i < 50; i++) {  // then keys anywhere below the end
+      uint64_t k = rnd.Uniform(next);
+      if (model.insert(k).second) list.Insert(k);
+    }
+  }
+  for (uint64_t k = 0; k <= next + 1; k += 1 + rnd.Uniform(5)) ASSERT_EQ(model.count(k) == 1, list.Contains(k)) << k;
+  List::Iterator it(&list);
+  it.SeekToFirst();
+  for (uint64_t k : model) {
+    ASSERT_TRUE(it.Valid());
+    ASSERT_EQ(k, it.key());
+    it.Next();
+  }
+  EXPECT_FALSE(it.Valid());
+  it.Seek(next);
+  ASSERT_TRUE(it.Valid());
+  EXPECT_EQ(next, it.key());
+}
+
 // A key carries a check of its own index, so a reader can tell a fully visible
 // node from a torn one: key = index << 32 | (Mix64(index) & 0xffffffff).
 uint64_t MakeKey(uint64_t index) { return (index << 32) | (base::Mix64(index) & 0xffffffffu); }
