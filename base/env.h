@@ -2,7 +2,7 @@
 // membership code touches goes through an Env, so tests can inject faults (EIO on
 // fdatasync, ENOSPC, short writes) and simulate power loss by dropping whatever
 // was not synced. Env::Default() is the POSIX one; base/fault_env.h the test one.
-// Thread safety: an Env is thread-safe. A RandomAccessFile is thread-safe; a
+// Thread safety: an Env is thread-safe. A RandomAccessFile (mapped or not) is thread-safe; a
 // SequentialFile or WritableFile needs external synchronization.
 #pragma once
 
@@ -30,6 +30,10 @@ class RandomAccessFile {
   virtual ~RandomAccessFile() = default;
   // Reads up to n bytes at offset; short read at end of file. Safe from many threads.
   virtual Status Read(uint64_t offset, size_t n, std::string_view* result, char* scratch) const = 0;
+  // The whole file when it is memory-mapped (see Env::NewMappedRandomAccessFile):
+  // valid as long as this object, and Read results then point into it instead
+  // of scratch. Empty for a file that is read with system calls.
+  virtual std::string_view mapped() const { return {}; }
 };
 
 class WritableFile {
@@ -56,6 +60,14 @@ class Env {
 
   virtual Status NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* out) = 0;
   virtual Status NewRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) = 0;
+  // Like NewRandomAccessFile, for a file that is complete and never changes
+  // while it is open (an SSTable): the Env may map it into memory (then the
+  // file's mapped() is its contents and reads copy nothing). Env::Default maps
+  // up to a fixed number of files at once and reads the others with pread; the
+  // default implementation is NewRandomAccessFile.
+  virtual Status NewMappedRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) {
+    return NewRandomAccessFile(path, out);
+  }
   // Creates or truncates.
   virtual Status NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) = 0;
   // Creates or appends to an existing file.

@@ -2,9 +2,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -71,6 +74,33 @@ class PosixRandomAccessFile final : public RandomAccessFile {
  private:
   const std::string path_;
   const int fd_;
+};
+
+// A file mapped into memory whole (read-only): reads are views into the
+// mapping, no system call and no copy. Holds one of the Env's mapping slots.
+class PosixMappedFile final : public RandomAccessFile {
+ public:
+  PosixMappedFile(const char* base, size_t size, std::atomic<int>* slots) : base_(base), size_(size), slots_(slots) {}
+  ~PosixMappedFile() override {
+    ::munmap(const_cast<char*>(base_), size_);
+    slots_->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  Status Read(uint64_t offset, size_t n, std::string_view* result, char* /*scratch*/) const override {
+    if (offset >= size_) {
+      *result = std::string_view();
+    } else {
+      *result = std::string_view(base_ + offset, std::min<uint64_t>(n, size_ - offset));
+    }
+    return Status::OK();
+  }
+
+  std::string_view mapped() const override { return std::string_view(base_, size_); }
+
+ private:
+  const char* const base_;
+  const size_t size_;
+  std::atomic<int>* const slots_;
 };
 
 // Buffers appends in user space (64 KiB) to save system calls on small records.
@@ -155,6 +185,25 @@ class PosixEnv final : public Env {
   Status NewRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError("open " + path, errno);
+    *out = std::make_unique<PosixRandomAccessFile>(path, fd);
+    return Status::OK();
+  }
+
+  Status NewMappedRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return PosixError("open " + path, errno);
+    struct stat st;
+    const bool sized = ::fstat(fd, &st) == 0 && st.st_size > 0;
+    if (sized && sizeof(void*) >= 8 && TakeMappingSlot()) {
+      const auto size = static_cast<size_t>(st.st_size);
+      void* base = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+      if (base != MAP_FAILED) {
+        ::close(fd);  // the mapping keeps the file
+        *out = std::make_unique<PosixMappedFile>(static_cast<const char*>(base), size, &mapping_slots_);
+        return Status::OK();
+      }
+      mapping_slots_.fetch_add(1, std::memory_order_relaxed);  // fall back to pread
+    }
     *out = std::make_unique<PosixRandomAccessFile>(path, fd);
     return Status::OK();
   }
@@ -249,8 +298,20 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  // Files mapped at once are bounded (address space, the kernel's map count);
+  // past the bound NewMappedRandomAccessFile falls back to pread.
+  static constexpr int kMaxMappedFiles = 1000;
+
+  bool TakeMappingSlot() {
+    int n = mapping_slots_.load(std::memory_order_relaxed);
+    while (n > 0 && !mapping_slots_.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+    }
+    return n > 0;
+  }
+
   std::mutex mu_;
   std::set<std::string> locked_;  // flock does not exclude a second open in one process
+  std::atomic<int> mapping_slots_{kMaxMappedFiles};
 };
 
 }  // namespace

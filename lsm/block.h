@@ -2,7 +2,8 @@
 // lsm/block_builder.h and docs/formats/sstable.md). Keys are internal keys,
 // ordered by InternalKeyCompare (lsm/dbformat.h).
 //
-// Block owns its bytes. BlockCursor is the allocation-free reader used on the
+// A Block owns its bytes, or views them in place in a mapped table file (when
+// its BlockContents has no heap; the Table keeps the mapping alive). BlockCursor is the allocation-free reader used on the
 // point-lookup path; Block::NewIterator wraps one in the Iterator interface.
 // Malformed bytes (bad restart array, entries running past the end, keys shorter
 // than an internal-key trailer) make a cursor stop with corrupt() set; nothing
@@ -29,8 +30,9 @@ class Block {
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
 
-  // Bytes held (what the block cache charges).
   size_t size() const { return data_.size(); }
+  // Heap bytes held (what the block cache charges): 0 for a block in place.
+  size_t owned_bytes() const { return heap_ != nullptr ? data_.size() : 0; }
   // False when the restart array is malformed; cursors over it report corrupt().
   bool well_formed() const { return well_formed_; }
 

@@ -50,7 +50,21 @@ Table::Table(const TableOptions& options, std::unique_ptr<base::RandomAccessFile
       cache_id_(block_cache != nullptr ? block_cache->NewId() : 0),
       label_(std::move(label)) {}
 
-Table::~Table() = default;
+Table::~Table() {
+  // Cached blocks of a mapped file point into the mapping, which dies with the
+  // file: drop them from the cache first. No one holds them pinned now (block
+  // handles are released before the table's own handle).
+  if (block_cache_ == nullptr || file_->mapped().empty() || index_block_ == nullptr) return;
+  BlockCursor index(index_block_.get());
+  char key[kCacheKeyBytes];
+  for (index.SeekToFirst(); index.Valid(); index.Next()) {
+    BlockHandle handle;
+    std::string_view value = index.value();
+    if (!handle.DecodeFrom(&value)) break;
+    EncodeCacheKey(key, cache_id_, handle.offset);
+    block_cache_->Erase(std::string_view(key, kCacheKeyBytes));
+  }
+}
 
 base::Status Table::Open(const TableOptions& options, std::unique_ptr<base::RandomAccessFile> file,
                          uint64_t file_size, uint64_t file_number, Cache* block_cache,
@@ -110,7 +124,10 @@ base::Status Table::ReadMetaBlocks(const BlockHandle& index, const BlockHandle& 
   return base::Status::OK();
 }
 
-size_t Table::pinned_bytes() const { return index_block_->size() + filter_data_.data.size() + sizeof(*this); }
+size_t Table::pinned_bytes() const {
+  const size_t filter_bytes = filter_data_.heap != nullptr ? filter_data_.data.size() : 0;
+  return index_block_->owned_bytes() + filter_bytes + sizeof(*this);
+}
 
 base::Status Table::DecodeIndexValue(std::string_view value, BlockHandle* handle) const {
   std::string_view input = value;
@@ -153,7 +170,9 @@ base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& hand
   }
   ref->block = block.get();
   if (cache_it) {
-    const size_t charge = block->size() + kCachedBlockOverheadBytes;
+    // A block in place in a mapped file costs only its bookkeeping: the bytes
+    // are the OS page cache's. Caching it still saves the checksum next time.
+    const size_t charge = block->owned_bytes() + kCachedBlockOverheadBytes;
     ref->cache = block_cache_;
     ref->handle = block_cache_->Insert(std::string_view(key, kCacheKeyBytes), block.release(), charge, DeleteCachedBlock);
   } else {

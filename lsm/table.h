@@ -8,6 +8,12 @@
 // bloom probe, binary search in the pinned index, cache lookup, binary search in
 // the data block.
 //
+// When the file is memory-mapped (base::RandomAccessFile::mapped()), index,
+// filter and uncompressed data blocks are read in place: no copy and no heap.
+// A data block read in place still enters the block cache (as a small view
+// charged only its bookkeeping), so its checksum is verified once, when it
+// enters; the Table erases its views from the cache before it unmaps the file.
+//
 // Corrupt input (bad magic, bad checksum, truncated file, handles pointing
 // outside the file, malformed blocks) yields Status::Corruption naming the file
 // and the offset; nothing reads out of bounds.

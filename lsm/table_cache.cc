@@ -36,7 +36,7 @@ base::Status TableCache::FindTable(const ReadOptions& options, uint64_t file_num
   const std::string path = TableFileName(db_dir_, file_number);
   if (options.no_io) return base::Status::Busy("sstable " + path + ": opening it needs I/O");
   std::unique_ptr<base::RandomAccessFile> file;
-  KV_RETURN_IF_ERROR(env_->NewRandomAccessFile(path, &file));
+  KV_RETURN_IF_ERROR(env_->NewMappedRandomAccessFile(path, &file));  // tables never change
   std::unique_ptr<Table> table;
   // Errors are not cached: a later attempt retries (the file may be fixed).
   KV_RETURN_IF_ERROR(Table::Open(options_, std::move(file), file_size, file_number, block_cache_,

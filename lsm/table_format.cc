@@ -82,7 +82,9 @@ base::Status ReadBlock(const base::RandomAccessFile& file, std::string_view file
                        const BlockHandle& handle, bool verify_checksum, BlockContents* out) {
   if (handle.size > kMaxUncompressedBlockBytes) return BlockError(file_label, handle, "block handle too large");
   const size_t n = static_cast<size_t>(handle.size);
-  auto buf = std::make_unique_for_overwrite<char[]>(n + kBlockTrailerBytes);
+  const bool mapped = !file.mapped().empty();
+  std::unique_ptr<char[]> buf;
+  if (!mapped) buf = std::make_unique_for_overwrite<char[]>(n + kBlockTrailerBytes);
   std::string_view got;
   base::Status s = file.Read(handle.offset, n + kBlockTrailerBytes, &got, buf.get());
   if (!s.ok()) return s.WithContext(file_label);
@@ -96,6 +98,11 @@ base::Status ReadBlock(const base::RandomAccessFile& file, std::string_view file
   }
   const auto type = static_cast<uint8_t>(data[n]);
   if (type == static_cast<uint8_t>(Compression::kNone)) {
+    if (mapped) {  // in place: the mapping lives as long as the file object
+      out->heap.reset();
+      out->data = std::string_view(data, n);
+      return base::Status::OK();
+    }
     if (data != buf.get()) {  // the file returned its own memory: copy it into ours
       std::copy(data, data + n, buf.get());
     }

@@ -84,13 +84,16 @@ struct Footer {
 static_assert(Footer::kEncodedLength == 56, "the footer size is part of the format");
 
 // A block's contents after the trailer is checked and the payload uncompressed.
-// data points into `heap` (owned), never into a caller's buffer.
+// data points into `heap` (owned), or, when heap is null, into the mapping of
+// a memory-mapped file (valid as long as that file object); never into a
+// caller's buffer.
 struct BlockContents {
   std::unique_ptr<char[]> heap;
   std::string_view data;
 };
 
 // Reads the block at `handle` from `file`. When verify_checksum, checks the CRC.
+// An uncompressed block of a mapped file is returned in place (no copy).
 // Corruption messages name the file and the block's offset, built from
 // `file_label` (e.g. "sstable /db/000123.sst").
 // REQUIRES: handle.offset + handle.size + kBlockTrailerBytes <= the file's data

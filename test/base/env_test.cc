@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "test/util/test_util.h"
 
 namespace kvring::base {
@@ -42,6 +46,59 @@ TEST(PosixEnv, RandomAccessReadsAtOffsetsAndShortAtEnd) {
   EXPECT_EQ("3456", got);
   ASSERT_TRUE(file->Read(8, 10, &got, scratch).ok());
   EXPECT_EQ("89", got);
+}
+
+TEST(PosixEnv, MappedFileReadsInPlaceAtOffsetsAndShortAtEnd) {
+  test::TempDir dir;
+  Env* env = Env::Default();
+  ASSERT_TRUE(WriteStringToFileAtomic(env, "0123456789", dir.Sub("f")).ok());
+  std::unique_ptr<RandomAccessFile> file;
+  ASSERT_TRUE(env->NewMappedRandomAccessFile(dir.Sub("f"), &file).ok());
+  ASSERT_EQ("0123456789", file->mapped());
+  char scratch[16] = {};
+  std::string_view got;
+  ASSERT_TRUE(file->Read(3, 4, &got, scratch).ok());
+  EXPECT_EQ("3456", got);
+  EXPECT_EQ(file->mapped().data() + 3, got.data());  // no copy
+  ASSERT_TRUE(file->Read(8, 10, &got, scratch).ok());
+  EXPECT_EQ("89", got);
+  ASSERT_TRUE(file->Read(10, 4, &got, scratch).ok());
+  EXPECT_EQ("", got);
+  ASSERT_TRUE(file->Read(1000, 4, &got, scratch).ok());
+  EXPECT_EQ("", got);
+  // A plain random-access file is never mapped.
+  std::unique_ptr<RandomAccessFile> plain;
+  ASSERT_TRUE(env->NewRandomAccessFile(dir.Sub("f"), &plain).ok());
+  EXPECT_TRUE(plain->mapped().empty());
+}
+
+TEST(PosixEnv, MappedFileFallsBackToPreadWhenEmptyMissingOrOverTheMappingBudget) {
+  test::TempDir dir;
+  Env* env = Env::Default();
+  std::unique_ptr<RandomAccessFile> file;
+  Status missing = env->NewMappedRandomAccessFile(dir.Sub("none"), &file);
+  EXPECT_TRUE(missing.IsNotFound()) << missing.ToString();
+  ASSERT_TRUE(WriteStringToFileAtomic(env, "", dir.Sub("empty")).ok());
+  ASSERT_TRUE(env->NewMappedRandomAccessFile(dir.Sub("empty"), &file).ok());
+  EXPECT_TRUE(file->mapped().empty());
+  // More open files than the budget (1000 mappings): the rest read with pread,
+  // and every one reads its own bytes.
+  ASSERT_TRUE(WriteStringToFileAtomic(env, "abc", dir.Sub("small")).ok());
+  std::vector<std::unique_ptr<RandomAccessFile>> files(1100);
+  size_t mapped = 0;
+  for (auto& f : files) {
+    ASSERT_TRUE(env->NewMappedRandomAccessFile(dir.Sub("small"), &f).ok());
+    mapped += f->mapped().empty() ? 0 : 1;
+    char scratch[4];
+    std::string_view got;
+    ASSERT_TRUE(f->Read(1, 2, &got, scratch).ok());
+    ASSERT_EQ("bc", got);
+  }
+  EXPECT_GT(mapped, 0u);
+  EXPECT_LT(mapped, files.size());
+  files.clear();  // closing returns the mappings
+  ASSERT_TRUE(env->NewMappedRandomAccessFile(dir.Sub("small"), &file).ok());
+  EXPECT_EQ("abc", file->mapped());
 }
 
 TEST(PosixEnv, AppendableFileKeepsExistingBytes) {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/fault_env.h"
 #include "base/random.h"
 #include "lsm/filename.h"
 #include "lsm/table_builder.h"
@@ -27,7 +28,7 @@ class TableCacheTest : public ::testing::Test {
   // Writes table `number` holding user keys [number*1000, number*1000 + kKeysPerFile).
   uint64_t WriteTable(uint64_t number) {
     std::unique_ptr<base::WritableFile> file;
-    EXPECT_TRUE(env_->NewWritableFile(TableFileName(dir_.path(), number), &file).ok());
+    EXPECT_TRUE(env_->NewWritableFile(TableFileName(db_dir_, number), &file).ok());
     TableBuilder builder(TableOptions(), file.get());
     for (int i = 0; i < kKeysPerFile; ++i) {
       builder.Add(IKey(UserKey(static_cast<int>(number) * 1000 + i), 1), "v" + std::to_string(number));
@@ -49,15 +50,24 @@ class TableCacheTest : public ::testing::Test {
     return s.ok() ? out : "error: " + s.ToString();
   }
 
+  // Tables on the real file system (mapped), unless a test switches to memory.
+  void UseInMemoryEnv() {
+    env_ = &memory_env_;
+    db_dir_ = "/tables";
+    ASSERT_TRUE(env_->CreateDir(db_dir_).ok());
+  }
+
   base::Env* env_ = base::Env::Default();
+  base::FaultEnv memory_env_;  // files read with copies, never mapped
   test::TempDir dir_;
+  std::string db_dir_ = dir_.path();
   std::map<uint64_t, uint64_t> sizes_;
   Cache block_cache_{1 << 20};
 };
 
 TEST_F(TableCacheTest, GetsFromManyTables) {
   for (uint64_t n = 1; n <= 5; ++n) WriteTable(n);
-  TableCache cache(env_, dir_.path(), TableOptions(), 100, &block_cache_);
+  TableCache cache(env_, db_dir_, TableOptions(), 100, &block_cache_);
   for (uint64_t n = 1; n <= 5; ++n) {
     EXPECT_EQ("v" + std::to_string(n), Get(&cache, n, static_cast<int>(n) * 1000 + 7));
     EXPECT_EQ("", Get(&cache, n, static_cast<int>(n) * 1000 + 999));  // absent
@@ -68,7 +78,7 @@ TEST_F(TableCacheTest, GetsFromManyTables) {
 
 TEST_F(TableCacheTest, OpenTablesStayWithinMaxOpenFiles) {
   for (uint64_t n = 1; n <= 20; ++n) WriteTable(n);
-  TableCache cache(env_, dir_.path(), TableOptions(), 4, &block_cache_);
+  TableCache cache(env_, db_dir_, TableOptions(), 4, &block_cache_);
   for (int round = 0; round < 3; ++round) {
     for (uint64_t n = 1; n <= 20; ++n) {
       ASSERT_EQ("v" + std::to_string(n), Get(&cache, n, static_cast<int>(n) * 1000 + 1));
@@ -79,13 +89,13 @@ TEST_F(TableCacheTest, OpenTablesStayWithinMaxOpenFiles) {
 
 TEST_F(TableCacheTest, IteratorKeepsItsTableAliveAfterEvictAndDelete) {
   WriteTable(3);
-  TableCache cache(env_, dir_.path(), TableOptions(), 10, &block_cache_);
+  TableCache cache(env_, db_dir_, TableOptions(), 10, &block_cache_);
   const Table* table = nullptr;
   auto it = cache.NewIterator(ReadOptions(), 3, sizes_[3], &table);
   ASSERT_NE(nullptr, table);
   EXPECT_EQ(3u, table->file_number());
   cache.Evict(3);
-  ASSERT_TRUE(env_->RemoveFile(TableFileName(dir_.path(), 3)).ok());
+  ASSERT_TRUE(env_->RemoveFile(TableFileName(db_dir_, 3)).ok());
   int n = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
   EXPECT_EQ(kKeysPerFile, n);
@@ -97,10 +107,10 @@ TEST_F(TableCacheTest, IteratorKeepsItsTableAliveAfterEvictAndDelete) {
 }
 
 TEST_F(TableCacheTest, MissingFileErrorNamesThePathAndIsNotCached) {
-  TableCache cache(env_, dir_.path(), TableOptions(), 10, &block_cache_);
+  TableCache cache(env_, db_dir_, TableOptions(), 10, &block_cache_);
   sizes_[9] = 1000;
   std::string err = Get(&cache, 9, 9001);
-  EXPECT_NE(std::string::npos, err.find(TableFileName(dir_.path(), 9))) << err;
+  EXPECT_NE(std::string::npos, err.find(TableFileName(db_dir_, 9))) << err;
   auto it = cache.NewIterator(ReadOptions(), 9, 1000);
   it->SeekToFirst();
   EXPECT_FALSE(it->Valid());
@@ -111,7 +121,7 @@ TEST_F(TableCacheTest, MissingFileErrorNamesThePathAndIsNotCached) {
 
 TEST_F(TableCacheTest, NoIoOnAClosedTableIsBusy) {
   WriteTable(2);
-  TableCache cache(env_, dir_.path(), TableOptions(), 10, &block_cache_);
+  TableCache cache(env_, db_dir_, TableOptions(), 10, &block_cache_);
   ReadOptions no_io;
   no_io.no_io = true;
   std::string r = Get(&cache, 2, 2005, no_io);
@@ -123,7 +133,7 @@ TEST_F(TableCacheTest, NoIoOnAClosedTableIsBusy) {
 TEST_F(TableCacheTest, ConcurrentGetsFromManyThreads) {
   for (uint64_t n = 1; n <= 8; ++n) WriteTable(n);
   Cache small_blocks(16 << 10);  // a few blocks: constant eviction
-  TableCache cache(env_, dir_.path(), TableOptions(), 3, &small_blocks);
+  TableCache cache(env_, db_dir_, TableOptions(), 3, &small_blocks);
   const uint64_t seed = test::TestSeed("TableCacheTest.ConcurrentGets");
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
@@ -144,9 +154,10 @@ TEST_F(TableCacheTest, ConcurrentGetsFromManyThreads) {
 }
 
 TEST_F(TableCacheTest, DataFarLargerThanTheCachesReadsBackCorrectly) {
+  UseInMemoryEnv();  // blocks are copied into the cache and charged in full
   for (uint64_t n = 1; n <= 12; ++n) WriteTable(n);  // ~12 x 6 KiB of entries
   Cache tiny_blocks(8 << 10);                        // a couple of blocks
-  TableCache cache(env_, dir_.path(), TableOptions(), 2, &tiny_blocks);
+  TableCache cache(env_, db_dir_, TableOptions(), 2, &tiny_blocks);
   for (int round = 0; round < 2; ++round) {
     for (uint64_t n = 1; n <= 12; ++n) {
       for (int i = 0; i < kKeysPerFile; i += 7) {
@@ -161,6 +172,34 @@ TEST_F(TableCacheTest, DataFarLargerThanTheCachesReadsBackCorrectly) {
   EXPECT_LE(cache.open_tables(), 2u);
   EXPECT_LE(tiny_blocks.TotalCharge(), 8u << 10);
   EXPECT_GT(cache.stats().blocks_read.load(), 100u);  // the cache could not hold the data
+}
+
+// With mapped files, blocks are read in place and the cache holds small views
+// (verified once); a table that closes takes its views out of the cache before
+// it unmaps the file.
+TEST_F(TableCacheTest, MappedTablesReadInPlaceAndTakeTheirCachedViewsWithThem) {
+  for (uint64_t n = 1; n <= 12; ++n) WriteTable(n);
+  Cache blocks(64 << 10);
+  {
+    TableCache cache(env_, db_dir_, TableOptions(), 3, &blocks);
+    for (int round = 0; round < 2; ++round) {
+      for (uint64_t n = 1; n <= 12; ++n) {
+        for (int i = 0; i < kKeysPerFile; i += 3) {
+          ASSERT_EQ("v" + std::to_string(n), Get(&cache, n, static_cast<int>(n) * 1000 + i));
+        }
+        int seen = 0;
+        auto it = cache.NewIterator(ReadOptions(), n, sizes_[n]);
+        for (it->SeekToFirst(); it->Valid(); it->Next()) ++seen;
+        ASSERT_EQ(kKeysPerFile, seen);
+      }
+    }
+    EXPECT_GT(blocks.TotalCharge(), 0u);
+    EXPECT_LE(blocks.TotalCharge(), 64u << 10);
+    EXPECT_LE(cache.open_tables(), 3u);
+    // Only the open tables' views remain: the closed ones took theirs along.
+    for (uint64_t n = 1; n <= 12; ++n) cache.Evict(n);
+    EXPECT_EQ(0u, blocks.TotalCharge());
+  }
 }
 
 TEST(TableOptionsTest, LevelsPastTheListUseItsLastEntry) {
