@@ -10,7 +10,8 @@ namespace {
 
 class MergingIterator final : public Iterator {
  public:
-  explicit MergingIterator(std::vector<std::unique_ptr<Iterator>> children) : children_(std::move(children)) {
+  explicit MergingIterator(std::vector<std::unique_ptr<Iterator>> children)
+      : children_(std::move(children)), keys_(children_.size()) {
     heap_.reserve(children_.size());
   }
 
@@ -27,9 +28,11 @@ class MergingIterator final : public Iterator {
   }
 
   void Next() override {
-    Iterator* top = children_[heap_[0]].get();
+    const size_t top_index = heap_[0];
+    Iterator* top = children_[top_index].get();
     top->Next();
     if (top->Valid()) {
+      keys_[top_index] = top->key();
       SiftDown(0);
     } else {
       NoteExhausted(top);
@@ -39,7 +42,7 @@ class MergingIterator final : public Iterator {
     }
   }
 
-  std::string_view key() const override { return children_[heap_[0]]->key(); }
+  std::string_view key() const override { return keys_[heap_[0]]; }
   std::string_view value() const override { return children_[heap_[0]]->value(); }
 
   base::Status status() const override {
@@ -51,9 +54,10 @@ class MergingIterator final : public Iterator {
   }
 
  private:
-  // True when child a's entry comes before child b's.
+  // True when child a's entry comes before child b's. Compares the cached
+  // keys: no virtual calls down the children's iterator stacks.
   bool Before(size_t a, size_t b) const {
-    int r = CompareInternalKeys(children_[a]->key(), children_[b]->key());
+    int r = CompareInternalKeys(keys_[a], keys_[b]);
     return r < 0 || (r == 0 && a < b);
   }
 
@@ -66,6 +70,7 @@ class MergingIterator final : public Iterator {
     failed_ = false;
     for (size_t i = 0; i < children_.size(); ++i) {
       if (children_[i]->Valid()) {
+        keys_[i] = children_[i]->key();
         heap_.push_back(i);
       } else {
         NoteExhausted(children_[i].get());
@@ -89,6 +94,9 @@ class MergingIterator final : public Iterator {
   }
 
   std::vector<std::unique_ptr<Iterator>> children_;
+  // keys_[i]: child i's current key while it is valid (a view that stays good
+  // until the child moves, which only this iterator does).
+  std::vector<std::string_view> keys_;
   std::vector<size_t> heap_;  // indexes of valid children; heap_[0] is the smallest
   bool failed_ = false;       // a child stopped on an error
 };

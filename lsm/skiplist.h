@@ -113,6 +113,9 @@ class SkipList {
     // REQUIRES: Valid().
     const Key& key() const { return node_->key; }
     void Next() { node_ = node_->Next(0); }
+    // REQUIRES: Valid(). The node after the current one (null at the end), for
+    // prefetching only: its contents may not be read through this pointer.
+    const void* PeekNext() const { return node_->NoBarrierNext(0); }
     void Seek(const Key& target) { node_ = list_->FindGreaterOrEqual(target, nullptr); }
     void SeekToFirst() { node_ = list_->head_->Next(0); }
 
