@@ -36,6 +36,8 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
   const size_t internal_key_size = key.size() + kInternalKeyTrailerBytes;
   const size_t encoded_len = base::VarintLength(internal_key_size) + internal_key_size +
                              base::VarintLength(value.size()) + value.size();
+  const uint64_t hash = base::Hash64(key);
+  index_.Prefetch(hash);  // its miss overlaps the skiplist walk below
   char* buf = table_.AllocateKey(encoded_len);
   char* p = base::EncodeVarint32(buf, static_cast<uint32_t>(internal_key_size));
   if (!key.empty()) std::memcpy(p, key.data(), key.size());  // data() may be null when empty
@@ -44,7 +46,6 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
   p += kInternalKeyTrailerBytes;
   p = base::EncodeVarint32(p, static_cast<uint32_t>(value.size()));
   if (!value.empty()) std::memcpy(p, value.data(), value.size());
-  const uint64_t hash = base::Hash64(key);
   bloom_.AddHash(hash);  // before the entry is published (see memtable_bloom.h)
   table_.InsertAllocated(buf);
   index_.Upsert(hash, key, buf);  // a key the full index cannot take stays unindexed

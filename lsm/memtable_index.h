@@ -66,6 +66,12 @@ class MemTableIndex {
     }
   }
 
+  // Starts loading the slot where a probe for hash begins (the writer calls it
+  // before its skiplist walk, so the miss overlaps the walk).
+  void Prefetch(uint64_t hash) const {
+    if (mask_ != 0) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+
   // Makes entry the indexed entry of user_key. REQUIRES: one writer; entry is
   // newer than any entry indexed for the key before. False when the key could
   // not be indexed (the index is full, or the address does not fit in a slot).
