@@ -93,10 +93,38 @@ base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_
   if (!Resolved(*log, end)) {
     TrackLocked(log);
     log->requested = std::max(log->requested, end);
-    work_cv_.notify_one();
-    done_cv_.wait(l, [&] { return Resolved(*log, end); });
+    while (!Resolved(*log, end)) {
+      if (!syncing_) {
+        // Nobody is syncing: this waiter would only sleep through a hand-off
+        // to the syncer thread and back, so it runs the fdatasync itself (it
+        // covers every writer published so far, like the syncer's would).
+        SyncLocked(&l, log);
+        work_cv_.notify_one();  // callbacks it resolved are the syncer's to run
+      } else {
+        done_cv_.wait(l);  // the running sync may cover us; else we go next
+      }
+    }
   }
   return log->synced >= end ? base::Status::OK() : log->error;
+}
+
+void LogSyncer::SyncLocked(std::unique_lock<std::mutex>* lock, const std::shared_ptr<LogFile>& log) {
+  syncing_ = true;
+  const uint64_t target = log->published.load(std::memory_order_acquire);
+  lock->unlock();
+  base::Status s = log->sync_file->Sync();
+  lock->lock();
+  syncing_ = false;
+  if (s.ok()) {
+    log->synced = std::max(log->synced, target);
+    syncs_++;
+  } else if (log->error.ok()) {
+    log->error = s;
+    log->failed.store(true, std::memory_order_release);
+    LOG_ERROR(logger_, "WAL %s: %s; its unsynced writes are reported failed", log->path.c_str(),
+              s.ToString().c_str());
+  }
+  done_cv_.notify_all();
 }
 
 void LogSyncer::NotifyWhenDurable(const std::shared_ptr<LogFile>& log, uint64_t end, WriteCallback cb) {
@@ -138,6 +166,7 @@ uint64_t LogSyncer::syncs() const {
 }
 
 std::shared_ptr<LogFile> LogSyncer::PickLocked(bool interval_due) {
+  if (syncing_) return nullptr;  // a waiter is syncing; it wakes us when done
   for (const auto& log : logs_) {
     if (!log->error.ok()) continue;
     if (log->requested > log->synced) return log;
@@ -164,11 +193,21 @@ void LogSyncer::Run() {
   auto next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
+    // Callbacks resolved by a waiter's own sync are delivered here.
+    std::vector<std::pair<WriteCallback, base::Status>> resolved;
+    CollectReadyLocked(&resolved);
+    if (!resolved.empty()) {
+      PruneLocked();
+      l.unlock();
+      for (auto& [cb, status] : resolved) cb(status);
+      l.lock();
+      continue;
+    }
     const bool interval_due = mode_ == SyncMode::kInterval && Clock::now() >= next_interval;
     std::shared_ptr<LogFile> log = PickLocked(interval_due);
     if (log == nullptr) {
-      if (interval_due) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
-      if (stop_) break;
+      if (interval_due && !syncing_) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
+      if (stop_ && !syncing_) break;
       if (mode_ == SyncMode::kInterval) {
         work_cv_.wait_until(l, next_interval);
       } else {
@@ -176,24 +215,11 @@ void LogSyncer::Run() {
       }
       continue;
     }
-    const uint64_t target = log->published.load(std::memory_order_acquire);
-    l.unlock();
-    base::Status s = log->sync_file->Sync();
-    l.lock();
-    if (s.ok()) {
-      log->synced = std::max(log->synced, target);
-      syncs_++;
-    } else {
-      log->error = s;
-      log->failed.store(true, std::memory_order_release);
-      LOG_ERROR(logger_, "WAL %s: %s; its unsynced writes are reported failed", log->path.c_str(),
-                s.ToString().c_str());
-    }
+    SyncLocked(&l, log);
     if (interval_due) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
     std::vector<std::pair<WriteCallback, base::Status>> ready;
     CollectReadyLocked(&ready);
     PruneLocked();
-    done_cv_.notify_all();
     if (!ready.empty()) {
       l.unlock();
       for (auto& [cb, status] : ready) cb(status);

@@ -14,6 +14,11 @@
 // waiter and callback on it gets the error, and the DB rolls to a new log.
 // Modes: kAlways/requested syncs run as soon as someone waits; kInterval adds a
 // periodic sync of whatever was published; kNone syncs only on request.
+// One sync runs at a time (syncing_). A blocking waiter (WaitDurable) that finds
+// no sync running runs the fdatasync itself on its own thread instead of waking
+// the syncer and sleeping (two thread hand-offs per durable write otherwise);
+// waiters arriving meanwhile wait for it and the next one uncovered goes next.
+// Callbacks always run on the syncer thread.
 // Thread safety: thread-safe.
 #pragma once
 
@@ -36,13 +41,14 @@
 
 namespace kvring::lsm {
 
-// One WAL file. The leader owns `file` and `writer`; the syncer owns
-// `sync_file`; the sync state is guarded by the LogSyncer's mutex.
+// One WAL file. The leader owns `file` and `writer`; `sync_file` belongs to
+// whoever runs the current sync (LogSyncer::syncing_); the sync state is
+// guarded by the LogSyncer's mutex.
 struct LogFile {
   uint64_t number = 0;
   std::string path;
   std::unique_ptr<base::WritableFile> file;       // appends (write leader only)
-  std::unique_ptr<base::WritableFile> sync_file;  // fdatasync (syncer only)
+  std::unique_ptr<base::WritableFile> sync_file;  // fdatasync (whoever runs the sync: syncing_)
   std::unique_ptr<WalWriter> writer;
   // Bytes handed to the OS: stored by the leader without the syncer's lock.
   std::atomic<uint64_t> published{0};
@@ -93,6 +99,10 @@ class LogSyncer {
   };
 
   void Run();
+  // Syncs log up to what is published now, with mu_ released during the
+  // fdatasync; records the result and wakes waiters. REQUIRES: !syncing_.
+  void SyncLocked(std::unique_lock<std::mutex>* lock, const std::shared_ptr<LogFile>& log)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The log to sync next and up to where; null when nothing is due.
   std::shared_ptr<LogFile> PickLocked(bool interval_due) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves callbacks that can be resolved into *ready.
@@ -112,6 +122,7 @@ class LogSyncer {
   std::vector<std::shared_ptr<LogFile>> logs_ GUARDED_BY(mu_);
   std::deque<Pending> pending_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;
+  bool syncing_ GUARDED_BY(mu_) = false;  // an fdatasync runs (syncer or a waiter)
   uint64_t syncs_ GUARDED_BY(mu_) = 0;
   std::thread thread_;
 };

@@ -158,6 +158,33 @@ TEST_F(DBWriteTest, WriteCallbackSeesVisibleWriteBeforeDurability) {
   EXPECT_TRUE(future.get().ok());
 }
 
+// A blocking sync writer that finds no sync running does the fdatasync on its
+// own thread; callbacks that sync resolves must still arrive, on the syncer
+// thread, never on the writer's.
+TEST_F(DBWriteTest, CallbacksResolvedByAWritersOwnSyncStillArriveOnTheSyncerThread) {
+  env_.SetSyncDelayMicros(500);
+  Open();
+  const std::thread::id writer = std::this_thread::get_id();
+  std::atomic<int> called{0}, on_writer_thread{0}, failed{0};
+  constexpr int kRounds = 100;
+  for (int i = 0; i < kRounds; i++) {
+    WriteBatch batch;
+    batch.Put(Key(i), "callback");
+    ASSERT_TRUE(db_->Write(WriteOptions(), &batch, [&](base::Status s) {
+                    if (!s.ok()) failed++;
+                    if (std::this_thread::get_id() == writer) on_writer_thread++;
+                    called++;
+                  }).ok());
+    ASSERT_TRUE(db_->Put(WriteOptions(), Key(1000 + i), "blocking").ok());  // durable on return
+  }
+  for (int i = 0; i < 2000 && called.load() < kRounds; i++) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(kRounds, called.load());
+  EXPECT_EQ(0, on_writer_thread.load());
+  EXPECT_EQ(0, failed.load());
+  PowerLossAndReopen();
+  EXPECT_EQ(2u * kRounds, test::Dump(db_.get()).size());
+}
+
 TEST_F(DBWriteTest, WriteCallbackInNoneModeIsCalledAtOnce) {
   options_.sync_mode = SyncMode::kNone;
   Open();
