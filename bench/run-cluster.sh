@@ -32,35 +32,9 @@ for b in "$KVBENCH" "$KVNODE" "$KVCTL"; do [ -x "$b" ] || { echo "no $b: run mak
 command -v "$REDIS" >/dev/null || { echo "no $REDIS on PATH (apt-get install redis-server)" >&2; exit 1; }
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
-
-PIDS=()
-stop_pid() {  # SIGTERM, wait up to 10 s, then SIGKILL
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -KILL "$1" 2>/dev/null || true
-}
-cleanup() { for pid in "${PIDS[@]}"; do stop_pid "$pid"; done; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    port_taken "$p" || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; exit 1
-}
-wait_port() {  # wait_port PORT PID LOG
-  for _ in $(seq 100); do
-    port_taken "$1" && return 0
-    kill -0 "$2" 2>/dev/null || { echo "server exited; its log:" >&2; tail -20 "$3" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "server on port $1 did not start" >&2; exit 1
-}
-jnum() { grep -m1 -o "\"$2\": [0-9.eE+-]*" "$1" | awk '{print $2}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_trap
 
 declare -A OPS P50 P99 STALE ERRS
 run_kvbench() {  # run_kvbench NAME EXTRA_FLAGS TARGET...
@@ -145,7 +119,6 @@ for rw in "1 1" "2 2" "3 3"; do
   stop_nodes
 done
 
-ratio() { if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }'; else echo -; fi; }
 {
   echo "# kvring cluster vs one node vs redis-server ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores)"
   echo

@@ -39,46 +39,9 @@ HAVE_KVNODE=1
 [ -x "$KVNODE" ] || { HAVE_KVNODE=0; echo "note: $KVNODE not built: measuring redis alone" >&2; }
 mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd)
-
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$(( 20000 + RANDOM % 40000 ))
-    port_taken "$p" || { echo "$p"; return; }
-  done
-  echo "no free port found" >&2; exit 1
-}
-wait_port() {  # wait_port PORT PID LOG
-  for _ in $(seq 100); do
-    port_taken "$1" && return 0
-    kill -0 "$2" 2>/dev/null || { echo "server exited; its log:" >&2; tail -20 "$3" >&2; exit 1; }
-    sleep 0.1
-  done
-  echo "server on port $1 did not start; its log:" >&2; tail -20 "$3" >&2; exit 1
-}
-stop_pid() {  # SIGTERM, wait up to 10 s, then SIGKILL
-  kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  echo "pid $1 ignored SIGTERM for 10 s: killing it" >&2
-  kill -KILL "$1" 2>/dev/null || true
-}
-
-# First top-level occurrence of a numeric key in a kvbench JSON file.
-jnum() { grep -m1 -o "\"$2\": [0-9.eE+-]*" "$1" | awk '{print $2}'; }
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+bench_trap
 
 declare -A OPS P50 P99 ERRS
 run_kvbench() {  # run_kvbench NAME TARGET DEPTH
@@ -140,7 +103,6 @@ for pair in $PAIRS; do
 done
 
 # The table: one row per (durability pair, depth).
-ratio() { if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.2f" : "-"), a / b }'; else echo -; fi; }
 {
   echo "# kvnode vs redis-server ($(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores)"
   echo
