@@ -142,7 +142,14 @@ base::Status Table::IndexCorruption(const BlockCursor& cursor) const {
                                   " (bad entry at block byte " + std::to_string(cursor.corrupt_offset()) + ")");
 }
 
-base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& handle, BlockRef* ref) const {
+bool Table::InPlace(const BlockHandle& handle) const {
+  const std::string_view mapped = file_->mapped();
+  return !mapped.empty() && mapped.size() > handle.offset + handle.size &&
+         static_cast<uint8_t>(mapped[handle.offset + handle.size]) == static_cast<uint8_t>(Compression::kNone);
+}
+
+base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& handle, bool for_scan,
+                             BlockRef* ref) const {
   char key[kCacheKeyBytes];
   if (block_cache_ != nullptr) {
     EncodeCacheKey(key, cache_id_, handle.offset);
@@ -156,10 +163,13 @@ base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& hand
   if (options.no_io) {
     return base::Status::Busy(label_ + ": block at offset " + std::to_string(handle.offset) + " needs I/O");
   }
-  const bool cache_it = block_cache_ != nullptr && options.fill_cache;
-  // Blocks entering the cache are always verified; others when asked.
+  const bool scan_in_place = for_scan && InPlace(handle);
+  const bool cache_it = block_cache_ != nullptr && options.fill_cache && !scan_in_place;
+  // Blocks entering the cache are always verified, and so are blocks a scan
+  // reads in place (they skip the cache); others when asked.
+  const bool verify = options.verify_checksums || cache_it || (scan_in_place && options.fill_cache);
   BlockContents contents;
-  KV_RETURN_IF_ERROR(ReadBlock(*file_, label_, handle, options.verify_checksums || cache_it, &contents));
+  KV_RETURN_IF_ERROR(ReadBlock(*file_, label_, handle, verify, &contents));
   if (options_.stats != nullptr) {
     Bump(&options_.stats->blocks_read);
     Bump(&options_.stats->bytes_read, handle.size + kBlockTrailerBytes);
@@ -202,7 +212,7 @@ base::Status Table::InternalGet(const ReadOptions& options, std::string_view loo
     KV_RETURN_IF_ERROR(DecodeIndexValue(index.value(), &handle));
   }
   BlockRef ref;
-  KV_RETURN_IF_ERROR(GetBlock(options, handle, &ref));
+  KV_RETURN_IF_ERROR(GetBlock(options, handle, /*for_scan=*/false, &ref));
   BlockCursor data(ref.block);
   data.Seek(lookup_internal_key);
   if (data.Valid()) {
@@ -218,7 +228,7 @@ std::unique_ptr<Iterator> Table::NewBlockIterator(const ReadOptions& options, st
   BlockHandle handle;
   base::Status s = DecodeIndexValue(index_value, &handle);
   BlockRef ref;
-  if (s.ok()) s = GetBlock(options, handle, &ref);
+  if (s.ok()) s = GetBlock(options, handle, /*for_scan=*/true, &ref);
   if (!s.ok()) return NewEmptyIterator(s);
   auto iter = ref.block->NewIterator(&label_, handle.offset);
   if (ref.handle != nullptr) {

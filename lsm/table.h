@@ -13,6 +13,8 @@
 // A data block read in place still enters the block cache (as a small view
 // charged only its bookkeeping), so its checksum is verified once, when it
 // enters; the Table erases its views from the cache before it unmaps the file.
+// Iterators (scans) read such blocks in place without caching them, and verify
+// their checksum on every read (when fill_cache is set, as for cached reads).
 //
 // Corrupt input (bad magic, bad checksum, truncated file, handles pointing
 // outside the file, malformed blocks) yields Status::Corruption naming the file
@@ -88,7 +90,13 @@ class Table {
   base::Status ReadMetaBlocks(const BlockHandle& index, const BlockHandle& filter);
   base::Status CheckHandle(const BlockHandle& handle, std::string_view what) const;
   base::Status DecodeIndexValue(std::string_view value, BlockHandle* handle) const;
-  base::Status GetBlock(const ReadOptions& options, const BlockHandle& handle, BlockRef* ref) const;
+  // for_scan: the block is read by an iterator. Such a read of an
+  // uncompressed block of a mapped file does not enter the cache (a scan would
+  // only churn it; LevelDB does not cache these either) but is still verified.
+  base::Status GetBlock(const ReadOptions& options, const BlockHandle& handle, bool for_scan, BlockRef* ref) const;
+  // Whether the block at handle would be read in place (mapped file, stored
+  // uncompressed). REQUIRES: the handle passed CheckHandle.
+  bool InPlace(const BlockHandle& handle) const;
   std::unique_ptr<Iterator> NewBlockIterator(const ReadOptions& options, std::string_view index_value) const;
   base::Status IndexCorruption(const BlockCursor& cursor) const;
 
