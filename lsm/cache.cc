@@ -25,6 +25,7 @@ struct Cache::Handle {
   uint64_t hash;
   uint32_t refs;
   bool in_cache;
+  bool low_priority;  // joins the lru list at its cold end (Priority::kLow)
   uint32_t key_size;
   char key_data[1];  // key_size bytes
 
@@ -45,6 +46,13 @@ void ListAppend(Handle* list, Handle* e) {  // newest at list->prev
   e->prev = list->prev;
   e->prev->next = e;
   e->next->prev = e;
+}
+
+void ListPrepend(Handle* list, Handle* e) {  // oldest at list->next
+  e->prev = list;
+  e->next = list->next;
+  e->next->prev = e;
+  list->next = e;
 }
 
 void FreeEntry(Handle* e) {
@@ -168,6 +176,7 @@ class alignas(64) Cache::Shard {
       return nullptr;
     }
     hits_.fetch_add(1, std::memory_order_relaxed);
+    e->low_priority = false;  // used again: an ordinary entry from now on
     if (e->refs == 1) {  // leaving the lru list
       ListRemove(e);
       ListAppend(&in_use_, e);
@@ -212,7 +221,11 @@ class alignas(64) Cache::Shard {
       *dead = e;
     } else if (e->in_cache && e->refs == 1) {  // only the cache holds it now
       ListRemove(e);
-      ListAppend(&lru_, e);
+      if (e->low_priority) {
+        ListPrepend(&lru_, e);  // first in line for eviction
+      } else {
+        ListAppend(&lru_, e);
+      }
     }
   }
 
@@ -258,7 +271,8 @@ Cache::Shard& Cache::ShardFor(uint64_t hash) const {
   return shards_[shard_bits_ == 0 ? 0 : hash >> (64 - shard_bits_)];
 }
 
-Cache::Handle* Cache::Insert(std::string_view key, void* value, size_t charge, Deleter deleter) {
+Cache::Handle* Cache::Insert(std::string_view key, void* value, size_t charge, Deleter deleter,
+                            Priority priority) {
   auto* e = static_cast<Handle*>(::operator new(sizeof(Handle) - 1 + key.size()));
   e->value = value;
   e->deleter = deleter;
@@ -267,6 +281,7 @@ Cache::Handle* Cache::Insert(std::string_view key, void* value, size_t charge, D
   e->hash = base::Hash64(key);
   e->refs = 0;
   e->in_cache = false;
+  e->low_priority = priority == Priority::kLow;
   e->key_size = static_cast<uint32_t>(key.size());
   std::memcpy(e->key_data, key.data(), key.size());
   return ShardFor(e->hash).Insert(e);

@@ -36,9 +36,16 @@ class Cache {
   // REQUIRES: every handle has been released.
   ~Cache();
 
+  // kLow: an entry unlikely to be used again soon (a block read by a scan).
+  // Once unpinned it waits at the cold end of the LRU list, so it is evicted
+  // before any other entry and a long scan cannot flush the working set of point
+  // reads; a Lookup hit promotes it to kHigh.
+  enum class Priority { kHigh, kLow };
+
   // Inserts key -> value (replacing an older entry with the key) and returns it
   // pinned. REQUIRES: the caller Releases the handle.
-  Handle* Insert(std::string_view key, void* value, size_t charge, Deleter deleter);
+  Handle* Insert(std::string_view key, void* value, size_t charge, Deleter deleter,
+                 Priority priority = Priority::kHigh);
   // The pinned entry for key, or nullptr. Counts a hit or a miss.
   Handle* Lookup(std::string_view key);
   // Unpins. REQUIRES: h came from this cache and is not used afterwards.

@@ -184,7 +184,11 @@ base::Status Table::GetBlock(const ReadOptions& options, const BlockHandle& hand
     // are the OS page cache's. Caching it still saves the checksum next time.
     const size_t charge = block->owned_bytes() + kCachedBlockOverheadBytes;
     ref->cache = block_cache_;
-    ref->handle = block_cache_->Insert(std::string_view(key, kCacheKeyBytes), block.release(), charge, DeleteCachedBlock);
+    // A scan's blocks wait at the cold end of the cache: a scan must not flush
+    // the blocks point reads keep using.
+    const auto priority = for_scan ? Cache::Priority::kLow : Cache::Priority::kHigh;
+    ref->handle = block_cache_->Insert(std::string_view(key, kCacheKeyBytes), block.release(), charge,
+                                       DeleteCachedBlock, priority);
   } else {
     ref->owned = std::move(block);
   }

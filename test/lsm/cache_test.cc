@@ -88,6 +88,28 @@ TEST_F(CacheTest, EvictsLeastRecentlyUsedByCharge) {
   EXPECT_EQ((std::vector<int>{1, 2, 3}), deleted_);
 }
 
+TEST_F(CacheTest, LowPriorityEntriesAreEvictedFirstUnlessUsedAgain) {
+  Cache cache(100, /*num_shard_bits=*/0);
+  for (int i = 0; i < 8; ++i) Put(&cache, i, i, 10);  // the working set: 80
+  // A "scan": many low-priority entries pass through the remaining room.
+  for (int i = 100; i < 150; ++i) {
+    cache.Release(cache.Insert(Key(i), new int(i), 10, DeleteInt, Cache::Priority::kLow));
+  }
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(i, Get(&cache, i)) << "working set entry " << i << " was flushed";
+  EXPECT_LE(cache.TotalCharge(), 100u);
+  // A low-priority entry that is looked up again becomes an ordinary one.
+  cache.Release(cache.Insert(Key(200), new int(200), 10, DeleteInt, Cache::Priority::kLow));
+  EXPECT_EQ(200, Get(&cache, 200));  // promoted; now the most recent
+  // Holding 0..7, 200 and the scan's last entry (90 + 10): adding 20 evicts the
+  // scan's leftover first, then the least recent ordinary entry, 0.
+  Put(&cache, 300, 300, 20);
+  EXPECT_EQ(-1, Get(&cache, 149));
+  EXPECT_EQ(-1, Get(&cache, 0));
+  EXPECT_EQ(1, Get(&cache, 1));
+  EXPECT_EQ(200, Get(&cache, 200));
+  EXPECT_LE(cache.TotalCharge(), 100u);
+}
+
 TEST_F(CacheTest, PinnedEntriesSurviveEvictionAndShrinkBackOnRelease) {
   Cache cache(100, 0);
   Cache::Handle* pinned = cache.Insert(Key(1), new int(1), 60, DeleteInt);
