@@ -99,7 +99,9 @@ base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_
         // to the syncer thread and back, so it runs the fdatasync itself (it
         // covers every writer published so far, like the syncer's would).
         SyncLocked(&l, log);
-        work_cv_.notify_one();  // callbacks it resolved are the syncer's to run
+        // Callbacks it resolved are the syncer's to run; wake it only then (a
+        // wake-up per durable write would cost what the inline sync saves).
+        if (!pending_.empty()) work_cv_.notify_one();
       } else {
         done_cv_.wait(l);  // the running sync may cover us; else we go next
       }
