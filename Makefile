@@ -65,10 +65,15 @@ $(TESTUTIL): $(call objs_of,$(TESTUTIL_SRCS)) | $(BUILD)/lib
 	@rm -f $@
 	ar rcs $@ $^
 
+# The binaries allocate through jemalloc: +15-20% kvnode throughput over glibc
+# malloc, measured (docs/performance.md). Sanitizer builds keep their own
+# allocator; MALLOC= builds with glibc's.
+MALLOC ?= jemalloc
+BIN_LIBS := $(if $(SAN),,$(if $(filter jemalloc,$(MALLOC)),-ljemalloc))
 BINS := kvnode kvctl kvbench
 define bin_rule
 $(BUILD)/$(1): $(BUILD)/obj/cmd/$(1)/main.o $(CMDLIB) $(LIBS)
-	$(CXX) $(LDFLAGS) -o $$@ $$^ $(SYSLIBS)
+	$(CXX) $(LDFLAGS) -o $$@ $$^ $(SYSLIBS) $(BIN_LIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
@@ -131,7 +136,7 @@ asan:
 tsan:
 	@$(MAKE) BUILD=build/tsan SAN=tsan build-tests
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests.sh build/tsan \
-	  $(foreach t,base lsm net ring repl,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
+	  $(foreach t,base lsm net ring repl cmd cluster,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
 
 cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
 	@scripts/local-cluster.sh

@@ -43,6 +43,8 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       level_counters_(static_cast<size_t>(options_.num_levels)) {}
 
 DBImpl::~DBImpl() {
+  // manual_wal_flush: buffered records reach the OS (and their callbacks run) first.
+  if (log_ != nullptr) FlushWal().IgnoreError();  // a failure is logged and given to the callbacks
   {
     std::lock_guard<std::mutex> l(mu_);
     shutting_down_.store(true, std::memory_order_release);
@@ -136,6 +138,7 @@ SequenceNumber DBImpl::SmallestSnapshotLocked() const {
 // ---------------------------------------------------------------- requests
 
 base::Status DBImpl::SyncWal() {
+  KV_RETURN_IF_ERROR(FlushWal());  // manual_wal_flush: buffered records first
   // Covers the current log and every retired one with unsynced bytes.
   return syncer_->SyncAll();
 }

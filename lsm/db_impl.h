@@ -58,6 +58,7 @@ class DBImpl final : public DB {
   base::Status Flush() override;
   base::Status CompactRange(const std::string* begin, const std::string* end) override;
   base::Status SyncWal() override;
+  base::Status FlushWal() override;
   Stats GetStats() override;
 
   // Tests: the live files per level ("L0: 5 7\nL1: 4\n").
@@ -105,6 +106,9 @@ class DBImpl final : public DB {
   // Moves the memtable (when not empty) to the immutable list and starts a new
   // WAL for the next writes.
   base::Status RotateLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // manual_wal_flush: hands log's buffered bytes to the OS and publishes them to
+  // the syncer. The write leader's job (nobody else appends meanwhile).
+  base::Status FlushLogBuffer(LogFile* log);
   // Builds the group's WAL payload; returns the last writer of the group.
   Writer* BuildGroupLocked(std::string_view* record) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -141,6 +145,15 @@ class DBImpl final : public DB {
   bool log_broken_ GUARDED_BY(mu_) = false;  // an append failed: roll before writing
   std::deque<Writer*> writers_ GUARDED_BY(mu_);
   std::string group_rep_ GUARDED_BY(mu_);   // the leader's scratch record
+  // manual_wal_flush: callbacks of applied writes whose records may still sit in
+  // a WAL's user-space buffer, oldest first; FlushWal resolves them.
+  struct UnflushedAck {
+    std::shared_ptr<LogFile> log;
+    uint64_t end;  // the write's record ends at this byte of log
+    WriteCallback callback;
+  };
+  std::vector<UnflushedAck> unflushed_acks_ GUARDED_BY(mu_);
+  bool wal_buffered_ GUARDED_BY(mu_) = false;  // log_ holds bytes not handed to the OS
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
   std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
   base::Status flush_error_ GUARDED_BY(mu_);

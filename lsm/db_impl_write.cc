@@ -20,6 +20,7 @@ struct DBImpl::Writer {
   std::string_view key;
   std::string_view value;
   bool force_rotate = false;  // Flush(): rotate the memtable, write nothing
+  bool flush_wal = false;     // FlushWal(): hand the WAL buffer to the OS, write nothing
   bool done = false;
   base::Status status;
   std::shared_ptr<LogFile> log;  // where the write's record went
@@ -30,6 +31,8 @@ struct DBImpl::Writer {
     return batch != nullptr ? batch->ApproximateSize() - WriteBatch::kHeaderBytes : key.size() + value.size() + 11;
   }
   uint32_t count() const { return batch != nullptr ? batch->Count() : 1; }
+  // Leads alone: never merged into another writer's group.
+  bool writes_nothing() const { return force_rotate || flush_wal; }
 };
 
 base::Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -77,7 +80,7 @@ base::Status DBImpl::BackgroundErrorLocked() const {
 DBImpl::Writer* DBImpl::BuildGroupLocked(std::string_view* record) {
   Writer* first = writers_.front();
   const SequenceNumber sequence = versions_->last_sequence() + 1;
-  if (first->batch != nullptr && (writers_.size() == 1 || writers_[1]->force_rotate)) {
+  if (first->batch != nullptr && (writers_.size() == 1 || writers_[1]->writes_nothing())) {
     first->batch->set_sequence(sequence);  // the batch alone: its rep is the record
     *record = first->batch->rep();
     return first;
@@ -90,7 +93,7 @@ DBImpl::Writer* DBImpl::BuildGroupLocked(std::string_view* record) {
   size_t bytes = 0;
   Writer* last = first;
   for (Writer* w : writers_) {
-    if (w->force_rotate) break;
+    if (w->writes_nothing()) break;
     if (w != first && bytes + w->payload_bytes() > max_bytes) break;
     bytes += w->payload_bytes();
     count += w->count();
@@ -132,12 +135,29 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
     if (!writers_.empty()) writers_.front()->cv.notify_one();
   }
   l.unlock();
-  if (!w->status.ok() || w->force_rotate) return w->status;
+  if (!w->status.ok() || w->writes_nothing()) return w->status;
   return AwaitDurability(options, w, std::move(on_durable));
 }
 
 base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer* w, Writer** last,
                                      std::shared_ptr<LogFile>* log_out, uint64_t* end) {
+  if (w->flush_wal) {
+    *log_out = log_;
+    if (!wal_buffered_) return base::Status::OK();
+    wal_buffered_ = false;
+    std::shared_ptr<LogFile> log = log_;
+    lock->unlock();
+    base::Status s = FlushLogBuffer(log.get());
+    lock->lock();
+    if (!s.ok()) {
+      // The buffer may have gone out in part: roll to a fresh WAL, as after a failed append.
+      log->flush_error = s.WithContext("WAL flush");
+      log_broken_ = true;
+      LOG_ERROR(logger_, "%s", log->flush_error.ToString().c_str());
+      return log->flush_error;
+    }
+    return s;
+  }
   base::Status s = MakeRoomForWrite(lock, w->force_rotate);
   std::shared_ptr<LogFile> log = log_;
   *log_out = log;
@@ -148,17 +168,18 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
   const SequenceNumber first_sequence = WriteBatch::SequenceOf(record);
   MemTable* mem = mem_;
   const uint64_t wal_before = log->writer->file_bytes();
+  // With manual_wal_flush the record waits in the buffer for FlushWal (writes
+  // needing a sync flush it themselves, in AwaitDurability).
+  const bool defer_flush = options_.manual_wal_flush;
   lock->unlock();
   if (count > 0) {
     s = log->writer->AddRecord(record);
-    if (s.ok()) s = log->file->Flush();
-    if (s.ok()) {
-      syncer_->Published(log.get(), log->writer->file_bytes());
-      s = mem->AddBatchRep(record);  // our own encoding: cannot fail
-    }
+    if (s.ok() && !defer_flush) s = FlushLogBuffer(log.get());
+    if (s.ok()) s = mem->AddBatchRep(record);  // our own encoding: cannot fail
   }
   *end = log->writer->file_bytes();
   lock->lock();
+  if (defer_flush && count > 0) wal_buffered_ = true;
   if (!s.ok()) {
     // Roll to a fresh WAL before the next write: this one may end in a partial
     // record, which recovery drops as a torn tail.
@@ -176,9 +197,15 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
 
 base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
   const bool need_sync = options_.sync_mode == SyncMode::kAlways || options.sync;
+  if (need_sync && options_.manual_wal_flush) {
+    KV_RETURN_IF_ERROR(FlushWal());  // the syncer covers only what reached the OS
+  }
   if (on_durable) {
     if (need_sync) {
       syncer_->NotifyWhenDurable(w->log, w->log_end, std::move(on_durable));
+    } else if (options_.manual_wal_flush) {
+      std::lock_guard<std::mutex> l(mu_);
+      unflushed_acks_.push_back({w->log, w->log_end, std::move(on_durable)});
     } else {
       on_durable(base::Status::OK());
     }
@@ -186,6 +213,39 @@ base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, Wri
   }
   if (!need_sync) return base::Status::OK();
   return syncer_->WaitDurable(w->log, w->log_end);
+}
+
+base::Status DBImpl::FlushWal() {
+  if (!options_.manual_wal_flush) return base::Status::OK();
+  Writer w;
+  w.flush_wal = true;
+  const base::Status s = WriteInternal(WriteOptions(), &w, nullptr);
+  std::vector<UnflushedAck> acks;
+  std::vector<base::Status> outcomes;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    acks.swap(unflushed_acks_);
+    outcomes.reserve(acks.size());
+    for (const UnflushedAck& ack : acks) {
+      // Every ack's record was appended before this flush began (its writer
+      // queued the ack after its group), unless its log was retired first.
+      if (ack.log->published.load(std::memory_order_acquire) >= ack.end) {
+        outcomes.push_back(base::Status::OK());
+      } else if (!ack.log->flush_error.ok()) {
+        outcomes.push_back(ack.log->flush_error);
+      } else {
+        outcomes.push_back(base::Status::IOError(ack.log->path + ": WAL record never reached the OS"));
+      }
+    }
+  }
+  for (size_t i = 0; i < acks.size(); i++) acks[i].callback(outcomes[i]);
+  return s;
+}
+
+base::Status DBImpl::FlushLogBuffer(LogFile* log) {
+  KV_RETURN_IF_ERROR(log->file->Flush());
+  syncer_->Published(log, log->writer->file_bytes());
+  return base::Status::OK();
 }
 
 base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) {
@@ -243,7 +303,20 @@ base::Status DBImpl::RotateLocked(std::unique_lock<std::mutex>* lock) {
   std::shared_ptr<LogFile> log;
   KV_RETURN_IF_ERROR(NewLogFileLocked(lock, &log));
   std::shared_ptr<LogFile> old = log_;
-  // Every group flushed its record already; the syncer keeps its own handle.
+  if (wal_buffered_) {
+    // manual_wal_flush: the old log's buffered records go to the OS before it is
+    // closed (we are the write leader: nobody appends meanwhile). A failure leaves
+    // their acks failed; the records themselves are in the memtable retired below.
+    wal_buffered_ = false;
+    if (old->flush_error.ok()) {
+      base::Status s = FlushLogBuffer(old.get());
+      if (!s.ok()) {
+        old->flush_error = s.WithContext("WAL flush");
+        LOG_ERROR(logger_, "%s", old->flush_error.ToString().c_str());
+      }
+    }
+  }
+  // Every record reached the OS by now; the syncer keeps its own handle.
   old->file->Close().IgnoreError();  // no more appends; durability is the syncer's
   if (!mem_->empty()) {
     imm_.push_back({mem_, old->number});

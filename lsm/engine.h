@@ -54,6 +54,14 @@ struct Options {
 
   SyncMode sync_mode = SyncMode::kInterval;
   uint32_t sync_interval_ms = 5;
+  // When true, writes that need no fdatasync (every write unless sync_mode is
+  // kAlways or WriteOptions::sync) leave their WAL record in the WAL's user-space
+  // buffer until FlushWal() hands it to the OS in one write() for all of them; a
+  // write's callback is then called from FlushWal, with that write()'s status. An
+  // event loop calls FlushWal once per iteration, before it sends replies (RocksDB's
+  // manual_wal_flush idea). Blocking writes return before their record reaches the
+  // OS: a process crash loses what no FlushWal (or sync, rotation, Close) covered.
+  bool manual_wal_flush = false;
 
   // Memory budget: memtable_bytes * (1 + max_immutable_memtables) + block_cache_bytes
   // + table cache (max_open_files handles with their pinned index/filter blocks).
@@ -189,6 +197,10 @@ class DB {
   virtual base::Status CompactRange(const std::string* begin, const std::string* end) = 0;
   // Makes every write so far durable (fdatasync the WAL) whatever the sync mode.
   virtual base::Status SyncWal() = 0;
+  // With Options::manual_wal_flush: hands every buffered WAL record to the OS and
+  // then calls the callbacks of the writes it covered (on this thread). A cheap
+  // no-op when nothing is buffered, and always without manual_wal_flush.
+  virtual base::Status FlushWal() = 0;
 
   virtual Stats GetStats() = 0;
 };

@@ -59,6 +59,10 @@ struct LogFile {
   uint64_t synced = 0;     // bytes known durable
   base::Status error;      // a failed sync: nothing past `synced` becomes durable
   bool retired = false;    // no longer appended to
+  // Set by a failed flush of a manual_wal_flush buffer (by the write leader,
+  // before `published` could cover the bytes): what strands the acks past it.
+  // Written and read under the DB mutex.
+  base::Status flush_error;
 
   // Creates path and opens both handles.
   static base::Status Create(base::Env* env, const std::string& path, uint64_t number,

@@ -135,9 +135,15 @@ void EventLoop::QueueInLoop(Functor fn) {
     queued_.push_back(std::move(fn));
   }
   // Invariant: whenever queued_ is non-empty, the eventfd was written after the
-  // loop last took the queue, so the batch cannot be stranded. Only the push that
-  // makes the queue non-empty needs to write.
-  if (was_empty) Wakeup();
+  // loop last took the queue, or the running loop itself pushed (it looks at the
+  // queue in PollTimeoutMs before it sleeps): the batch cannot be stranded. Only
+  // the push that makes the queue non-empty needs to write.
+  if (was_empty && !(running() && IsInLoopThread())) Wakeup();
+}
+
+bool EventLoop::HasQueued() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return !queued_.empty();
 }
 
 void EventLoop::Wakeup() {
@@ -231,10 +237,14 @@ TimerId EventLoop::RunEvery(uint64_t interval_us, Functor fn) {
   return timers_.Add(clock_->NowMicros() + interval_us, interval_us, std::move(fn));
 }
 
-EventLoop::HookId EventLoop::AddBeforeSleep(Functor fn) {
+EventLoop::HookId EventLoop::AddBeforeSleep(Functor fn, HookOrder order) {
   assert(CanActHere());
   HookId id = next_hook_id_++;
-  hooks_.push_back(Hook{id, std::move(fn)});
+  if (order == HookOrder::kFirst) {
+    hooks_.insert(hooks_.begin(), Hook{id, std::move(fn)});
+  } else {
+    hooks_.push_back(Hook{id, std::move(fn)});
+  }
   return id;
 }
 

@@ -101,9 +101,19 @@ class EventLoop {
   bool CancelTimer(TimerId id) { return timers_.Cancel(id); }
 
   // --- before-sleep hooks (loop thread only) ---
-  // Runs fn at the start of every iteration, before the loop sleeps.
-  HookId AddBeforeSleep(Functor fn);
+  // Runs fn at the start of every iteration, before the loop sleeps, after the
+  // hooks added before it; kFirst puts it ahead of them instead (a WAL flush must
+  // run before the hooks that send replies).
+  enum class HookOrder { kLast, kFirst };
+  HookId AddBeforeSleep(Functor fn, HookOrder order = HookOrder::kLast);
   void RemoveBeforeSleep(HookId id);
+
+  // --- queued work (loop thread only, never from inside a queued function) ---
+  // Whether QueueInLoop has work the loop has not run yet.
+  bool HasQueued();
+  // Runs the queued work now (a hook that completes requests runs their
+  // continuations before the reply-sending hooks instead of an iteration later).
+  void RunQueued() { RunQueuedFunctors(); }
 
   // Time at the start of the current iteration's event processing (cheap; stale by
   // at most one iteration). Use clock()->NowMicros() when precision matters.

@@ -48,6 +48,7 @@ class Node {
   base::Status OpenEngine();
   base::Status BuildRing();
   void WireOnLoop();
+  void FlushWalBeforeReplies(net::EventLoop* loop);
 
   const NodeConfig config_;
   base::Logger* const logger_;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,6 +228,63 @@ TEST(EventLoopTest, BeforeSleepHookRunsOncePerIterationUntilRemoved) {
   int frozen = hook_runs.load();
   for (int i = 0; i < 5; ++i) loop->RunSync([] {});
   EXPECT_EQ(hook_runs.load(), frozen);
+}
+
+TEST(EventLoopTest, FirstHooksRunAheadOfEarlierOnesAndMayRunQueuedWorkBeforeThem) {
+  // The kvnode's shape: a WAL-flush hook added last but run first completes
+  // writes whose continuations (queued) must be done before the reply hook runs.
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::mutex mu;
+  std::vector<std::string> order;  // of the iteration the test triggers
+  std::atomic<bool> armed{false};
+  auto note = [&](const std::string& what) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (armed.load()) order.push_back(what);
+  };
+  loop->RunSync([&] {
+    loop->AddBeforeSleep([&] { note("reply"); });
+    loop->AddBeforeSleep(
+        [&] {
+          note("flush");
+          if (!armed.load()) return;
+          loop->QueueInLoop([&] { note("continuation"); });  // from the loop thread itself
+          EXPECT_TRUE(loop->HasQueued());
+          loop->RunQueued();
+          EXPECT_FALSE(loop->HasQueued());
+          armed = false;
+        },
+        EventLoop::HookOrder::kFirst);
+  });
+  loop->RunSync([&] { armed = true; });
+  for (int i = 0; i < 5000 && armed.load(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_FALSE(armed.load()) << "the flush hook never ran";
+  loop->RunSync([] {});  // the reply hook of that pass has run too
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ((std::vector<std::string>{"flush", "continuation"}), order);
+}
+
+TEST(EventLoopTest, WorkTheLoopQueuesForItselfRunsWithoutAWakeupOrAStall) {
+  // QueueInLoop from the loop thread skips the eventfd write: the loop must still
+  // see the work before it sleeps (no timers here to wake it otherwise).
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  std::atomic<int> ran{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  loop->RunInLoop([&] {
+    // Queued from a hook-free functor, and again from that work itself.
+    loop->QueueInLoop([&] {
+      ran.fetch_add(1);
+      loop->QueueInLoop([&] {
+        ran.fetch_add(1);
+        std::lock_guard<std::mutex> lock(mu);
+        cv.notify_all();
+      });
+    });
+  });
+  std::unique_lock<std::mutex> lock(mu);
+  EXPECT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return ran.load() == 2; }));
 }
 
 }  // namespace
