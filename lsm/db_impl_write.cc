@@ -14,6 +14,15 @@
 
 namespace kvring::lsm {
 
+namespace {
+constexpr int kWriterSpins = 1000;  // a few microseconds of pause instructions
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+}  // namespace
+
 struct DBImpl::Writer {
   WriteBatch* batch = nullptr;  // a batch, or the single op below
   ValueKind kind = ValueKind::kValue;
@@ -26,6 +35,8 @@ struct DBImpl::Writer {
   std::shared_ptr<LogFile> log;  // where the write's record went
   uint64_t log_end = 0;          // ... and the byte it ends at
   std::condition_variable cv;
+  // Set (under mu_) with every cv signal: lets a waiter spin on it unlocked.
+  std::atomic<bool> signaled{false};
 
   size_t payload_bytes() const {
     return batch != nullptr ? batch->ApproximateSize() - WriteBatch::kHeaderBytes : key.size() + value.size() + 11;
@@ -115,7 +126,16 @@ DBImpl::Writer* DBImpl::BuildGroupLocked(std::string_view* record) {
 base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(w);
-  while (!w->done && w != writers_.front()) w->cv.wait(l);
+  while (!w->done && w != writers_.front()) {
+    // A leader's group takes a few microseconds: spin for about that long before
+    // a futex sleep and wake-up, which cost more (event loops on several threads
+    // write concurrently).
+    l.unlock();
+    for (int i = 0; i < kWriterSpins && !w->signaled.load(std::memory_order_acquire); i++) CpuRelax();
+    l.lock();
+    w->signaled.store(false, std::memory_order_relaxed);
+    if (!w->done && w != writers_.front()) w->cv.wait(l);
+  }
   if (!w->done) {
     // The leader: write for the group, then hand every member its outcome.
     Writer* last = w;
@@ -129,10 +149,16 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
       ready->log = log;
       ready->log_end = end;
       ready->done = true;
-      if (ready != w) ready->cv.notify_one();
+      if (ready != w) {
+        ready->signaled.store(true, std::memory_order_release);
+        ready->cv.notify_one();
+      }
       if (ready == last) break;
     }
-    if (!writers_.empty()) writers_.front()->cv.notify_one();
+    if (!writers_.empty()) {
+      writers_.front()->signaled.store(true, std::memory_order_release);
+      writers_.front()->cv.notify_one();
+    }
   }
   l.unlock();
   if (!w->status.ok() || w->writes_nothing()) return w->status;

@@ -9,6 +9,17 @@
 
 namespace kvring::repl {
 
+CoordinatorStats Coordinator::stats() const {
+  CoordinatorStats out;
+  out.gets = stats_.gets.load(std::memory_order_relaxed);
+  out.puts = stats_.puts.load(std::memory_order_relaxed);
+  out.deletes = stats_.deletes.load(std::memory_order_relaxed);
+  out.forwarded = stats_.forwarded.load(std::memory_order_relaxed);
+  out.quorum_failures = stats_.quorum_failures.load(std::memory_order_relaxed);
+  out.read_repairs = stats_.read_repairs.load(std::memory_order_relaxed);
+  return out;
+}
+
 using base::Status;
 
 namespace {
@@ -103,7 +114,7 @@ std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Statu
 // --- Reads -----------------------------------------------------------------------------
 
 void Coordinator::Get(std::string_view key, uint8_t r, GetDone done) {
-  stats_.gets++;
+  Bump(&stats_.gets);
   auto ring = view_->Current();
   ring::PreferenceList prefs = ring->PreferenceListForKey(key);
   auto need = Required(r, options_.default_r, prefs.size(), ring->replication().total(), "r");
@@ -183,7 +194,7 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, c
 void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
   if (!op->answered) {
     op->answered = true;
-    stats_.quorum_failures++;
+    Bump(&stats_.quorum_failures);
     std::string msg = "quorum not reached: " + std::to_string(op->successes) + " of " + std::to_string(op->need) +
                       " read replies within " + std::to_string(options_.request_timeout_ms) + "ms (" +
                       Join(op->failures) + ")";
@@ -202,7 +213,7 @@ void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
   if (merged.merged.empty()) return;
   for (size_t j = 0; j < who.size(); ++j) {
     if (!merged.needs_repair[j]) continue;
-    stats_.read_repairs++;
+    Bump(&stats_.read_repairs);
     const ring::NodeInfo& node = *op->replicas[who[j]];
     LOG_DEBUG(logger_, "read repair of key '%s' on %s", op->key.c_str(), node.id.c_str());
     if (node.id == options_.self) {
@@ -229,20 +240,20 @@ void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
 
 void Coordinator::Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w,
                       WriteDone done) {
-  stats_.puts++;
+  Bump(&stats_.puts);
   Write(WriteKind::kPut, key, value, context, w, /*may_forward=*/true, std::move(done));
 }
 
 void Coordinator::Delete(std::string_view key, std::string_view context, uint8_t w, WriteDone done) {
-  stats_.deletes++;
+  Bump(&stats_.deletes);
   Write(WriteKind::kDelete, key, {}, context, w, /*may_forward=*/true, std::move(done));
 }
 
 void Coordinator::CoordinateForwarded(const ForwardWrite& write, WriteDone done) {
   if (write.kind == WriteKind::kPut) {
-    stats_.puts++;
+    Bump(&stats_.puts);
   } else {
-    stats_.deletes++;
+    Bump(&stats_.deletes);
   }
   Write(write.kind, write.key, write.value, write.context, write.consistency, /*may_forward=*/false,
         std::move(done));
@@ -276,7 +287,7 @@ void Coordinator::Write(WriteKind kind, std::string_view key, std::string_view v
          kNoAcks);
     return;
   }
-  stats_.forwarded++;
+  Bump(&stats_.forwarded);
   auto op = std::make_shared<ForwardOp>();
   op->ring = ring;
   // Reachable replicas first, in preference order; the rest after them.
@@ -299,7 +310,7 @@ void Coordinator::Write(WriteKind kind, std::string_view key, std::string_view v
 
 void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
   if (op->next >= op->candidates.size()) {
-    stats_.quorum_failures++;
+    Bump(&stats_.quorum_failures);
     op->done(Status::Unavailable("no replica of the key could coordinate the write (" + Join(op->failures) + ")"),
              {});
     return;
@@ -383,7 +394,7 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::Nod
   }
   if (op->pending == 0 && !op->answered) {
     op->answered = true;
-    stats_.quorum_failures++;
+    Bump(&stats_.quorum_failures);
     op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->acks.size()) + " of " +
                                  std::to_string(op->need) + " write acks within " +
                                  std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")"),

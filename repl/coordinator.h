@@ -19,6 +19,7 @@
 // Thread safety: executor thread only (every method and every callback).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,7 +81,8 @@ class Coordinator {
   // A write another node forwarded here: coordinated locally, never forwarded on.
   void CoordinateForwarded(const ForwardWrite& write, WriteDone done);
 
-  CoordinatorStats stats() const { return stats_; }
+  // Safe from any thread (the counters are atomic; STATS sums every loop's).
+  CoordinatorStats stats() const;
   const CoordinatorOptions& options() const { return options_; }
 
   // How many replicas a level asks for when a key has n replicas under a spec of
@@ -112,7 +114,11 @@ class Coordinator {
   Executor* const executor_;
   base::Clock* const clock_;
   base::Logger* const logger_;
-  CoordinatorStats stats_;
+  struct Counters {  // written on the executor thread only
+    std::atomic<uint64_t> gets{0}, puts{0}, deletes{0}, forwarded{0}, quorum_failures{0}, read_repairs{0};
+  };
+  static void Bump(std::atomic<uint64_t>* c) { c->store(c->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
+  Counters stats_;
 };
 
 }  // namespace kvring::repl

@@ -71,6 +71,7 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
             ByteSize("max-frame", &c->max_frame_bytes));
   f->Int("max-connections", &c->max_connections, "connections served at once (default 10000)");
   f->Int("idle-timeout", &c->idle_timeout_s, "close connections idle this many seconds (0 = never)");
+  f->Int("loops", &c->loops, "event-loop threads serving connections, spread round-robin (default 1)");
   f->Int("io-threads", &c->io_threads, "threads for engine work that may block on disk (default 2)");
   f->Custom("seeds", "HOST:PORT,...", "other members of the cluster (static membership)",
             [c](const std::string& v) {
@@ -165,6 +166,7 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   }
   if (c.weight <= 0 || c.weight > 100) return Status::InvalidArgument("--weight must be in (0, 100]");
   if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");
+  if (c.loops < 1 || c.loops > 64) return Status::InvalidArgument("--loops must be 1..64");
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be positive");
   return Status::OK();
 }

@@ -33,6 +33,7 @@ struct NodeConfig {
   uint64_t max_frame_bytes = 16ull << 20;
   int64_t max_connections = 10000;
   int64_t idle_timeout_s = 0;  // 0: never close idle connections
+  int64_t loops = 1;           // event-loop threads (connections spread over them)
   int64_t io_threads = 2;      // engine reads that miss the cache and writes that stall run here
 
   // Cluster (static membership from seeds; ring and replication).

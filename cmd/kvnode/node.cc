@@ -85,13 +85,29 @@ Status Node::Start() {
   server_options.idle_timeout_ms = static_cast<uint64_t>(config_.idle_timeout_s) * 1000;
   server_options.connection.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
   server_options.logger = logger_;
+  server_options.loops = static_cast<int>(config_.loops);
   server_ = std::make_unique<net::Server>(server_options, service_.get());
   KV_RETURN_IF_ERROR(server_->Start());
   running_ = true;
-  server_->loop(0)->RunSync([this] { WireOnLoop(); });
-  LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s)", config_.id.c_str(),
+  loops_.resize(static_cast<size_t>(server_->loop_count()));
+  NodeParts parts;
+  parts.config = &config_;
+  parts.db = db_.get();
+  parts.store = store_.get();
+  parts.view = view_.get();
+  parts.logger = logger_;
+  for (int i = 0; i < server_->loop_count(); i++) {
+    server_->loop(i)->RunSync([this, i] { WireLoop(i); });
+    PerLoop& pl = loops_[static_cast<size_t>(i)];
+    parts.loops.push_back({server_->loop(i), pl.coordinator.get(), pl.transport.get(), pl.executor.get()});
+  }
+  server_->loop(0)->RunSync([this] { StartMembership(); });
+  parts.membership = membership_.get();
+  service_->Attach(std::move(parts), server_.get());
+  LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops)", config_.id.c_str(),
            server_->address().ToString().c_str(), config_.cluster.c_str(), config_.data_dir.c_str(),
-           lsm::SyncModeName(config_.sync), view_->Current()->replication().ToString().c_str());
+           lsm::SyncModeName(config_.sync), view_->Current()->replication().ToString().c_str(),
+           server_->loop_count());
   return Status::OK();
 }
 
@@ -107,53 +123,45 @@ void Node::FlushWalBeforeReplies(net::EventLoop* loop) {
   }
 }
 
-void Node::WireOnLoop() {
-  net::EventLoop* loop = server_->loop(0);
+void Node::WireLoop(int index) {
+  net::EventLoop* loop = server_->loop(index);
   if (config_.sync != lsm::SyncMode::kAlways) {
     loop->AddBeforeSleep([this, loop] { FlushWalBeforeReplies(loop); }, net::EventLoop::HookOrder::kFirst);
   }
+  PerLoop& pl = loops_[static_cast<size_t>(index)];
   net::RpcClientOptions rpc_options;
   rpc_options.cluster = config_.cluster;
   rpc_options.id = config_.id;
   rpc_options.role = net::PeerRole::kNode;
   rpc_options.source_address = config_.listen;  // peers see us coming from our own address
   rpc_options.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
-  rpc_ = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
-  executor_ = std::make_unique<LoopExecutor>(loop);
-  transport_ = std::make_unique<RpcTransport>(rpc_.get(), loop);
-
-  ring::NodeInfo self;
-  self.id = config_.id;
-  self.address = config_.listen;
-  self.dc = config_.dc;
-  self.rack = config_.rack;
-  self.weight = config_.weight;
-  membership_ = std::make_unique<repl::StaticMembership>(self, config_.seeds, view_.get(), transport_.get(),
-                                                         base::Env::Default(),
-                                                         base::JoinPath(config_.data_dir, "members"), logger_);
-  Status s = membership_->Load();
-  if (!s.ok()) LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", s.ToString().c_str());
+  pl.rpc = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
+  pl.executor = std::make_unique<LoopExecutor>(loop);
+  pl.transport = std::make_unique<RpcTransport>(pl.rpc.get(), loop);
 
   repl::CoordinatorOptions coordinator_options;
   coordinator_options.self = config_.id;
   coordinator_options.default_r = ConsistencyOrQuorum(config_.r);
   coordinator_options.default_w = ConsistencyOrQuorum(config_.w);
   coordinator_options.request_timeout_ms = static_cast<uint64_t>(config_.request_timeout_ms);
-  coordinator_ = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
-                                                     transport_.get(), executor_.get(), base::SystemClock::Get(),
-                                                     logger_);
-  NodeParts parts;
-  parts.config = &config_;
-  parts.db = db_.get();
-  parts.store = store_.get();
-  parts.coordinator = coordinator_.get();
-  parts.membership = membership_.get();
-  parts.view = view_.get();
-  parts.transport = transport_.get();
-  parts.executor = executor_.get();
-  parts.logger = logger_;
-  service_->Attach(parts, server_.get());
+  pl.coordinator = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
+                                                       pl.transport.get(), pl.executor.get(),
+                                                       base::SystemClock::Get(), logger_);
+}
 
+void Node::StartMembership() {
+  net::EventLoop* loop = server_->loop(0);
+  ring::NodeInfo self;
+  self.id = config_.id;
+  self.address = config_.listen;
+  self.dc = config_.dc;
+  self.rack = config_.rack;
+  self.weight = config_.weight;
+  membership_ = std::make_unique<repl::StaticMembership>(self, config_.seeds, view_.get(),
+                                                         loops_.front().transport.get(), base::Env::Default(),
+                                                         base::JoinPath(config_.data_dir, "members"), logger_);
+  Status s = membership_->Load();
+  if (!s.ok()) LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", s.ToString().c_str());
   if (!config_.seeds.empty()) {
     membership_->Poll(config_.request_timeout_ms);
     loop->RunEvery(kMembershipPollMicros, [this] { membership_->Poll(config_.request_timeout_ms); });
@@ -170,9 +178,12 @@ Status Node::Stop() {
   if (s.ok()) s = db_->SyncWal();
   if (!s.ok()) LOG_ERROR(logger_, "final flush failed: %s (the WAL still holds every write)", s.ToString().c_str());
   db_.reset();
-  rpc_.reset();
-  coordinator_.reset();
   membership_.reset();
+  for (PerLoop& pl : loops_) {
+    pl.coordinator.reset();
+    pl.transport.reset();
+    pl.rpc.reset();
+  }
   server_.reset();
   LOG_INFO(logger_, "kvnode %s stopped", config_.id.c_str());
   return s;

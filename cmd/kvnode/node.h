@@ -2,8 +2,10 @@
 // ring, the replica store, the coordinator, the static membership, the server and
 // the RPC client, with the start-up and shutdown order they need.
 //
-// Threads: one event loop (the server's loop 0) runs every request, coordinator
-// continuation, RPC callback and membership poll; the engine has its own flush,
+// Threads: --loops event loops serve the connections (spread round-robin); each
+// runs its connections' requests with its own coordinator, RPC client and
+// executor, and flushes the WAL before its replies; loop 0 also polls the
+// membership and answers MEMBER_INFO; the engine has its own flush,
 // compaction and WAL-sync threads; an I/O pool runs engine reads that miss the
 // block cache. Shutdown: stop accepting and drain in-flight requests, then join
 // the I/O pool, flush and sync the engine, and only then free the loop (engine
@@ -12,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "base/logging.h"
 #include "base/status.h"
@@ -47,8 +50,17 @@ class Node {
  private:
   base::Status OpenEngine();
   base::Status BuildRing();
-  void WireOnLoop();
+  // One loop's coordinator stack; the parts live in loops_[index].
+  void WireLoop(int index);
+  void StartMembership();  // on loop 0
   void FlushWalBeforeReplies(net::EventLoop* loop);
+
+  struct PerLoop {
+    std::unique_ptr<net::RpcClient> rpc;
+    std::unique_ptr<LoopExecutor> executor;
+    std::unique_ptr<RpcTransport> transport;
+    std::unique_ptr<repl::Coordinator> coordinator;
+  };
 
   const NodeConfig config_;
   base::Logger* const logger_;
@@ -58,10 +70,7 @@ class Node {
   std::unique_ptr<repl::ReplicaStore> store_;
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
-  std::unique_ptr<net::RpcClient> rpc_;
-  std::unique_ptr<LoopExecutor> executor_;
-  std::unique_ptr<RpcTransport> transport_;
-  std::unique_ptr<repl::Coordinator> coordinator_;
+  std::vector<PerLoop> loops_;  // one per server loop
   std::unique_ptr<repl::StaticMembership> membership_;
   bool running_ = false;
 };

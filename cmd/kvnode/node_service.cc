@@ -59,7 +59,7 @@ Status NodeService::CheckValue(std::string_view value) const {
 
 bool NodeService::RequireNodePeer(net::Request& request) {
   if (request.peer().role == net::PeerRole::kNode) return true;
-  bad_requests_++;
+  bad_requests_.fetch_add(1, std::memory_order_relaxed);
   char msg[96];
   std::snprintf(msg, sizeof(msg), "opcode 0x%02x is for nodes only (this connection said HELLO as a client)",
                 request.opcode());
@@ -67,9 +67,28 @@ bool NodeService::RequireNodePeer(net::Request& request) {
   return false;
 }
 
+const LoopParts& NodeService::Here() const {
+  for (const LoopParts& lp : p_.loops) {
+    if (lp.loop->IsInLoopThread()) return lp;
+  }
+  return p_.loops.front();  // not on a loop (tests driving the service directly)
+}
+
+bool NodeService::HopToLoopZero(net::Request& request, std::function<base::Result<std::string>()> payload_on_loop0) {
+  net::EventLoop* zero = p_.loops.front().loop;
+  if (zero->IsInLoopThread()) return false;
+  net::Responder responder = request.Defer();
+  zero->QueueInLoop([responder, fn = std::move(payload_on_loop0)] {
+    base::Result<std::string> payload = fn();
+    if (!payload.ok()) return responder.Reply(payload.status());
+    responder.ReplyOk(payload.value());
+  });
+  return true;
+}
+
 void NodeService::OnRequest(net::Request& request) {
-  requests_++;
-  if (!attached_) return request.ReplyError(Status::Unavailable("node is starting"));
+  requests_.fetch_add(1, std::memory_order_relaxed);
+  if (!attached_.load(std::memory_order_acquire)) return request.ReplyError(Status::Unavailable("node is starting"));
   switch (request.opcode()) {
     case static_cast<uint8_t>(net::Opcode::kPing):
       request.ReplyOk();
@@ -95,7 +114,7 @@ void NodeService::OnRequest(net::Request& request) {
     case repl::Op(ClusterOpcode::kForwardWrite):
       return HandleForwardWrite(request);
     default: {
-      bad_requests_++;
+      bad_requests_.fetch_add(1, std::memory_order_relaxed);
       char msg[64];
       std::snprintf(msg, sizeof(msg), "unknown opcode 0x%02x", request.opcode());
       request.ReplyError(Status::NotSupported(msg));
@@ -106,7 +125,7 @@ void NodeService::OnRequest(net::Request& request) {
 void NodeService::HandleGet(net::Request& request) {
   net::GetRequest get;
   if (!net::DecodeGet(request.body(), &get)) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed GET body"));
   }
   Status s = CheckKey(get.key);
@@ -120,25 +139,25 @@ void NodeService::HandleGet(net::Request& request) {
     responder.ReplyOk(payload);
   };
   if (get.flags & net::kGetFlagLocal) {
-    p_.store->Read(p_.executor, get.key, [reply](Status st, std::optional<repl::SiblingSet> set) {
+    p_.store->Read(Here().executor, get.key, [reply](Status st, std::optional<repl::SiblingSet> set) {
       reply(st, set ? &*set : nullptr);
     });
     return;
   }
-  p_.coordinator->Get(get.key, get.consistency, reply);
+  Here().coordinator->Get(get.key, get.consistency, reply);
 }
 
 void NodeService::HandlePut(net::Request& request) {
   net::PutRequest put;
   if (!net::DecodePut(request.body(), &put)) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed PUT body"));
   }
   Status s = CheckKey(put.key);
   if (s.ok()) s = CheckValue(put.value);
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
-  p_.coordinator->Put(put.key, put.value, put.context, put.consistency,
+  Here().coordinator->Put(put.key, put.value, put.context, put.consistency,
                       [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
                         if (!st.ok()) return responder.Reply(st);
                         std::string payload;
@@ -150,13 +169,13 @@ void NodeService::HandlePut(net::Request& request) {
 void NodeService::HandleDelete(net::Request& request) {
   net::DeleteRequest del;
   if (!net::DecodeDelete(request.body(), &del)) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed DELETE body"));
   }
   Status s = CheckKey(del.key);
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
-  p_.coordinator->Delete(del.key, del.context, del.consistency,
+  Here().coordinator->Delete(del.key, del.context, del.consistency,
                          [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
                            if (!st.ok()) return responder.Reply(st);
                            std::string payload;
@@ -173,9 +192,18 @@ void NodeService::HandleStats(net::Request& request) {
     text += buf;
   };
   text += "node " + p_.config->id + "\n";
-  line("requests", requests_);
-  line("bad_requests", bad_requests_);
-  repl::CoordinatorStats cs = p_.coordinator->stats();
+  line("requests", requests_.load(std::memory_order_relaxed));
+  line("bad_requests", bad_requests_.load(std::memory_order_relaxed));
+  repl::CoordinatorStats cs;
+  for (const LoopParts& lp : p_.loops) {
+    const repl::CoordinatorStats one = lp.coordinator->stats();
+    cs.gets += one.gets;
+    cs.puts += one.puts;
+    cs.deletes += one.deletes;
+    cs.forwarded += one.forwarded;
+    cs.quorum_failures += one.quorum_failures;
+    cs.read_repairs += one.read_repairs;
+  }
   line("coordinator_gets", cs.gets);
   line("coordinator_puts", cs.puts);
   line("coordinator_deletes", cs.deletes);
@@ -215,6 +243,12 @@ void NodeService::HandleRing(net::Request& request) {
 }
 
 void NodeService::HandleClusterStatus(net::Request& request) {
+  if (HopToLoopZero(request, [this]() -> base::Result<std::string> { return ClusterStatusPayload(); })) return;
+  request.ReplyOk(ClusterStatusPayload());
+}
+
+std::string NodeService::ClusterStatusPayload() {
+  RpcTransport* transport = p_.loops.front().transport;  // loop 0 polls the members
   std::vector<repl::MemberStatus> out;
   for (const auto& n : p_.membership->members()) {
     repl::MemberStatus m;
@@ -225,7 +259,7 @@ void NodeService::HandleClusterStatus(net::Request& request) {
       uint64_t bytes = 0;
       for (const auto& level : st.levels) bytes += level.bytes;
       m.detail = "sstable bytes " + std::to_string(bytes) + ", memtable bytes " + std::to_string(st.memtable_bytes);
-    } else if (p_.transport->IsDown(n)) {
+    } else if (transport->IsDown(n)) {
       m.state = repl::MemberState::kDown;
       m.detail = "unreachable from " + p_.config->id;
     } else {
@@ -235,7 +269,7 @@ void NodeService::HandleClusterStatus(net::Request& request) {
   }
   std::string payload;
   repl::EncodeClusterStatus(&payload, out);
-  request.ReplyOk(payload);
+  return payload;
 }
 
 void NodeService::HandleMemberInfo(net::Request& request) {
@@ -243,12 +277,16 @@ void NodeService::HandleMemberInfo(net::Request& request) {
   std::string_view body = request.body();
   ring::NodeInfo peer;
   if (!repl::DecodeMember(&body, &peer) || !body.empty()) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed MEMBER_INFO body"));
   }
-  std::string payload;
-  repl::EncodeMemberList(&payload, p_.membership->OnMemberInfo(peer));
-  request.ReplyOk(payload);
+  auto member_list = [this, peer]() -> base::Result<std::string> {
+    std::string payload;
+    repl::EncodeMemberList(&payload, p_.membership->OnMemberInfo(peer));
+    return payload;
+  };
+  if (HopToLoopZero(request, member_list)) return;
+  request.ReplyOk(member_list().value());
 }
 
 void NodeService::HandleReplicaRead(net::Request& request) {
@@ -256,11 +294,11 @@ void NodeService::HandleReplicaRead(net::Request& request) {
   std::string_view body = request.body();
   std::string_view key;
   if (!base::GetLengthPrefixed(&body, &key) || !body.empty() || !CheckKey(key).ok()) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed REPLICA_READ body"));
   }
   net::Responder responder = request.Defer();
-  p_.store->Read(p_.executor, key, [responder](Status st, std::optional<repl::SiblingSet> set) {
+  p_.store->Read(Here().executor, key, [responder](Status st, std::optional<repl::SiblingSet> set) {
     if (!st.ok()) return responder.Reply(st);
     std::string payload;
     repl::EncodeReplicaReadReply(&payload, set ? &*set : nullptr);
@@ -275,12 +313,12 @@ void NodeService::HandleReplicaWrite(net::Request& request) {
   Status s = repl::DecodeReplicaWrite(request.body(), &key, &set);
   if (s.ok()) s = CheckKey(key);
   if (!s.ok()) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(s);
   }
   net::Responder responder = request.Defer();
   p_.store->Merge(
-      p_.executor, key, std::move(set),
+      Here().executor, key, std::move(set),
       [responder](Status st, const repl::SiblingSet&) {
         if (!st.ok()) responder.Reply(st);
       },
@@ -291,14 +329,14 @@ void NodeService::HandleForwardWrite(net::Request& request) {
   if (!RequireNodePeer(request)) return;
   repl::ForwardWrite fw;
   if (!repl::DecodeForwardWrite(request.body(), &fw)) {
-    bad_requests_++;
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(Status::InvalidArgument("malformed FORWARD_WRITE body"));
   }
   Status s = CheckKey(fw.key);
   if (s.ok()) s = CheckValue(fw.value);
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
-  p_.coordinator->CoordinateForwarded(fw, [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+  Here().coordinator->CoordinateForwarded(fw, [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
     if (!st.ok()) return responder.Reply(st);
     std::string payload;
     EncodeReceipt(acks, &payload);

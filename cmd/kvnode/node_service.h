@@ -5,11 +5,17 @@
 // coordinator or the local replica store, and encodes the replies. Malformed or
 // over-limit input gets an error reply naming the problem; nothing a peer sends
 // crashes the node.
-// Thread safety: loop thread only (one event loop serves every connection).
+// Thread safety: OnRequest runs on every event loop at once (connections are
+// spread over --loops loops); each loop has its own coordinator, RPC client and
+// executor (LoopParts), the engine and the replica store are shared, and the
+// membership belongs to loop 0: MEMBER_INFO and CLUSTER_STATUS hop there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "base/logging.h"
 #include "cmd/kvnode/config.h"
@@ -23,27 +29,33 @@
 
 namespace kvring::cmd::kvnode {
 
+// What one event loop coordinates with: used only on that loop's thread.
+struct LoopParts {
+  net::EventLoop* loop = nullptr;
+  repl::Coordinator* coordinator = nullptr;
+  RpcTransport* transport = nullptr;
+  repl::Executor* executor = nullptr;
+};
+
 struct NodeParts {
   const NodeConfig* config = nullptr;
   lsm::DB* db = nullptr;
   repl::ReplicaStore* store = nullptr;
-  repl::Coordinator* coordinator = nullptr;
-  repl::StaticMembership* membership = nullptr;
+  repl::StaticMembership* membership = nullptr;  // loop 0's
   ring::MembershipView* view = nullptr;
-  RpcTransport* transport = nullptr;
-  repl::Executor* executor = nullptr;
   base::Logger* logger = nullptr;
+  std::vector<LoopParts> loops;  // one per server loop, in server order
 };
 
 class NodeService final : public net::RequestHandler {
  public:
   NodeService() = default;
-  // Gives the service its parts once they exist (they need the server's loop).
-  // Until then every request gets Unavailable("node is starting"). Loop thread.
+  // Gives the service its parts once they exist (they need the server's loops).
+  // Until then every request gets Unavailable("node is starting"). Once.
   void Attach(NodeParts parts, const net::Server* server) {
-    p_ = parts;
+    p_ = std::move(parts);
     server_ = server;
-    attached_ = true;
+    attached_.store(true, std::memory_order_release);
   }
 
   void OnRequest(net::Request& request) override;
@@ -64,12 +76,18 @@ class NodeService final : public net::RequestHandler {
   base::Status CheckKey(std::string_view key) const;
   base::Status CheckValue(std::string_view value) const;
   bool RequireNodePeer(net::Request& request);
+  // The parts of the loop running this call.
+  const LoopParts& Here() const;
+  // On a loop other than 0: defers request and answers it from loop 0 with
+  // what payload_on_loop0 returns there. False when already on loop 0.
+  bool HopToLoopZero(net::Request& request, std::function<base::Result<std::string>()> payload_on_loop0);
+  std::string ClusterStatusPayload();  // loop 0
 
-  NodeParts p_;
+  NodeParts p_;  // written once by Attach, before attached_
   const net::Server* server_ = nullptr;
-  bool attached_ = false;
-  uint64_t requests_ = 0;
-  uint64_t bad_requests_ = 0;
+  std::atomic<bool> attached_{false};
+  std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> bad_requests_{0};
 };
 
 // Encodes a GET reply payload from a merged set: its live siblings and its context.
