@@ -109,6 +109,11 @@ class DBImpl final : public DB {
   // manual_wal_flush: hands log's buffered bytes to the OS and publishes them to
   // the syncer. The write leader's job (nobody else appends meanwhile).
   base::Status FlushLogBuffer(LogFile* log);
+  // manual_wal_flush, and a sync mode that leaves some writes unsynced: with
+  // kAlways every write flushes (and syncs) as usual.
+  bool DefersWalFlush() const {
+    return options_.manual_wal_flush && options_.sync_mode != SyncMode::kAlways;
+  }
   // Builds the group's WAL payload; returns the last writer of the group.
   Writer* BuildGroupLocked(std::string_view* record) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -196,7 +196,7 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
   const uint64_t wal_before = log->writer->file_bytes();
   // With manual_wal_flush the record waits in the buffer for FlushWal (writes
   // needing a sync flush it themselves, in AwaitDurability).
-  const bool defer_flush = options_.manual_wal_flush;
+  const bool defer_flush = DefersWalFlush();
   lock->unlock();
   if (count > 0) {
     s = log->writer->AddRecord(record);
@@ -223,13 +223,13 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
 
 base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
   const bool need_sync = options_.sync_mode == SyncMode::kAlways || options.sync;
-  if (need_sync && options_.manual_wal_flush) {
+  if (need_sync && DefersWalFlush()) {
     KV_RETURN_IF_ERROR(FlushWal());  // the syncer covers only what reached the OS
   }
   if (on_durable) {
     if (need_sync) {
       syncer_->NotifyWhenDurable(w->log, w->log_end, std::move(on_durable));
-    } else if (options_.manual_wal_flush) {
+    } else if (DefersWalFlush()) {
       std::lock_guard<std::mutex> l(mu_);
       unflushed_acks_.push_back({w->log, w->log_end, std::move(on_durable)});
     } else {
@@ -242,7 +242,7 @@ base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, Wri
 }
 
 base::Status DBImpl::FlushWal() {
-  if (!options_.manual_wal_flush) return base::Status::OK();
+  if (!DefersWalFlush()) return base::Status::OK();
   Writer w;
   w.flush_wal = true;
   const base::Status s = WriteInternal(WriteOptions(), &w, nullptr);

@@ -54,9 +54,9 @@ struct Options {
 
   SyncMode sync_mode = SyncMode::kInterval;
   uint32_t sync_interval_ms = 5;
-  // When true, writes that need no fdatasync (every write unless sync_mode is
-  // kAlways or WriteOptions::sync) leave their WAL record in the WAL's user-space
-  // buffer until FlushWal() hands it to the OS in one write() for all of them; a
+  // When true and sync_mode is not kAlways, writes leave their WAL record in the
+  // WAL's user-space buffer until FlushWal() hands it to the OS in one write()
+  // for all of them (a WriteOptions::sync write flushes first, then syncs); a
   // write's callback is then called from FlushWal, with that write()'s status. An
   // event loop calls FlushWal once per iteration, before it sends replies (RocksDB's
   // manual_wal_flush idea). Blocking writes return before their record reaches the

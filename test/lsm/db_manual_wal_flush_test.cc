@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -199,6 +200,21 @@ TEST_F(ManualWalFlushTest, AFailedFlushFailsItsWritesCallbacksAndTheNextWalWorks
   options.env = base::Env::Default();
   ASSERT_TRUE(DB::Open(options, CopyAsAfterCrash("after-recovery"), &db).ok());
   for (int i : {0, 4, 10, 19}) EXPECT_EQ("v" + std::to_string(i), Get(db.get(), Key(i))) << i;  // acknowledged: kept
+}
+
+TEST_F(ManualWalFlushTest, UnderSyncAlwaysNothingWaitsForFlushWal) {
+  // Every write is synced anyway: the option changes nothing.
+  options_.sync_mode = SyncMode::kAlways;
+  Open();
+  std::atomic<int> durable{0};
+  for (int i = 0; i < 5; i++) {
+    WriteBatch batch;
+    batch.Put(Key(i), "v" + std::to_string(i));
+    ASSERT_TRUE(db_->Write(WriteOptions(), &batch, [&](base::Status st) { durable += st.ok() ? 1 : 0; }).ok());
+  }
+  for (int i = 0; i < 2000 && durable.load() < 5; i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(5, durable.load());  // reported by the syncer, no FlushWal called
+  EXPECT_EQ(5, CountKeys(CopyAsAfterCrash("synced"), 5));
 }
 
 TEST_F(ManualWalFlushTest, WritersOnOtherThreadsRacingFlushesAreAllAcknowledged) {
