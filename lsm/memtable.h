@@ -1,12 +1,19 @@
-// lsm/memtable.h — the in-memory write buffer: a skiplist of entries in an arena.
-//   entry := internal_key_length:varint32 internal_key value_length:varint32 value
+// lsm/memtable.h — the in-memory write buffer: a skiplist of records in an arena.
+//   record := link:8 bytes entry
+//   entry  := internal_key_length:varint32 internal_key value_length:varint32 value
 // ordered by InternalKeyCompare (user key ascending, newest first).
+// Versions: the first version of a key the hash index takes is a skiplist node;
+// later versions of that key are chained to it, newest first (the node's link
+// is the chain's head, a chained record's link the next older one), so an
+// overwrite costs an index probe instead of a skiplist walk. Keys the full index
+// could not take get a node per version. Readers see a key's versions in order:
+// the chain from its head, then the node's own (oldest) record.
 // Reference counted: the DB, readers and iterators each hold a reference; the
 // last Unref deletes it.
 // Point lookups: a bloom filter over the user keys (lsm/memtable_bloom.h) turns
 // most absent keys away, and a hash index (lsm/memtable_index.h) maps each user
-// key to its newest entry, so a Get at the latest sequence skips the skiplist;
-// older snapshots and keys the full index could not take walk the skiplist.
+// key to its node, so a Get (at any snapshot) reads the node's version chain and
+// skips the skiplist; only keys the full index could not take walk it.
 // Thread safety: Add needs external synchronization (one writer: the write
 // leader or recovery); Get, NewIterator, Ref/Unref and the size accessors are
 // thread-safe and lock-free.
@@ -70,6 +77,9 @@ class MemTable {
   // An iterator over internal keys (InternalKeyCompare order). It holds a
   // reference to the memtable until it dies.
   std::unique_ptr<Iterator> NewIterator();
+
+  // Bytes before each entry: the version link (see the top of the file).
+  static constexpr size_t kLinkBytes = 8;
 
   size_t ApproximateMemoryUsage() const { return arena_.memory_usage() + bloom_.bytes() + index_.bytes(); }
   // Tests: whether some key could not be indexed (or there is no index).

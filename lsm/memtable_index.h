@@ -1,8 +1,8 @@
 // lsm/memtable_index.h — a point-lookup hash index over one memtable: user key
-// -> the memtable's newest entry of that key. A Get at the latest sequence then
-// costs one or two cache misses (the slot's line, the entry) instead of a
-// ~30-step skiplist walk, and the replica write path's read-modify-write (Get,
-// then Put of the same key) finds the slot still cached when it updates it.
+// -> an entry of that key. The memtable indexes each key's skiplist node (its
+// first version) and chains later versions to it (lsm/memtable.h), so a Get
+// costs one or two cache misses (the slot's line, the node and its chain head)
+// instead of a ~30-step skiplist walk, and an overwrite needs no walk at all.
 //
 // Layout: open addressing with linear probing over a power-of-two array of
 // 8-byte slots, capacity fixed at construction (counted in the memtable's
@@ -24,10 +24,8 @@
 //      every probe sequence ends at an empty slot. A key that arrives once the
 //      index is full is not indexed and sets full(); from then on absence from
 //      the index proves nothing and readers fall back to the skiplist.
-//   4. The index always points at the newest entry the writer has added for the
-//      key; entries newer than a reader's snapshot may be visible in it (the
-//      writer publishes sequences after inserting). A reader whose snapshot is
-//      older than the indexed entry falls back to the skiplist walk.
+//   4. What an indexed entry means is the caller's: the memtable upserts a key
+//      once, with its node's record, and finds newer versions through it.
 // Thread safety: Upsert needs external synchronization (one writer); Find,
 // full() and the accessors are thread-safe and lock-free.
 #pragma once
@@ -51,7 +49,7 @@ class MemTableIndex {
   MemTableIndex(const MemTableIndex&) = delete;
   MemTableIndex& operator=(const MemTableIndex&) = delete;
 
-  // The newest indexed entry of user_key (hash = base::Hash64(user_key)), or
+  // The entry last upserted for user_key (hash = base::Hash64(user_key)), or
   // null when the key is not indexed.
   const char* Find(uint64_t hash, std::string_view user_key) const {
     if (mask_ == 0) return nullptr;

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <string>
@@ -161,6 +162,37 @@ void CheckAgainstVersionedModel(size_t index_slots, const char* test_name) {
     }
     ASSERT_EQ(expected, Lookup(mem, key, snap)) << key << " at " << snap;
   }
+  // The iterator yields every version in internal-key order (user key, newest
+  // first), chained versions included, and Seek lands on the first version >=
+  // its target.
+  std::vector<std::string> all;  // internal keys in order
+  for (const auto& [key, versions] : model) {
+    for (auto v = versions.rbegin(); v != versions.rend(); ++v) {
+      all.push_back(MakeInternalKey(key, v->first, v->second.empty() ? ValueKind::kDeletion : ValueKind::kValue));
+    }
+  }
+  auto it = mem->NewIterator();
+  size_t n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), n++) {
+    ASSERT_LT(n, all.size());
+    ASSERT_EQ(all[n], std::string(it->key())) << "position " << n;
+  }
+  ASSERT_EQ(all.size(), n);
+  for (int i = 0; i < 3000; i++) {
+    const std::string key = "k" + std::to_string(rnd.Uniform(450));
+    const std::string target = MakeLookupKey(key, rnd.Uniform(seq + 2));
+    it->Seek(target);
+    auto want = std::lower_bound(all.begin(), all.end(), target, [](const std::string& a, const std::string& b) {
+      return CompareInternalKeys(a, b) < 0;
+    });
+    if (want == all.end()) {
+      ASSERT_FALSE(it->Valid()) << "seek " << key;
+    } else {
+      ASSERT_TRUE(it->Valid()) << "seek " << key;
+      ASSERT_EQ(*want, std::string(it->key())) << "seek " << key;
+    }
+  }
+  it.reset();
   mem->Unref();
 }
 
