@@ -158,12 +158,12 @@ void NodeService::HandlePut(net::Request& request) {
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
   Here().coordinator->Put(put.key, put.value, put.context, put.consistency,
-                      [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
-                        if (!st.ok()) return responder.Reply(st);
-                        std::string payload;
-                        EncodeReceipt(acks, &payload);
-                        responder.ReplyOk(payload);
-                      });
+                          [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+                            if (!st.ok()) return responder.Reply(st);
+                            std::string payload;
+                            EncodeReceipt(acks, &payload);
+                            responder.ReplyOk(payload);
+                          });
 }
 
 void NodeService::HandleDelete(net::Request& request) {
@@ -176,12 +176,12 @@ void NodeService::HandleDelete(net::Request& request) {
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
   Here().coordinator->Delete(del.key, del.context, del.consistency,
-                         [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
-                           if (!st.ok()) return responder.Reply(st);
-                           std::string payload;
-                           EncodeReceipt(acks, &payload);
-                           responder.ReplyOk(payload);
-                         });
+                             [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+                               if (!st.ok()) return responder.Reply(st);
+                               std::string payload;
+                               EncodeReceipt(acks, &payload);
+                               responder.ReplyOk(payload);
+                             });
 }
 
 void NodeService::HandleStats(net::Request& request) {
