@@ -159,6 +159,9 @@ class DBImpl final : public DB {
   };
   std::vector<UnflushedAck> unflushed_acks_ GUARDED_BY(mu_);
   bool wal_buffered_ GUARDED_BY(mu_) = false;  // log_ holds bytes not handed to the OS
+  // wal_buffered_ || acks waiting, readable without mu_ (FlushWal's fast path);
+  // written under mu_.
+  std::atomic<bool> flush_needed_{false};
   std::set<uint64_t> pending_outputs_ GUARDED_BY(mu_);
   std::multiset<SequenceNumber> snapshots_ GUARDED_BY(mu_);
   base::Status flush_error_ GUARDED_BY(mu_);
