@@ -74,6 +74,13 @@ Status BlockingClient::Hello(uint64_t deadline_us, uint64_t timeout_ms) {
 }
 
 base::Result<std::string> BlockingClient::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms) {
+  auto reply = CallForReply(opcode, body, timeout_ms);
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status;
+  return std::move(reply->payload);
+}
+
+base::Result<Reply> BlockingClient::CallForReply(uint8_t opcode, std::string_view body, uint64_t timeout_ms) {
   if (!connected()) return Status::Unavailable("not connected" + (address_.empty() ? "" : " to " + address_));
   const uint64_t deadline = clock_->NowMicros() + timeout_ms * 1000;
   uint32_t id = Send(opcode, body);
@@ -81,9 +88,7 @@ base::Result<std::string> BlockingClient::Call(uint8_t opcode, std::string_view 
   while (true) {
     auto reply = ReadReply(deadline, "request", timeout_ms);
     if (!reply.ok()) return reply.status();
-    if (reply->request_id != id) continue;  // a late reply to an earlier timed-out call
-    if (!reply->status.ok()) return reply->status;
-    return std::move(reply->payload);
+    if (reply->request_id == id) return reply;  // else a late reply to an earlier timed-out call
   }
 }
 

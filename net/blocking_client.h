@@ -40,7 +40,7 @@ struct Reply {
   uint8_t opcode = 0;
   uint32_t request_id = 0;
   base::Status status;   // the reply's status
-  std::string payload;   // when status is OK
+  std::string payload;   // what follows the status (and the message of an error)
 };
 
 class BlockingClient {
@@ -63,6 +63,10 @@ class BlockingClient {
   // Replies to earlier timed-out requests are skipped.
   // REQUIRES: no pipelined request is waiting for its reply.
   base::Result<std::string> Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms);
+  // The same, returning the whole reply: its status and payload, also when the
+  // status is an error (a GET's NotFound carries the key's context). An error
+  // of the call itself (timeout, lost connection) is the Result's status.
+  base::Result<Reply> CallForReply(uint8_t opcode, std::string_view body, uint64_t timeout_ms);
 
   // Queues one request (sent by Flush or Receive); returns its request id.
   uint32_t Send(uint8_t opcode, std::string_view body);

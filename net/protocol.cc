@@ -219,15 +219,18 @@ bool DecodeDelete(std::string_view body, DeleteRequest* m) {
          GetLengthPrefixed(&body, &m->key) && GetLengthPrefixed(&body, &m->context) && body.empty();
 }
 
-void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m) {
+void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m, uint16_t version) {
   base::PutVarint32(payload, static_cast<uint32_t>(m.acks.size()));
   for (const auto& a : m.acks) {
     PutLengthPrefixed(payload, a.node_id);
     payload->push_back(a.stand_in ? 1 : 0);
   }
+  if (version < 2) return;
+  PutLengthPrefixed(payload, m.context);
+  PutLengthPrefixed(payload, m.clock);
 }
 
-bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m) {
+bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m, uint16_t version) {
   uint32_t count;
   if (!base::GetVarint32(&payload, &count) || count > payload.size() / 2) return false;
   m->acks.clear();
@@ -238,7 +241,18 @@ bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m) {
     a.stand_in = flag == 1;
     m->acks.push_back(a);
   }
+  m->context = {};
+  m->clock = {};
+  if (version >= 2 && (!GetLengthPrefixed(&payload, &m->context) || !GetLengthPrefixed(&payload, &m->clock))) {
+    return false;
+  }
   return payload.empty();
+}
+
+void EncodeNotFoundPayload(std::string* payload, std::string_view context) { PutLengthPrefixed(payload, context); }
+
+bool DecodeNotFoundPayload(std::string_view payload, std::string_view* context) {
+  return GetLengthPrefixed(&payload, context) && payload.empty();
 }
 
 }  // namespace kvring::net

@@ -5,8 +5,12 @@
 //   frame  := length:fixed32 opcode:u8 flags:u8 request_id:fixed32 body
 //   length := bytes after the length field (6 + body size)
 //   flags  := bit0 reply; other bits reserved (0)
-//   reply body := status:u8 message:lp            when status != OK
+//   reply body := status:u8 message:lp [payload]  when status != OK
 //               | status:u8 payload               when status == OK (0)
+//
+// Versions: this code speaks version 2 (kProtocolVersion); a server also accepts
+// version-1 clients (kMinProtocolVersion) and answers them in version 1's layouts
+// (no context after a GET's NotFound, no context or clock in a write receipt).
 //
 // lp = varint32 length + bytes. Decoded views (std::string_view) point into the
 // frame's bytes and live as long as that buffer.
@@ -23,7 +27,8 @@
 
 namespace kvring::net {
 
-constexpr uint16_t kProtocolVersion = 1;
+constexpr uint16_t kProtocolVersion = 2;
+constexpr uint16_t kMinProtocolVersion = 1;  // the oldest version a server still accepts
 constexpr size_t kFrameHeaderBytes = 10;
 constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
 
@@ -83,6 +88,8 @@ constexpr uint8_t kConsistencyAll = 255;
 // "ONE", "QUORUM", "ALL", "default" or a number 1..250 (case-insensitive names).
 bool ParseConsistency(std::string_view text, uint8_t* level);
 std::string ConsistencyName(uint8_t level);
+// False for the bytes no level means (251..253).
+constexpr bool ValidConsistency(uint8_t level) { return level <= 250 || level >= kConsistencyQuorum; }
 
 // --- Messages ---------------------------------------------------------------------------
 enum class PeerRole : uint8_t { kClient = 0, kNode = 1 };
@@ -100,6 +107,10 @@ struct HelloReply {
 };
 
 constexpr uint8_t kGetFlagLocal = 0x01;  // read only the receiving node's store
+// PUT and DELETE flags. OVERWRITE: supersede whatever the coordinating replica
+// holds for the key, seen or not (last-writer-wins; docs/versioning.md says what
+// it can lose). Without it a write supersedes exactly what its context covers.
+constexpr uint8_t kWriteFlagOverwrite = 0x01;
 
 struct GetRequest {
   uint8_t consistency = kConsistencyDefault;
@@ -125,7 +136,7 @@ struct PutRequest {
   uint8_t flags = 0;
   std::string_view key;
   std::string_view value;
-  std::string_view context;  // empty: no context
+  std::string_view context;  // empty: no context (the write supersedes nothing)
 };
 
 struct DeleteRequest {
@@ -142,6 +153,11 @@ struct WriteAck {
 };
 struct WriteReceipt {
   std::vector<WriteAck> acks;
+  // Version 2: the new version's context (what the write's context covered plus
+  // its own dot: hand it to the next put to supersede this write and nothing
+  // else) and its clock (as a GET sibling's clock). Empty in version 1.
+  std::string_view context;
+  std::string_view clock;
 };
 
 void EncodeHello(std::string* body, const HelloRequest& m);
@@ -158,8 +174,15 @@ void EncodePut(std::string* body, const PutRequest& m);
 bool DecodePut(std::string_view body, PutRequest* m);
 void EncodeDelete(std::string* body, const DeleteRequest& m);
 bool DecodeDelete(std::string_view body, DeleteRequest* m);
-void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m);
-bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m);
+// `version`: the layout of that protocol version (1: acks only).
+void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m, uint16_t version = kProtocolVersion);
+bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m, uint16_t version = kProtocolVersion);
+
+// The payload of a GET's NotFound reply in version 2: the key's causal history
+// at the replicas that answered (an empty history when the key never existed).
+//   not_found := context:lp
+void EncodeNotFoundPayload(std::string* payload, std::string_view context);
+bool DecodeNotFoundPayload(std::string_view payload, std::string_view* context);
 
 // STATS reply payload: text:lp ("name value" lines).
 

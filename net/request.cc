@@ -17,12 +17,13 @@ void Request::ReplyOk(std::string_view payload) {
   EndReply();
 }
 
-void Request::ReplyError(const Status& status) {
+void Request::ReplyError(const Status& status, std::string_view payload) {
   assert(state_ == State::kOpen);
   assert(!status.ok());
   std::string* out = session_->output();
   size_t start = BeginFrame(out, frame_.opcode, kFlagReply, frame_.request_id);
   AppendStatus(out, status);
+  out->append(payload.data(), payload.size());
   FinishFrame(out, start);
   state_ = State::kAnswered;
   session_->ReplyAppended();
@@ -32,7 +33,7 @@ void Request::Reply(const Status& status, std::string_view payload) {
   if (status.ok()) {
     ReplyOk(payload);
   } else {
-    ReplyError(status);
+    ReplyError(status, payload);
   }
 }
 

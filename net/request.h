@@ -47,7 +47,7 @@ class Responder {
   uint32_t request_id() const { return request_id_; }
   uint64_t connection_id() const { return connection_id_; }
 
-  // Sends the reply: status, plus payload when status is OK.
+  // Sends the reply: status (with its message when not OK), then the payload.
   void Reply(const base::Status& status, std::string_view payload = {}) const;
   void ReplyOk(std::string_view payload = {}) const { Reply(base::Status::OK(), payload); }
 
@@ -78,7 +78,8 @@ class Request {
 
   // Synchronous answers. REQUIRES: not answered or deferred yet.
   void ReplyOk(std::string_view payload = {});
-  void ReplyError(const base::Status& status);  // REQUIRES: !status.ok()
+  // An error reply; `payload` follows the message (docs/protocol.md section 5).
+  void ReplyError(const base::Status& status, std::string_view payload = {});  // REQUIRES: !status.ok()
   void Reply(const base::Status& status, std::string_view payload = {});
   // Starts an OK reply and returns the output buffer: append the payload, then call
   // EndReply(). Nothing else may write to this connection in between.

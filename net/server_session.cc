@@ -62,6 +62,7 @@ void ServerSession::HandleHello(const Frame& frame) {
   peer_.id.assign(hello.id);
   hello_done_ = true;
   HelloReply reply;
+  reply.version = hello.version;  // the version this connection speaks (the peer's, accepted above)
   reply.cluster = worker_->options().cluster;
   reply.node_id = worker_->options().node_id;
   Request request(this, frame);
@@ -73,9 +74,15 @@ void ServerSession::HandleHello(const Frame& frame) {
 }
 
 Status ServerSession::CheckHello(const HelloRequest& hello) const {
-  if (hello.version != kProtocolVersion) {
+  if (hello.version < kMinProtocolVersion || hello.version > kProtocolVersion) {
     return Status::InvalidArgument("protocol version mismatch: peer speaks version " + std::to_string(hello.version) +
-                                   ", this server speaks version " + std::to_string(kProtocolVersion));
+                                   ", this server speaks versions " + std::to_string(kMinProtocolVersion) + " to " +
+                                   std::to_string(kProtocolVersion));
+  }
+  if (hello.role == PeerRole::kNode && hello.version != kProtocolVersion) {
+    return Status::InvalidArgument("protocol version mismatch: node peers must speak version " +
+                                   std::to_string(kProtocolVersion) + ", peer speaks version " +
+                                   std::to_string(hello.version));
   }
   const std::string& cluster = worker_->options().cluster;
   bool wildcard = hello.cluster.empty() && hello.role == PeerRole::kClient;
@@ -117,7 +124,7 @@ void ServerSession::DeliverReply(uint8_t opcode, uint32_t request_id, const Stat
   std::string* out = conn_.output();
   size_t start = BeginFrame(out, opcode, kFlagReply, request_id);
   AppendStatus(out, status);
-  if (status.ok()) out->append(payload.data(), payload.size());
+  out->append(payload.data(), payload.size());  // an error reply may carry a payload after its message
   FinishFrame(out, start);
   ReplyAppended();
 }

@@ -33,6 +33,37 @@ std::string Join(const std::vector<std::string>& parts) {
   return out;
 }
 
+// The sibling a write coordinated by `actor` just added: dots of one actor only
+// grow, so it is that actor's sibling with the largest counter.
+const Sibling* NewestSiblingOf(const SiblingSet& set, std::string_view actor) {
+  const Sibling* newest = nullptr;
+  for (const Sibling& s : set.siblings()) {
+    if (s.dot.node == actor && (newest == nullptr || s.dot.counter > newest->dot.counter)) newest = &s;
+  }
+  return newest;
+}
+
+// The receipt's context and clock for the new sibling. The context may cover
+// only what the writer saw: its own context and its new dot. A version vector
+// holds that exactly when the dot directly follows the context's counter of its
+// node; when the coordinator minted other dots in between (writes the client
+// never saw), covering the new dot would cover those too, so the receipt hands
+// back the writer's context alone (a put with it keeps this write as a sibling;
+// a read resolves both). Entry times come from the history.
+void DescribeNewVersion(const SiblingSet& stored, const Sibling& sib, WriteResult* result) {
+  VersionVector context;
+  auto witness = [&](const std::string& node, uint64_t counter) {
+    const VersionVector::Entry* h = stored.history().Find(node);
+    context.Witness(node, counter, h != nullptr && h->counter == counter ? h->updated_secs : 0);
+  };
+  for (const auto& e : sib.context.entries()) witness(e.node, e.counter);
+  if (sib.context.Get(sib.dot.node) + 1 == sib.dot.counter) witness(sib.dot.node, sib.dot.counter);
+  result->context.clear();
+  EncodeClientContext(context, &result->context);
+  result->clock.clear();
+  EncodeSiblingClock(&result->clock, sib);
+}
+
 }  // namespace
 
 // A read in flight: one slot per replica of the key.
@@ -57,7 +88,7 @@ struct Coordinator::ReadOp {
 // A write this node coordinates: acks from durable replicas.
 struct Coordinator::WriteOp {
   std::shared_ptr<const ring::Ring> ring;
-  std::vector<ReplicaAck> acks;
+  WriteResult result;  // acks so far; context and clock once stored locally
   std::vector<std::string> failures;
   size_t need = 0;
   size_t pending = 0;
@@ -87,6 +118,10 @@ Coordinator::Coordinator(CoordinatorOptions options, ring::MembershipView* view,
 
 base::Result<size_t> Coordinator::Required(uint8_t level, uint8_t default_level, size_t n, size_t spec_n,
                                            const char* what) {
+  if (!net::ValidConsistency(level)) {
+    return Status::InvalidArgument(std::string(what) + ": consistency byte " + std::to_string(level) +
+                                   " is not a level (0 default, 1..250 replicas, 254 QUORUM, 255 ALL)");
+  }
   if (level == net::kConsistencyDefault) level = default_level;
   const size_t quorum_base = std::max(n, spec_n);
   size_t need;
@@ -239,14 +274,15 @@ void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
 // --- Writes ----------------------------------------------------------------------------
 
 void Coordinator::Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w,
-                      WriteDone done) {
+                      uint8_t flags, WriteDone done) {
   Bump(&stats_.puts);
-  Write(WriteKind::kPut, key, value, context, w, /*may_forward=*/true, std::move(done));
+  Write(ForwardWrite{WriteKind::kPut, w, flags, key, value, context}, /*may_forward=*/true, std::move(done));
 }
 
-void Coordinator::Delete(std::string_view key, std::string_view context, uint8_t w, WriteDone done) {
+void Coordinator::Delete(std::string_view key, std::string_view context, uint8_t w, uint8_t flags,
+                         WriteDone done) {
   Bump(&stats_.deletes);
-  Write(WriteKind::kDelete, key, {}, context, w, /*may_forward=*/true, std::move(done));
+  Write(ForwardWrite{WriteKind::kDelete, w, flags, key, {}, context}, /*may_forward=*/true, std::move(done));
 }
 
 void Coordinator::CoordinateForwarded(const ForwardWrite& write, WriteDone done) {
@@ -255,36 +291,41 @@ void Coordinator::CoordinateForwarded(const ForwardWrite& write, WriteDone done)
   } else {
     Bump(&stats_.deletes);
   }
-  Write(write.kind, write.key, write.value, write.context, write.consistency, /*may_forward=*/false,
-        std::move(done));
+  Write(write, /*may_forward=*/false, std::move(done));
 }
 
-void Coordinator::Write(WriteKind kind, std::string_view key, std::string_view value, std::string_view context,
-                        uint8_t w, bool may_forward, WriteDone done) {
-  static const std::vector<ReplicaAck> kNoAcks;
+void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone done) {
+  static const WriteResult kNothing;
   auto ring = view_->Current();
-  ring::PreferenceList prefs = ring->PreferenceListForKey(key);
-  auto need = Required(w, options_.default_w, prefs.size(), ring->replication().total(), "w");
+  ring::PreferenceList prefs = ring->PreferenceListForKey(write.key);
+  auto need = Required(write.consistency, options_.default_w, prefs.size(), ring->replication().total(), "w");
   if (!need.ok()) {
-    done(need.status(), kNoAcks);
+    done(need.status(), kNothing);
     return;
   }
-  std::optional<VersionVector> ctx;
-  if (!context.empty()) {
-    auto decoded = DecodeClientContext(context);
+  const bool overwrite = (write.flags & net::kWriteFlagOverwrite) != 0;
+  if (write.kind == WriteKind::kDelete && write.context.empty() && !overwrite) {
+    done(Status::InvalidArgument("a delete without a context would delete nothing: send the context of a get of "
+                                 "the key (the delete removes what that get returned), or the OVERWRITE flag"),
+         kNothing);
+    return;
+  }
+  VersionVector ctx;  // no context: the client saw nothing
+  if (!write.context.empty()) {
+    auto decoded = DecodeClientContext(write.context);
     if (!decoded.ok()) {
-      done(decoded.status(), kNoAcks);
+      done(decoded.status(), kNothing);
       return;
     }
     ctx = std::move(decoded).value();
   }
   if (prefs.ContainsId(options_.self)) {
-    CoordinateWrite(kind, key, value, std::move(ctx), need.value(), ring, prefs, std::move(done));
+    CoordinateWrite(write, std::move(ctx), need.value(), ring, prefs, std::move(done));
     return;
   }
   if (!may_forward) {
     done(Status::Unavailable("node " + options_.self + " is not a replica of the forwarded key (rings differ?)"),
-         kNoAcks);
+         kNothing);
     return;
   }
   Bump(&stats_.forwarded);
@@ -297,13 +338,7 @@ void Coordinator::Write(WriteKind kind, std::string_view key, std::string_view v
   for (const ring::NodeInfo* n : prefs) {
     if (transport_->IsDown(*n)) op->candidates.push_back(n);
   }
-  ForwardWrite fw;
-  fw.kind = kind;
-  fw.consistency = w;
-  fw.key = key;
-  fw.value = value;
-  fw.context = context;
-  EncodeForwardWrite(&op->body, fw);
+  EncodeForwardWrite(&op->body, write);
   op->done = std::move(done);
   ForwardToNextReplica(op);
 }
@@ -312,7 +347,7 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
   if (op->next >= op->candidates.size()) {
     Bump(&stats_.quorum_failures);
     op->done(Status::Unavailable("no replica of the key could coordinate the write (" + Join(op->failures) + ")"),
-             {});
+             WriteResult());
     return;
   }
   const ring::NodeInfo& node = *op->candidates[op->next++];
@@ -325,23 +360,24 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
                        ForwardToNextReplica(op);
                        return;
                      }
-                     std::vector<ReplicaAck> acks;
+                     WriteResult result;
                      if (!s.ok()) {
-                       op->done(s, acks);
+                       op->done(s, result);
                        return;
                      }
                      net::WriteReceipt receipt;
                      if (!net::DecodeWriteReceipt(payload, &receipt)) {
-                       op->done(Status::Corruption("forwarded write: malformed receipt from " + node.id), acks);
+                       op->done(Status::Corruption("forwarded write: malformed receipt from " + node.id), result);
                        return;
                      }
-                     for (const auto& a : receipt.acks) acks.push_back({std::string(a.node_id), a.stand_in});
-                     op->done(Status::OK(), acks);
+                     for (const auto& a : receipt.acks) result.acks.push_back({std::string(a.node_id), a.stand_in});
+                     result.context.assign(receipt.context);
+                     result.clock.assign(receipt.clock);
+                     op->done(Status::OK(), result);
                    });
 }
 
-void Coordinator::CoordinateWrite(WriteKind kind, std::string_view key, std::string_view value,
-                                  std::optional<VersionVector> context, size_t need,
+void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
                                   std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas,
                                   WriteDone done) {
   auto op = std::make_shared<WriteOp>();
@@ -358,17 +394,19 @@ void Coordinator::CoordinateWrite(WriteKind kind, std::string_view key, std::str
       others.push_back(n);
     }
   }
-  std::string key_copy(key);
+  std::string key_copy(write.key);
+  const bool overwrite = (write.flags & net::kWriteFlagOverwrite) != 0;
   store_->Coordinate(
-      executor_, key, kind, value, std::move(context),
+      executor_, write.key, write.kind, write.value, std::move(context), overwrite,
       [this, op, others, key_copy](Status s, const SiblingSet& stored) {
         if (!s.ok()) {
           // Nothing was stored: the write fails as a whole (e.g. too many siblings).
           op->pending = 0;
           op->answered = true;
-          op->done(s, {});
+          op->done(s, WriteResult());
           return;
         }
+        if (const Sibling* mine = NewestSiblingOf(stored, store_->self())) DescribeNewVersion(stored, *mine, &op->result);
         if (others.empty()) return;
         std::string body;
         EncodeReplicaWrite(&body, key_copy, stored);
@@ -384,21 +422,21 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::Nod
   if (op->pending == 0) return;  // already failed as a whole
   op->pending--;
   if (status.ok()) {
-    op->acks.push_back({node.id, false});
+    op->result.acks.push_back({node.id, false});
   } else {
     op->failures.push_back(DescribeFailure(node, status));
   }
-  if (!op->answered && op->acks.size() >= op->need) {
+  if (!op->answered && op->result.acks.size() >= op->need) {
     op->answered = true;
-    op->done(Status::OK(), op->acks);
+    op->done(Status::OK(), op->result);
   }
   if (op->pending == 0 && !op->answered) {
     op->answered = true;
     Bump(&stats_.quorum_failures);
-    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->acks.size()) + " of " +
+    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->result.acks.size()) + " of " +
                                  std::to_string(op->need) + " write acks within " +
                                  std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")"),
-             op->acks);
+             op->result);
   }
 }
 

@@ -50,6 +50,13 @@ struct ReplicaAck {
   bool stand_in = false;  // a sloppy-quorum stand-in (hinted handoff; not used yet)
 };
 
+// What a successful write tells its client (the write receipt of docs/protocol.md).
+struct WriteResult {
+  std::vector<ReplicaAck> acks;  // the replicas that made it durable
+  std::string context;  // encoded client context: the write's context plus its new dot
+  std::string clock;    // the new version's clock (EncodeSiblingClock)
+};
+
 struct CoordinatorStats {
   uint64_t gets = 0;
   uint64_t puts = 0;
@@ -71,13 +78,18 @@ class Coordinator {
   // whose every sibling is a tombstone is returned too: the caller decides that it
   // reads as not found (SiblingSet::IsDeleted) but may still use its history.
   using GetDone = std::function<void(const base::Status&, const SiblingSet* merged)>;
-  using WriteDone = std::function<void(const base::Status&, const std::vector<ReplicaAck>& acks)>;
+  using WriteDone = std::function<void(const base::Status&, const WriteResult& result)>;
 
   void Get(std::string_view key, uint8_t r, GetDone done);
-  // context: the bytes of an earlier get's context (repl/client_context.h), or
-  // empty for a blind write.
-  void Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w, WriteDone done);
-  void Delete(std::string_view key, std::string_view context, uint8_t w, WriteDone done);
+  // context: the bytes of an earlier get's (or put's) context
+  // (repl/client_context.h); empty when the client sent none. Either way the
+  // write supersedes exactly what the context covers (nothing, without one),
+  // unless flags has net::kWriteFlagOverwrite: then it also supersedes whatever
+  // the coordinating replica holds. A delete needs a context or OVERWRITE
+  // (InvalidArgument otherwise: it would delete nothing).
+  void Put(std::string_view key, std::string_view value, std::string_view context, uint8_t w, uint8_t flags,
+           WriteDone done);
+  void Delete(std::string_view key, std::string_view context, uint8_t w, uint8_t flags, WriteDone done);
   // A write another node forwarded here: coordinated locally, never forwarded on.
   void CoordinateForwarded(const ForwardWrite& write, WriteDone done);
 
@@ -95,11 +107,9 @@ class Coordinator {
   struct WriteOp;
   struct ForwardOp;
 
-  void Write(WriteKind kind, std::string_view key, std::string_view value, std::string_view context, uint8_t w,
-             bool may_forward, WriteDone done);
-  void CoordinateWrite(WriteKind kind, std::string_view key, std::string_view value,
-                       std::optional<VersionVector> context, size_t need, std::shared_ptr<const ring::Ring> ring,
-                       const ring::PreferenceList& replicas, WriteDone done);
+  void Write(const ForwardWrite& write, bool may_forward, WriteDone done);
+  void CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
+                       std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas, WriteDone done);
   void ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op);
   void OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, const base::Status& status,
                    std::optional<SiblingSet> set);

@@ -84,14 +84,18 @@ void ReplicaStore::Read(Executor* ex, std::string_view key, ReadDone done) {
 }
 
 void ReplicaStore::Coordinate(Executor* ex, std::string_view key, WriteKind kind, std::string_view value,
-                              std::optional<VersionVector> context, AppliedDone applied, DurableDone durable) {
-  Mutation mutate = [this, kind, value = std::string(value), context = std::move(context)](SiblingSet* set,
-                                                                                          bool* changed) {
-    const VersionVector& ctx = context ? *context : set->history();
+                              VersionVector context, bool overwrite, AppliedDone applied, DurableDone durable) {
+  Mutation mutate = [this, kind, value = std::string(value), context = std::move(context), overwrite](
+                        SiblingSet* set, bool* changed) {
+    VersionVector ctx = context;
+    if (overwrite) ctx.Merge(set->history());
     const uint64_t now = clock_->WallMicros();
     base::Result<WriteOutcome> outcome =
         kind == WriteKind::kPut ? set->Put(self_, ctx, value, now, versioning_) : set->Delete(self_, ctx, now, versioning_);
-    if (!outcome.ok()) return outcome.status();
+    if (!outcome.ok()) {
+      if (outcome.status().IsTooLarge()) counters_.refused_siblings.fetch_add(1, std::memory_order_relaxed);
+      return outcome.status();
+    }
     if (outcome->over_warning) {
       LOG_WARN(logger_, "key has %zu siblings (warning at %zu, limit %zu): clients should resolve them",
                outcome->siblings, versioning_.warn_siblings, versioning_.max_siblings);
@@ -192,6 +196,7 @@ bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, cons
   if (s.ok()) {
     EncodeSiblingSet(set, &bytes);
     if (limit_size && bytes.size() > max_set_bytes_) {
+      counters_.refused_size.fetch_add(1, std::memory_order_relaxed);
       std::string_view user_key;
       UserKeyOf(key, &user_key);
       s = Status::TooLarge("key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
@@ -235,6 +240,8 @@ ReplicaStoreStats ReplicaStore::stats() const {
   out.writes = counters_.writes.load(std::memory_order_relaxed);
   out.writes_offloaded = counters_.writes_offloaded.load(std::memory_order_relaxed);
   out.merges_unchanged = counters_.merges_unchanged.load(std::memory_order_relaxed);
+  out.refused_siblings = counters_.refused_siblings.load(std::memory_order_relaxed);
+  out.refused_size = counters_.refused_size.load(std::memory_order_relaxed);
   return out;
 }
 

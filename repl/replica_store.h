@@ -49,6 +49,8 @@ struct ReplicaStoreStats {
   uint64_t writes = 0;
   uint64_t writes_offloaded = 0;  // read-modify-writes that ran on the I/O pool
   uint64_t merges_unchanged = 0;  // replica writes that brought nothing new
+  uint64_t refused_siblings = 0;  // coordinated writes refused: the key is at the sibling cap
+  uint64_t refused_size = 0;      // coordinated writes refused: the set would exceed max_set_bytes
 };
 
 class ReplicaStore {
@@ -75,13 +77,15 @@ class ReplicaStore {
   // Called once the change is durable as the engine's sync mode requires.
   using DurableDone = std::function<void(base::Status)>;
 
-  // A write this replica coordinates: a new sibling with a dot of this node.
-  // context: what the client had seen; nullopt for a blind write (then the local
-  // history is the context: the write supersedes what this replica holds).
+  // A write this replica coordinates: a new sibling with a dot of this node's
+  // actor (self()). context: what the client had seen (empty when it saw
+  // nothing or sent no context: the write then supersedes nothing and becomes a
+  // sibling of whatever exists). overwrite: the write also supersedes everything
+  // this replica holds for the key (the client asked for last-writer-wins).
   // TooLarge, storing nothing, when the key would exceed the sibling cap or
-  // max_set_bytes.
+  // max_set_bytes (counted in stats()).
   void Coordinate(Executor* ex, std::string_view key, WriteKind kind, std::string_view value,
-                  std::optional<VersionVector> context, AppliedDone applied, DurableDone durable);
+                  VersionVector context, bool overwrite, AppliedDone applied, DurableDone durable);
 
   // Merges another replica's set into the local one (replication, read repair).
   // Nothing is written when the merge changes nothing; durable still reports.
@@ -120,7 +124,7 @@ class ReplicaStore {
 
   struct Counters {
     std::atomic<uint64_t> reads_inline{0}, reads_offloaded{0}, writes{0}, writes_offloaded{0},
-        merges_unchanged{0};
+        merges_unchanged{0}, refused_siblings{0}, refused_size{0};
   };
   Counters counters_;
 };

@@ -1,5 +1,6 @@
 #include "cmd/kvbench/kv_codec.h"
 
+#include "base/coding.h"
 #include "cmd/kvbench/resp_codec.h"
 
 namespace kvring::cmd::kvbench {
@@ -13,9 +14,9 @@ uint8_t Op(Opcode op) { return static_cast<uint8_t>(op); }
 }  // namespace
 
 std::unique_ptr<ProtocolCodec> ProtocolCodec::Make(Protocol protocol, const std::string& cluster,
-                                                   size_t max_in_flight) {
+                                                   size_t max_in_flight, bool overwrite) {
   if (protocol == Protocol::kRedis) return std::make_unique<RespCodec>(max_in_flight);
-  return std::make_unique<KvCodec>(cluster);
+  return std::make_unique<KvCodec>(cluster, overwrite);
 }
 
 bool KvCodec::AppendHandshake(std::string* out) {
@@ -42,6 +43,7 @@ void KvCodec::AppendPut(std::string* out, uint32_t tag, std::string_view key, st
                         std::string_view context, uint8_t consistency) {
   net::PutRequest put;
   put.consistency = consistency;
+  put.flags = overwrite_ ? net::kWriteFlagOverwrite : 0;
   put.key = key;
   put.value = value;
   put.context = context;
@@ -63,10 +65,16 @@ net::ParseResult KvCodec::ParseReply(const char* data, size_t n, Reply* reply, s
   *reply = Reply();
   reply->tag = frame.request_id;
   // A GET's "not found" is routine (--no-preload): answer it from the status byte
-  // without building a Status, which would allocate for its message.
+  // without building a Status, which would allocate for its message. What
+  // follows the message is the missing key's context.
   const bool get = frame.opcode == Op(Opcode::kGet);
   const auto kNotFoundByte = static_cast<char>(Status::Code::kNotFound);
   if (get && !frame.body.empty() && frame.body[0] == kNotFoundByte) {
+    std::string_view rest = frame.body.substr(1), message;
+    if (!base::GetLengthPrefixed(&rest, &message) || !net::DecodeNotFoundPayload(rest, &reply->context)) {
+      *error = Status::Corruption("malformed GET not-found reply");
+      return net::ParseResult::kError;
+    }
     reply->kind = ReplyKind::kNotFound;
     return net::ParseResult::kFrame;
   }
@@ -101,7 +109,9 @@ Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* rep
       reply->context = get_.context;
       return Status::OK();
     case Opcode::kPut:
+      if (!net::DecodeWriteReceipt(payload, &receipt_)) return Status::Corruption("malformed PUT receipt");
       reply->kind = ReplyKind::kStored;
+      reply->context = receipt_.context;
       return Status::OK();
     default:
       return Status::Corruption("reply with unexpected opcode " + std::to_string(opcode));

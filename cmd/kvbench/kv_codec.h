@@ -12,7 +12,8 @@ namespace kvring::cmd::kvbench {
 
 class KvCodec final : public ProtocolCodec {
  public:
-  explicit KvCodec(std::string cluster) : cluster_(std::move(cluster)) {}
+  explicit KvCodec(std::string cluster, bool overwrite = false)
+      : cluster_(std::move(cluster)), overwrite_(overwrite) {}
 
   bool AppendHandshake(std::string* out) override;
   void AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) override;
@@ -27,7 +28,9 @@ class KvCodec final : public ProtocolCodec {
   base::Status DecodeReply(uint8_t opcode, std::string_view payload, Reply* reply);
 
   const std::string cluster_;
+  const bool overwrite_;
   net::GetReply get_;     // reused: its sibling vector keeps its capacity
+  net::WriteReceipt receipt_;  // reused likewise
   base::Status status_;   // the last error reply (Reply::error points into it)
 };
 

@@ -178,6 +178,9 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
             ConsistencyParser("r", &o->r));
   f->Custom("w", "LEVEL", "write consistency per request: ONE, QUORUM, ALL or a number (node default)",
             ConsistencyParser("w", &o->w));
+  f->Bool("overwrite", &o->overwrite,
+          "puts overwrite whatever the coordinating replica holds (the OVERWRITE flag: last writer wins, like "
+          "Redis SET); default: each put carries the context of this worker's last read or write of the key");
   f->Bool("no-preload", no_preload, "do not write every key once before measuring (reads may miss)");
   f->Bool("no-staleness", no_staleness,
           "skip the staleness check (saves ~60 bytes of memory per key); values still carry headers");

@@ -26,6 +26,7 @@ struct BenchOptions {
   uint64_t value_max = 10240;
   double read_ratio = 0.5;
   bool rmw = false;      // non-read operations are read-modify-writes (workload f)
+  bool overwrite = false;  // puts use the OVERWRITE flag (last writer wins) instead of contexts
   std::string workload;  // "" or a, b, c, d, f
   Distribution distribution = Distribution::kUniform;
   double zipf_theta = 0.99;

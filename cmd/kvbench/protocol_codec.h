@@ -34,7 +34,7 @@ struct Reply {
   // kValue: the kv siblings, or the one RESP value.
   const std::vector<net::Sibling>* siblings = nullptr;
   std::string_view value;
-  std::string_view context;     // kv GET: hand back on a put to supersede these values
+  std::string_view context;     // kv GET (found or not) and PUT: hand back on a put to supersede what it covers
   std::string_view error_kind;  // kError: "Unavailable", "ERR", ... (for grouping)
   std::string_view error;       // kError: the server's message
 
@@ -69,7 +69,9 @@ class ProtocolCodec {
   virtual void Reset() = 0;
 
   // cluster: the HELLO cluster name (kv). max_in_flight: requests in flight at once.
-  static std::unique_ptr<ProtocolCodec> Make(Protocol protocol, const std::string& cluster, size_t max_in_flight);
+  // overwrite: kv puts carry the OVERWRITE flag.
+  static std::unique_ptr<ProtocolCodec> Make(Protocol protocol, const std::string& cluster, size_t max_in_flight,
+                                             bool overwrite = false);
 };
 
 }  // namespace kvring::cmd::kvbench

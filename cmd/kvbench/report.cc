@@ -105,7 +105,7 @@ std::string ValueSizeText(const BenchOptions& o) {
 std::string MixText(const BenchOptions& o) {
   std::string mix = Fmt("%.0f%% reads", o.read_ratio * 100) + (o.rmw ? ", the rest read-modify-writes" : "");
   if (!o.workload.empty()) mix = "workload " + o.workload + " (" + mix + ")";
-  return mix;
+  return mix + (o.overwrite ? ", puts overwrite (last writer wins)" : ", puts with contexts");
 }
 
 void SettingsJson(JsonWriter* j, const BenchResult& r) {
@@ -124,6 +124,7 @@ void SettingsJson(JsonWriter* j, const BenchResult& r) {
   j->End();
   j->Num("read_ratio", o.read_ratio, "%.4g");
   j->Bool("rmw", o.rmw);
+  j->Str("write_mode", o.overwrite ? "overwrite" : "context");
   j->Str("workload", o.workload);
   j->Str("distribution", DistributionName(o.distribution));
   j->Num("zipf_theta", o.zipf_theta, "%.4g");

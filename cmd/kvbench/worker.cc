@@ -36,6 +36,7 @@ Worker::Worker(WorkerConfig config)
     : config_(std::move(config)), options_(*config_.options),
       pipeline_(static_cast<uint32_t>(options_.pipeline)), open_loop_(config_.rate > 0), rng_(config_.seed),
       events_(kMaxEvents), key_buf_(config_.workload->key_size(), '\0'),
+      contexts_(options_.overwrite ? 1 : options_.keys),
       wall_offset_us_(WallMicros() - MonotonicNanos() / 1000) {
   const auto n = static_cast<uint32_t>(config_.link_targets.size());
   links_.resize(n);
@@ -44,7 +45,8 @@ Worker::Worker(WorkerConfig config)
   for (uint32_t li = 0; li < n; ++li) {
     Link& link = links_[li];
     link.conn = std::make_unique<Connection>(
-        config_.link_targets[li], ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_));
+        config_.link_targets[li],
+        ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_, options_.overwrite));
     link.first_slot = li * pipeline_;
     link.backoff_ns = kFirstBackoffNs;
     for (uint32_t i = pipeline_; i > 0; --i) {
@@ -296,6 +298,7 @@ Status Worker::OnReadReply(uint32_t si, const Reply& reply, uint64_t now) {
     auto verdict = config_.tracker->EndRead(s.key, s.read, version, now / 1000);
     if (s.measured) stats_.staleness.Add(verdict);
   }
+  if (!options_.overwrite) contexts_.Store(s.key, reply.context);
   if (s.op == OpType::kRmw) {  // second phase: write back under the GET's context
     s.context.assign(reply.context.data(), reply.context.size());
     StartWrite(si, now);
@@ -308,6 +311,7 @@ Status Worker::OnReadReply(uint32_t si, const Reply& reply, uint64_t now) {
 Status Worker::OnWriteReply(uint32_t si, const Reply& reply, uint64_t now) {
   Slot& s = slots_[si];
   if (reply.kind != ReplyKind::kStored) return Status::Corruption("a PUT was answered like a GET");
+  if (!options_.overwrite) contexts_.Store(s.key, reply.context);
   if (config_.tracker != nullptr) config_.tracker->EndWrite(s.key, config_.slot_base + si, s.write, true, now / 1000);
   Finish(si, now, Outcome::kOk);
   return Status::OK();
@@ -410,8 +414,13 @@ bool Worker::IssueNext(uint32_t li, uint64_t now) {
     s.op = config_.workload->NextOp(&rng_);
     s.key = s.op == OpType::kPut ? config_.keys->NextWrite(&rng_) : config_.keys->NextRead(&rng_);
   }
-  if (s.op == OpType::kPut) StartWrite(si, now);
-  else StartRead(si, now);
+  if (s.op == OpType::kPut) {
+    const std::string_view cached = options_.overwrite ? std::string_view() : contexts_.Find(s.key);
+    s.context.assign(cached.data(), cached.size());
+    StartWrite(si, now);
+  } else {
+    StartRead(si, now);
+  }
   return true;
 }
 

@@ -29,6 +29,7 @@
 #include "base/random.h"
 #include "base/thread_annotations.h"
 #include "cmd/kvbench/connection.h"
+#include "cmd/kvbench/context_cache.h"
 #include "cmd/kvbench/histogram.h"
 #include "cmd/kvbench/key_chooser.h"
 #include "cmd/kvbench/options.h"
@@ -100,7 +101,7 @@ class Worker {
     uint64_t start_ns = 0;  // issue time, or the scheduled time in open loop
     StalenessTracker::ReadTicket read;
     StalenessTracker::WriteTicket write;
-    std::string context;  // rmw: the GET's context for the PUT
+    std::string context;  // the context the PUT carries (rmw: the GET's; put: the cached one)
   };
   struct Link {
     std::unique_ptr<Connection> conn;
@@ -157,6 +158,7 @@ class Worker {
   std::vector<uint32_t> touched_;
   std::vector<epoll_event> events_;
   std::string key_buf_;
+  ContextCache contexts_;  // per key: the context of this worker's last read or write of it
   std::string value_buf_;  // filler; each write's header is written over its front
   uint64_t wall_offset_us_;
 

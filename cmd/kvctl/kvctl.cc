@@ -28,8 +28,12 @@ constexpr char kUsage[] =
     "\n"
     "Commands:\n"
     "  get KEY                read a key: its value, or its siblings and the context that covers them\n"
-    "  put KEY [VALUE]        write a value (read from stdin when VALUE is absent)\n"
-    "  del KEY                delete a key (a tombstone version)\n"
+    "                         (a missing key has a context too: put with it to create the key)\n"
+    "  put KEY [VALUE]        write a value (read from stdin when VALUE is absent). It replaces exactly\n"
+    "                         what --context covers; without one it replaces nothing and becomes a\n"
+    "                         sibling of any value the key has. --overwrite replaces whatever the\n"
+    "                         coordinating replica holds (last writer wins: may lose concurrent writes)\n"
+    "  del KEY                delete what a get of the key returns now (or what --context covers)\n"
     "  ping                   check that the node answers\n"
     "  stats                  the node's counters (requests, engine levels, cache, ...)\n"
     "  ring                   ownership of the token ring per node and per datacenter\n"
@@ -49,6 +53,7 @@ struct Options {
   bool base64 = false;
   bool local = false;
   bool verbose = false;
+  bool overwrite = false;
   bool help = false;
 };
 
@@ -63,6 +68,9 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->Bool("base64", &o->base64, "get: print values in base64 (binary-safe)");
   f->Bool("local", &o->local, "get: read only this node's own store, no coordination");
   f->Bool("verbose", &o->verbose, "print clocks, contexts and write receipts (also -v)");
+  f->Bool("overwrite", &o->overwrite,
+          "put/del: replace whatever the coordinating replica holds, seen or not (last writer wins; "
+          "docs/versioning.md says what it can lose)");
   f->Bool("help", &o->help, "print this help");
 }
 
@@ -89,6 +97,9 @@ class Session {
   bool Level(const std::string& text, const char* flag, uint8_t* level);
 
   int Get(const std::string& key);
+  // One GET: OK with the reply, or NotFound with *context set (the missing
+  // key's context), or another error.
+  Status Read(const std::string& key, net::GetReply* get, std::string* payload, std::string* context);
   int Write(const std::string& cmd, const std::vector<std::string>& args);
   int Ping();
   int Stats();
@@ -133,25 +144,43 @@ int Session::Run(const std::vector<std::string>& args) {
   return ClusterStatus();
 }
 
-int Session::Get(const std::string& key) {
+Status Session::Read(const std::string& key, net::GetReply* get, std::string* payload, std::string* context) {
   net::GetRequest req;
-  if (!Level(o_.r, "r", &req.consistency)) return kExitError;
+  net::ParseConsistency(o_.r, &req.consistency);  // checked by the caller
   req.flags = o_.local ? net::kGetFlagLocal : 0;
   req.key = key;
   std::string body;
   net::EncodeGet(&body, req);
-  auto reply = Call(static_cast<uint8_t>(net::Opcode::kGet), body);
-  if (!reply.ok()) {
-    if (reply.status().IsNotFound()) {
-      if (o_.json) out_ << "{\"values\": [], \"clocks\": [], \"context\": \"\"}\n";
-      err_ << "kvctl: key not found\n";
-      return kExitNotFound;
-    }
-    return Fail(reply.status());
+  auto reply = client_.CallForReply(static_cast<uint8_t>(net::Opcode::kGet), body, static_cast<uint64_t>(o_.timeout_ms));
+  if (!reply.ok()) return reply.status();
+  *payload = std::move(reply->payload);
+  if (reply->status.IsNotFound()) {
+    std::string_view ctx;
+    if (!net::DecodeNotFoundPayload(*payload, &ctx)) return Status::Corruption("malformed GET not-found reply");
+    context->assign(ctx);
+    return reply->status;
   }
+  if (!reply->status.ok()) return reply->status;
+  if (!net::DecodeGetReply(*payload, get)) return Status::Corruption("malformed GET reply");
+  context->assign(get->context);
+  return Status::OK();
+}
+
+int Session::Get(const std::string& key) {
+  uint8_t level;
+  if (!Level(o_.r, "r", &level)) return kExitError;
   net::GetReply get;
-  if (!net::DecodeGetReply(reply.value(), &get)) return Fail(Status::Corruption("malformed GET reply"));
-  const std::string context = Base64Encode(get.context);
+  std::string payload, raw_context;
+  Status s = Read(key, &get, &payload, &raw_context);
+  if (s.IsNotFound()) {
+    const std::string context = Base64Encode(raw_context);
+    if (o_.json) out_ << "{\"values\": [], \"clocks\": [], \"context\": " << JsonString(context) << "}\n";
+    if (o_.verbose && !o_.json) out_ << "context: " << context << "\n";
+    err_ << "kvctl: key not found\n";
+    return kExitNotFound;
+  }
+  if (!s.ok()) return Fail(s);
+  const std::string context = Base64Encode(raw_context);
   std::vector<std::string> clock_json, clock_text;
   for (const auto& sib : get.siblings) {
     repl::Sibling s;
@@ -202,6 +231,11 @@ void Session::PrintReceipt(std::string_view payload, const char* what) {
   out_ << what << " acknowledged by " << receipt.acks.size() << " replica(s):";
   for (const auto& a : receipt.acks) out_ << " " << a.node_id << (a.stand_in ? " (stand-in)" : "");
   out_ << "\n";
+  repl::Sibling version;
+  if (!receipt.clock.empty() && repl::DecodeSiblingClock(receipt.clock, &version.dot, &version.context).ok()) {
+    out_ << "version " << repl::SiblingClockText(version) << "\n";
+  }
+  out_ << "context: " << Base64Encode(receipt.context) << "\n";
 }
 
 int Session::Write(const std::string& cmd, const std::vector<std::string>& args) {
@@ -210,6 +244,17 @@ int Session::Write(const std::string& cmd, const std::vector<std::string>& args)
   std::string context;
   if (!o_.context.empty() && !Base64Decode(o_.context, &context)) {
     return Usage("--context: not a context printed by kvctl get (bad base64)");
+  }
+  const uint8_t flags = o_.overwrite ? net::kWriteFlagOverwrite : 0;
+  if (cmd == "del" && context.empty() && !o_.overwrite) {
+    // Delete what a read returns now: the values this command "saw".
+    uint8_t level;
+    if (!Level(o_.r, "r", &level)) return kExitError;
+    net::GetReply get;
+    std::string payload;
+    Status s = Read(args[1], &get, &payload, &context);
+    if (!s.ok() && !s.IsNotFound()) return Fail(s.WithContext("reading the key before deleting it"));
+    if (o_.verbose) out_ << "deleting " << (s.ok() ? get.siblings.size() : 0) << " value(s) read at r=" << o_.r << "\n";
   }
   std::string body;
   uint8_t opcode;
@@ -222,6 +267,7 @@ int Session::Write(const std::string& cmd, const std::vector<std::string>& args)
     }
     net::PutRequest req;
     req.consistency = w;
+    req.flags = flags;
     req.key = args[1];
     req.value = value;
     req.context = context;
@@ -230,6 +276,7 @@ int Session::Write(const std::string& cmd, const std::vector<std::string>& args)
   } else {
     net::DeleteRequest req;
     req.consistency = w;
+    req.flags = flags;
     req.key = args[1];
     req.context = context;
     net::EncodeDelete(&body, req);

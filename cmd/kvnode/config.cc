@@ -1,5 +1,7 @@
 #include "cmd/kvnode/config.h"
 
+#include "repl/node_state.h"
+
 #include <cstdlib>
 
 #include "cmd/common/flags.h"
@@ -50,6 +52,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("listen", &c->listen, "HOST:PORT to serve clients and peers on (default 127.0.0.1:7000)");
   f->String("data", &c->data_dir, "data directory (created if missing; required)");
   f->String("cluster", &c->cluster, "cluster name; peers and clients must match (default kvring)");
+  f->Bool("new-epoch", &c->new_epoch,
+          "coordinate writes under a new actor epoch even after a clean stop: use it when the data directory "
+          "was restored from a backup or copy (docs/versioning.md)");
   f->Custom("sync", "none|interval|always",
             "WAL durability: none, interval (fdatasync every --sync-interval-ms), or always "
             "(acknowledge a write only after fdatasync; group commit). Default interval",
@@ -145,6 +150,9 @@ Status ParseNodeConfig(int argc, char** argv, NodeConfig* config, bool* help, st
 
 Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.data_dir.empty()) return Status::InvalidArgument("--data DIR is required");
+  if (c.id.find(repl::kEpochSeparator) != std::string::npos) {
+    return Status::InvalidArgument("--id: '" + c.id + "' contains '#', which is reserved for actor epochs");
+  }
   if (c.listen.find(':') == std::string::npos) {
     return Status::InvalidArgument("--listen: '" + c.listen + "' is not HOST:PORT");
   }

@@ -19,6 +19,7 @@ struct NodeConfig {
   std::string listen = "127.0.0.1:7000";   // HOST:PORT for clients and peers
   std::string data_dir;                    // required
   std::string cluster = "kvring";          // peers with another cluster name are refused
+  bool new_epoch = false;                  // start a new write-actor epoch (data restored from a copy)
 
   // Storage engine.
   lsm::SyncMode sync = lsm::SyncMode::kInterval;

@@ -24,9 +24,23 @@ Node::Node(NodeConfig config, base::Logger* logger) : config_(std::move(config))
 
 Node::~Node() { Stop().IgnoreError(); }
 
-Status Node::OpenEngine() {
+Status Node::BeginNodeState() {
   base::Env* env = base::Env::Default();
   KV_RETURN_IF_ERROR(env->CreateDir(config_.data_dir));
+  const bool has_data = env->FileExists(base::JoinPath(config_.data_dir, "db/CURRENT"));
+  state_ = std::make_unique<repl::NodeStateFile>(env, base::JoinPath(config_.data_dir, repl::kNodeStateFileName));
+  auto state = state_->Begin(config_.id, config_.new_epoch, has_data,
+                             repl::WallSeconds(base::SystemClock::Get()->WallMicros()));
+  if (!state.ok()) return state.status();
+  if (state_->epoch_raised()) {
+    LOG_WARN(logger_, "start %llu: the last run did not stop cleanly (or --new-epoch): writes are coordinated "
+             "under the new actor %s, so no dot of a write lost with an unsynced tail is minted again",
+             static_cast<unsigned long long>(state->generation), repl::ActorId(config_.id, state->epoch).c_str());
+  }
+  return Status::OK();
+}
+
+Status Node::OpenEngine() {
   lsm::Options options;
   options.logger = logger_;
   options.sync_mode = config_.sync;
@@ -65,6 +79,7 @@ Status Node::BuildRing() {
 
 Status Node::Start() {
   KV_RETURN_IF_ERROR(BuildRing());
+  KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
   io_ = std::make_unique<base::ThreadPool>(static_cast<int>(config_.io_threads));
   repl::VersioningOptions versioning;
@@ -73,7 +88,8 @@ Status Node::Start() {
   // A set must fit a frame even merged with another replica's: a quarter keeps
   // two full sets plus a GET reply's framing well inside --max-frame.
   const size_t max_set_bytes = static_cast<size_t>(config_.max_frame_bytes / 4);
-  store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), config_.id, versioning, max_set_bytes,
+  const std::string actor = repl::ActorId(config_.id, state_->state().epoch);
+  store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
                                                 base::SystemClock::Get(), logger_);
   service_ = std::make_unique<NodeService>();
 
@@ -104,10 +120,11 @@ Status Node::Start() {
   server_->loop(0)->RunSync([this] { StartMembership(); });
   parts.membership = membership_.get();
   service_->Attach(std::move(parts), server_.get());
-  LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops)", config_.id.c_str(),
-           server_->address().ToString().c_str(), config_.cluster.c_str(), config_.data_dir.c_str(),
-           lsm::SyncModeName(config_.sync), view_->Current()->replication().ToString().c_str(),
-           server_->loop_count());
+  LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops, generation %llu, actor %s)",
+           config_.id.c_str(), server_->address().ToString().c_str(), config_.cluster.c_str(),
+           config_.data_dir.c_str(), lsm::SyncModeName(config_.sync),
+           view_->Current()->replication().ToString().c_str(), server_->loop_count(),
+           static_cast<unsigned long long>(state_->state().generation), store_->self().c_str());
   return Status::OK();
 }
 
@@ -178,6 +195,8 @@ Status Node::Stop() {
   if (s.ok()) s = db_->SyncWal();
   if (!s.ok()) LOG_ERROR(logger_, "final flush failed: %s (the WAL still holds every write)", s.ToString().c_str());
   db_.reset();
+  // Only a stop that made every write durable may keep the actor epoch.
+  if (s.ok()) s = state_->MarkClean();
   membership_.reset();
   for (PerLoop& pl : loops_) {
     pl.coordinator.reset();

@@ -26,6 +26,7 @@
 #include "net/rpc_client.h"
 #include "net/server.h"
 #include "repl/coordinator.h"
+#include "repl/node_state.h"
 #include "repl/replica_store.h"
 #include "repl/static_membership.h"
 #include "ring/membership_view.h"
@@ -48,6 +49,8 @@ class Node {
   const NodeConfig& config() const { return config_; }
 
  private:
+  // Loads DATA/node_state and settles this run's generation and actor epoch.
+  base::Status BeginNodeState();
   base::Status OpenEngine();
   base::Status BuildRing();
   // One loop's coordinator stack; the parts live in loops_[index].
@@ -64,6 +67,7 @@ class Node {
 
   const NodeConfig config_;
   base::Logger* const logger_;
+  std::unique_ptr<repl::NodeStateFile> state_;
   std::unique_ptr<lsm::DB> db_;
   std::unique_ptr<base::ThreadPool> io_;
   std::unique_ptr<ring::RingHolder> view_;

@@ -34,10 +34,18 @@ void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload) {
   base::PutLengthPrefixed(payload, clock);
 }
 
-void EncodeReceipt(const std::vector<repl::ReplicaAck>& acks, std::string* payload) {
+void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload) {
   net::WriteReceipt receipt;
-  for (const auto& a : acks) receipt.acks.push_back({a.node, a.stand_in});
-  net::EncodeWriteReceipt(payload, receipt);
+  for (const auto& a : result.acks) receipt.acks.push_back({a.node, a.stand_in});
+  receipt.context = result.context;
+  receipt.clock = result.clock;
+  net::EncodeWriteReceipt(payload, receipt, version);
+}
+
+void EncodeNotFoundFromSet(const repl::SiblingSet* set, std::string* payload) {
+  std::string context;
+  repl::EncodeClientContext(set != nullptr ? set->history() : repl::VersionVector(), &context);
+  net::EncodeNotFoundPayload(payload, context);
 }
 
 Status NodeService::CheckKey(std::string_view key) const {
@@ -130,10 +138,17 @@ void NodeService::HandleGet(net::Request& request) {
   }
   Status s = CheckKey(get.key);
   if (!s.ok()) return request.ReplyError(s);
+  const uint16_t version = request.peer().version;
   net::Responder responder = request.Defer();
-  auto reply = [responder](const Status& st, const repl::SiblingSet* set) {
+  auto reply = [responder, version](const Status& st, const repl::SiblingSet* set) {
     if (!st.ok()) return responder.Reply(st);
-    if (set == nullptr || set->IsDeleted()) return responder.Reply(Status::NotFound("key not found"));
+    if (set == nullptr || set->IsDeleted()) {
+      // Version 2 hands the client the key's history even when nothing is live,
+      // so a read-modify-write can start from "I saw nothing" (docs/versioning.md).
+      std::string payload;
+      if (version >= 2) EncodeNotFoundFromSet(set, &payload);
+      return responder.Reply(Status::NotFound("key not found"), payload);
+    }
     std::string payload;
     EncodeGetReplyFromSet(*set, &payload);
     responder.ReplyOk(payload);
@@ -156,12 +171,13 @@ void NodeService::HandlePut(net::Request& request) {
   Status s = CheckKey(put.key);
   if (s.ok()) s = CheckValue(put.value);
   if (!s.ok()) return request.ReplyError(s);
+  const uint16_t version = request.peer().version;
   net::Responder responder = request.Defer();
-  Here().coordinator->Put(put.key, put.value, put.context, put.consistency,
-                          [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+  Here().coordinator->Put(put.key, put.value, put.context, put.consistency, put.flags,
+                          [responder, version](const Status& st, const repl::WriteResult& result) {
                             if (!st.ok()) return responder.Reply(st);
                             std::string payload;
-                            EncodeReceipt(acks, &payload);
+                            EncodeReceipt(result, version, &payload);
                             responder.ReplyOk(payload);
                           });
 }
@@ -174,12 +190,13 @@ void NodeService::HandleDelete(net::Request& request) {
   }
   Status s = CheckKey(del.key);
   if (!s.ok()) return request.ReplyError(s);
+  const uint16_t version = request.peer().version;
   net::Responder responder = request.Defer();
-  Here().coordinator->Delete(del.key, del.context, del.consistency,
-                             [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+  Here().coordinator->Delete(del.key, del.context, del.consistency, del.flags,
+                             [responder, version](const Status& st, const repl::WriteResult& result) {
                                if (!st.ok()) return responder.Reply(st);
                                std::string payload;
-                               EncodeReceipt(acks, &payload);
+                               EncodeReceipt(result, version, &payload);
                                responder.ReplyOk(payload);
                              });
 }
@@ -215,6 +232,8 @@ void NodeService::HandleStats(net::Request& request) {
   line("store_reads_offloaded", rs.reads_offloaded);
   line("store_writes", rs.writes);
   line("store_merges_unchanged", rs.merges_unchanged);
+  line("store_refused_siblings", rs.refused_siblings);
+  line("store_refused_size", rs.refused_size);
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();
   std::string payload;
@@ -336,10 +355,10 @@ void NodeService::HandleForwardWrite(net::Request& request) {
   if (s.ok()) s = CheckValue(fw.value);
   if (!s.ok()) return request.ReplyError(s);
   net::Responder responder = request.Defer();
-  Here().coordinator->CoordinateForwarded(fw, [responder](const Status& st, const std::vector<repl::ReplicaAck>& acks) {
+  Here().coordinator->CoordinateForwarded(fw, [responder](const Status& st, const repl::WriteResult& result) {
     if (!st.ok()) return responder.Reply(st);
     std::string payload;
-    EncodeReceipt(acks, &payload);
+    EncodeReceipt(result, net::kProtocolVersion, &payload);  // node peers speak the current version
     responder.ReplyOk(payload);
   });
 }

@@ -92,7 +92,9 @@ class NodeService final : public net::RequestHandler {
 
 // Encodes a GET reply payload from a merged set: its live siblings and its context.
 void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload);
-// Encodes a write receipt payload.
-void EncodeReceipt(const std::vector<repl::ReplicaAck>& acks, std::string* payload);
+// Encodes a write receipt payload in the layout of protocol `version`.
+void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload);
+// Encodes a GET NotFound payload (version 2): the context of `set` (null: empty).
+void EncodeNotFoundFromSet(const repl::SiblingSet* set, std::string* payload);
 
 }  // namespace kvring::cmd::kvnode

@@ -37,8 +37,9 @@ TEST(ClusterFailureTest, QuorumsSurviveOneKilledNodeFailClearlyWithTwoAndNothing
   // n3 killed: W=2 and R=2 keep working through n1 and n2.
   cluster.node(2).Kill();
   for (int i = 0; i < 30; ++i) KV_ASSERT_OK(write(i % 2, Key("one-down", i), Value("one-down", i)));
-  // An overwrite during the outage must win after the restart too.
-  KV_ASSERT_OK(write(0, Key("before", 0), "rewritten-while-n3-down"));
+  // A rewrite during the outage (with the context of a read) must win after the restart too.
+  KV_ASSERT_OK(cluster.client(0).Replace(Key("before", 0), "rewritten-while-n3-down", kTwo));
+  acked[Key("before", 0)] = "rewritten-while-n3-down";
   for (size_t via : {0, 1}) EXPECT_EQ("", CheckReadable(cluster.client(via), acked, kTwo));
 
   // n2 killed too: only n1 is left; W=2 and R=2 fail, naming both down nodes.
@@ -56,7 +57,9 @@ TEST(ClusterFailureTest, QuorumsSurviveOneKilledNodeFailClearlyWithTwoAndNothing
   EXPECT_TRUE(Contains(get.status().message(), "n2")) << get.status().ToString();
   EXPECT_TRUE(Contains(get.status().message(), "n3")) << get.status().ToString();
   // A delete that misses its quorum is not acknowledged (it may still take effect).
-  auto del = cluster.client(0).Delete(Key("before", 2), kTwo);
+  auto seen = cluster.client(0).Read(Key("before", 2), kOne);
+  KV_ASSERT_OK(seen);
+  auto del = cluster.client(0).Delete(Key("before", 2), kTwo, seen->context);
   EXPECT_TRUE(del.status().IsUnavailable()) << del.status().ToString();
   acked.erase(Key("before", 2));
   // ONE still works with the one node left.
@@ -107,7 +110,7 @@ TEST(ClusterFailureTest, AWriteThroughANonReplicaIsForwardedAroundAKilledReplica
   cluster.node(4).Kill();
   for (auto& [key, value] : acked) {
     value += "-v2";
-    auto put = cluster.client(0).Put(key, value, kTwo);
+    auto put = cluster.client(0).Replace(key, value, kTwo);
     KV_EXPECT_OK(put);
     if (put.ok()) {
       for (const auto& a : put->acks) EXPECT_NE("n5", a) << key;
@@ -174,9 +177,9 @@ TEST(ClusterFailureTest, AHungReplicaTimesOutAndIsNamedWhileQuorumsStillWork) {
   KV_ASSERT_OK(cluster.client(0).Put("hung", "v1", kAll));
   // n2 stops answering but keeps its connections open (SIGSTOP, not a crash).
   ASSERT_EQ(0, ::kill(cluster.node(1).pid(), SIGSTOP));
-  auto two = cluster.client(0).Put("hung", "v2", kTwo);
+  auto two = cluster.client(0).Replace("hung", "v2", kTwo);
   KV_EXPECT_OK(two);
-  auto all = cluster.client(0).Put("hung", "v3", kAll);
+  auto all = cluster.client(0).Replace("hung", "v3", kAll, kTwo);
   ASSERT_FALSE(all.ok());
   EXPECT_TRUE(Contains(all.status().message(), "quorum not reached")) << all.status().ToString();
   EXPECT_TRUE(Contains(all.status().message(), "n2 timeout")) << all.status().ToString();
@@ -186,7 +189,8 @@ TEST(ClusterFailureTest, AHungReplicaTimesOutAndIsNamedWhileQuorumsStillWork) {
   ASSERT_EQ(0, ::kill(cluster.node(1).pid(), SIGCONT));
   // Once it runs again it catches up with the writes it missed on the next write.
   KV_ASSERT_OK(cluster.WaitUntilConnected());
-  EXPECT_TRUE(WaitFor([&] { return cluster.client(0).Put("hung", "v4", kAll).ok(); }, kClusterSettleTimeoutMs));
+  // A read at ALL sees v3 too (a failed write may still be stored): v4 replaces everything.
+  EXPECT_TRUE(WaitFor([&] { return cluster.client(0).Replace("hung", "v4", kAll, kAll).ok(); }, kClusterSettleTimeoutMs));
   for (size_t via = 0; via < 3; ++via) EXPECT_EQ("", CheckReadable(cluster.client(via), {{"hung", "v4"}}, kAll));
 }
 

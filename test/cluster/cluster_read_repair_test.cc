@@ -15,28 +15,21 @@ namespace {
 
 constexpr uint64_t kRepairTimeoutMs = 10'000;  // the repair is asynchronous
 
-// A counter from node i's STATS text ("name value" lines); -1 when absent.
-int64_t StatsCounter(KvClient& client, const std::string& name) {
-  auto reply = client.Call(static_cast<uint8_t>(net::Opcode::kStats), "");
-  if (!reply.ok()) return -1;
-  std::string_view payload = reply.value(), text;
-  if (!base::GetLengthPrefixed(&payload, &text)) return -1;
-  const std::string t = "\n" + std::string(text);
-  size_t pos = t.find("\n" + name + " ");
-  if (pos == std::string::npos) return -1;
-  return std::stoll(t.substr(pos + name.size() + 2));
-}
-
 TEST(ClusterReadRepairTest, AnAllReplicaReadRepairsAReplicaThatMissedWrites) {
   Cluster cluster({.nodes = 3, .n = 3});
   KV_ASSERT_OK(cluster.Start());
   // Stale, not just missing: n3 holds the first version of these keys.
   std::map<std::string, std::string> pairs;
-  for (int i = 0; i < 10; ++i) KV_ASSERT_OK(cluster.client(0).Put(Key("stale", i), "old", kAll));
+  std::vector<std::string> old_contexts;
+  for (int i = 0; i < 10; ++i) {
+    auto old = cluster.client(0).Put(Key("stale", i), "old", kAll);
+    KV_ASSERT_OK(old);
+    old_contexts.push_back(old->context);
+  }
   cluster.node(2).Kill();
   for (int i = 0; i < 10; ++i) {
     pairs[Key("stale", i)] = Value("stale", i);
-    KV_ASSERT_OK(cluster.client(i % 2).Put(Key("stale", i), Value("stale", i), kTwo));
+    KV_ASSERT_OK(cluster.client(i % 2).Put(Key("stale", i), Value("stale", i), kTwo, old_contexts[i]));
   }
   for (int i = 0; i < 20; ++i) {
     pairs[Key("missing", i)] = Value("missing", i);
@@ -103,7 +96,7 @@ TEST(ClusterReadRepairTest, AReadRepairsADeleteAReplicaMissed) {
   KV_ASSERT_OK(cluster.Start());
   KV_ASSERT_OK(cluster.client(0).Put("gone", "v", kAll));
   cluster.node(2).Kill();
-  KV_ASSERT_OK(cluster.client(0).Delete("gone", kTwo));
+  KV_ASSERT_OK(cluster.client(0).DeleteSeen("gone", kTwo));
   KV_ASSERT_OK(cluster.node(2).Restart());
   KV_ASSERT_OK(cluster.WaitUntilConnected());
   KvClient& n3 = cluster.client(2);
@@ -116,9 +109,10 @@ TEST(ClusterReadRepairTest, AReadRepairsADeleteAReplicaMissed) {
 TEST(ClusterReadRepairTest, AReadThroughTheStaleReplicaRepairsItsOwnStore) {
   Cluster cluster({.nodes = 3, .n = 3});
   KV_ASSERT_OK(cluster.Start());
-  KV_ASSERT_OK(cluster.client(0).Put("self", "old", kAll));
+  auto old = cluster.client(0).Put("self", "old", kAll);
+  KV_ASSERT_OK(old);
   cluster.node(2).Kill();
-  KV_ASSERT_OK(cluster.client(0).Put("self", "new", kTwo));
+  KV_ASSERT_OK(cluster.client(0).Put("self", "new", kTwo, old->context));
   KV_ASSERT_OK(cluster.node(2).Restart());
   KV_ASSERT_OK(cluster.WaitUntilConnected());
   KvClient& n3 = cluster.client(2);

@@ -87,7 +87,7 @@ TEST(ClusterReplicationTest, DeletesReplicate) {
   KV_ASSERT_OK(cluster.Start());
   auto pairs = WriteSpread(cluster, "del", 20, kAll);
   ASSERT_EQ(20u, pairs.size());
-  for (int i = 0; i < 20; i += 2) KV_ASSERT_OK(cluster.client(0).Delete(Key("del", i), kTwo));
+  for (int i = 0; i < 20; i += 2) KV_ASSERT_OK(cluster.client(0).DeleteSeen(Key("del", i), kTwo));
   for (size_t via = 0; via < cluster.size(); ++via) {
     for (int i = 0; i < 20; ++i) {
       auto get = cluster.client(via).Get(Key("del", i), kTwo);
@@ -124,7 +124,7 @@ TEST(ClusterReplicationTest, OneReplicaPerKeyServesThroughEveryNodeAndRefusesLar
   ASSERT_TRUE(get.status().IsInvalidArgument()) << get.status().ToString();
   EXPECT_NE(std::string::npos, get.status().message().find("r=3 needs 3 replicas but the key has 1"))
       << get.status().ToString();
-  auto del = cluster.client(2).Delete("single-0", kAll);
+  auto del = cluster.client(2).DeleteSeen("single-0", kAll);
   KV_EXPECT_OK(del);  // ALL is every replica there is: one
   // The refused put changed nothing.
   EXPECT_TRUE(cluster.client(0).Get("single-0").status().IsNotFound());

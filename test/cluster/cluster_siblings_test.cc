@@ -1,8 +1,8 @@
 // Concurrent writes in a 3-node cluster (N=3) of real kvnode processes: puts that
-// did not see each other (the same stale context, or blind puts through
-// coordinators that had not seen each other's write) come back as siblings; a put
-// with the get's context resolves them; and no acknowledged write disappears
-// unless a present sibling's clock says its writer had seen it.
+// did not see each other (the same stale context, no context, or contexts of
+// their own earlier writes only) come back as siblings; a put with the get's
+// context resolves them; and no acknowledged write disappears unless a present
+// sibling's clock says its writer had seen it.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -144,25 +144,45 @@ TEST_F(ClusterSiblingsTest, ConcurrentPutsWithTheSameStaleContextAllSurviveAsSib
   ExpectResolvedBy(2, "k", *read);
 }
 
-TEST_F(ClusterSiblingsTest, ABlindPutThroughAReplicaThatMissedAWriteBecomesASibling) {
+TEST_F(ClusterSiblingsTest, APutWithoutContextThroughAReplicaThatMissedAWriteBecomesASibling) {
   cluster_.node(1).Kill();
-  KV_ASSERT_OK(cluster_.client(0).Put("k", "v1", kTwo));  // n1 and n3
+  auto v1 = cluster_.client(0).Put("k", "v1", kTwo);  // n1 and n3
+  KV_ASSERT_OK(v1);
   KV_ASSERT_OK(cluster_.node(1).Restart());
   KV_ASSERT_OK(cluster_.WaitUntilConnected());
   ASSERT_TRUE(cluster_.client(1).GetLocal("k").status().IsNotFound()) << "n2 should have missed v1";
-  // A second client writes blind through n2, which never saw v1.
-  KV_ASSERT_OK(cluster_.client(1).Put("k", "v2", kTwo));
+  // A second client writes without a context through n2, which never saw v1.
+  auto v2 = cluster_.client(1).Put("k", "v2", kTwo);
+  KV_ASSERT_OK(v2);
   auto read = cluster_.client(2).Get("k", kAll);
   KV_ASSERT_OK(read);
   ASSERT_EQ((std::vector<std::string>{"v1", "v2"}), read->values()) << Describe(*read);
-  EXPECT_EQ("", CheckNoAckedWriteLost(*read, {{{"n1", 1}, "v1"}, {{"n2", 1}, "v2"}}));
+  EXPECT_EQ("", CheckNoAckedWriteLost(*read, {{v1->dot, "v1"}, {v2->dot, "v2"}}));
   ExpectResolvedBy(1, "k", *read);
 }
 
-TEST_F(ClusterSiblingsTest, RacingBlindPutsThroughTwoCoordinatorsLoseNoAcknowledgedWrite) {
-  // Two clients put blind (no context) to the same keys through n1 and n2 while
-  // a third reads with R=ALL through n3 and checks every read against the
-  // writes acknowledged before it was sent.
+TEST_F(ClusterSiblingsTest, PutsWithoutContextThroughOneCoordinatorAllBecomeSiblings) {
+  // The coordinator holds every earlier value, but none of these writers saw
+  // one: each put replaces nothing.
+  std::vector<AckedWrite> acked;
+  for (int i = 0; i < 5; ++i) {
+    const std::string value = "blind-" + std::to_string(i);
+    auto put = cluster_.client(0).Put("k", value, kAll);
+    KV_ASSERT_OK(put);
+    acked.push_back({put->dot, value});
+  }
+  auto read = cluster_.client(1).Get("k", kTwo);
+  KV_ASSERT_OK(read);
+  EXPECT_EQ(5u, read->siblings.size()) << Describe(*read);
+  EXPECT_EQ("", CheckNoAckedWriteLost(*read, acked));
+  ExpectResolvedBy(2, "k", *read);
+}
+
+TEST_F(ClusterSiblingsTest, RacingPutsThatSawOnlyTheirOwnWritesLoseNoAcknowledgedWrite) {
+  // Two clients put to the same keys through n1 and n2, each with the context of
+  // its own previous put of the key (so each sees only its own writes), while a
+  // third reads with R=ALL through n3 and checks every read against the writes
+  // acknowledged before it was sent.
   constexpr int kPutsEach = 100;
   constexpr int kKeys = 3;
   // Client t+1 writes through n<t+1>, which coordinates only its writes: the
@@ -183,14 +203,16 @@ TEST_F(ClusterSiblingsTest, RacingBlindPutsThroughTwoCoordinatorsLoseNoAcknowled
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       KvClient client(cluster_.node(t).address());
+      std::vector<std::string> own_context(kKeys);  // of this client's last put of each key
       for (int i = 1; i <= kPutsEach && errors[t].empty(); ++i) {
         for (int k = 0; k < kKeys; ++k) {
           AckedWrite w = write_of(t, i);
-          auto put = client.Put(Key("race", k), w.value, kTwo);
+          auto put = client.Put(Key("race", k), w.value, kTwo, own_context[k]);
           if (!put.ok()) {
             errors[t] = Key("race", k) + " " + w.value + ": " + put.status().ToString();
             break;
           }
+          own_context[k] = put->context;
           std::lock_guard<std::mutex> l(mu);
           acked[k].push_back(std::move(w));
         }
@@ -228,10 +250,9 @@ TEST_F(ClusterSiblingsTest, RacingBlindPutsThroughTwoCoordinatorsLoseNoAcknowled
     SCOPED_TRACE(Key("race", k));
     auto read = cluster_.client(2).Get(Key("race", k), kAll);
     KV_ASSERT_OK(read);
-    // Each coordinator's latest write survives unless the other had seen it:
-    // one or two siblings, never more (blind puts do not pile up siblings).
-    EXPECT_GE(read->siblings.size(), 1u);
-    EXPECT_LE(read->siblings.size(), 2u) << Describe(*read);
+    // Each client's latest write survives (the other never saw it): two
+    // siblings, never more (a client's put supersedes its own earlier ones).
+    EXPECT_EQ(read->siblings.size(), 2u) << Describe(*read);
     EXPECT_EQ("", CheckNoAckedWriteLost(*read, acked[k], made));
     ExpectResolvedBy(2, Key("race", k), *read);
   }

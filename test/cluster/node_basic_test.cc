@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/coding.h"
+#include "repl/client_context.h"
 #include "test/cluster/cluster_test_util.h"
 
 namespace kvring::test {
@@ -30,16 +31,23 @@ TEST_F(NodeBasicTest, PingAnswersAndHelloNamesTheNode) {
   EXPECT_EQ("kvring", c.value()->server_cluster());
 }
 
-TEST_F(NodeBasicTest, GetOfAMissingKeyIsNotFound) {
+TEST_F(NodeBasicTest, GetOfAMissingKeyIsNotFoundWithAnEmptyContext) {
   auto get = client().Get("never-written");
   ASSERT_FALSE(get.ok());
   EXPECT_TRUE(get.status().IsNotFound()) << get.status().ToString();
+  auto read = client().Read("never-written");
+  KV_ASSERT_OK(read);
+  EXPECT_FALSE(read->found);
+  auto history = repl::DecodeClientContext(read->context);
+  KV_ASSERT_OK(history);
+  EXPECT_TRUE(history->empty());  // a key never written has seen nothing
 }
 
 TEST_F(NodeBasicTest, PutThenGetReturnsTheValueWithAReceiptAndAClock) {
   auto put = client().Put("greeting", "hello");
   KV_ASSERT_OK(put);
   EXPECT_EQ(std::vector<std::string>{"n1"}, put->acks);
+  EXPECT_EQ((repl::Dot{"n1", 1}), put->dot);
   auto get = client().Get("greeting");
   KV_ASSERT_OK(get);
   ASSERT_EQ(1u, get->siblings.size());
@@ -50,9 +58,18 @@ TEST_F(NodeBasicTest, PutThenGetReturnsTheValueWithAReceiptAndAClock) {
   EXPECT_FALSE(get->context.empty());
 }
 
-TEST_F(NodeBasicTest, ABlindPutReplacesTheValue) {
+TEST_F(NodeBasicTest, APutWithoutAContextBecomesASiblingOfTheValue) {
   KV_ASSERT_OK(client().Put("k", "v1"));
-  KV_ASSERT_OK(client().Put("k", "v2"));
+  KV_ASSERT_OK(client().Put("k", "v2"));  // it saw nothing: it replaces nothing
+  auto get = client().Get("k");
+  KV_ASSERT_OK(get);
+  EXPECT_EQ((std::vector<std::string>{"v1", "v2"}), get->values());
+}
+
+TEST_F(NodeBasicTest, APutWithTheContextOfThePreviousPutReplacesIt) {
+  auto first = client().Put("k", "v1");
+  KV_ASSERT_OK(first);
+  KV_ASSERT_OK(client().Put("k", "v2", net::kConsistencyDefault, first->context));
   auto get = client().Get("k");
   KV_ASSERT_OK(get);
   EXPECT_EQ(std::vector<std::string>{"v2"}, get->values());
@@ -60,24 +77,66 @@ TEST_F(NodeBasicTest, ABlindPutReplacesTheValue) {
   EXPECT_TRUE(get->siblings[0].context.Covers(repl::Dot{"n1", 1}));
 }
 
-TEST_F(NodeBasicTest, DeleteThenGetIsNotFoundAndAPutRevivesTheKey) {
-  KV_ASSERT_OK(client().Put("doomed", "x"));
-  auto del = client().Delete("doomed");
+TEST_F(NodeBasicTest, AnOverwritePutReplacesEverythingTheNodeHolds) {
+  KV_ASSERT_OK(client().Put("k", "v1"));
+  KV_ASSERT_OK(client().Put("k", "v2"));
+  KV_ASSERT_OK(client().Put("k", "v3", net::kConsistencyDefault, "", net::kWriteFlagOverwrite));
+  auto get = client().Get("k");
+  KV_ASSERT_OK(get);
+  EXPECT_EQ(std::vector<std::string>{"v3"}, get->values());
+}
+
+TEST_F(NodeBasicTest, DeleteThenGetIsNotFoundAndAPutWithThatContextRevivesTheKey) {
+  auto put = client().Put("doomed", "x");
+  KV_ASSERT_OK(put);
+  auto del = client().Delete("doomed", net::kConsistencyDefault, put->context);
   KV_ASSERT_OK(del);
   EXPECT_EQ(std::vector<std::string>{"n1"}, del->acks);
   auto get = client().Get("doomed");
   ASSERT_FALSE(get.ok());
   EXPECT_TRUE(get.status().IsNotFound()) << get.status().ToString();
-  KV_ASSERT_OK(client().Put("doomed", "back"));
+  auto gone = client().Read("doomed");
+  KV_ASSERT_OK(gone);
+  EXPECT_FALSE(gone->found);
+  auto history = repl::DecodeClientContext(gone->context);
+  KV_ASSERT_OK(history);
+  EXPECT_TRUE(history->Covers(del->dot));  // the not-found context covers the delete
+  KV_ASSERT_OK(client().Put("doomed", "back", net::kConsistencyDefault, gone->context));
   auto again = client().Get("doomed");
   KV_ASSERT_OK(again);
   EXPECT_EQ(std::vector<std::string>{"back"}, again->values());
 }
 
-TEST_F(NodeBasicTest, DeleteOfAMissingKeySucceeds) {
-  KV_EXPECT_OK(client().Delete("nothing-here"));
+TEST_F(NodeBasicTest, DeleteOfAMissingKeyWithItsContextSucceeds) {
+  auto missing = client().Read("nothing-here");
+  KV_ASSERT_OK(missing);
+  KV_EXPECT_OK(client().Delete("nothing-here", net::kConsistencyDefault, missing->context));
   auto get = client().Get("nothing-here");
   EXPECT_TRUE(get.status().IsNotFound()) << get.status().ToString();
+}
+
+TEST_F(NodeBasicTest, ADeleteWithoutAContextIsRefusedAndDeletesNothing) {
+  KV_ASSERT_OK(client().Put("kept", "v"));
+  auto del = client().Delete("kept");
+  ASSERT_FALSE(del.ok());
+  EXPECT_TRUE(del.status().IsInvalidArgument()) << del.status().ToString();
+  EXPECT_NE(del.status().message().find("context"), std::string::npos) << del.status().ToString();
+  auto get = client().Get("kept");
+  KV_ASSERT_OK(get);
+  EXPECT_EQ(std::vector<std::string>{"v"}, get->values());
+  KV_EXPECT_OK(client().DeleteSeen("kept"));
+  EXPECT_TRUE(client().Get("kept").status().IsNotFound());
+}
+
+TEST_F(NodeBasicTest, AConsistencyByteThatNamesNoLevelIsRefused) {
+  for (uint8_t level : {251, 252, 253}) {
+    auto get = client().Get("k", level);
+    ASSERT_FALSE(get.ok());
+    EXPECT_TRUE(get.status().IsInvalidArgument()) << get.status().ToString();
+    EXPECT_NE(get.status().message().find("is not a level"), std::string::npos) << get.status().ToString();
+    auto put = client().Put("k", "v", level);
+    EXPECT_TRUE(put.status().IsInvalidArgument()) << put.status().ToString();
+  }
 }
 
 TEST_F(NodeBasicTest, BinaryEmptyAndLargeValuesRoundTrip) {

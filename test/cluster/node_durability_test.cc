@@ -223,7 +223,7 @@ TEST(NodeDurabilityTest, AKilledNodeRestartsOnItsDataAndPortWithEverything) {
   KV_ASSERT_OK(node.Start());
   const int port = node.node().port();
   for (int i = 0; i < 20; ++i) KV_ASSERT_OK(node.client().Put(Key("re", i), Value("re", i)));
-  KV_ASSERT_OK(node.client().Delete(Key("re", 3)));
+  KV_ASSERT_OK(node.client().DeleteSeen(Key("re", 3)));
   node.node().Kill();
   KV_ASSERT_OK(node.node().Restart());
   EXPECT_EQ(port, node.node().port());

@@ -75,6 +75,10 @@ class FakeKvServer {
   uint64_t gets() const { return gets_; }
   uint64_t puts() const { return puts_; }
   uint64_t puts_with_context() const { return puts_with_context_; }
+  uint64_t puts_overwriting() const { return puts_overwriting_; }
+  // Puts whose context is neither empty nor one this server handed out for that
+  // key (a context carried to the wrong key, or made up).
+  uint64_t puts_with_foreign_context() const { return puts_with_foreign_context_; }
   std::vector<uint8_t> levels_seen() {
     std::lock_guard<std::mutex> lock(mu_);
     return {levels_.begin(), levels_.end()};
@@ -84,6 +88,7 @@ class FakeKvServer {
   struct Entry {
     std::string prev, cur;
     int versions = 0;
+    std::set<std::string> contexts;  // every context handed out for the key
   };
 
   void AcceptLoop() {
@@ -166,16 +171,20 @@ class FakeKvServer {
         ++gets_;
         std::lock_guard<std::mutex> lock(mu_);
         levels_.insert(get.consistency);
-        const Entry& e = store_[std::string(get.key)];
+        Entry& e = store_[std::string(get.key)];
         net::GetReply reply;
-        const std::string context = "ctx:" + std::string(get.key);
+        const std::string context = "ctx:" + std::string(get.key) + ":" + std::to_string(e.versions);
+        e.contexts.insert(context);
         reply.context = context;
         const bool has_prev = e.versions >= 2, has_cur = e.versions >= 1;
         if (mode_ == Mode::kNormal && has_cur) reply.siblings.push_back({e.cur, "", 0});
         if (mode_ == Mode::kStale && has_prev) reply.siblings.push_back({e.prev, "", 0});
         if (mode_ == Mode::kSiblings && has_prev) reply.siblings.push_back({e.prev, "", 0});
         if (mode_ == Mode::kSiblings && has_cur) reply.siblings.push_back({e.cur, "", 0});
-        if (reply.siblings.empty()) return Reply(f, Status::NotFound("no such key"), "");
+        if (reply.siblings.empty()) {
+          net::EncodeNotFoundPayload(&payload, context);
+          return Reply(f, Status::NotFound("no such key"), payload);
+        }
         net::EncodeGetReply(&payload, reply);
         return Reply(f, Status::OK(), payload);
       }
@@ -184,14 +193,19 @@ class FakeKvServer {
         if (!net::DecodePut(f.body, &put)) return Reply(f, Status::Corruption("bad put"), "");
         ++puts_;
         if (!put.context.empty()) ++puts_with_context_;
+        if (put.flags & net::kWriteFlagOverwrite) ++puts_overwriting_;
         std::lock_guard<std::mutex> lock(mu_);
         levels_.insert(put.consistency);
         Entry& e = store_[std::string(put.key)];
+        if (!put.context.empty() && e.contexts.count(std::string(put.context)) == 0) ++puts_with_foreign_context_;
         e.prev = std::move(e.cur);
         e.cur = std::string(put.value);
         ++e.versions;
+        const std::string context = "ctx:" + std::string(put.key) + ":" + std::to_string(e.versions) + "w";
+        e.contexts.insert(context);
         net::WriteReceipt receipt;
         receipt.acks.push_back({"fake", false});
+        receipt.context = context;
         net::EncodeWriteReceipt(&payload, receipt);
         return Reply(f, Status::OK(), payload);
       }
@@ -206,7 +220,8 @@ class FakeKvServer {
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;
-  std::atomic<uint64_t> hellos_{0}, gets_{0}, puts_{0}, puts_with_context_{0};
+  std::atomic<uint64_t> hellos_{0}, gets_{0}, puts_{0}, puts_with_context_{0}, puts_overwriting_{0},
+      puts_with_foreign_context_{0};
   std::mutex mu_;
   std::vector<int> client_fds_;
   std::vector<std::thread> threads_;
@@ -348,6 +363,30 @@ TEST(KvbenchEndToEnd, WorkloadFReadModifyWritesHandBackTheContext) {
   EXPECT_GT(JsonNumber(r.json, "ops", "rmw"), 10);
   EXPECT_GT(server.puts_with_context(), 10u);
   EXPECT_EQ(JsonNumber(r.json, "stale_reads"), 0);
+}
+
+TEST(KvbenchEndToEnd, PutsCarryTheContextOfTheirKeysLastReadOrWrite) {
+  FakeKvServer server;
+  test::TempDir dir;
+  BenchRun r = RunKvbench(With(Common(server.target()), {"--keys", "50"}), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The preload's first write of each key has no context; every later put of a
+  // key carries one the server handed out for that key.
+  EXPECT_GE(server.puts_with_context() + 50, server.puts());
+  EXPECT_EQ(server.puts_with_foreign_context(), 0u);
+  EXPECT_EQ(server.puts_overwriting(), 0u);
+  EXPECT_NE(r.json.find("\"write_mode\": \"context\""), std::string::npos);
+}
+
+TEST(KvbenchEndToEnd, OverwriteModeSendsTheFlagAndNoContexts) {
+  FakeKvServer server;
+  test::TempDir dir;
+  BenchRun r = RunKvbench(With(Common(server.target()), {"--keys", "50", "--overwrite"}), dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(server.puts(), 50u);
+  EXPECT_EQ(server.puts_overwriting(), server.puts());
+  EXPECT_EQ(server.puts_with_context(), 0u);
+  EXPECT_NE(r.json.find("\"write_mode\": \"overwrite\""), std::string::npos);
 }
 
 TEST(KvbenchEndToEnd, OpenLoopKeepsTheRequestedRate) {

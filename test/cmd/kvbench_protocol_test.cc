@@ -198,9 +198,12 @@ TEST(KvbenchKvCodec, ParsesRepliesInAnyOrderWithSiblings) {
   get.context = "merged";
   std::string payload;
   net::EncodeGetReply(&payload, get);
-  in += ReplyFrame(net::Opcode::kPut, 9, base::Status::OK(), "");
+  std::string receipt, missing;
+  net::EncodeWriteReceipt(&receipt, net::WriteReceipt{{{"n1", false}}, "put-ctx", "clock"});
+  net::EncodeNotFoundPayload(&missing, "missing-ctx");
+  in += ReplyFrame(net::Opcode::kPut, 9, base::Status::OK(), receipt);
   in += ReplyFrame(net::Opcode::kGet, 4, base::Status::OK(), payload);
-  in += ReplyFrame(net::Opcode::kGet, 5, base::Status::NotFound("no such key"), "");
+  in += ReplyFrame(net::Opcode::kGet, 5, base::Status::NotFound("no such key"), missing);
   in += ReplyFrame(net::Opcode::kPut, 6, base::Status::Unavailable("quorum not reached: 1 of 2"), "");
   KvCodec codec("");
   std::vector<uint32_t> tags;
@@ -219,6 +222,12 @@ TEST(KvbenchKvCodec, ParsesRepliesInAnyOrderWithSiblings) {
       r.ForEachValue([&](std::string_view v) { values.emplace_back(v); });
       EXPECT_EQ(values, (std::vector<std::string>{"old", "new"}));
       EXPECT_EQ(r.context, "merged");
+    }
+    if (r.tag == 9) {
+      EXPECT_EQ(r.context, "put-ctx");
+    }
+    if (r.tag == 5) {
+      EXPECT_EQ(r.context, "missing-ctx");
     }
     if (r.tag == 6) {
       EXPECT_EQ(r.error_kind, "Unavailable");

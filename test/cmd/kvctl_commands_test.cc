@@ -102,6 +102,58 @@ TEST_F(KvctlCommandsTest, VerboseGetShowsTheClockAndContext) {
   EXPECT_TRUE(Contains(get.out, "context: ")) << get.ToString();
 }
 
+// The text after "context: " on a line of kvctl's output.
+std::string ContextLine(const std::string& out) {
+  size_t at = out.find("context: ");
+  if (at == std::string::npos) return "";
+  size_t end = out.find('\n', at);
+  return out.substr(at + 9, end - at - 9);
+}
+
+TEST_F(KvctlCommandsTest, JsonGetOfAMissingKeyPrintsItsContextAndAPutWithItCreatesTheKey) {
+  ProgramResult get = Kvctl({"get", "--json", "json-missing"});
+  EXPECT_EQ(1, get.exit_code) << get.ToString();
+  const std::string prefix = "{\"values\": [], \"clocks\": [], \"context\": \"";
+  ASSERT_EQ(0u, get.out.rfind(prefix, 0)) << get.ToString();
+  const std::string context = get.out.substr(prefix.size(), get.out.find('"', prefix.size()) - prefix.size());
+  EXPECT_FALSE(context.empty()) << get.ToString();
+  ProgramResult put = Kvctl({"put", "--context", context, "json-missing", "created"});
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
+  EXPECT_EQ("created\n", Kvctl({"get", "json-missing"}).out);
+}
+
+TEST_F(KvctlCommandsTest, APutWithoutContextKeepsTheOldValueAsASiblingAndOverwriteReplacesBoth) {
+  ASSERT_EQ(0, Kvctl({"put", "twice", "first"}).exit_code);
+  ASSERT_EQ(0, Kvctl({"put", "twice", "second"}).exit_code);
+  ProgramResult get = Kvctl({"get", "twice"});
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
+  EXPECT_TRUE(Contains(get.out, "2 siblings")) << get.ToString();
+  EXPECT_TRUE(Contains(get.out, "first") && Contains(get.out, "second")) << get.ToString();
+  ASSERT_EQ(0, Kvctl({"put", "--overwrite", "twice", "third"}).exit_code);
+  EXPECT_EQ("third\n", Kvctl({"get", "twice"}).out);
+}
+
+TEST_F(KvctlCommandsTest, VerbosePutPrintsTheNewVersionAndAContextThatSupersedesIt) {
+  ProgramResult put = Kvctl({"put", "-v", "chained", "v1"});
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
+  EXPECT_TRUE(Contains(put.out, "version n1:1 []")) << put.ToString();
+  const std::string context = ContextLine(put.out);
+  ASSERT_FALSE(context.empty()) << put.ToString();
+  ProgramResult next = Kvctl({"put", "-v", "--context", context, "chained", "v2"});
+  ASSERT_EQ(0, next.exit_code) << next.ToString();
+  EXPECT_TRUE(Contains(next.out, "version n1:2 [n1:1]")) << next.ToString();
+  EXPECT_EQ("v2\n", Kvctl({"get", "chained"}).out);
+}
+
+TEST_F(KvctlCommandsTest, DelWithoutContextDeletesWhatItReadsAndSaysHowMuch) {
+  ASSERT_EQ(0, Kvctl({"put", "two-values", "a"}).exit_code);
+  ASSERT_EQ(0, Kvctl({"put", "two-values", "b"}).exit_code);
+  ProgramResult del = Kvctl({"del", "-v", "two-values"});
+  ASSERT_EQ(0, del.exit_code) << del.ToString();
+  EXPECT_TRUE(Contains(del.out, "deleting 2 value(s)")) << del.ToString();
+  EXPECT_EQ(1, Kvctl({"get", "two-values"}).exit_code);
+}
+
 TEST_F(KvctlCommandsTest, PingAndStatsAnswer) {
   ProgramResult ping = Kvctl({"ping"});
   ASSERT_EQ(0, ping.exit_code) << ping.ToString();

@@ -102,13 +102,13 @@ TEST(BlockingClientTest, SourceAddressIsUsedForTheConnection) {
 TEST(BlockingClientTest, HelloReplyWithAnotherProtocolVersionIsRefused) {
   std::string payload, frame;
   AppendStatus(&payload, Status::OK());
-  EncodeHelloReply(&payload, HelloReply{2, "kvring", "future-node"});
+  EncodeHelloReply(&payload, HelloReply{kProtocolVersion + 1, "kvring", "future-node"});
   AppendFrame(&frame, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0, payload);
   testing::OneShotServer fake(frame);
   BlockingClient client;
   Status s = client.Connect(fake.address(), 2000);
   EXPECT_EQ(s.code(), Status::Code::kNotSupported) << s.ToString();
-  EXPECT_NE(s.message().find("version 2"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("version " + std::to_string(kProtocolVersion + 1)), std::string::npos) << s.ToString();
   EXPECT_FALSE(client.connected());
 }
 

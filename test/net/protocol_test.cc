@@ -288,8 +288,13 @@ std::vector<std::pair<std::string, std::function<bool(std::string_view)>>> AllEn
   b.clear();
   WriteReceipt wr;
   wr.acks.push_back({"n1", true});
+  wr.context = "ctx";
+  wr.clock = "clock";
   EncodeWriteReceipt(&b, wr);
   all.push_back({b, [](std::string_view v) { WriteReceipt m; return DecodeWriteReceipt(v, &m); }});
+  b.clear();
+  EncodeNotFoundPayload(&b, "ctx");
+  all.push_back({b, [](std::string_view v) { std::string_view c; return DecodeNotFoundPayload(v, &c); }});
   return all;
 }
 
@@ -357,27 +362,81 @@ TEST(OpcodeNames, KnownOpcodesHaveNamesAndOthersShowTheirNumber) {
   EXPECT_EQ(OpcodeName(0x7e), "0x7e");
 }
 
-// The worked example of docs/protocol.md, section "A worked example". If this test
-// changes, the document changes in the same commit.
+// The worked example of docs/protocol.md, section 11: a client creates key
+// `apple` from "not found" and reads it back from a 3-node cluster (node n1
+// coordinates; n1 and n2 acknowledge). The contexts and the clock are the bytes a
+// kvnode sends (test/repl pins them to repl's encoders). If a test here changes,
+// the document changes in the same commit.
+constexpr char kEmptyContext[] = "01 00 5f b0 ce 81";                               // history []
+constexpr char kContextN1[] = "01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53";  // history [n1:1]
+constexpr char kClockN1[] = "02 6e 31 01 00";                                   // n1:1 []
+
+std::string Frame1(Opcode op, uint8_t flags, uint32_t id, const std::string& body) {
+  std::string frame;
+  AppendFrame(&frame, static_cast<uint8_t>(op), flags, id, body);
+  return Hex(frame);
+}
+
 TEST(GoldenBytes, GetRequestMatchesTheDocumentedHexDump) {
   std::string body;
   EncodeGet(&body, GetRequest{kConsistencyQuorum, 0, "apple"});
-  std::string frame;
-  AppendFrame(&frame, static_cast<uint8_t>(Opcode::kGet), 0, 7, body);
-  EXPECT_EQ(Hex(frame), "0e 00 00 00 10 00 07 00 00 00 fe 00 05 61 70 70 6c 65");
+  EXPECT_EQ(Frame1(Opcode::kGet, 0, 7, body), "0e 00 00 00 10 00 07 00 00 00 fe 00 05 61 70 70 6c 65");
 }
 
-TEST(GoldenBytes, GetReplyMatchesTheDocumentedHexDump) {
+TEST(GoldenBytes, NotFoundReplyCarriesTheMissingKeysContext) {
+  std::string body;
+  AppendStatus(&body, Status::NotFound("key not found"));
+  EncodeNotFoundPayload(&body, Unhex(kEmptyContext));
+  EXPECT_EQ(Frame1(Opcode::kGet, kFlagReply, 7, body),
+            "1c 00 00 00 10 01 07 00 00 00 01 0d 6b 65 79 20 6e 6f 74 20 66 6f 75 6e 64 06 01 00 5f b0 ce 81");
+  // Version 1 readers ignore what follows an error's message.
+  Status s;
+  std::string_view payload;
+  ASSERT_TRUE(ParseReplyStatus(body, &s, &payload).ok());
+  EXPECT_TRUE(s.IsNotFound());
+  std::string_view context;
+  ASSERT_TRUE(DecodeNotFoundPayload(payload, &context));
+  EXPECT_EQ(Hex(std::string(context)), kEmptyContext);
+}
+
+TEST(GoldenBytes, PutWithTheNotFoundContextMatchesTheDocumentedHexDump) {
+  const std::string context = Unhex(kEmptyContext);
+  std::string body;
+  EncodePut(&body, PutRequest{kConsistencyQuorum, 0, "apple", "red", context});
+  EXPECT_EQ(Frame1(Opcode::kPut, 0, 8, body),
+            "19 00 00 00 11 00 08 00 00 00 fe 00 05 61 70 70 6c 65 03 72 65 64 06 01 00 5f b0 ce 81");
+}
+
+TEST(GoldenBytes, WriteReceiptCarriesTheNewVersionsContextAndClock) {
+  const std::string context = Unhex(kContextN1), clock = Unhex(kClockN1);
+  std::string body;
+  AppendStatus(&body, Status::OK());
+  EncodeWriteReceipt(&body, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock});
+  EXPECT_EQ(Frame1(Opcode::kPut, kFlagReply, 8, body),
+            "26 00 00 00 11 01 08 00 00 00 00 02 02 6e 31 00 02 6e 32 00 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 "
+            "53 05 02 6e 31 01 00");
+  // A version-1 connection gets the acks alone.
+  std::string v1;
+  EncodeWriteReceipt(&v1, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock}, 1);
+  EXPECT_EQ(Hex(v1), "02 02 6e 31 00 02 6e 32 00");
+  WriteReceipt back;
+  ASSERT_TRUE(DecodeWriteReceipt(v1, &back, 1));
+  EXPECT_EQ(back.acks.size(), 2u);
+  EXPECT_TRUE(back.context.empty());
+}
+
+TEST(GoldenBytes, GetReplyOfAVersionedValueMatchesTheDocumentedHexDump) {
+  const std::string context = Unhex(kContextN1), clock = Unhex(kClockN1);
   GetReply reply;
-  reply.siblings.push_back({"red", "", 1700000000000000ull});
-  std::string frame;
-  size_t start = BeginFrame(&frame, static_cast<uint8_t>(Opcode::kGet), kFlagReply, 7);
-  AppendStatus(&frame, Status::OK());
-  EncodeGetReply(&frame, reply);
-  FinishFrame(&frame, start);
+  reply.siblings.push_back({"red", clock, 1700000000000000ull});
+  reply.context = context;
+  std::string body;
+  AppendStatus(&body, Status::OK());
+  EncodeGetReply(&body, reply);
   const std::string documented =
-      "16 00 00 00 10 01 07 00 00 00 00 01 03 72 65 64 00 80 80 f9 c0 c1 c4 82 03 00";
-  EXPECT_EQ(Hex(frame), documented);
+      "2a 00 00 00 10 01 09 00 00 00 00 01 03 72 65 64 05 02 6e 31 01 00 80 80 f9 c0 c1 c4 82 03 0f 01 01 02 6e 31 "
+      "01 80 e2 cf aa 06 47 64 b3 53";
+  EXPECT_EQ(Frame1(Opcode::kGet, kFlagReply, 9, body), documented);
   // And the documented bytes decode back to the same reply.
   std::string bytes = Unhex(documented);
   Frame f;
@@ -392,16 +451,9 @@ TEST(GoldenBytes, GetReplyMatchesTheDocumentedHexDump) {
   ASSERT_TRUE(DecodeGetReply(payload, &decoded));
   ASSERT_EQ(decoded.siblings.size(), 1u);
   EXPECT_EQ(decoded.siblings[0].value, "red");
+  EXPECT_EQ(decoded.siblings[0].clock, clock);
   EXPECT_EQ(decoded.siblings[0].timestamp_us, 1700000000000000ull);
-}
-
-TEST(GoldenBytes, NotFoundReplyMatchesTheDocumentedHexDump) {
-  std::string frame;
-  size_t start = BeginFrame(&frame, static_cast<uint8_t>(Opcode::kGet), kFlagReply, 8);
-  AppendStatus(&frame, Status::NotFound("key not found"));
-  FinishFrame(&frame, start);
-  EXPECT_EQ(Hex(frame),
-            "15 00 00 00 10 01 08 00 00 00 01 0d 6b 65 79 20 6e 6f 74 20 66 6f 75 6e 64");
+  EXPECT_EQ(decoded.context, context);
 }
 
 }  // namespace

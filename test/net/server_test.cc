@@ -78,9 +78,37 @@ TEST(ServerTest, VersionMismatchIsRejectedNamingBothVersionsAndCloses) {
   EXPECT_EQ(reply->opcode, static_cast<uint8_t>(Opcode::kHello));
   EXPECT_TRUE(reply->status.IsInvalidArgument());
   EXPECT_NE(reply->status.message().find("version 7"), std::string::npos) << reply->status.ToString();
-  EXPECT_NE(reply->status.message().find("version 1"), std::string::npos) << reply->status.ToString();
+  EXPECT_NE(reply->status.message().find("versions 1 to 2"), std::string::npos) << reply->status.ToString();
   EXPECT_TRUE(raw.WaitForClose(2000));
   EXPECT_GE(ts.server()->stats().protocol_errors, 1u);
+}
+
+TEST(ServerTest, VersionOneClientIsAcceptedAndAnsweredInVersionOne) {
+  TestServer ts;
+  ASSERT_TRUE(ts.Start().ok());
+  RawSocket raw;
+  ASSERT_TRUE(raw.Connect(ts.port()));
+  ASSERT_TRUE(raw.SendHello(kMinProtocolVersion, PeerRole::kClient, "", "old-client"));
+  auto reply = raw.ReadReply(2000);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_TRUE(reply->status.ok()) << reply->status.ToString();
+  HelloReply hello;
+  ASSERT_TRUE(DecodeHelloReply(reply->payload, &hello));
+  EXPECT_EQ(hello.version, kMinProtocolVersion);  // the version the server chose for this connection
+}
+
+TEST(ServerTest, NodePeerSpeakingAnOlderVersionIsRefused) {
+  TestServer ts;
+  ASSERT_TRUE(ts.Start().ok());
+  RawSocket raw;
+  ASSERT_TRUE(raw.Connect(ts.port()));
+  ASSERT_TRUE(raw.SendHello(kMinProtocolVersion, PeerRole::kNode, "kvring", "old-node"));
+  auto reply = raw.ReadReply(2000);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_TRUE(reply->status.IsInvalidArgument());
+  EXPECT_NE(reply->status.message().find("node peers must speak version 2"), std::string::npos)
+      << reply->status.ToString();
+  EXPECT_TRUE(raw.WaitForClose(2000));
 }
 
 TEST(ServerTest, ClusterMismatchIsRejectedNamingBothClusters) {

@@ -4,6 +4,8 @@
 
 #include "base/coding.h"
 #include "base/crc32c.h"
+#include "repl/messages.h"
+#include "repl/sibling_set.h"
 #include "test/repl/repl_test_util.h"
 
 namespace kvring::repl {
@@ -85,6 +87,26 @@ TEST(ClientContext, SealedButMalformedContextsAreRejected) {
     EXPECT_TRUE(r.status().IsInvalidArgument());
     EXPECT_EQ(c.message, r.status().message());
   }
+}
+
+}  // namespace
+}  // namespace kvring::repl
+
+namespace kvring::repl {
+namespace {
+
+// docs/protocol.md section 11 shows what a node sends after `put apple red`
+// (coordinated by n1 at 2023-11-14 22:13:20 UTC): these are repl's own bytes.
+TEST(ClientContext, TheProtocolWorkedExampleComesFromARealWrite) {
+  SiblingSet set;
+  auto out = set.Put("n1", VersionVector(), "red", 1'700'000'000'000'000ull, VersioningOptions());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(std::string("\x01\x00\x5f\xb0\xce\x81", 6), EncodeClientContext(VersionVector()));
+  EXPECT_EQ(std::string("\x01\x01\x02n1\x01\x80\xe2\xcf\xaa\x06\x47\x64\xb3\x53", 15),
+            EncodeClientContext(set.history()));
+  std::string clock;
+  EncodeSiblingClock(&clock, set.siblings()[0]);
+  EXPECT_EQ(std::string("\x02n1\x01\x00", 5), clock);
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
-// Property tests on random histories: clients get and put (fresh, stale or no
-// context) through random coordinators, replicas replicate and read-repair each
-// other at random, and the versioning rules must hold throughout:
+// Property tests on random histories: clients get and put (with a fresh or stale
+// context from a get or a put's receipt, with no context, or in overwrite mode)
+// through random coordinators, replicas replicate and read-repair each other at
+// random, and the versioning rules must hold throughout:
+//   - a write that is not an overwrite removes, at its coordinator, exactly the
+//     siblings its context covers (none without a context);
 //   - no write is lost without a descendant: every acknowledged write is still a
 //     sibling, or some write whose context covered it superseded it;
 //   - no obsolete sibling survives: without pruning, each replica holds exactly
@@ -29,10 +32,13 @@ using testing::kT0;
 
 struct WriteRecord {
   Dot dot;
-  VersionVector context;  // as the coordinator used it
+  VersionVector context;  // as the coordinator used it (an overwrite's: the client's plus the history)
   bool tombstone = false;
   std::string value;
 };
+
+// How a client writes (docs/versioning.md).
+enum class WriteMode { kContext, kNoContext, kOverwrite };
 
 struct SimConfig {
   int replicas = 3;
@@ -108,13 +114,38 @@ class Simulation {
     client_context_[rnd_.Uniform(client_context_.size())] = replicas_[r].history();
   }
 
+  WriteMode PickMode() {
+    const uint64_t x = rnd_.Uniform(8);
+    return x == 0 ? WriteMode::kOverwrite : x == 1 ? WriteMode::kNoContext : WriteMode::kContext;
+  }
+
+  // The context the coordinator applies: the client's (possibly stale) one from
+  // its last get or receipt; nothing; or, to overwrite, that plus everything the
+  // coordinator holds (what ReplicaStore::Coordinate does).
+  VersionVector EffectiveContext(WriteMode mode, size_t c, const SiblingSet& set) const {
+    if (mode == WriteMode::kNoContext) return {};
+    VersionVector context = client_context_[c];
+    if (mode == WriteMode::kOverwrite) context.Merge(set.history());
+    return context;
+  }
+
+  // A write that is not an overwrite removed exactly the siblings its context
+  // covers: every sibling it did not cover is still there.
+  static void CheckRemovedOnlyWhatTheContextCovered(const SiblingSet& before, const SiblingSet& after,
+                                                    const VersionVector& context) {
+    for (const Sibling& s : before.siblings()) {
+      const bool kept = FindDot(after, s.dot) != nullptr;
+      EXPECT_EQ(!context.Covers(s.dot), kept) << DotText(s.dot) << " under context " << VersionVectorText(context);
+    }
+  }
+
   void ClientWrite() {
     const size_t r = PickReplica();
     const size_t c = rnd_.Uniform(client_context_.size());
     SiblingSet& set = replicas_[r];
-    // A blind put carries the coordinator's own history; otherwise the client's
-    // (possibly stale) context from its last get.
-    const VersionVector context = rnd_.OneIn(4) ? set.history() : client_context_[c];
+    const WriteMode mode = PickMode();
+    const VersionVector context = EffectiveContext(mode, c, set);
+    const SiblingSet before = set;
     const bool tombstone = rnd_.OneIn(8);
     const std::string value = tombstone ? "" : "w" + std::to_string(next_value_++);
     base::Result<WriteOutcome> out = tombstone ? set.Delete(nodes_[r], context, now_, options_)
@@ -129,7 +160,16 @@ class Simulation {
     for (const WriteRecord& w : writes_) ASSERT_NE(w.dot, out->dot) << "dot minted twice";
     writes_.push_back(WriteRecord{out->dot, context, tombstone, value});
     CheckReplica(r);
-    if (rnd_.OneIn(2)) client_context_[c] = set.history();  // a put that returns the new context
+    if (mode != WriteMode::kOverwrite) CheckRemovedOnlyWhatTheContextCovered(before, set, context);
+    if (rnd_.OneIn(2)) {
+      // The receipt's context: what the write's context covered, plus its own
+      // dot when that follows on (repl/coordinator.cc, DescribeNewVersion).
+      VersionVector receipt = context;
+      if (context.Get(out->dot.node) + 1 == out->dot.counter) {
+        receipt.Witness(out->dot.node, out->dot.counter, WallSeconds(now_));
+      }
+      client_context_[c] = receipt;
+    }
     // W > 1: the coordinator sends the result to some other replicas right away.
     for (size_t other = 0; other < replicas_.size(); ++other) {
       if (other != r && rnd_.OneIn(2)) StoreMerge(other, set);

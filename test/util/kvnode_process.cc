@@ -16,6 +16,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/coding.h"
 #include "base/env.h"
 
 namespace kvring::test {
@@ -219,6 +220,37 @@ base::Result<ReadResult> KvClient::DoGet(std::string_view key, uint8_t r, uint8_
 
 base::Result<ReadResult> KvClient::Get(std::string_view key, uint8_t r) { return DoGet(key, r, 0); }
 
+int64_t StatsCounter(KvClient& client, const std::string& name) {
+  auto reply = client.Call(static_cast<uint8_t>(net::Opcode::kStats), "");
+  if (!reply.ok()) return -1;
+  std::string_view payload = reply.value(), text;
+  if (!base::GetLengthPrefixed(&payload, &text)) return -1;
+  const std::string t = "\n" + std::string(text);
+  size_t pos = t.find("\n" + name + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stoll(t.substr(pos + name.size() + 2));
+}
+
+base::Result<ReadResult> KvClient::Read(std::string_view key, uint8_t r) {
+  auto c = Connected();
+  if (!c.ok()) return c.status();
+  net::GetRequest req;
+  req.consistency = r;
+  req.key = key;
+  std::string body;
+  net::EncodeGet(&body, req);
+  auto reply = client_.CallForReply(static_cast<uint8_t>(net::Opcode::kGet), body, timeout_ms_);
+  if (!reply.ok()) return reply.status();
+  if (reply->status.ok()) return DecodeReadResult(reply->payload);
+  if (!reply->status.IsNotFound()) return reply->status;
+  ReadResult missing;
+  missing.found = false;
+  std::string_view context;
+  if (!net::DecodeNotFoundPayload(reply->payload, &context)) return Status::Corruption("malformed not-found reply");
+  missing.context.assign(context);
+  return missing;
+}
+
 base::Result<ReadResult> KvClient::GetLocal(std::string_view key) {
   return DoGet(key, net::kConsistencyDefault, net::kGetFlagLocal);
 }
@@ -231,15 +263,19 @@ base::Result<WriteResult> DecodeWriteResult(const base::Result<std::string>& rep
   if (!net::DecodeWriteReceipt(reply.value(), &receipt)) return Status::Corruption("malformed write receipt");
   WriteResult result;
   for (const auto& a : receipt.acks) result.acks.emplace_back(a.node_id);
+  result.context.assign(receipt.context);
+  repl::VersionVector clock_context;
+  KV_RETURN_IF_ERROR(repl::DecodeSiblingClock(receipt.clock, &result.dot, &clock_context));
   return result;
 }
 
 }  // namespace
 
 base::Result<WriteResult> KvClient::Put(std::string_view key, std::string_view value, uint8_t w,
-                                        std::string_view context) {
+                                        std::string_view context, uint8_t flags) {
   net::PutRequest req;
   req.consistency = w;
+  req.flags = flags;
   req.key = key;
   req.value = value;
   req.context = context;
@@ -248,14 +284,28 @@ base::Result<WriteResult> KvClient::Put(std::string_view key, std::string_view v
   return DecodeWriteResult(Call(static_cast<uint8_t>(net::Opcode::kPut), body));
 }
 
-base::Result<WriteResult> KvClient::Delete(std::string_view key, uint8_t w, std::string_view context) {
+base::Result<WriteResult> KvClient::Delete(std::string_view key, uint8_t w, std::string_view context,
+                                           uint8_t flags) {
   net::DeleteRequest req;
   req.consistency = w;
+  req.flags = flags;
   req.key = key;
   req.context = context;
   std::string body;
   net::EncodeDelete(&body, req);
   return DecodeWriteResult(Call(static_cast<uint8_t>(net::Opcode::kDelete), body));
+}
+
+base::Result<WriteResult> KvClient::DeleteSeen(std::string_view key, uint8_t w) {
+  auto seen = Read(key, w);
+  if (!seen.ok()) return seen.status();
+  return Delete(key, w, seen->context);
+}
+
+base::Result<WriteResult> KvClient::Replace(std::string_view key, std::string_view value, uint8_t w, uint8_t r) {
+  auto seen = Read(key, r != 0 ? r : w);
+  if (!seen.ok()) return seen.status();
+  return Put(key, value, w, seen->context);
 }
 
 Status KvClient::Ping() { return Call(static_cast<uint8_t>(net::Opcode::kPing), "").status(); }

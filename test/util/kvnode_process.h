@@ -83,6 +83,7 @@ struct SiblingView {
 };
 
 struct ReadResult {
+  bool found = true;    // false: NotFound (the key is missing or deleted); context still set
   std::vector<SiblingView> siblings;
   std::string context;  // opaque (repl/client_context.h): pass it to a put or delete
   // The sibling values, sorted.
@@ -91,6 +92,8 @@ struct ReadResult {
 
 struct WriteResult {
   std::vector<std::string> acks;  // ids of the replicas that acknowledged, in arrival order
+  std::string context;            // the new version's context (pass it to the next put)
+  repl::Dot dot;                  // the new version's dot
 };
 
 class KvClient {
@@ -107,12 +110,22 @@ class KvClient {
   // level: net::kConsistencyDefault, a number, kConsistencyQuorum or kConsistencyAll.
   // A missing (or deleted) key is NotFound.
   base::Result<ReadResult> Get(std::string_view key, uint8_t r = net::kConsistencyDefault);
+  // Like Get, but a missing key is a result with found = false and its context.
+  base::Result<ReadResult> Read(std::string_view key, uint8_t r = net::kConsistencyDefault);
   // Reads only this node's own replica (GET with net::kGetFlagLocal).
   base::Result<ReadResult> GetLocal(std::string_view key);
+  // flags: net::kWriteFlagOverwrite or 0.
   base::Result<WriteResult> Put(std::string_view key, std::string_view value, uint8_t w = net::kConsistencyDefault,
-                                std::string_view context = "");
+                                std::string_view context = "", uint8_t flags = 0);
+  // A delete needs a context (or the OVERWRITE flag); see DeleteSeen.
   base::Result<WriteResult> Delete(std::string_view key, uint8_t w = net::kConsistencyDefault,
-                                   std::string_view context = "");
+                                   std::string_view context = "", uint8_t flags = 0);
+  // Reads the key at `w` replicas, then deletes what that read returned.
+  base::Result<WriteResult> DeleteSeen(std::string_view key, uint8_t w = net::kConsistencyDefault);
+  // Read-modify-write: reads the key at `r` replicas (default: `w`), then puts
+  // `value` with that read's context, replacing what the read returned.
+  base::Result<WriteResult> Replace(std::string_view key, std::string_view value,
+                                    uint8_t w = net::kConsistencyDefault, uint8_t r = 0);
   base::Status Ping();
   base::Result<std::vector<repl::MemberStatus>> ClusterStatus();
   // Any request; connects first when needed. A lost connection is reopened by the
@@ -128,6 +141,9 @@ class KvClient {
   const uint64_t timeout_ms_;
   net::BlockingClient client_;
 };
+
+// A counter from the node's STATS text ("name value" lines); -1 when absent.
+int64_t StatsCounter(KvClient& client, const std::string& name);
 
 // Decodes a GET reply payload into views that own their bytes.
 base::Result<ReadResult> DecodeReadResult(std::string_view payload);
