@@ -71,6 +71,8 @@ class FakeKvServer {
   }
 
   std::string target() const { return "kv://127.0.0.1:" + std::to_string(port_); }
+  // The protocol version HELLO replies name (a server from another release).
+  void set_hello_version(uint16_t version) { hello_version_ = version; }
   uint64_t hellos() const { return hellos_; }
   uint64_t gets() const { return gets_; }
   uint64_t puts() const { return puts_; }
@@ -157,7 +159,7 @@ class FakeKvServer {
         net::HelloRequest hello;
         if (!net::DecodeHello(f.body, &hello)) return Reply(f, Status::Corruption("bad hello"), "");
         ++hellos_;
-        net::EncodeHelloReply(&payload, net::HelloReply{net::kProtocolVersion, "test", "fake"});
+        net::EncodeHelloReply(&payload, net::HelloReply{hello_version_.load(), "test", "fake"});
         return Reply(f, Status::OK(), payload);
       }
       case net::Opcode::kGet: {
@@ -205,6 +207,7 @@ class FakeKvServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint16_t> hello_version_{net::kProtocolVersion};
   std::thread acceptor_;
   std::atomic<uint64_t> hellos_{0}, gets_{0}, puts_{0}, puts_with_context_{0};
   std::mutex mu_;
@@ -457,6 +460,20 @@ TEST(KvbenchEndToEnd, UnreachableTargetExitsTwoNamingTheTargetAndCause) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find(target + ": connect: Connection refused"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no target is reachable"), std::string::npos) << r.err;
+}
+
+TEST(KvbenchEndToEnd, AServerNamingAnotherProtocolVersionIsRefusedNamingBothVersions) {
+  FakeKvServer server;
+  const uint16_t other = net::kProtocolVersion == UINT16_MAX ? net::kProtocolVersion - 1 : net::kProtocolVersion + 1;
+  server.set_hello_version(other);
+  test::TempDir dir;
+  BenchRun r = RunKvbench({"--target", server.target(), "--duration", "1"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(server.target() + ": HELLO reply names protocol version " + std::to_string(other) +
+                       ", kvbench speaks version " + std::to_string(net::kProtocolVersion)),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(server.puts() + server.gets(), 0u);  // refused at the handshake, before any load
 }
 
 TEST(KvbenchEndToEnd, UsageErrorsExitTwoAndHelpExitsZero) {

@@ -366,6 +366,42 @@ TEST(KvbenchKvCodec, ParsesRepliesInAnyOrderWithSiblings) {
                                            ReplyKind::kError}));
 }
 
+// A HELLO reply naming `version` (docs/protocol.md section 12).
+std::string HelloReplyFrame(uint16_t version) {
+  std::string payload;
+  net::EncodeHelloReply(&payload, net::HelloReply{version, "main", "n1"});
+  return ReplyFrame(net::Opcode::kHello, ProtocolCodec::kHelloTag, base::Status::OK(), payload);
+}
+
+TEST(KvbenchKvCodec, AHelloReplyNamingTheClientsVersionIsAccepted) {
+  const std::string hello = HelloReplyFrame(net::kProtocolVersion);
+  KvCodec codec("main");
+  Reply r;
+  size_t used = 0;
+  base::Status error;
+  ASSERT_EQ(codec.ParseReply(hello.data(), hello.size(), &r, &used, &error), ParseResult::kFrame)
+      << error.ToString();
+  EXPECT_EQ(r.kind, ReplyKind::kHello);
+  EXPECT_EQ(r.tag, ProtocolCodec::kHelloTag);
+  EXPECT_EQ(used, hello.size());
+}
+
+TEST(KvbenchKvCodec, AHelloReplyNamingAnotherVersionIsRefusedNamingBoth) {
+  // Another version: the one after ours, or before it if ours is the last one.
+  const uint16_t other = net::kProtocolVersion == UINT16_MAX ? net::kProtocolVersion - 1 : net::kProtocolVersion + 1;
+  const std::string hello = HelloReplyFrame(other);
+  KvCodec codec("main");
+  Reply r;
+  size_t used = 0;
+  base::Status error;
+  ASSERT_EQ(codec.ParseReply(hello.data(), hello.size(), &r, &used, &error), ParseResult::kError);
+  EXPECT_EQ(error.code(), base::Status::Code::kNotSupported) << error.ToString();
+  EXPECT_NE(error.message().find("HELLO reply names protocol version " + std::to_string(other) +
+                                 ", kvbench speaks version " + std::to_string(net::kProtocolVersion)),
+            std::string::npos)
+      << error.message();
+}
+
 TEST(KvbenchKvCodec, PartialFramesNeedMoreAndRequestFramesAreErrors) {
   const std::string frame = ReplyFrame(net::Opcode::kPut, 1, base::Status::OK(), "");
   KvCodec codec("");
