@@ -13,6 +13,10 @@ command -v make >/dev/null 2>&1 || need+=(make)
 # Optional: the network-partition cluster test cuts links with iptables inside a
 # private network namespace; without it (or without root) that test skips.
 if [ "$(id -u)" = 0 ] && ! command -v iptables >/dev/null 2>&1; then need+=(iptables); fi
+# Optional: KvbenchEndToEnd.RunAgainstRealRedisServer runs kvbench against a
+# redis-server of its own (found on PATH, started on a free port); without it (or
+# without root) that test skips.
+if [ "$(id -u)" = 0 ] && ! command -v redis-server >/dev/null 2>&1; then need+=(redis-server); fi
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
   echo "deps.sh: installing ${need[*]}" >&2

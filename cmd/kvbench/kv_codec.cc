@@ -99,6 +99,12 @@ Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* rep
     case Opcode::kHello: {
       net::HelloReply hello;
       if (!net::DecodeHelloReply(payload, &hello)) return Status::Corruption("malformed HELLO reply");
+      // docs/protocol.md section 12: the reply names the version the server chose;
+      // anything but ours means the frames that follow may not mean what we think.
+      if (hello.version != net::kProtocolVersion) {
+        return Status::NotSupported("HELLO reply names protocol version " + std::to_string(hello.version) +
+                                    ", kvbench speaks version " + std::to_string(net::kProtocolVersion));
+      }
       reply->kind = ReplyKind::kHello;
       return Status::OK();
     }

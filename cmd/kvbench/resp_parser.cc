@@ -43,6 +43,9 @@ ParseResult ParseAt(const char* data, size_t n, int depth, RespValue* value, siz
   const size_t line_end = static_cast<size_t>(cr - data);
   if (line_end + 1 >= n) return ParseResult::kNeedMore;
   if (data[line_end + 1] != '\n') return Fail(error, "CR without LF");
+  // The text follows the type byte: a line that starts with CR has neither, and
+  // its text length (line_end - 1) would wrap around.
+  if (line_end == 0) return Fail(error, "empty line where a reply's type byte was expected");
   const std::string_view line(data + 1, line_end - 1);
   const size_t header = line_end + 2;
   switch (data[0]) {

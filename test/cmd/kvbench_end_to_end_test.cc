@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -71,6 +72,8 @@ class FakeKvServer {
   }
 
   std::string target() const { return "kv://127.0.0.1:" + std::to_string(port_); }
+  // The protocol version HELLO replies name (a server from another release).
+  void set_hello_version(uint16_t version) { hello_version_ = version; }
   uint64_t hellos() const { return hellos_; }
   uint64_t gets() const { return gets_; }
   uint64_t puts() const { return puts_; }
@@ -162,7 +165,7 @@ class FakeKvServer {
         net::HelloRequest hello;
         if (!net::DecodeHello(f.body, &hello)) return Reply(f, Status::Corruption("bad hello"), "");
         ++hellos_;
-        net::EncodeHelloReply(&payload, net::HelloReply{net::kProtocolVersion, "test", "fake"});
+        net::EncodeHelloReply(&payload, net::HelloReply{hello_version_.load(), "test", "fake"});
         return Reply(f, Status::OK(), payload);
       }
       case net::Opcode::kGet: {
@@ -219,6 +222,7 @@ class FakeKvServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<uint16_t> hello_version_{net::kProtocolVersion};
   std::thread acceptor_;
   std::atomic<uint64_t> hellos_{0}, gets_{0}, puts_{0}, puts_with_context_{0}, puts_overwriting_{0},
       puts_with_foreign_context_{0};
@@ -498,6 +502,20 @@ TEST(KvbenchEndToEnd, UnreachableTargetExitsTwoNamingTheTargetAndCause) {
   EXPECT_NE(r.err.find("no target is reachable"), std::string::npos) << r.err;
 }
 
+TEST(KvbenchEndToEnd, AServerNamingAnotherProtocolVersionIsRefusedNamingBothVersions) {
+  FakeKvServer server;
+  const uint16_t other = net::kProtocolVersion == UINT16_MAX ? net::kProtocolVersion - 1 : net::kProtocolVersion + 1;
+  server.set_hello_version(other);
+  test::TempDir dir;
+  BenchRun r = RunKvbench({"--target", server.target(), "--duration", "1"}, dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(server.target() + ": HELLO reply names protocol version " + std::to_string(other) +
+                       ", kvbench speaks version " + std::to_string(net::kProtocolVersion)),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(server.puts() + server.gets(), 0u);  // refused at the handshake, before any load
+}
+
 TEST(KvbenchEndToEnd, UsageErrorsExitTwoAndHelpExitsZero) {
   test::TempDir dir;
   BenchRun bad = RunKvbench({"--target", "kv://127.0.0.1:1", "--read-ratio", "2"}, dir);
@@ -521,34 +539,65 @@ std::string FindOnPath(const std::string& name) {
   return "";
 }
 
-bool WaitForPort(int port, int timeout_ms) {
+// True when what listens on the port answers a Redis PING (not merely accepts).
+bool AnswersPing(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval timeout{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  std::string reply;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(fd, "PING\r\n", 6, MSG_NOSIGNAL) == 6) {
+    char buf[16];
+    ssize_t n;
+    while (reply.size() < 7 && (n = ::recv(fd, buf, sizeof(buf), 0)) > 0) reply.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return reply.rfind("+PONG\r\n", 0) == 0;
+}
+
+// Waits until the port answers PING; false when `server` exited first (it could
+// not bind the port: whatever took it does not speak Redis) or after timeout_ms.
+bool WaitForRedis(int port, int timeout_ms, test::ChildProcess* server) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-    ::close(fd);
-    if (ok) return true;
+    if (server->Wait(0) != -1) return false;  // exited (and reaped)
+    if (AnswersPing(port)) return true;
     ::usleep(20000);
   }
   return false;
 }
 
+// Starts a redis-server of the test's own (no system service, nothing saved) on a
+// free port, picked again when another process took it first: redis then exits at
+// once. Returns the port, or 0.
+int StartRedis(const std::string& redis, const test::TempDir& dir, test::ChildProcess* server) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const int port = test::PickFreePort();
+    if (!server->Start({redis, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+                        "no", "--dir", dir.path(), "--daemonize", "no"},
+                       dir.Sub("redis.log"))) {
+      return 0;
+    }
+    if (WaitForRedis(port, 5000, server)) return port;
+    server->Kill();  // by pid; a no-op when it exited already
+  }
+  return 0;
+}
+
 TEST(KvbenchEndToEnd, RunAgainstRealRedisServer) {
   const std::string redis = FindOnPath("redis-server");
   if (redis.empty()) {
-    GTEST_SKIP() << "redis-server is not installed (apt-get install redis-server): the RESP end-to-end run "
-                    "is skipped; the RESP codec is still covered by KvbenchResp*";
+    GTEST_SKIP() << "redis-server is not on PATH (scripts/deps.sh installs it when run as root; else apt-get "
+                    "install redis-server): the RESP end-to-end run is skipped; the RESP codec is still covered "
+                    "by KvbenchResp*";
   }
   test::TempDir dir;
-  const int port = test::PickFreePort();
   test::ChildProcess server;
-  ASSERT_TRUE(server.Start({redis, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-                            "--appendonly", "no", "--dir", dir.path(), "--daemonize", "no"},
-                           dir.Sub("redis.log")));
-  ASSERT_TRUE(WaitForPort(port, 5000)) << ReadFile(dir.Sub("redis.log"));
+  const int port = StartRedis(redis, dir, &server);
+  ASSERT_NE(port, 0) << "redis-server did not start; its log:\n" << ReadFile(dir.Sub("redis.log"));
   const std::string target = "redis://127.0.0.1:" + std::to_string(port);
   BenchRun r = RunKvbench(With(Common(target), {"--r", "2"}), dir);
   server.Signal(SIGTERM);

@@ -5,9 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "cmd/kvbench/kv_codec.h"
 #include "cmd/kvbench/resp_codec.h"
 #include "cmd/kvbench/resp_parser.h"
+#include "test/util/test_util.h"
 
 namespace kvring::cmd::kvbench {
 namespace {
@@ -87,6 +89,139 @@ TEST(KvbenchResp, MalformedRepliesAreErrors) {
   size_t used = 0;
   base::Status error;
   EXPECT_EQ(ParseResp(("+" + endless).data(), endless.size() + 1, &v, &used, &error), ParseResult::kError);
+}
+
+// The error of parsing `wire`, which must be malformed.
+std::string ParseError(const std::string& wire) {
+  RespValue v;
+  size_t used = 0;
+  base::Status error;
+  EXPECT_EQ(ParseResp(wire.data(), wire.size(), &v, &used, &error), ParseResult::kError) << wire;
+  EXPECT_TRUE(error.IsCorruption()) << wire;
+  return error.message();
+}
+
+TEST(KvbenchResp, AnEmptyLineIsAnErrorThatSaysSo) {
+  // A line that starts with CR has no type byte and no text after one: its text
+  // length would be -1.
+  for (const std::string bad : {"\r\n", "\r\n+OK\r\n", "*2\r\n\r\n:1\r\n", "*1\r\n*1\r\n\r\n"}) {
+    const std::string message = ParseError(bad);
+    EXPECT_NE(message.find("empty line where a reply's type byte was expected"), std::string::npos) << message;
+  }
+  EXPECT_NE(ParseError("\rX").find("CR without LF"), std::string::npos);
+}
+
+TEST(KvbenchResp, LinesWithATypeByteAndNothingElseParseOrNameWhatIsMissing) {
+  const std::string simple = "+\r\n", error = "-\r\n";
+  RespValue v;
+  size_t used = 0;
+  ASSERT_EQ(ParseAll(simple, &v, &used), ParseResult::kFrame);
+  EXPECT_EQ(v.type, RespType::kSimpleString);
+  EXPECT_EQ(v.text, "");
+  EXPECT_EQ(v.text.data(), simple.data() + 1);
+  EXPECT_EQ(used, 3u);
+  ASSERT_EQ(ParseAll(error, &v, &used), ParseResult::kFrame);
+  EXPECT_EQ(v.type, RespType::kError);
+  EXPECT_EQ(v.text, "");
+  EXPECT_NE(ParseError(":\r\n").find("bad integer ''"), std::string::npos);
+  EXPECT_NE(ParseError("$\r\n").find("bad bulk length ''"), std::string::npos);
+  EXPECT_NE(ParseError("*\r\n").find("bad array length ''"), std::string::npos);
+  EXPECT_NE(ParseError(":-\r\n").find("bad integer '-'"), std::string::npos);
+}
+
+// A byte that RESP gives a meaning to more often than chance would.
+char RespishByte(base::Random* rnd) {
+  static constexpr char kTokens[] = "+-:$*\r\n0123456789";
+  if (rnd->OneIn(4)) return static_cast<char>(rnd->Next32());
+  return kTokens[rnd->Uniform(sizeof(kTokens) - 1)];
+}
+
+// A well-formed reply: any type, arrays nested up to depth 3.
+std::string ValidReply(base::Random* rnd, int depth = 0) {
+  switch (rnd->Uniform(depth < 3 ? 6 : 5)) {
+    case 0: return "+" + rnd->RandomString(rnd->Uniform(10)) + "\r\n";
+    case 1: return "-ERR " + rnd->RandomString(rnd->Uniform(10)) + "\r\n";
+    case 2: {
+      const auto magnitude = static_cast<int64_t>(rnd->Next64() >> (5 + rnd->Uniform(59)));  // at most 18 digits
+      return ":" + std::to_string(rnd->OneIn(2) ? magnitude : -magnitude) + "\r\n";
+    }
+    case 3: {
+      std::string payload = rnd->RandomString(rnd->Uniform(20));
+      return "$" + std::to_string(payload.size()) + "\r\n" + payload + "\r\n";
+    }
+    case 4: return rnd->OneIn(2) ? "$-1\r\n" : "*-1\r\n";
+    default: {
+      const int count = static_cast<int>(rnd->Uniform(4));
+      std::string out = "*" + std::to_string(count) + "\r\n";
+      for (int i = 0; i < count; ++i) out += ValidReply(rnd, depth + 1);
+      return out;
+    }
+  }
+}
+
+void MutateReply(base::Random* rnd, std::string* bytes) {
+  const int n = 1 + static_cast<int>(rnd->Uniform(4));
+  for (int i = 0; i < n && !bytes->empty(); ++i) {
+    const size_t at = rnd->Uniform(bytes->size());
+    switch (rnd->Uniform(5)) {
+      case 0: (*bytes)[at] = RespishByte(rnd); break;                    // overwrite a byte
+      case 1: bytes->insert(at, 1, RespishByte(rnd)); break;             // insert one
+      case 2: bytes->erase(at, 1 + rnd->Uniform(4)); break;              // drop some
+      case 3: bytes->resize(at); break;                                  // truncate
+      default: bytes->insert(at, bytes->substr(at, rnd->Uniform(8))); break;  // repeat a piece
+    }
+  }
+}
+
+// Parses the replies in `wire` one after another, as a connection would, from a
+// heap buffer of exactly its size (so ASan sees any read past its end), and checks
+// that every result stays inside the buffer.
+void ParseStream(const std::string& wire) {
+  const std::vector<char> buf(wire.begin(), wire.end());
+  const char* const begin = buf.data();
+  size_t offset = 0;
+  while (offset < buf.size()) {
+    RespValue v;
+    size_t used = 0;
+    base::Status error;
+    const ParseResult r = ParseResp(begin + offset, buf.size() - offset, &v, &used, &error);
+    if (r == ParseResult::kNeedMore) return;
+    if (r == ParseResult::kError) {
+      ASSERT_TRUE(error.IsCorruption()) << error.ToString();
+      ASSERT_EQ(error.message().rfind("malformed Redis reply: ", 0), 0u) << error.message();
+      return;
+    }
+    ASSERT_GT(used, 0u);
+    ASSERT_LE(used, buf.size() - offset);
+    if (v.type == RespType::kSimpleString || v.type == RespType::kError || v.type == RespType::kBulkString) {
+      // As integers: gtest would print a char* operand as a C string, reading past the buffer.
+      const auto at = reinterpret_cast<uintptr_t>(v.text.data());
+      const auto lo = reinterpret_cast<uintptr_t>(begin + offset), hi = lo + used;
+      ASSERT_TRUE(at >= lo && at <= hi && v.text.size() <= hi - at)
+          << "text of " << v.text.size() << " bytes at offset " << (at - lo) << " of a " << used << "-byte reply";
+    }
+    offset += used;
+  }
+}
+
+TEST(KvbenchResp, RandomAndMutatedRepliesNeverReadOutsideTheBuffer) {
+  base::Random rnd(test::TestSeed("KvbenchResp.Fuzz"));
+  for (int i = 0; i < 200000; ++i) {
+    std::string wire;
+    if (rnd.OneIn(3)) {
+      wire.resize(rnd.Uniform(40));
+      for (char& c : wire) c = RespishByte(&rnd);
+    } else {
+      const int replies = 1 + static_cast<int>(rnd.Uniform(3));
+      for (int j = 0; j < replies; ++j) wire += ValidReply(&rnd);
+      MutateReply(&rnd, &wire);
+    }
+    ParseStream(wire);
+    if (::testing::Test::HasFatalFailure()) {
+      ADD_FAILURE() << "on reply bytes '" << wire << "' (" << wire.size() << " bytes)";
+      return;
+    }
+  }
 }
 
 TEST(KvbenchRespCodec, EncodesCommandsAsBulkArrays) {
@@ -238,6 +373,42 @@ TEST(KvbenchKvCodec, ParsesRepliesInAnyOrderWithSiblings) {
   EXPECT_EQ(tags, (std::vector<uint32_t>{9, 4, 5, 6}));
   EXPECT_EQ(kinds, (std::vector<ReplyKind>{ReplyKind::kStored, ReplyKind::kValue, ReplyKind::kNotFound,
                                            ReplyKind::kError}));
+}
+
+// A HELLO reply naming `version` (docs/protocol.md section 12).
+std::string HelloReplyFrame(uint16_t version) {
+  std::string payload;
+  net::EncodeHelloReply(&payload, net::HelloReply{version, "main", "n1"});
+  return ReplyFrame(net::Opcode::kHello, ProtocolCodec::kHelloTag, base::Status::OK(), payload);
+}
+
+TEST(KvbenchKvCodec, AHelloReplyNamingTheClientsVersionIsAccepted) {
+  const std::string hello = HelloReplyFrame(net::kProtocolVersion);
+  KvCodec codec("main");
+  Reply r;
+  size_t used = 0;
+  base::Status error;
+  ASSERT_EQ(codec.ParseReply(hello.data(), hello.size(), &r, &used, &error), ParseResult::kFrame)
+      << error.ToString();
+  EXPECT_EQ(r.kind, ReplyKind::kHello);
+  EXPECT_EQ(r.tag, ProtocolCodec::kHelloTag);
+  EXPECT_EQ(used, hello.size());
+}
+
+TEST(KvbenchKvCodec, AHelloReplyNamingAnotherVersionIsRefusedNamingBoth) {
+  // Another version: the one after ours, or before it if ours is the last one.
+  const uint16_t other = net::kProtocolVersion == UINT16_MAX ? net::kProtocolVersion - 1 : net::kProtocolVersion + 1;
+  const std::string hello = HelloReplyFrame(other);
+  KvCodec codec("main");
+  Reply r;
+  size_t used = 0;
+  base::Status error;
+  ASSERT_EQ(codec.ParseReply(hello.data(), hello.size(), &r, &used, &error), ParseResult::kError);
+  EXPECT_EQ(error.code(), base::Status::Code::kNotSupported) << error.ToString();
+  EXPECT_NE(error.message().find("HELLO reply names protocol version " + std::to_string(other) +
+                                 ", kvbench speaks version " + std::to_string(net::kProtocolVersion)),
+            std::string::npos)
+      << error.message();
 }
 
 TEST(KvbenchKvCodec, PartialFramesNeedMoreAndRequestFramesAreErrors) {

@@ -15,9 +15,17 @@
 #include <vector>
 
 #include "net/loop_thread.h"
+#include "test/net/test_handler.h"
 
 namespace kvring::net {
 namespace {
+
+using testing::WaitUntil;
+
+// How long a test waits for something that must happen: generous, because a loaded
+// machine (or ASan) is slow, and bounded, so a hang fails instead of stalling.
+// Nothing here sleeps a fixed time and then checks.
+constexpr int kDeadlineMs = 5000;
 
 std::unique_ptr<LoopThread> StartLoop() {
   auto t = LoopThread::Start("test-loop");
@@ -93,7 +101,14 @@ TEST(EventLoopTest, TimersFireInOrderAndCancelledOnesDoNot) {
     loop->RunAfter(20'000, [&] { note('b'); });
     EXPECT_TRUE(loop->CancelTimer(x));
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(80));
+  // 'c' is due last and timers run in due order: once it ran, 'x' was due too.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        return order.find('c') != std::string::npos;
+      },
+      kDeadlineMs))
+      << "the 30 ms timer did not fire within " << kDeadlineMs << " ms";
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(order, "abc");
 }
@@ -107,7 +122,7 @@ TEST(EventLoopTest, TimerDoesNotFireBeforeItsDelay) {
     start = loop->clock()->NowMicros();
     loop->RunAfter(20'000, [&] { fired_at = loop->clock()->NowMicros(); });
   });
-  while (fired_at.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(WaitUntil([&] { return fired_at.load() != 0; }, kDeadlineMs)) << "the 20 ms timer never fired";
   EXPECT_GE(fired_at.load() - start, 20'000u);
 }
 
@@ -117,10 +132,17 @@ TEST(EventLoopTest, PeriodicTimerRunsUntilCancelled) {
   std::atomic<int> runs{0};
   TimerId id = kNoTimer;
   loop->RunSync([&] { id = loop->RunEvery(2'000, [&] { runs.fetch_add(1); }); });
-  while (runs.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  loop->RunSync([&] { EXPECT_TRUE(loop->CancelTimer(id)); });
+  ASSERT_TRUE(WaitUntil([&] { return runs.load() >= 3; }, kDeadlineMs)) << runs.load() << " runs";
+  std::atomic<bool> later_fired{false};
+  loop->RunSync([&] {
+    EXPECT_TRUE(loop->CancelTimer(id));
+    // Due ten periods after the cancel, by the loop's clock: the periodic timer was
+    // due again before it, and timers run in due order, so had the cancel not held
+    // it would have run again by the time this one fires, however late that is.
+    loop->RunAfter(20'000, [&] { later_fired = true; });
+  });
   int after_cancel = runs.load();
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(WaitUntil([&] { return later_fired.load(); }, kDeadlineMs)) << "the 20 ms timer never fired";
   EXPECT_EQ(runs.load(), after_cancel);
 }
 
@@ -133,7 +155,8 @@ TEST(EventLoopTest, StopFromAnotherThreadEndsRunAndQueuedWorkStillRuns) {
     l->Run();
     returned = true;
   });
-  while (!l->running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // EXPECT, not ASSERT: the runner thread must be joined either way.
+  EXPECT_TRUE(WaitUntil([&] { return l->running(); }, kDeadlineMs)) << "Run() did not start";
   std::atomic<bool> ran{false};
   l->QueueInLoop([&] { ran = true; });
   l->Stop();
@@ -161,6 +184,30 @@ class CountingHandler : public FdHandler {
   CountingHandler* other = nullptr;
 };
 
+// h.calls, read on the loop thread (the handler runs there).
+int CallsOf(EventLoop* loop, const CountingHandler& h) {
+  int calls = 0;
+  loop->RunSync([&] { calls = h.calls; });
+  return calls;
+}
+
+// Makes a fresh eventfd readable and waits until the loop has dispatched it. Epoll
+// keeps ready fds in the order they became ready and reports them level-triggered,
+// so by then the loop has dispatched every watched fd written before this call: an
+// event not dispatched yet never will be. False if the loop never got there.
+bool LoopPolledPastEarlierWrites(EventLoop* loop) {
+  int fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  CountingHandler marker(loop, fd);
+  bool watched = false;
+  loop->RunSync([&] { watched = loop->Watch(fd, kReadable, &marker).ok(); });
+  uint64_t one = 1;
+  const bool written = watched && ::write(fd, &one, sizeof(one)) == 8;
+  const bool seen = written && WaitUntil([&] { return CallsOf(loop, marker) > 0; }, kDeadlineMs);
+  loop->RunSync([&] { loop->Unwatch(fd); });
+  ::close(fd);
+  return seen;
+}
+
 TEST(EventLoopTest, WatchedFdReportsReadableAndUnwatchStopsIt) {
   auto t = StartLoop();
   EventLoop* loop = t->loop();
@@ -169,20 +216,15 @@ TEST(EventLoopTest, WatchedFdReportsReadableAndUnwatchStopsIt) {
   loop->RunSync([&] { ASSERT_TRUE(loop->Watch(fd, kReadable, &h).ok()); });
   uint64_t one = 1;
   ASSERT_EQ(::write(fd, &one, sizeof(one)), 8);
-  int calls = 0;
-  for (int i = 0; i < 1000 && calls == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    loop->RunSync([&] { calls = h.calls; });
-  }
-  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(WaitUntil([&] { return CallsOf(loop, h) > 0; }, kDeadlineMs)) << "the readable fd was not reported";
+  EXPECT_EQ(CallsOf(loop, h), 1);
   loop->RunSync([&] {
     EXPECT_TRUE(h.last_events & kReadable);
     loop->Unwatch(fd);
   });
   ASSERT_EQ(::write(fd, &one, sizeof(one)), 8);
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  loop->RunSync([&] { calls = h.calls; });
-  EXPECT_EQ(calls, 1);
+  EXPECT_TRUE(LoopPolledPastEarlierWrites(loop));
+  EXPECT_EQ(CallsOf(loop, h), 1);
   ::close(fd);
 }
 
@@ -202,7 +244,9 @@ TEST(EventLoopTest, EventsForAnFdUnwatchedEarlierInTheSameBatchAreDropped) {
     ASSERT_EQ(::write(a, &one, sizeof(one)), 8);
     ASSERT_EQ(::write(b, &one, sizeof(one)), 8);
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(WaitUntil([&] { return CallsOf(loop, ha) + CallsOf(loop, hb) > 0; }, kDeadlineMs))
+      << "neither readable fd was reported";
+  EXPECT_TRUE(LoopPolledPastEarlierWrites(loop));
   loop->RunSync([&] {
     EXPECT_EQ(ha.calls + hb.calls, 1);
     loop->Unwatch(a);
@@ -217,13 +261,23 @@ TEST(EventLoopTest, BeforeSleepHookRunsOncePerIterationUntilRemoved) {
   EventLoop* loop = t->loop();
   std::atomic<int> hook_runs{0};
   EventLoop::HookId id = 0;
-  loop->RunSync([&] { id = loop->AddBeforeSleep([&] { hook_runs.fetch_add(1); }); });
-  uint64_t start_iter = loop->iterations();
+  uint64_t added_at = 0;
+  loop->RunSync([&] {
+    id = loop->AddBeforeSleep([&] { hook_runs.fetch_add(1); });
+    added_at = loop->iterations();
+  });
   for (int i = 0; i < 10; ++i) loop->RunSync([] {});
-  uint64_t iters = loop->iterations() - start_iter;
-  int runs = hook_runs.load();
+  // Both counts are read on the loop thread, between iterations: read from here they
+  // would drift apart whenever the loop woke up on its own (a poll timeout, EINTR)
+  // before or after the reads.
+  uint64_t iters = 0;
+  int runs = 0;
+  loop->RunSync([&] {
+    iters = loop->iterations() - added_at;
+    runs = hook_runs.load();
+  });
   EXPECT_GE(runs, 10);
-  EXPECT_LE(static_cast<uint64_t>(runs), iters + 1);
+  EXPECT_EQ(static_cast<uint64_t>(runs), iters);  // before the poll of every iteration since it was added
   loop->RunSync([&] { loop->RemoveBeforeSleep(id); });
   int frozen = hook_runs.load();
   for (int i = 0; i < 5; ++i) loop->RunSync([] {});
