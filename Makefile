@@ -37,7 +37,7 @@ LDFLAGS := -pthread $(SANFLAGS)
 SYSLIBS := -llz4
 
 # Library packages, in link order (users before what they use).
-PKGS := repl ring net lsm base
+PKGS := node repl ring net lsm base
 LIBS := $(foreach p,$(PKGS),$(BUILD)/lib/libkv$(p).a)
 
 objs_of = $(patsubst %.cc,$(BUILD)/obj/%.o,$(1))
@@ -77,7 +77,7 @@ $(BUILD)/$(1): $(BUILD)/obj/cmd/$(1)/main.o $(CMDLIB) $(LIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
-TEST_PKGS := base lsm net ring repl cmd cluster
+TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
 $(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
 $(BUILD)/test/$(1)_test: $$(call objs_of,$$($(1)_TEST_SRCS)) $(TESTUTIL) $(CMDLIB) $(LIBS) | $(BUILD)/test
@@ -136,7 +136,7 @@ asan:
 tsan:
 	@$(MAKE) BUILD=build/tsan SAN=tsan build-tests
 	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" scripts/run-tests.sh build/tsan \
-	  $(foreach t,base lsm net ring repl cmd cluster,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
+	  $(foreach t,base lsm net ring repl node cmd cluster,$(if $(wildcard test/$(t)/*.cc),build/tsan/test/$(t)_test))
 
 cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
 	@scripts/local-cluster.sh

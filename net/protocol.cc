@@ -164,14 +164,20 @@ bool DecodeGet(std::string_view body, GetRequest* m) {
          GetLengthPrefixed(&body, &m->key) && body.empty();
 }
 
+GetReplyWriter::GetReplyWriter(std::string* out, uint32_t count) : out_(out) { base::PutVarint32(out, count); }
+
+void GetReplyWriter::Add(std::string_view value, std::string_view clock, uint64_t timestamp_us) {
+  PutLengthPrefixed(out_, value);
+  PutLengthPrefixed(out_, clock);
+  base::PutVarint64(out_, timestamp_us);
+}
+
+void GetReplyWriter::Finish(std::string_view context) { PutLengthPrefixed(out_, context); }
+
 void EncodeGetReply(std::string* payload, const GetReply& m) {
-  base::PutVarint32(payload, static_cast<uint32_t>(m.siblings.size()));
-  for (const auto& s : m.siblings) {
-    PutLengthPrefixed(payload, s.value);
-    PutLengthPrefixed(payload, s.clock);
-    base::PutVarint64(payload, s.timestamp_us);
-  }
-  PutLengthPrefixed(payload, m.context);
+  GetReplyWriter writer(payload, static_cast<uint32_t>(m.siblings.size()));
+  for (const auto& s : m.siblings) writer.Add(s.value, s.clock, s.timestamp_us);
+  writer.Finish(m.context);
 }
 
 bool DecodeGetReply(std::string_view payload, GetReply* m) {

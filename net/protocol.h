@@ -168,6 +168,18 @@ bool DecodeHelloReply(std::string_view payload, HelloReply* m);
 void EncodeGet(std::string* body, const GetRequest& m);
 bool DecodeGet(std::string_view body, GetRequest* m);
 void EncodeGetReply(std::string* payload, const GetReply& m);
+// The one GET reply encoder: writes the payload straight into *out, sibling by
+// sibling (what EncodeGetReply and the node's reply path both use).
+//   GetReplyWriter w(out, count);  w.Add(value, clock, ts) x count;  w.Finish(context);
+class GetReplyWriter {
+ public:
+  GetReplyWriter(std::string* out, uint32_t count);
+  void Add(std::string_view value, std::string_view clock, uint64_t timestamp_us);
+  void Finish(std::string_view context);
+
+ private:
+  std::string* const out_;
+};
 bool DecodeGetReply(std::string_view payload, GetReply* m);
 
 void EncodePut(std::string* body, const PutRequest& m);

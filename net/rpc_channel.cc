@@ -49,6 +49,7 @@ void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms
       Bump(&counters->connect_failures);
       Status failure = s.IsUnavailable() ? s : Status::Unavailable("connection to " + address_ + " failed: " + s.message());
       EnterBackoff(failure);
+      client_->NotePeer(address_, failure);
       Bump(&counters->failed);
       done(failure, {});
       return;
@@ -127,6 +128,7 @@ void RpcChannel::OnFrame(Connection* conn, const Frame& frame) {
     payload = {};
   }
   Bump(&client_->call_counters()->replies);
+  client_->NotePeer(address_, Status::OK());  // it answered, whatever it answered
   p.done(status, payload);
 }
 
@@ -156,6 +158,7 @@ void RpcChannel::OnHelloReply(const Frame& frame) {
   failures_ = 0;
   client_->loop()->CancelTimer(connect_timer_);
   connect_timer_ = kNoTimer;
+  client_->NotePeer(address_, Status::OK());
   LOG_DEBUG(client_->logger(), "net: connected to %s (node '%.*s')", address_.c_str(),
             static_cast<int>(info.node_id.size()), info.node_id.data());
 }
@@ -191,6 +194,7 @@ void RpcChannel::OnClose(Connection* conn, const Status& reason) {
                   : Status::Unavailable("connection to " + address_ + " failed: " + reason.message());
     EnterBackoff(failure);
   }
+  client_->NotePeer(address_, failure);
   FailAll(failure, &client_->call_counters()->failed);
 }
 

@@ -63,6 +63,11 @@ struct RpcClientOptions {
   uint64_t backoff_max_ms = 5000;
   uint32_t max_frame_bytes = kDefaultMaxFrameBytes;
   uint64_t seed = 1;                  // backoff jitter
+  // Told what the client learns of a peer's reachability, on the loop thread: OK
+  // when the peer answered (its HELLO was accepted, or any reply arrived, whatever
+  // its status); the failure when it could not be reached (connect failed,
+  // connection lost). Timeouts tell nothing. Null: nobody listens.
+  std::function<void(std::string_view peer, const base::Status& reachability)> on_peer;
 };
 
 // Status of a call plus the reply payload (valid only during the callback).
@@ -109,6 +114,10 @@ class RpcClient {
   // Keeps a closed connection alive until the loop is about to sleep (it may still
   // be on the stack when its channel lets go of it).
   void Bury(std::unique_ptr<Connection> conn) { graveyard_.push_back(std::move(conn)); }
+  // Passes what a channel learned of its peer to options().on_peer.
+  void NotePeer(std::string_view peer, const base::Status& reachability) {
+    if (options_.on_peer) options_.on_peer(peer, reachability);
+  }
 
   struct Counters {
     std::atomic<uint64_t> calls{0}, replies{0}, timeouts{0}, failed{0}, connects{0}, connect_failures{0};

@@ -107,11 +107,13 @@ struct Coordinator::ForwardOp {
 };
 
 Coordinator::Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store,
-                         Transport* transport, Executor* executor, base::Clock* clock, base::Logger* logger)
+                         Transport* transport, const FailureDetector* liveness, Executor* executor,
+                         base::Clock* clock, base::Logger* logger)
     : options_(std::move(options)),
       view_(view),
       store_(store),
       transport_(transport),
+      liveness_(liveness),
       executor_(executor),
       clock_(clock),
       logger_(logger) {}
@@ -142,7 +144,7 @@ base::Result<size_t> Coordinator::Required(uint8_t level, uint8_t default_level,
 
 std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Status& status) const {
   if (status.IsTimedOut()) return node.id + " timeout";
-  if (status.IsUnavailable() && transport_->IsDown(node)) return node.id + " down";
+  if (status.IsUnavailable() && liveness_->IsDown(node)) return node.id + " down";
   return node.id + " error: " + status.message();
 }
 
@@ -333,10 +335,10 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
   op->ring = ring;
   // Reachable replicas first, in preference order; the rest after them.
   for (const ring::NodeInfo* n : prefs) {
-    if (!transport_->IsDown(*n)) op->candidates.push_back(n);
+    if (!liveness_->IsDown(*n)) op->candidates.push_back(n);
   }
   for (const ring::NodeInfo* n : prefs) {
-    if (transport_->IsDown(*n)) op->candidates.push_back(n);
+    if (liveness_->IsDown(*n)) op->candidates.push_back(n);
   }
   EncodeForwardWrite(&op->body, write);
   op->done = std::move(done);

@@ -30,6 +30,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/status.h"
+#include "repl/failure_detector.h"
 #include "repl/messages.h"
 #include "repl/replica_store.h"
 #include "repl/sibling_set.h"
@@ -68,9 +69,10 @@ struct CoordinatorStats {
 
 class Coordinator {
  public:
-  // Every pointer must outlive the coordinator.
+  // Every pointer must outlive the coordinator. liveness: the node's view of which
+  // peers are down (to word errors, "n3 down", and to pick forward targets).
   Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store, Transport* transport,
-              Executor* executor, base::Clock* clock, base::Logger* logger);
+              const FailureDetector* liveness, Executor* executor, base::Clock* clock, base::Logger* logger);
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -121,6 +123,7 @@ class Coordinator {
   ring::MembershipView* const view_;
   ReplicaStore* const store_;
   Transport* const transport_;
+  const FailureDetector* const liveness_;
   Executor* const executor_;
   base::Clock* const clock_;
   base::Logger* const logger_;

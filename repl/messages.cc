@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "base/coding.h"
+#include "net/protocol.h"
+#include "repl/client_context.h"
 #include "repl/value_format.h"
 
 namespace kvring::repl {
@@ -138,6 +140,28 @@ bool DecodeForwardWrite(std::string_view body, ForwardWrite* m) {
   m->kind = static_cast<WriteKind>(kind);
   return GetByte(&body, &m->consistency) && GetByte(&body, &m->flags) && GetLengthPrefixed(&body, &m->key) &&
          GetLengthPrefixed(&body, &m->value) && GetLengthPrefixed(&body, &m->context) && body.empty();
+}
+
+void EncodeGetReply(const SiblingSet& set, std::string* payload) {
+  uint32_t live = 0;
+  for (const auto& s : set.siblings()) live += s.tombstone ? 0 : 1;
+  net::GetReplyWriter writer(payload, live);
+  std::string scratch;  // one clock, then the context
+  for (const auto& s : set.siblings()) {
+    if (s.tombstone) continue;
+    scratch.clear();
+    EncodeSiblingClock(&scratch, s);
+    writer.Add(s.value, scratch, s.timestamp_micros);
+  }
+  scratch.clear();
+  EncodeClientContext(set.history(), &scratch);
+  writer.Finish(scratch);
+}
+
+void EncodeNotFound(const SiblingSet* set, std::string* payload) {
+  std::string context;
+  EncodeClientContext(set != nullptr ? set->history() : VersionVector(), &context);
+  net::EncodeNotFoundPayload(payload, context);
 }
 
 void EncodeSiblingClock(std::string* dst, const Sibling& sibling) {

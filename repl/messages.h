@@ -61,6 +61,13 @@ struct ForwardWrite {
 void EncodeForwardWrite(std::string* dst, const ForwardWrite& m);
 bool DecodeForwardWrite(std::string_view body, ForwardWrite* m);
 
+// A client's GET reply payload (net/protocol.h) for a merged set: its live
+// siblings with their clocks, and its history as the context. Written with
+// net::GetReplyWriter, the encoder net::EncodeGetReply uses too.
+void EncodeGetReply(const SiblingSet& set, std::string* payload);
+// A GET NotFound payload (version 2): the context of `set` (null: the empty one).
+void EncodeNotFound(const SiblingSet* set, std::string* payload);
+
 // A sibling's clock as a client sees it in a GET reply (net::Sibling::clock):
 //   clock := dot_node:lp dot_counter:varint64 context:vector
 // kvctl decodes it to print the clock in readable form.

@@ -23,8 +23,10 @@ class Executor {
   virtual void Post(std::function<void()> fn) = 0;
 };
 
-// Thread safety: Call and IsDown are called on the executor thread only; callbacks
-// run on the executor thread.
+// Thread safety: Call is called on the executor thread only; callbacks run on the
+// executor thread. Whether a peer is down is not the transport's to say: the
+// node's one view of that is repl/failure_detector.h, which the production
+// transport feeds.
 class Transport {
  public:
   // status: OK with the reply payload; the peer's error status; TimedOut at the
@@ -36,9 +38,6 @@ class Transport {
   // inside Call itself.
   virtual void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
                     Callback done) = 0;
-  // True while the transport believes the node unreachable (refused connections,
-  // reconnect backoff). Used to word errors ("n3 down") and to pick forward targets.
-  virtual bool IsDown(const ring::NodeInfo& node) const = 0;
 };
 
 }  // namespace kvring::repl

@@ -5,7 +5,7 @@
 
 #include "base/logging.h"
 #include "cmd/kvnode/config.h"
-#include "cmd/kvnode/node.h"
+#include "node/node.h"
 
 int main(int argc, char** argv) {
   using kvring::cmd::kvnode::NodeConfig;
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   kvring::base::Logger logger(2, config.id, config.log_level);
-  kvring::cmd::kvnode::Node node(config, &logger);
+  kvring::node::Node node(config, kvring::node::NodeEnvironment{.logger = &logger});
   s = node.Start();
   if (!s.ok()) {
     LOG_ERROR(&logger, "cannot start: %s", s.ToString().c_str());

@@ -1,9 +1,9 @@
-#include "cmd/kvnode/node.h"
+#include "node/node.h"
 
 #include "net/socket.h"
 #include "repl/messages.h"
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
 
 using base::Status;
 
@@ -11,7 +11,7 @@ namespace {
 
 uint8_t ConsistencyOrQuorum(const std::string& text) {
   uint8_t level = net::kConsistencyQuorum;
-  net::ParseConsistency(text, &level);  // validated by ValidateNodeConfig
+  net::ParseConsistency(text, &level);  // validated by cmd/kvnode's ValidateNodeConfig
   return level;
 }
 
@@ -20,58 +20,62 @@ constexpr uint64_t kMembershipPollMicros = 1'000'000;
 
 }  // namespace
 
-Node::Node(NodeConfig config, base::Logger* logger) : config_(std::move(config)), logger_(logger) {}
+Node::Node(NodeOptions options, NodeEnvironment environment)
+    : options_(std::move(options)), env_(environment), logger_(environment.logger) {}
+
+std::string Node::address() const { return server_ != nullptr ? server_->address().ToString() : options_.listen; }
 
 Node::~Node() { Stop().IgnoreError(); }
 
 Status Node::BeginNodeState() {
-  base::Env* env = base::Env::Default();
-  KV_RETURN_IF_ERROR(env->CreateDir(config_.data_dir));
-  const bool has_data = env->FileExists(base::JoinPath(config_.data_dir, "db/CURRENT"));
-  state_ = std::make_unique<repl::NodeStateFile>(env, base::JoinPath(config_.data_dir, repl::kNodeStateFileName));
-  auto state = state_->Begin(config_.id, config_.new_epoch, has_data,
-                             repl::WallSeconds(base::SystemClock::Get()->WallMicros()));
+  base::Env* env = env_.env;
+  KV_RETURN_IF_ERROR(env->CreateDir(options_.data_dir));
+  const bool has_data = env->FileExists(base::JoinPath(options_.data_dir, "db/CURRENT"));
+  state_ = std::make_unique<repl::NodeStateFile>(env, base::JoinPath(options_.data_dir, repl::kNodeStateFileName));
+  auto state = state_->Begin(options_.id, options_.new_epoch, has_data,
+                             repl::WallSeconds(env_.clock->WallMicros()));
   if (!state.ok()) return state.status();
   if (state_->epoch_raised()) {
     LOG_WARN(logger_, "start %llu: the last run did not stop cleanly (or --new-epoch): writes are coordinated "
              "under the new actor %s, so no dot of a write lost with an unsynced tail is minted again",
-             static_cast<unsigned long long>(state->generation), repl::ActorId(config_.id, state->epoch).c_str());
+             static_cast<unsigned long long>(state->generation), repl::ActorId(options_.id, state->epoch).c_str());
   }
   return Status::OK();
 }
 
 Status Node::OpenEngine() {
   lsm::Options options;
+  options.env = env_.env;
   options.logger = logger_;
-  options.sync_mode = config_.sync;
-  options.sync_interval_ms = static_cast<uint32_t>(config_.sync_interval_ms);
+  options.sync_mode = options_.sync;
+  options.sync_interval_ms = static_cast<uint32_t>(options_.sync_interval_ms);
   // Without --sync always, the loop hands the WAL buffer to the OS once per
   // iteration, before any reply leaves (FlushWalBeforeReplies).
-  options.manual_wal_flush = config_.sync != lsm::SyncMode::kAlways;
-  options.memtable_bytes = config_.memtable_bytes;
-  options.block_cache_bytes = config_.cache_bytes;
-  options.max_open_files = static_cast<int>(config_.max_open_files);
-  const std::string dir = base::JoinPath(config_.data_dir, "db");
+  options.manual_wal_flush = options_.sync != lsm::SyncMode::kAlways;
+  options.memtable_bytes = options_.memtable_bytes;
+  options.block_cache_bytes = options_.cache_bytes;
+  options.max_open_files = static_cast<int>(options_.max_open_files);
+  const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
   if (s.IsBusy()) {
-    return Status::Busy("data directory " + config_.data_dir + " is in use by another kvnode (" + s.message() + ")");
+    return Status::Busy("data directory " + options_.data_dir + " is in use by another kvnode (" + s.message() + ")");
   }
   return s.WithContext("open engine in " + dir);
 }
 
 Status Node::BuildRing() {
   ring::RingOptions options;
-  options.vnodes_per_weight = static_cast<uint32_t>(config_.vnodes);
-  if (!config_.replication.empty()) {
-    auto spec = ring::ReplicationSpec::Parse(config_.replication);
+  options.vnodes_per_weight = static_cast<uint32_t>(options_.vnodes);
+  if (!options_.replication.empty()) {
+    auto spec = ring::ReplicationSpec::Parse(options_.replication);
     if (!spec.ok()) return spec.status().WithContext("--replication");
     options.replication = spec.value();
   } else {
-    if (config_.n > ring::kMaxReplicas) {
-      return Status::InvalidArgument("--n " + std::to_string(config_.n) + " exceeds the maximum of " +
+    if (options_.n > ring::kMaxReplicas) {
+      return Status::InvalidArgument("--n " + std::to_string(options_.n) + " exceeds the maximum of " +
                                      std::to_string(ring::kMaxReplicas));
     }
-    options.replication = ring::ReplicationSpec::Total(static_cast<int>(config_.n));
+    options.replication = ring::ReplicationSpec::Total(static_cast<int>(options_.n));
   }
   view_ = std::make_unique<ring::RingHolder>(options);
   return Status::OK();
@@ -81,48 +85,51 @@ Status Node::Start() {
   KV_RETURN_IF_ERROR(BuildRing());
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
-  io_ = std::make_unique<base::ThreadPool>(static_cast<int>(config_.io_threads));
+  io_ = std::make_unique<base::ThreadPool>(static_cast<int>(options_.io_threads));
   repl::VersioningOptions versioning;
-  versioning.max_siblings = static_cast<size_t>(config_.max_siblings);
+  versioning.max_siblings = static_cast<size_t>(options_.max_siblings);
   versioning.warn_siblings = versioning.max_siblings / 2;
   // A set must fit a frame even merged with another replica's: a quarter keeps
   // two full sets plus a GET reply's framing well inside --max-frame.
-  const size_t max_set_bytes = static_cast<size_t>(config_.max_frame_bytes / 4);
-  const std::string actor = repl::ActorId(config_.id, state_->state().epoch);
+  const size_t max_set_bytes = static_cast<size_t>(options_.max_frame_bytes / 4);
+  const std::string actor = repl::ActorId(options_.id, state_->state().epoch);
   store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
-                                                base::SystemClock::Get(), logger_);
+                                                env_.clock, logger_);
+  liveness_ = std::make_unique<repl::FailureDetector>(env_.clock);
   service_ = std::make_unique<NodeService>();
 
   net::ServerOptions server_options;
-  server_options.listen = config_.listen;
-  server_options.cluster = config_.cluster;
-  server_options.node_id = config_.id;
-  server_options.max_connections = static_cast<size_t>(config_.max_connections);
-  server_options.idle_timeout_ms = static_cast<uint64_t>(config_.idle_timeout_s) * 1000;
-  server_options.connection.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
+  server_options.listen = options_.listen;
+  server_options.cluster = options_.cluster;
+  server_options.node_id = options_.id;
+  server_options.max_connections = static_cast<size_t>(options_.max_connections);
+  server_options.idle_timeout_ms = static_cast<uint64_t>(options_.idle_timeout_s) * 1000;
+  server_options.connection.max_frame_bytes = static_cast<uint32_t>(options_.max_frame_bytes);
   server_options.logger = logger_;
-  server_options.loops = static_cast<int>(config_.loops);
+  server_options.clock = env_.clock;  // the event loops' timers (RPC deadlines, polling) run on it too
+  server_options.loops = static_cast<int>(options_.loops);
   server_ = std::make_unique<net::Server>(server_options, service_.get());
   KV_RETURN_IF_ERROR(server_->Start());
   running_ = true;
   loops_.resize(static_cast<size_t>(server_->loop_count()));
   NodeParts parts;
-  parts.config = &config_;
+  parts.config = &options_;
   parts.db = db_.get();
   parts.store = store_.get();
   parts.view = view_.get();
+  parts.liveness = liveness_.get();
   parts.logger = logger_;
   for (int i = 0; i < server_->loop_count(); i++) {
     server_->loop(i)->RunSync([this, i] { WireLoop(i); });
     PerLoop& pl = loops_[static_cast<size_t>(i)];
-    parts.loops.push_back({server_->loop(i), pl.coordinator.get(), pl.transport.get(), pl.executor.get()});
+    parts.loops.push_back({server_->loop(i), pl.coordinator.get(), pl.executor.get()});
   }
   server_->loop(0)->RunSync([this] { StartMembership(); });
   parts.membership = membership_.get();
   service_->Attach(std::move(parts), server_.get());
   LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops, generation %llu, actor %s)",
-           config_.id.c_str(), server_->address().ToString().c_str(), config_.cluster.c_str(),
-           config_.data_dir.c_str(), lsm::SyncModeName(config_.sync),
+           options_.id.c_str(), server_->address().ToString().c_str(), options_.cluster.c_str(),
+           options_.data_dir.c_str(), lsm::SyncModeName(options_.sync),
            view_->Current()->replication().ToString().c_str(), server_->loop_count(),
            static_cast<unsigned long long>(state_->state().generation), store_->self().c_str());
   return Status::OK();
@@ -142,53 +149,54 @@ void Node::FlushWalBeforeReplies(net::EventLoop* loop) {
 
 void Node::WireLoop(int index) {
   net::EventLoop* loop = server_->loop(index);
-  if (config_.sync != lsm::SyncMode::kAlways) {
+  if (options_.sync != lsm::SyncMode::kAlways) {
     loop->AddBeforeSleep([this, loop] { FlushWalBeforeReplies(loop); }, net::EventLoop::HookOrder::kFirst);
   }
   PerLoop& pl = loops_[static_cast<size_t>(index)];
   net::RpcClientOptions rpc_options;
-  rpc_options.cluster = config_.cluster;
-  rpc_options.id = config_.id;
+  rpc_options.cluster = options_.cluster;
+  rpc_options.id = options_.id;
   rpc_options.role = net::PeerRole::kNode;
-  rpc_options.source_address = config_.listen;  // peers see us coming from our own address
-  rpc_options.max_frame_bytes = static_cast<uint32_t>(config_.max_frame_bytes);
+  rpc_options.source_address = options_.listen;  // peers see us coming from our own address
+  rpc_options.max_frame_bytes = static_cast<uint32_t>(options_.max_frame_bytes);
+  rpc_options.on_peer = ReportPeersTo(liveness_.get());
   pl.rpc = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
   pl.executor = std::make_unique<LoopExecutor>(loop);
   pl.transport = std::make_unique<RpcTransport>(pl.rpc.get(), loop);
 
   repl::CoordinatorOptions coordinator_options;
-  coordinator_options.self = config_.id;
-  coordinator_options.default_r = ConsistencyOrQuorum(config_.r);
-  coordinator_options.default_w = ConsistencyOrQuorum(config_.w);
-  coordinator_options.request_timeout_ms = static_cast<uint64_t>(config_.request_timeout_ms);
+  coordinator_options.self = options_.id;
+  coordinator_options.default_r = ConsistencyOrQuorum(options_.r);
+  coordinator_options.default_w = ConsistencyOrQuorum(options_.w);
+  coordinator_options.request_timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   pl.coordinator = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
-                                                       pl.transport.get(), pl.executor.get(),
-                                                       base::SystemClock::Get(), logger_);
+                                                       pl.transport.get(), liveness_.get(), pl.executor.get(),
+                                                       env_.clock, logger_);
 }
 
 void Node::StartMembership() {
   net::EventLoop* loop = server_->loop(0);
   ring::NodeInfo self;
-  self.id = config_.id;
-  self.address = config_.listen;
-  self.dc = config_.dc;
-  self.rack = config_.rack;
-  self.weight = config_.weight;
-  membership_ = std::make_unique<repl::StaticMembership>(self, config_.seeds, view_.get(),
-                                                         loops_.front().transport.get(), base::Env::Default(),
-                                                         base::JoinPath(config_.data_dir, "members"), logger_);
+  self.id = options_.id;
+  self.address = address();  // the bound address (a listen port of 0 picks one)
+  self.dc = options_.dc;
+  self.rack = options_.rack;
+  self.weight = options_.weight;
+  membership_ = std::make_unique<repl::StaticMembership>(self, options_.seeds, view_.get(),
+                                                         loops_.front().transport.get(), env_.env,
+                                                         base::JoinPath(options_.data_dir, "members"), logger_);
   Status s = membership_->Load();
   if (!s.ok()) LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", s.ToString().c_str());
-  if (!config_.seeds.empty()) {
-    membership_->Poll(config_.request_timeout_ms);
-    loop->RunEvery(kMembershipPollMicros, [this] { membership_->Poll(config_.request_timeout_ms); });
+  if (!options_.seeds.empty()) {
+    membership_->Poll(options_.request_timeout_ms);
+    loop->RunEvery(kMembershipPollMicros, [this] { membership_->Poll(options_.request_timeout_ms); });
   }
 }
 
 Status Node::Stop() {
   if (!running_) return Status::OK();
   running_ = false;
-  LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", config_.id.c_str());
+  LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", options_.id.c_str());
   server_->Shutdown(/*drain_timeout_ms=*/5000);
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
@@ -204,8 +212,8 @@ Status Node::Stop() {
     pl.rpc.reset();
   }
   server_.reset();
-  LOG_INFO(logger_, "kvnode %s stopped", config_.id.c_str());
+  LOG_INFO(logger_, "kvnode %s stopped", options_.id.c_str());
   return s;
 }
 
-}  // namespace kvring::cmd::kvnode
+}  // namespace kvring::node

@@ -1,18 +1,21 @@
-// cmd/kvnode/rpc_transport.h — repl's Transport and Executor over net/: the
-// node's RpcClient for node-to-node calls and its event loop for continuations.
-// A peer counts as down after a call to it failed with Unavailable and until a
-// later call to it succeeds.
+// node/rpc_transport.h — repl's Transport and Executor over net/: a loop's
+// RpcClient for node-to-node calls and its event loop for continuations; and the
+// hook through which every loop's RpcClient tells the node's one FailureDetector
+// which peers answered and which could not be reached.
 // Thread safety: loop thread only, except Post (any thread).
 #pragma once
 
-#include <set>
+#include <functional>
 #include <string>
+#include <string_view>
 
+#include "base/status.h"
 #include "net/event_loop.h"
 #include "net/rpc_client.h"
+#include "repl/failure_detector.h"
 #include "repl/transport.h"
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
 
 class LoopExecutor final : public repl::Executor {
  public:
@@ -30,14 +33,15 @@ class RpcTransport final : public repl::Transport {
 
   void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
             Callback done) override;
-  bool IsDown(const ring::NodeInfo& node) const override { return down_.count(node.address) != 0; }
-  // Why the peer is down ("" when it is not).
-  const std::set<std::string>& down() const { return down_; }
 
  private:
   net::RpcClient* const rpc_;
   net::EventLoop* const loop_;
-  std::set<std::string> down_;  // addresses
 };
 
-}  // namespace kvring::cmd::kvnode
+// An RpcClientOptions::on_peer that reports to `detector` (which must outlive
+// the client): a peer that answered anything is up, one that could not be
+// reached is down.
+std::function<void(std::string_view, const base::Status&)> ReportPeersTo(repl::FailureDetector* detector);
+
+}  // namespace kvring::node

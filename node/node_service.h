@@ -1,4 +1,4 @@
-// cmd/kvnode/node_service.h — what a kvnode does with each request frame: client
+// node/node_service.h — what a node does with each request frame: client
 // operations (GET/PUT/DELETE/PING/STATS), cluster admin (RING, CLUSTER_STATUS) and
 // node-to-node messages (MEMBER_INFO, REPLICA_READ/WRITE, FORWARD_WRITE). It
 // checks limits (key and value sizes), decodes bodies, hands the work to the
@@ -18,31 +18,31 @@
 #include <vector>
 
 #include "base/logging.h"
-#include "cmd/kvnode/config.h"
-#include "cmd/kvnode/rpc_transport.h"
 #include "lsm/engine.h"
 #include "net/request.h"
 #include "net/server.h"
+#include "node/node_options.h"
 #include "repl/coordinator.h"
+#include "repl/failure_detector.h"
 #include "repl/replica_store.h"
 #include "repl/static_membership.h"
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
 
 // What one event loop coordinates with: used only on that loop's thread.
 struct LoopParts {
   net::EventLoop* loop = nullptr;
   repl::Coordinator* coordinator = nullptr;
-  RpcTransport* transport = nullptr;
   repl::Executor* executor = nullptr;
 };
 
 struct NodeParts {
-  const NodeConfig* config = nullptr;
+  const NodeOptions* config = nullptr;
   lsm::DB* db = nullptr;
   repl::ReplicaStore* store = nullptr;
   repl::StaticMembership* membership = nullptr;  // loop 0's
   ring::MembershipView* view = nullptr;
+  const repl::FailureDetector* liveness = nullptr;
   base::Logger* logger = nullptr;
   std::vector<LoopParts> loops;  // one per server loop, in server order
 };
@@ -90,11 +90,7 @@ class NodeService final : public net::RequestHandler {
   std::atomic<uint64_t> bad_requests_{0};
 };
 
-// Encodes a GET reply payload from a merged set: its live siblings and its context.
-void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload);
 // Encodes a write receipt payload in the layout of protocol `version`.
 void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload);
-// Encodes a GET NotFound payload (version 2): the context of `set` (null: empty).
-void EncodeNotFoundFromSet(const repl::SiblingSet* set, std::string* payload);
 
-}  // namespace kvring::cmd::kvnode
+}  // namespace kvring::node

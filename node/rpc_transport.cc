@@ -1,22 +1,16 @@
-#include "cmd/kvnode/rpc_transport.h"
+#include "node/rpc_transport.h"
 
 #include <memory>
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
 
 void RpcTransport::Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
                         Callback done) {
   // The transport contract says `done` never runs inside Call: when the client
   // completes a call synchronously (fail-fast backoff), defer it to the loop.
   auto in_call = std::make_shared<bool>(true);
-  std::string address = node.address;
-  rpc_->Call(address, opcode, body, timeout_ms,
-             [this, in_call, address, done = std::move(done)](const base::Status& s, std::string_view payload) {
-               if (s.IsUnavailable()) {
-                 down_.insert(address);
-               } else if (!s.IsTimedOut()) {
-                 down_.erase(address);  // it answered (maybe with an error of its own)
-               }
+  rpc_->Call(node.address, opcode, body, timeout_ms,
+             [this, in_call, done = std::move(done)](const base::Status& s, std::string_view payload) {
                if (!*in_call) {
                  done(s, payload);
                  return;
@@ -26,4 +20,14 @@ void RpcTransport::Call(const ring::NodeInfo& node, uint8_t opcode, std::string 
   *in_call = false;
 }
 
-}  // namespace kvring::cmd::kvnode
+std::function<void(std::string_view, const base::Status&)> ReportPeersTo(repl::FailureDetector* detector) {
+  return [detector](std::string_view peer, const base::Status& reachability) {
+    if (reachability.ok()) {
+      detector->ReportAnswered(peer);
+    } else {
+      detector->ReportUnreachable(peer, reachability.message());
+    }
+  };
+}
+
+}  // namespace kvring::node

@@ -1,6 +1,8 @@
-// cmd/kvnode/node.h — one kvnode process's parts, wired together: the engine, the
-// ring, the replica store, the coordinator, the static membership, the server and
-// the RPC client, with the start-up and shutdown order they need.
+// node/node.h — one kvring node's parts, wired together: the engine, the ring,
+// the replica store, the coordinators, the failure detector, the static
+// membership, the server and the RPC clients, with the start-up and shutdown
+// order they need. cmd/kvnode builds one from flags; a test builds one
+// in-process on a fault-injecting Env and a manual clock.
 //
 // Threads: --loops event loops serve the connections (spread round-robin); each
 // runs its connections' requests with its own coordinator, RPC client and
@@ -10,32 +12,44 @@
 // block cache. Shutdown: stop accepting and drain in-flight requests, then join
 // the I/O pool, flush and sync the engine, and only then free the loop (engine
 // and pool callbacks may still queue work on it until they are stopped).
-// Thread safety: Start and Stop from one thread (main).
+// Thread safety: Start and Stop from one thread.
 #pragma once
 
 #include <memory>
 #include <vector>
 
+#include "base/clock.h"
+#include "base/env.h"
 #include "base/logging.h"
 #include "base/status.h"
 #include "base/thread_pool.h"
-#include "cmd/kvnode/config.h"
-#include "cmd/kvnode/node_service.h"
-#include "cmd/kvnode/rpc_transport.h"
 #include "lsm/engine.h"
 #include "net/rpc_client.h"
 #include "net/server.h"
+#include "node/node_options.h"
+#include "node/node_service.h"
+#include "node/rpc_transport.h"
 #include "repl/coordinator.h"
+#include "repl/failure_detector.h"
 #include "repl/node_state.h"
 #include "repl/replica_store.h"
 #include "repl/static_membership.h"
 #include "ring/membership_view.h"
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
+
+// What a node takes from outside: files, time and logs. Every pointer must
+// outlive the node.
+struct NodeEnvironment {
+  base::Env* env = base::Env::Default();
+  base::Clock* clock = base::SystemClock::Get();
+  base::Logger* logger = nullptr;
+};
 
 class Node {
  public:
-  Node(NodeConfig config, base::Logger* logger);
+  // REQUIRES: options validated (cmd/kvnode's ValidateNodeConfig) and id set.
+  Node(NodeOptions options, NodeEnvironment environment);
   ~Node();  // Stop()
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
@@ -46,7 +60,12 @@ class Node {
   // Graceful stop (idempotent): drain, flush, sync.
   base::Status Stop();
 
-  const NodeConfig& config() const { return config_; }
+  const NodeOptions& options() const { return options_; }
+  // The address the server listens on (the port is known once Start succeeded).
+  std::string address() const;
+  // This run's write actor (repl/node_state.h). REQUIRES: started.
+  const std::string& actor() const { return store_->self(); }
+  const repl::FailureDetector& liveness() const { return *liveness_; }
 
  private:
   // Loads DATA/node_state and settles this run's generation and actor epoch.
@@ -65,12 +84,14 @@ class Node {
     std::unique_ptr<repl::Coordinator> coordinator;
   };
 
-  const NodeConfig config_;
+  const NodeOptions options_;
+  const NodeEnvironment env_;
   base::Logger* const logger_;
   std::unique_ptr<repl::NodeStateFile> state_;
   std::unique_ptr<lsm::DB> db_;
   std::unique_ptr<base::ThreadPool> io_;
   std::unique_ptr<ring::RingHolder> view_;
+  std::unique_ptr<repl::FailureDetector> liveness_;
   std::unique_ptr<repl::ReplicaStore> store_;
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
@@ -79,4 +100,4 @@ class Node {
   bool running_ = false;
 };
 
-}  // namespace kvring::cmd::kvnode
+}  // namespace kvring::node

@@ -1,4 +1,4 @@
-#include "cmd/kvnode/node_service.h"
+#include "node/node_service.h"
 
 #include <cinttypes>
 #include <cstdio>
@@ -8,31 +8,10 @@
 #include "repl/messages.h"
 #include "ring/ownership.h"
 
-namespace kvring::cmd::kvnode {
+namespace kvring::node {
 
 using base::Status;
 using repl::ClusterOpcode;
-
-void EncodeGetReplyFromSet(const repl::SiblingSet& set, std::string* payload) {
-  // The GET reply body of net/protocol.h, written directly (no intermediate
-  // vectors: this runs once per read):
-  //   count:varint32 (value:lp clock:lp timestamp:varint64){count} context:lp
-  uint32_t live = 0;
-  for (const auto& s : set.siblings()) live += s.tombstone ? 0 : 1;
-  base::PutVarint32(payload, live);
-  std::string clock;
-  for (const auto& s : set.siblings()) {
-    if (s.tombstone) continue;
-    base::PutLengthPrefixed(payload, s.value);
-    clock.clear();
-    repl::EncodeSiblingClock(&clock, s);
-    base::PutLengthPrefixed(payload, clock);
-    base::PutVarint64(payload, s.timestamp_micros);
-  }
-  clock.clear();
-  repl::EncodeClientContext(set.history(), &clock);
-  base::PutLengthPrefixed(payload, clock);
-}
 
 void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload) {
   net::WriteReceipt receipt;
@@ -40,12 +19,6 @@ void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::strin
   receipt.context = result.context;
   receipt.clock = result.clock;
   net::EncodeWriteReceipt(payload, receipt, version);
-}
-
-void EncodeNotFoundFromSet(const repl::SiblingSet* set, std::string* payload) {
-  std::string context;
-  repl::EncodeClientContext(set != nullptr ? set->history() : repl::VersionVector(), &context);
-  net::EncodeNotFoundPayload(payload, context);
 }
 
 Status NodeService::CheckKey(std::string_view key) const {
@@ -146,11 +119,11 @@ void NodeService::HandleGet(net::Request& request) {
       // Version 2 hands the client the key's history even when nothing is live,
       // so a read-modify-write can start from "I saw nothing" (docs/versioning.md).
       std::string payload;
-      if (version >= 2) EncodeNotFoundFromSet(set, &payload);
+      if (version >= 2) repl::EncodeNotFound(set, &payload);
       return responder.Reply(Status::NotFound("key not found"), payload);
     }
     std::string payload;
-    EncodeGetReplyFromSet(*set, &payload);
+    repl::EncodeGetReply(*set, &payload);
     responder.ReplyOk(payload);
   };
   if (get.flags & net::kGetFlagLocal) {
@@ -267,7 +240,6 @@ void NodeService::HandleClusterStatus(net::Request& request) {
 }
 
 std::string NodeService::ClusterStatusPayload() {
-  RpcTransport* transport = p_.loops.front().transport;  // loop 0 polls the members
   std::vector<repl::MemberStatus> out;
   for (const auto& n : p_.membership->members()) {
     repl::MemberStatus m;
@@ -278,9 +250,9 @@ std::string NodeService::ClusterStatusPayload() {
       uint64_t bytes = 0;
       for (const auto& level : st.levels) bytes += level.bytes;
       m.detail = "sstable bytes " + std::to_string(bytes) + ", memtable bytes " + std::to_string(st.memtable_bytes);
-    } else if (transport->IsDown(n)) {
+    } else if (p_.liveness->IsDown(n)) {
       m.state = repl::MemberState::kDown;
-      m.detail = "unreachable from " + p_.config->id;
+      m.detail = "unreachable from " + p_.config->id + ": " + p_.liveness->Get(n.address).reason;
     } else {
       m.state = repl::MemberState::kUp;
     }
@@ -363,4 +335,4 @@ void NodeService::HandleForwardWrite(net::Request& request) {
   });
 }
 
-}  // namespace kvring::cmd::kvnode
+}  // namespace kvring::node

@@ -1,0 +1,57 @@
+// node/node_options.h — everything a node is configured with: identity and
+// addresses, the engine, limits, the cluster. cmd/kvnode fills it from flags and
+// a config file (cmd/kvnode/config.h documents each flag); tests fill it directly.
+// Thread safety: a plain value, built once at start-up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/logging.h"
+#include "lsm/engine.h"
+
+namespace kvring::node {
+
+struct NodeOptions {
+  // Identity and addresses.
+  std::string id;                          // unique node id (default: derived from listen)
+  std::string listen = "127.0.0.1:7000";   // HOST:PORT for clients and peers
+  std::string data_dir;                    // required
+  std::string cluster = "kvring";          // peers with another cluster name are refused
+  bool new_epoch = false;                  // start a new write-actor epoch (data restored from a copy)
+
+  // Storage engine.
+  lsm::SyncMode sync = lsm::SyncMode::kInterval;
+  int64_t sync_interval_ms = 5;
+  uint64_t memtable_bytes = 32ull << 20;
+  uint64_t cache_bytes = 64ull << 20;
+  int64_t max_open_files = 500;
+
+  // Limits.
+  uint64_t max_key_bytes = 1024;
+  uint64_t max_value_bytes = 1ull << 20;
+  uint64_t max_frame_bytes = 16ull << 20;
+  int64_t max_connections = 10000;
+  int64_t idle_timeout_s = 0;  // 0: never close idle connections
+  int64_t loops = 1;           // event-loop threads (connections spread over them)
+  int64_t io_threads = 2;      // engine reads that miss the cache and writes that stall run here
+
+  // Cluster (static membership from seeds; ring and replication).
+  std::vector<std::string> seeds;  // HOST:PORT of other members
+  std::string dc = "dc1";
+  std::string rack = "rack1";
+  double weight = 1.0;
+  int64_t vnodes = 256;            // virtual nodes per unit of weight
+  int64_t n = 3;                   // replicas per key
+  bool n_given = false;            // --n was set (else a node without seeds uses 1)
+  std::string replication;         // per-DC replication ("dc1:2,dc2:1"); overrides n when set
+  std::string r = "QUORUM";        // default read consistency
+  std::string w = "QUORUM";        // default write consistency
+  int64_t request_timeout_ms = 1000;
+  int64_t max_siblings = 64;
+
+  base::LogLevel log_level = base::LogLevel::kInfo;
+};
+
+}  // namespace kvring::node
