@@ -1,6 +1,6 @@
 # kvring — one Makefile for the whole tree.
 #
-#   make            build libraries, kvnode, kvctl, kvbench, tests and benchmarks into build/
+#   make            build libraries, kvnode, kvctl, kvbench, kvcheck, tests and benchmarks into build/
 #   make test       build and run every test suite (unit + real-process cluster tests)
 #   make bench      build the benchmark binaries (build/micro_bench, build/engine_bench)
 #   make asan       build into build/asan with ASan+UBSan and run the tests
@@ -77,6 +77,11 @@ $(BUILD)/$(1): $(BUILD)/obj/cmd/$(1)/main.o $(CMDLIB) $(LIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
+# The history checker (docs/history.md): test/checker/main.cc over the test helpers.
+TOOLS := $(if $(wildcard test/checker/main.cc),$(BUILD)/kvcheck)
+$(BUILD)/kvcheck: $(BUILD)/obj/test/checker/main.o $(TESTUTIL) $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYSLIBS)
+
 TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
 $(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
@@ -87,6 +92,7 @@ $(foreach t,$(TEST_PKGS),$(eval $(call test_rule,$(t))))
 TESTS := $(foreach t,$(TEST_PKGS),$(if $(wildcard test/$(t)/*.cc),$(BUILD)/test/$(t)_test))
 # Suites that run the binaries: building one of them alone rebuilds what it runs.
 $(BUILD)/test/cluster_test $(BUILD)/test/cmd_test: $(BUILD)/kvnode $(BUILD)/kvctl $(BUILD)/kvbench
+$(BUILD)/test/repl_test: $(TOOLS)
 
 # Benchmarks: Google Benchmark micro-benchmarks and the db_bench-style driver.
 MICRO_SRCS := $(wildcard bench/*_bench.cc)
@@ -116,12 +122,12 @@ $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
 .PHONY: all deps test bench asan tsan cluster clean build-tests
-all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(BENCHES)
+all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
 	@scripts/deps.sh
 
-build-tests: $(TESTS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b)))
+build-tests: $(TESTS) $(TOOLS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b)))
 
 # TEST_FILTER narrows a run: make test TEST_FILTER='Wal*'
 test: build-tests
