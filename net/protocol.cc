@@ -230,6 +230,7 @@ void EncodeWriteReceipt(std::string* payload, const WriteReceipt& m, uint16_t ve
   for (const auto& a : m.acks) {
     PutLengthPrefixed(payload, a.node_id);
     payload->push_back(a.stand_in ? 1 : 0);
+    if (version >= 2) PutLengthPrefixed(payload, a.owner);
   }
   if (version < 2) return;
   PutLengthPrefixed(payload, m.context);
@@ -245,6 +246,7 @@ bool DecodeWriteReceipt(std::string_view payload, WriteReceipt* m, uint16_t vers
     uint8_t flag;
     if (!GetLengthPrefixed(&payload, &a.node_id) || !GetByte(&payload, &flag) || flag > 1) return false;
     a.stand_in = flag == 1;
+    if (version >= 2 && !GetLengthPrefixed(&payload, &a.owner)) return false;
     m->acks.push_back(a);
   }
   m->context = {};

@@ -149,7 +149,8 @@ struct DeleteRequest {
 // Which replicas acknowledged a write.
 struct WriteAck {
   std::string_view node_id;
-  bool stand_in = false;  // a sloppy-quorum stand-in holding a hint for the owner
+  bool stand_in = false;   // a sloppy-quorum stand-in holding a hint for the owner
+  std::string_view owner;  // version 2: the owner a stand-in holds the write for ("" otherwise)
 };
 struct WriteReceipt {
   std::vector<WriteAck> acks;

@@ -15,7 +15,7 @@ using repl::ClusterOpcode;
 
 void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload) {
   net::WriteReceipt receipt;
-  for (const auto& a : result.acks) receipt.acks.push_back({a.node, a.stand_in});
+  for (const auto& a : result.acks) receipt.acks.push_back({a.node, a.stand_in, a.owner});
   receipt.context = result.context;
   receipt.clock = result.clock;
   net::EncodeWriteReceipt(payload, receipt, version);

@@ -372,7 +372,9 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
                        op->done(Status::Corruption("forwarded write: malformed receipt from " + node.id), result);
                        return;
                      }
-                     for (const auto& a : receipt.acks) result.acks.push_back({std::string(a.node_id), a.stand_in});
+                     for (const auto& a : receipt.acks) {
+                       result.acks.push_back({std::string(a.node_id), a.stand_in, std::string(a.owner)});
+                     }
                      result.context.assign(receipt.context);
                      result.clock.assign(receipt.clock);
                      op->done(Status::OK(), result);

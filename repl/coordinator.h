@@ -48,7 +48,8 @@ struct CoordinatorOptions {
 
 struct ReplicaAck {
   std::string node;
-  bool stand_in = false;  // a sloppy-quorum stand-in (hinted handoff; not used yet)
+  bool stand_in = false;  // a sloppy-quorum stand-in holding the write and a hint for `owner`
+  std::string owner;      // the down owner a stand-in stood in for ("" otherwise)
 };
 
 // What a successful write tells its client (the write receipt of docs/protocol.md).

@@ -229,7 +229,10 @@ void Session::PrintReceipt(std::string_view payload, const char* what) {
     return;
   }
   out_ << what << " acknowledged by " << receipt.acks.size() << " replica(s):";
-  for (const auto& a : receipt.acks) out_ << " " << a.node_id << (a.stand_in ? " (stand-in)" : "");
+  for (const auto& a : receipt.acks) {
+    out_ << " " << a.node_id;
+    if (a.stand_in) out_ << " (hinted for " << (a.owner.empty() ? std::string_view("?") : a.owner) << ")";
+  }
   out_ << "\n";
   repl::Sibling version;
   if (!receipt.clock.empty() && repl::DecodeSiblingClock(receipt.clock, &version.dot, &version.context).ok()) {

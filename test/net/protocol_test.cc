@@ -249,7 +249,7 @@ TEST(MessageCodec, GetReplyWithSiblingsAndWriteReceiptRoundTrip) {
 
   WriteReceipt w;
   w.acks.push_back({"n1", false});
-  w.acks.push_back({"n4", true});
+  w.acks.push_back({"n4", true, "n2"});
   payload.clear();
   EncodeWriteReceipt(&payload, w);
   WriteReceipt w2;
@@ -259,6 +259,7 @@ TEST(MessageCodec, GetReplyWithSiblingsAndWriteReceiptRoundTrip) {
   EXPECT_FALSE(w2.acks[0].stand_in);
   EXPECT_EQ(w2.acks[1].node_id, "n4");
   EXPECT_TRUE(w2.acks[1].stand_in);
+  EXPECT_EQ(w2.acks[1].owner, "n2");
 }
 
 // Every message encoding, for the truncation and garbage tests.
@@ -413,8 +414,8 @@ TEST(GoldenBytes, WriteReceiptCarriesTheNewVersionsContextAndClock) {
   AppendStatus(&body, Status::OK());
   EncodeWriteReceipt(&body, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock});
   EXPECT_EQ(Frame1(Opcode::kPut, kFlagReply, 8, body),
-            "26 00 00 00 11 01 08 00 00 00 00 02 02 6e 31 00 02 6e 32 00 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 "
-            "53 05 02 6e 31 01 00");
+            "28 00 00 00 11 01 08 00 00 00 00 02 02 6e 31 00 00 02 6e 32 00 00 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 "
+            "64 b3 53 05 02 6e 31 01 00");
   // A version-1 connection gets the acks alone.
   std::string v1;
   EncodeWriteReceipt(&v1, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock}, 1);
