@@ -33,7 +33,7 @@ void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms
   }
   if (state_ == State::kBackoff) {
     uint64_t now = client_->loop()->clock()->NowMicros();
-    if (now < retry_at_us_) {
+    if (now < retry_at_us_ && client_->LastHeardUs(address_) <= backoff_since_us_) {
       Bump(&counters->failed);
       done(Status::Unavailable(address_ + " is unreachable (" + last_error_.message() + "); next attempt in " +
                                std::to_string((retry_at_us_ - now + 999) / 1000) + "ms"),
@@ -206,7 +206,8 @@ void RpcChannel::EnterBackoff(const Status& cause) {
   if (delay_us > max_us) delay_us = max_us;
   delay_us = client_->Jitter(delay_us);
   state_ = State::kBackoff;
-  retry_at_us_ = client_->loop()->clock()->NowMicros() + delay_us;
+  backoff_since_us_ = client_->loop()->clock()->NowMicros();
+  retry_at_us_ = backoff_since_us_ + delay_us;
   last_error_ = cause;
   LOG_INFO(client_->logger(), "net: %s; retrying %s in %llums (attempt %u failed)", cause.message().c_str(),
            address_.c_str(), static_cast<unsigned long long>(delay_us / 1000), failures_);

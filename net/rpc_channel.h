@@ -63,6 +63,7 @@ class RpcChannel final : public ConnectionDelegate {
   TimerId connect_timer_ = kNoTimer;
   uint32_t failures_ = 0;       // consecutive failed connection attempts
   uint64_t retry_at_us_ = 0;    // backoff: no attempt before this
+  uint64_t backoff_since_us_ = 0;  // when the last failed attempt put us in backoff
   base::Status last_error_;     // why the last attempt failed
   bool closing_ = false;        // Shutdown in progress: no backoff, no reconnect
 };

@@ -68,6 +68,11 @@ struct RpcClientOptions {
   // its status); the failure when it could not be reached (connect failed,
   // connection lost). Timeouts tell nothing. Null: nobody listens.
   std::function<void(std::string_view peer, const base::Status& reachability)> on_peer;
+  // When this node last heard of the peer being alive by other means (gossip, a
+  // probe through another member): monotonic micros on the loop's clock, 0 for
+  // never. A peer in reconnect backoff that was heard of since the attempt that
+  // failed is retried at once instead of failing the call fast. Null: backoff only.
+  std::function<uint64_t(std::string_view peer)> last_heard_us;
 };
 
 // Status of a call plus the reply payload (valid only during the callback).
@@ -117,6 +122,9 @@ class RpcClient {
   // Passes what a channel learned of its peer to options().on_peer.
   void NotePeer(std::string_view peer, const base::Status& reachability) {
     if (options_.on_peer) options_.on_peer(peer, reachability);
+  }
+  uint64_t LastHeardUs(std::string_view peer) const {
+    return options_.last_heard_us ? options_.last_heard_us(peer) : 0;
   }
 
   struct Counters {

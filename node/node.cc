@@ -15,8 +15,14 @@ uint8_t ConsistencyOrQuorum(const std::string& text) {
   return level;
 }
 
-// How often the static membership asks its seeds and members for their lists.
-constexpr uint64_t kMembershipPollMicros = 1'000'000;
+
+repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
+  repl::DetectorOptions d;
+  d.probe_interval_ms = static_cast<uint64_t>(o.probe_interval_ms);
+  d.suspect_after_ms = static_cast<uint64_t>(o.suspect_after_ms);
+  d.probe_timeout_ms = static_cast<uint64_t>(o.probe_timeout_ms);
+  return d;
+}
 
 }  // namespace
 
@@ -95,7 +101,8 @@ Status Node::Start() {
   const std::string actor = repl::ActorId(options_.id, state_->state().epoch);
   store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
                                                 env_.clock, logger_);
-  liveness_ = std::make_unique<repl::FailureDetector>(env_.clock);
+  liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
+                                                      state_->state().generation);
   service_ = std::make_unique<NodeService>();
 
   net::ServerOptions server_options;
@@ -125,7 +132,9 @@ Status Node::Start() {
     parts.loops.push_back({server_->loop(i), pl.coordinator.get(), pl.executor.get()});
   }
   server_->loop(0)->RunSync([this] { StartMembership(); });
-  parts.membership = membership_.get();
+  parts.gossip = gossip_.get();
+  parts.prober = prober_.get();
+  parts.generation = state_->state().generation;
   service_->Attach(std::move(parts), server_.get());
   LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops, generation %llu, actor %s)",
            options_.id.c_str(), server_->address().ToString().c_str(), options_.cluster.c_str(),
@@ -160,6 +169,7 @@ void Node::WireLoop(int index) {
   rpc_options.source_address = options_.listen;  // peers see us coming from our own address
   rpc_options.max_frame_bytes = static_cast<uint32_t>(options_.max_frame_bytes);
   rpc_options.on_peer = ReportPeersTo(liveness_.get());
+  rpc_options.last_heard_us = LastHeardFrom(liveness_.get());
   pl.rpc = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
   pl.executor = std::make_unique<LoopExecutor>(loop);
   pl.transport = std::make_unique<RpcTransport>(pl.rpc.get(), loop);
@@ -182,15 +192,30 @@ void Node::StartMembership() {
   self.dc = options_.dc;
   self.rack = options_.rack;
   self.weight = options_.weight;
-  membership_ = std::make_unique<repl::StaticMembership>(self, options_.seeds, view_.get(),
-                                                         loops_.front().transport.get(), env_.env,
-                                                         base::JoinPath(options_.data_dir, "members"), logger_);
-  Status s = membership_->Load();
-  if (!s.ok()) LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", s.ToString().c_str());
-  if (!options_.seeds.empty()) {
-    membership_->Poll(options_.request_timeout_ms);
-    loop->RunEvery(kMembershipPollMicros, [this] { membership_->Poll(options_.request_timeout_ms); });
-  }
+  repl::GossipOptions gossip;
+  gossip.cluster = options_.cluster;
+  gossip.self = self;
+  gossip.generation = state_->state().generation;
+  gossip.seeds = options_.seeds;
+  gossip.timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
+  gossip.members_path = base::JoinPath(options_.data_dir, repl::kMembersFileName);
+  gossip.seed = env_.clock->WallMicros() ^ std::hash<std::string>()(options_.id);
+  repl::Transport* transport = loops_.front().transport.get();
+  gossip_ = std::make_unique<repl::Gossiper>(gossip, view_.get(), liveness_.get(), transport, env_.env, env_.clock,
+                                             logger_);
+  gossip_->Load().IgnoreError();  // a bad members file is logged; the seeds fill the table
+  prober_ = std::make_unique<repl::Prober>(options_.id, liveness_.get(), transport, DetectorOptionsOf(options_));
+  GossipRound();
+  loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
+  loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
+}
+
+void Node::GossipRound() {
+  lsm::Stats st = db_->GetStats();
+  uint64_t bytes = st.memtable_bytes;
+  for (const auto& level : st.levels) bytes += level.bytes;
+  gossip_->UpdateSelf(bytes, /*load_keys=*/0, liveness_->Suspected(), {});
+  gossip_->Tick();
 }
 
 Status Node::Stop() {
@@ -205,7 +230,8 @@ Status Node::Stop() {
   db_.reset();
   // Only a stop that made every write durable may keep the actor epoch.
   if (s.ok()) s = state_->MarkClean();
-  membership_.reset();
+  prober_.reset();
+  gossip_.reset();
   for (PerLoop& pl : loops_) {
     pl.coordinator.reset();
     pl.transport.reset();

@@ -7,7 +7,7 @@
 // Threads: --loops event loops serve the connections (spread round-robin); each
 // runs its connections' requests with its own coordinator, RPC client and
 // executor, and flushes the WAL before its replies; loop 0 also polls the
-// membership and answers MEMBER_INFO; the engine has its own flush,
+// gossip and the failure detector's probes; the engine has its own flush,
 // compaction and WAL-sync threads; an I/O pool runs engine reads that miss the
 // block cache. Shutdown: stop accepting and drain in-flight requests, then join
 // the I/O pool, flush and sync the engine, and only then free the loop (engine
@@ -33,7 +33,8 @@
 #include "repl/failure_detector.h"
 #include "repl/node_state.h"
 #include "repl/replica_store.h"
-#include "repl/static_membership.h"
+#include "repl/gossip.h"
+#include "repl/prober.h"
 #include "ring/membership_view.h"
 
 namespace kvring::node {
@@ -74,7 +75,8 @@ class Node {
   base::Status BuildRing();
   // One loop's coordinator stack; the parts live in loops_[index].
   void WireLoop(int index);
-  void StartMembership();  // on loop 0
+  void StartMembership();  // on loop 0: gossip and probing
+  void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
   void FlushWalBeforeReplies(net::EventLoop* loop);
 
   struct PerLoop {
@@ -96,7 +98,8 @@ class Node {
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop
-  std::unique_ptr<repl::StaticMembership> membership_;
+  std::unique_ptr<repl::Gossiper> gossip_;  // loop 0
+  std::unique_ptr<repl::Prober> prober_;    // loop 0
   bool running_ = false;
 };
 

@@ -49,6 +49,11 @@ struct NodeOptions {
   std::string r = "QUORUM";        // default read consistency
   std::string w = "QUORUM";        // default write consistency
   int64_t request_timeout_ms = 1000;
+  // Gossip and failure detection (docs/replication.md).
+  int64_t gossip_interval_ms = 1000;
+  int64_t probe_interval_ms = 500;
+  int64_t suspect_after_ms = 1000;
+  int64_t probe_timeout_ms = 500;
   int64_t max_siblings = 64;
 
   base::LogLevel log_level = base::LogLevel::kInfo;

@@ -6,7 +6,6 @@
 #include "net/protocol.h"
 #include "repl/client_context.h"
 #include "repl/messages.h"
-#include "ring/ownership.h"
 
 namespace kvring::node {
 
@@ -67,6 +66,13 @@ bool NodeService::HopToLoopZero(net::Request& request, std::function<base::Resul
   return true;
 }
 
+void NodeService::OnLoopZero(net::Request& request, std::function<void(net::Responder)> fn) {
+  net::Responder responder = request.Defer();
+  net::EventLoop* zero = p_.loops.front().loop;
+  if (zero->IsInLoopThread()) return fn(responder);
+  zero->QueueInLoop([responder, fn = std::move(fn)] { fn(responder); });
+}
+
 void NodeService::OnRequest(net::Request& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!attached_.load(std::memory_order_acquire)) return request.ReplyError(Status::Unavailable("node is starting"));
@@ -86,8 +92,14 @@ void NodeService::OnRequest(net::Request& request) {
       return HandleRing(request);
     case repl::Op(ClusterOpcode::kClusterStatus):
       return HandleClusterStatus(request);
-    case repl::Op(ClusterOpcode::kMemberInfo):
-      return HandleMemberInfo(request);
+    case repl::Op(ClusterOpcode::kGossipSyn):
+      return HandleGossipSyn(request);
+    case repl::Op(ClusterOpcode::kGossipPush):
+      return HandleGossipPush(request);
+    case repl::Op(ClusterOpcode::kProbe):
+      return HandleProbe(request);
+    case repl::Op(ClusterOpcode::kProbeRequest):
+      return HandleProbeRequest(request);
     case repl::Op(ClusterOpcode::kReplicaRead):
       return HandleReplicaRead(request);
     case repl::Op(ClusterOpcode::kReplicaWrite):
@@ -212,72 +224,6 @@ void NodeService::HandleStats(net::Request& request) {
   std::string payload;
   base::PutLengthPrefixed(&payload, text);
   request.ReplyOk(payload);
-}
-
-void NodeService::HandleRing(net::Request& request) {
-  auto ring = p_.view->Current();
-  ring::OwnershipReport report = ring::ComputeOwnership(*ring);
-  repl::RingDescription desc;
-  desc.version = ring->version();
-  desc.replication = ring->replication().ToString();
-  for (size_t i = 0; i < ring->nodes().size(); ++i) {
-    repl::RingMember m;
-    m.node = ring->nodes()[i];
-    const ring::NodeOwnership& own = report.nodes[i];
-    m.vnodes = own.vnodes;
-    m.replica_share = own.replica;
-    m.primary_share = own.primary;
-    desc.members.push_back(std::move(m));
-  }
-  std::string payload;
-  repl::EncodeRingDescription(&payload, desc);
-  request.ReplyOk(payload);
-}
-
-void NodeService::HandleClusterStatus(net::Request& request) {
-  if (HopToLoopZero(request, [this]() -> base::Result<std::string> { return ClusterStatusPayload(); })) return;
-  request.ReplyOk(ClusterStatusPayload());
-}
-
-std::string NodeService::ClusterStatusPayload() {
-  std::vector<repl::MemberStatus> out;
-  for (const auto& n : p_.membership->members()) {
-    repl::MemberStatus m;
-    m.node = n;
-    if (n.id == p_.config->id) {
-      m.state = repl::MemberState::kSelf;
-      lsm::Stats st = p_.db->GetStats();
-      uint64_t bytes = 0;
-      for (const auto& level : st.levels) bytes += level.bytes;
-      m.detail = "sstable bytes " + std::to_string(bytes) + ", memtable bytes " + std::to_string(st.memtable_bytes);
-    } else if (p_.liveness->IsDown(n)) {
-      m.state = repl::MemberState::kDown;
-      m.detail = "unreachable from " + p_.config->id + ": " + p_.liveness->Get(n.address).reason;
-    } else {
-      m.state = repl::MemberState::kUp;
-    }
-    out.push_back(std::move(m));
-  }
-  std::string payload;
-  repl::EncodeClusterStatus(&payload, out);
-  return payload;
-}
-
-void NodeService::HandleMemberInfo(net::Request& request) {
-  if (!RequireNodePeer(request)) return;
-  std::string_view body = request.body();
-  ring::NodeInfo peer;
-  if (!repl::DecodeMember(&body, &peer) || !body.empty()) {
-    bad_requests_.fetch_add(1, std::memory_order_relaxed);
-    return request.ReplyError(Status::InvalidArgument("malformed MEMBER_INFO body"));
-  }
-  auto member_list = [this, peer]() -> base::Result<std::string> {
-    std::string payload;
-    repl::EncodeMemberList(&payload, p_.membership->OnMemberInfo(peer));
-    return payload;
-  };
-  if (HopToLoopZero(request, member_list)) return;
-  request.ReplyOk(member_list().value());
 }
 
 void NodeService::HandleReplicaRead(net::Request& request) {

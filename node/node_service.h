@@ -1,6 +1,8 @@
 // node/node_service.h — what a node does with each request frame: client
-// operations (GET/PUT/DELETE/PING/STATS), cluster admin (RING, CLUSTER_STATUS) and
-// node-to-node messages (MEMBER_INFO, REPLICA_READ/WRITE, FORWARD_WRITE). It
+// operations (GET/PUT/DELETE/PING/STATS; node/node_service.cc), cluster admin
+// (RING, CLUSTER_STATUS) and membership messages (GOSSIP_SYN/PUSH, PROBE,
+// PROBE_REQ; node/node_service_cluster.cc), and the replica messages
+// (REPLICA_READ/WRITE, FORWARD_WRITE). It
 // checks limits (key and value sizes), decodes bodies, hands the work to the
 // coordinator or the local replica store, and encodes the replies. Malformed or
 // over-limit input gets an error reply naming the problem; nothing a peer sends
@@ -8,7 +10,8 @@
 // Thread safety: OnRequest runs on every event loop at once (connections are
 // spread over --loops loops); each loop has its own coordinator, RPC client and
 // executor (LoopParts), the engine and the replica store are shared, and the
-// membership belongs to loop 0: MEMBER_INFO and CLUSTER_STATUS hop there.
+// gossip and the prober belong to loop 0: their messages and CLUSTER_STATUS hop
+// there (a PROBE is answered on any loop: its answer is the proof of life).
 #pragma once
 
 #include <atomic>
@@ -25,7 +28,8 @@
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
 #include "repl/replica_store.h"
-#include "repl/static_membership.h"
+#include "repl/gossip.h"
+#include "repl/prober.h"
 
 namespace kvring::node {
 
@@ -40,9 +44,11 @@ struct NodeParts {
   const NodeOptions* config = nullptr;
   lsm::DB* db = nullptr;
   repl::ReplicaStore* store = nullptr;
-  repl::StaticMembership* membership = nullptr;  // loop 0's
+  repl::Gossiper* gossip = nullptr;  // loop 0's
+  repl::Prober* prober = nullptr;    // loop 0's
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
+  uint64_t generation = 0;           // this run's (DATA/node_state)
   base::Logger* logger = nullptr;
   std::vector<LoopParts> loops;  // one per server loop, in server order
 };
@@ -67,7 +73,10 @@ class NodeService final : public net::RequestHandler {
   void HandleStats(net::Request& request);
   void HandleRing(net::Request& request);
   void HandleClusterStatus(net::Request& request);
-  void HandleMemberInfo(net::Request& request);
+  void HandleGossipSyn(net::Request& request);
+  void HandleGossipPush(net::Request& request);
+  void HandleProbe(net::Request& request);
+  void HandleProbeRequest(net::Request& request);
   void HandleReplicaRead(net::Request& request);
   void HandleReplicaWrite(net::Request& request);
   void HandleForwardWrite(net::Request& request);
@@ -81,7 +90,10 @@ class NodeService final : public net::RequestHandler {
   // On a loop other than 0: defers request and answers it from loop 0 with
   // what payload_on_loop0 returns there. False when already on loop 0.
   bool HopToLoopZero(net::Request& request, std::function<base::Result<std::string>()> payload_on_loop0);
+  // Defers request and runs fn with its responder on loop 0 (at once when there).
+  void OnLoopZero(net::Request& request, std::function<void(net::Responder)> fn);
   std::string ClusterStatusPayload();  // loop 0
+  void ReplyMalformed(net::Request& request, const char* what);
 
   NodeParts p_;  // written once by Attach, before attached_
   const net::Server* server_ = nullptr;

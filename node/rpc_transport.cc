@@ -30,4 +30,8 @@ std::function<void(std::string_view, const base::Status&)> ReportPeersTo(repl::F
   };
 }
 
+std::function<uint64_t(std::string_view)> LastHeardFrom(const repl::FailureDetector* detector) {
+  return [detector](std::string_view peer) { return detector->EvidenceUs(peer); };
+}
+
 }  // namespace kvring::node

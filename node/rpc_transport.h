@@ -43,5 +43,7 @@ class RpcTransport final : public repl::Transport {
 // the client): a peer that answered anything is up, one that could not be
 // reached is down.
 std::function<void(std::string_view, const base::Status&)> ReportPeersTo(repl::FailureDetector* detector);
+// An RpcClientOptions::last_heard_us reading `detector`'s evidence times.
+std::function<uint64_t(std::string_view)> LastHeardFrom(const repl::FailureDetector* detector);
 
 }  // namespace kvring::node

@@ -143,8 +143,9 @@ base::Result<size_t> Coordinator::Required(uint8_t level, uint8_t default_level,
 }
 
 std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Status& status) const {
+  if (liveness_->IsDown(node)) return node.id + " down";
   if (status.IsTimedOut()) return node.id + " timeout";
-  if (status.IsUnavailable() && liveness_->IsDown(node)) return node.id + " down";
+  if (status.IsUnavailable()) return node.id + " unreachable (" + status.message() + ")";
   return node.id + " error: " + status.message();
 }
 

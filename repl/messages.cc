@@ -63,23 +63,6 @@ bool DecodeMember(std::string_view* input, ring::NodeInfo* node) {
   return true;
 }
 
-void EncodeMemberList(std::string* dst, const std::vector<ring::NodeInfo>& nodes) {
-  base::PutVarint32(dst, static_cast<uint32_t>(nodes.size()));
-  for (const auto& n : nodes) EncodeMember(dst, n);
-}
-
-bool DecodeMemberList(std::string_view input, std::vector<ring::NodeInfo>* nodes) {
-  uint32_t count;
-  if (!base::GetVarint32(&input, &count) || count > input.size()) return false;
-  nodes->clear();
-  for (uint32_t i = 0; i < count; ++i) {
-    ring::NodeInfo n;
-    if (!DecodeMember(&input, &n)) return false;
-    nodes->push_back(std::move(n));
-  }
-  return input.empty();
-}
-
 void EncodeReplicaReadReply(std::string* dst, const SiblingSet* set) {
   dst->push_back(set ? 1 : 0);
   if (set) {
@@ -180,6 +163,7 @@ Status DecodeSiblingClock(std::string_view bytes, Dot* dot, VersionVector* conte
 }
 
 void EncodeRingDescription(std::string* dst, const RingDescription& ring) {
+  base::PutFixed64(dst, ring.fingerprint);
   base::PutVarint64(dst, ring.version);
   PutLengthPrefixed(dst, ring.replication);
   base::PutVarint32(dst, static_cast<uint32_t>(ring.members.size()));
@@ -193,7 +177,8 @@ void EncodeRingDescription(std::string* dst, const RingDescription& ring) {
 
 bool DecodeRingDescription(std::string_view payload, RingDescription* ring) {
   uint32_t count;
-  if (!base::GetVarint64(&payload, &ring->version) || !GetString(&payload, &ring->replication) ||
+  if (!base::GetFixed64(&payload, &ring->fingerprint) || !base::GetVarint64(&payload, &ring->version) ||
+      !GetString(&payload, &ring->replication) ||
       !base::GetVarint32(&payload, &count) || count > payload.size()) {
     return false;
   }
@@ -209,27 +194,47 @@ bool DecodeRingDescription(std::string_view payload, RingDescription* ring) {
   return payload.empty();
 }
 
-void EncodeClusterStatus(std::string* dst, const std::vector<MemberStatus>& members) {
+void EncodeClusterStatus(std::string* dst, const std::vector<MemberReport>& members) {
   base::PutVarint32(dst, static_cast<uint32_t>(members.size()));
   for (const auto& m : members) {
-    EncodeMember(dst, m.node);
-    dst->push_back(static_cast<char>(m.state));
+    EncodeMemberState(dst, m.state);
+    dst->push_back(static_cast<char>(m.liveness));
+    dst->push_back(m.self ? 1 : 0);
+    base::PutVarint64(dst, m.heartbeat_age_ms);
+    base::PutVarint32(dst, static_cast<uint32_t>(m.suspected_by.size()));
+    for (const auto& id : m.suspected_by) PutLengthPrefixed(dst, id);
+    base::PutVarint64(dst, m.hints_for_it);
     PutLengthPrefixed(dst, m.detail);
   }
 }
 
-bool DecodeClusterStatus(std::string_view payload, std::vector<MemberStatus>* members) {
+namespace {
+
+bool DecodeReport(std::string_view* in, MemberReport* m) {
+  uint8_t liveness, self;
+  uint32_t n;
+  if (!DecodeMemberState(in, &m->state) || !GetByte(in, &liveness) || liveness > 2 || !GetByte(in, &self) ||
+      self > 1 || !base::GetVarint64(in, &m->heartbeat_age_ms) || !base::GetVarint32(in, &n) || n > in->size()) {
+    return false;
+  }
+  m->liveness = static_cast<Liveness>(liveness);
+  m->self = self == 1;
+  m->suspected_by.resize(n);
+  for (auto& id : m->suspected_by) {
+    if (!GetString(in, &id)) return false;
+  }
+  return base::GetVarint64(in, &m->hints_for_it) && GetString(in, &m->detail);
+}
+
+}  // namespace
+
+bool DecodeClusterStatus(std::string_view payload, std::vector<MemberReport>* members) {
   uint32_t count;
   if (!base::GetVarint32(&payload, &count) || count > payload.size()) return false;
   members->clear();
   for (uint32_t i = 0; i < count; ++i) {
-    MemberStatus m;
-    uint8_t state;
-    if (!DecodeMember(&payload, &m.node) || !GetByte(&payload, &state) || state > 2 ||
-        !GetString(&payload, &m.detail)) {
-      return false;
-    }
-    m.state = static_cast<MemberState>(state);
+    MemberReport m;
+    if (!DecodeReport(&payload, &m)) return false;
     members->push_back(std::move(m));
   }
   return payload.empty();

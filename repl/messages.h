@@ -2,13 +2,15 @@
 // node-to-node opcodes (0x40-0x7f) and the cluster admin opcodes kvctl uses
 // (0x21-0x3f). Byte-by-byte in docs/protocol.md ("Cluster messages").
 //
-//   MEMBER_INFO  req: member                       reply: count:varint32 member{count}
 //   REPLICA_READ req: key:lp                       reply: found:u8 [set:lp]
 //   REPLICA_WRITE req: key:lp set:lp               reply: (empty) once durable
+//   HINTED_WRITE req: owner:lp key:lp set:lp       reply: (empty) once the set and a hint for owner are durable
 //   FORWARD_WRITE req: kind:u8 w:u8 flags:u8 key:lp value:lp context:lp
 //                                                  reply: write receipt (net/protocol.h)
+//   GOSSIP_SYN, GOSSIP_PUSH                        repl/gossip.h
+//   PROBE, PROBE_REQ                               repl/prober.h
 //   RING         req: (empty)                      reply: ring description
-//   CLUSTER_STATUS req: (empty)                    reply: count:varint32 member_status{count}
+//   CLUSTER_STATUS req: (empty)                    reply: count:varint32 member_report{count}
 //
 //   member := id:lp address:lp dc:lp rack:lp weight_milli:varint32
 //   set    := an encoded SiblingSet (docs/formats/value.md)
@@ -22,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "repl/failure_detector.h"
+#include "repl/member_state.h"
 #include "repl/sibling_set.h"
 #include "ring/node_info.h"
 
@@ -30,17 +34,20 @@ namespace kvring::repl {
 enum class ClusterOpcode : uint8_t {
   kRing = 0x21,
   kClusterStatus = 0x22,
-  kMemberInfo = 0x40,
+  kMemberInfo = 0x40,  // retired with the static membership (answered NotSupported); never reused
   kReplicaRead = 0x41,
   kReplicaWrite = 0x42,
   kForwardWrite = 0x43,
+  kGossipSyn = 0x44,    // repl/gossip.h
+  kGossipPush = 0x45,
+  kProbe = 0x46,        // repl/prober.h
+  kProbeRequest = 0x47,
+  kHintedWrite = 0x48,  // a replica write to a stand-in, with the owner it stands in for
 };
 constexpr uint8_t Op(ClusterOpcode op) { return static_cast<uint8_t>(op); }
 
 void EncodeMember(std::string* dst, const ring::NodeInfo& node);
 bool DecodeMember(std::string_view* input, ring::NodeInfo* node);
-void EncodeMemberList(std::string* dst, const std::vector<ring::NodeInfo>& nodes);
-bool DecodeMemberList(std::string_view input, std::vector<ring::NodeInfo>* nodes);
 
 void EncodeReplicaReadReply(std::string* dst, const SiblingSet* set);  // null: not found
 // *found says whether the replica holds the key; *set is filled when it does.
@@ -85,17 +92,25 @@ struct RingDescription {
   uint64_t version = 0;
   std::string replication;  // the replication spec, e.g. "3" or "dc1:2,dc2:1"
   std::vector<RingMember> members;
+  uint64_t fingerprint = 0;  // ring::Ring::Fingerprint(): equal on nodes that place keys alike
 };
 void EncodeRingDescription(std::string* dst, const RingDescription& ring);
 bool DecodeRingDescription(std::string_view payload, RingDescription* ring);
 
-enum class MemberState : uint8_t { kUp = 0, kDown = 1, kSelf = 2 };
-struct MemberStatus {
-  ring::NodeInfo node;
-  MemberState state = MemberState::kUp;
-  std::string detail;  // why it is down, or the node's own load summary
+// One line of CLUSTER_STATUS: a member's gossiped state and how the answering
+// node sees it.
+//   member_report := member_state liveness:u8 self:u8 heartbeat_age_ms:varint64
+//                    suspected_by:varint32 id:lp{suspected_by} hints_for_it:varint64 detail:lp
+struct MemberReport {
+  MemberState state;                      // repl/member_state.h
+  Liveness liveness = Liveness::kUp;      // up / suspect / down, at the answering node
+  bool self = false;                      // the answering node itself
+  uint64_t heartbeat_age_ms = 0;          // since its heartbeat last moved there
+  std::vector<std::string> suspected_by;  // members whose gossip says they suspect it
+  uint64_t hints_for_it = 0;              // hints the cluster's members hold for it
+  std::string detail;                     // why it is suspected or down
 };
-void EncodeClusterStatus(std::string* dst, const std::vector<MemberStatus>& members);
-bool DecodeClusterStatus(std::string_view payload, std::vector<MemberStatus>* members);
+void EncodeClusterStatus(std::string* dst, const std::vector<MemberReport>& members);
+bool DecodeClusterStatus(std::string_view payload, std::vector<MemberReport>* members);
 
 }  // namespace kvring::repl

@@ -37,7 +37,8 @@ constexpr char kUsage[] =
     "  ping                   check that the node answers\n"
     "  stats                  the node's counters (requests, engine levels, cache, ...)\n"
     "  ring                   ownership of the token ring per node and per datacenter\n"
-    "  status                 cluster members as this node sees them (up/down, load)\n"
+    "  status                 cluster members as this node sees them: status, up/suspect/down and\n"
+    "                         who suspects it, heartbeat age, generation, load, hints held for it (--json)\n"
     "\n"
     "Exit codes: 0 success (found), 1 not found, 2 error.\n"
     "The host defaults to $KVRING_HOST, else 127.0.0.1:7000.";
@@ -64,7 +65,7 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
   f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
   f->String("context", &o->context, "put/del: the context printed by an earlier get (resolves its siblings)");
-  f->Bool("json", &o->json, "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}");
+  f->Bool("json", &o->json, "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}; status: one object per member");
   f->Bool("base64", &o->base64, "get: print values in base64 (binary-safe)");
   f->Bool("local", &o->local, "get: read only this node's own store, no coordination");
   f->Bool("verbose", &o->verbose, "print clocks, contexts and write receipts (also -v)");
@@ -317,8 +318,10 @@ int Session::Ring() {
   repl::RingDescription ring;
   if (!repl::DecodeRingDescription(reply.value(), &ring)) return Fail(Status::Corruption("malformed RING reply"));
   char line[256];
+  char fingerprint[32];
+  std::snprintf(fingerprint, sizeof(fingerprint), "%016llx", static_cast<unsigned long long>(ring.fingerprint));
   out_ << "ring version " << ring.version << ", replication " << ring.replication << ", " << ring.members.size()
-       << " node(s)\n";
+       << " node(s), fingerprint " << fingerprint << "\n";
   std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %6s %6s %9s %9s\n", "node", "address", "dc", "rack",
                 "weight", "vnodes", "replica%", "primary%");
   out_ << line;
@@ -348,22 +351,61 @@ int Session::Ring() {
   return kExitOk;
 }
 
+namespace {
+
+std::string Join(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) out += (out.empty() ? "" : ",") + id;
+  return out.empty() ? "-" : out;
+}
+
+std::string StatusJson(const repl::MemberReport& m) {
+  const auto& n = m.state.node;
+  std::string suspects = "[";
+  for (size_t i = 0; i < m.suspected_by.size(); ++i) suspects += (i ? ", " : "") + JsonString(m.suspected_by[i]);
+  suspects += "]";
+  char nums[256];
+  std::snprintf(nums, sizeof(nums),
+                "\"heartbeat_age_ms\": %llu, \"generation\": %llu, \"heartbeat\": %llu, \"load_bytes\": %llu, "
+                "\"load_keys\": %llu, \"hints_for_it\": %llu",
+                static_cast<unsigned long long>(m.heartbeat_age_ms), static_cast<unsigned long long>(m.state.generation),
+                static_cast<unsigned long long>(m.state.version), static_cast<unsigned long long>(m.state.load_bytes),
+                static_cast<unsigned long long>(m.state.load_keys), static_cast<unsigned long long>(m.hints_for_it));
+  return "{\"id\": " + JsonString(n.id) + ", \"address\": " + JsonString(n.address) + ", \"dc\": " + JsonString(n.dc) +
+         ", \"rack\": " + JsonString(n.rack) + ", \"status\": " + JsonString(repl::MemberStatusName(m.state.status)) +
+         ", \"state\": " + JsonString(m.self ? "self" : repl::LivenessName(m.liveness)) +
+         ", \"suspected_by\": " + suspects + ", " + nums + ", \"detail\": " + JsonString(m.detail) + "}";
+}
+
+}  // namespace
+
 int Session::ClusterStatus() {
   auto reply = Call(repl::Op(repl::ClusterOpcode::kClusterStatus), "");
   if (!reply.ok()) return Fail(reply.status());
-  std::vector<repl::MemberStatus> members;
+  std::vector<repl::MemberReport> members;
   if (!repl::DecodeClusterStatus(reply.value(), &members)) {
     return Fail(Status::Corruption("malformed CLUSTER_STATUS reply"));
   }
+  if (o_.json) {
+    out_ << "{\"members\": [";
+    for (size_t i = 0; i < members.size(); ++i) out_ << (i ? ", " : "") << StatusJson(members[i]);
+    out_ << "]}\n";
+    return kExitOk;
+  }
   char line[512];
-  std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %-5s %s\n", "node", "address", "dc", "rack", "state",
-                "detail");
+  std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5s %12s %6s %s\n", "node", "address",
+                "dc/rack", "status", "state", "suspected-by", "hb-age", "gen", "load-bytes", "hints", "detail");
   out_ << line;
   for (const auto& m : members) {
-    const char* state = m.state == repl::MemberState::kDown ? "down" : "up";
-    std::snprintf(line, sizeof(line), "%-12s %-22s %-8s %-8s %-5s %s%s\n", m.node.id.c_str(), m.node.address.c_str(),
-                  m.node.dc.c_str(), m.node.rack.c_str(), state,
-                  m.state == repl::MemberState::kSelf ? "(this node) " : "", m.detail.c_str());
+    const auto& n = m.state.node;
+    const std::string where = n.dc + "/" + n.rack;
+    const std::string age = m.self ? "-" : std::to_string(m.heartbeat_age_ms) + "ms";
+    std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5llu %12llu %6llu %s\n", n.id.c_str(),
+                  n.address.c_str(), where.c_str(), repl::MemberStatusName(m.state.status),
+                  m.self ? "self" : repl::LivenessName(m.liveness), Join(m.suspected_by).c_str(), age.c_str(),
+                  static_cast<unsigned long long>(m.state.generation),
+                  static_cast<unsigned long long>(m.state.load_bytes),
+                  static_cast<unsigned long long>(m.hints_for_it), m.detail.c_str());
     out_ << line;
   }
   return kExitOk;

@@ -78,7 +78,7 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Int("idle-timeout", &c->idle_timeout_s, "close connections idle this many seconds (0 = never)");
   f->Int("loops", &c->loops, "event-loop threads serving connections, spread round-robin (default 1)");
   f->Int("io-threads", &c->io_threads, "threads for engine work that may block on disk (default 2)");
-  f->Custom("seeds", "HOST:PORT,...", "other members of the cluster (static membership)",
+  f->Custom("seeds", "HOST:PORT,...", "addresses of members to gossip with first (one is enough; more survive its absence)",
             [c](const std::string& v) {
               for (auto& s : SplitComma(v)) c->seeds.push_back(s);
               return Status::OK();
@@ -100,6 +100,12 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("r", &c->r, "default read consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
   f->String("w", &c->w, "default write consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
   f->Int("request-timeout-ms", &c->request_timeout_ms, "deadline of a coordinated request (default 1000)");
+  f->Int("gossip-interval-ms", &c->gossip_interval_ms, "heartbeat and gossip round period (default 1000)");
+  f->Int("probe-interval-ms", &c->probe_interval_ms,
+         "a member silent this long is probed directly (default 500)");
+  f->Int("suspect-after-ms", &c->suspect_after_ms,
+         "a member silent this long is suspected; down once a second member agrees (default 1000)");
+  f->Int("probe-timeout-ms", &c->probe_timeout_ms, "deadline of a direct or indirect probe (default 500)");
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
   f->Custom("log-level", "debug|info|warn|error", "stderr log level (default info)",
             [c](const std::string& v) {
@@ -176,6 +182,10 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");
   if (c.loops < 1 || c.loops > 64) return Status::InvalidArgument("--loops must be 1..64");
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be positive");
+  if (c.gossip_interval_ms < 10 || c.probe_interval_ms < 10 || c.probe_timeout_ms < 10 || c.suspect_after_ms < 10) {
+    return Status::InvalidArgument("--gossip-interval-ms, --probe-interval-ms, --probe-timeout-ms and "
+                                   "--suspect-after-ms must be at least 10");
+  }
   return Status::OK();
 }
 

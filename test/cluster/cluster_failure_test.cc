@@ -42,8 +42,11 @@ TEST(ClusterFailureTest, QuorumsSurviveOneKilledNodeFailClearlyWithTwoAndNothing
   acked[Key("before", 0)] = "rewritten-while-n3-down";
   for (size_t via : {0, 1}) EXPECT_EQ("", CheckReadable(cluster.client(via), acked, kTwo));
 
-  // n2 killed too: only n1 is left; W=2 and R=2 fail, naming both down nodes.
+  // n2 killed too: only n1 is left; W=2 and R=2 fail, naming both down nodes
+  // (once n1's failure detector has declared them down).
   cluster.node(1).Kill();
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(0, 1));
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(0, 2));
   auto put = cluster.client(0).Put("two-down", "never-acked", kTwo);
   ASSERT_FALSE(put.ok());
   EXPECT_TRUE(put.status().IsUnavailable()) << put.status().ToString();

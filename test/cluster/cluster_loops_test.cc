@@ -72,7 +72,7 @@ TEST(ClusterLoopsTest, TwoLoopsPerNodeServeConcurrentClientsWithEveryWriteReadab
   for (size_t node = 0; node < cluster.size(); ++node) {
     auto status = cluster.client(node).ClusterStatus();
     KV_ASSERT_OK(status);
-    for (const auto& m : *status) EXPECT_NE(repl::MemberState::kDown, m.state) << m.node.id;
+    for (const auto& m : *status) EXPECT_NE(repl::Liveness::kDown, m.liveness) << m.state.node.id;
   }
 
   // STATS sums the coordinators of both loops: node 0 coordinated its clients' puts.

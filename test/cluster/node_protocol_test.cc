@@ -182,8 +182,10 @@ TEST_F(NodeProtocolTest, NodeOnlyOpcodesFromAClientAreRefused) {
   KvClient& client = node_->client();
   std::string body;
   base::PutLengthPrefixed(&body, "k");
-  for (auto op : {repl::ClusterOpcode::kMemberInfo, repl::ClusterOpcode::kReplicaRead,
-                  repl::ClusterOpcode::kReplicaWrite, repl::ClusterOpcode::kForwardWrite}) {
+  for (auto op : {repl::ClusterOpcode::kReplicaRead, repl::ClusterOpcode::kReplicaWrite,
+                  repl::ClusterOpcode::kForwardWrite, repl::ClusterOpcode::kGossipSyn,
+                  repl::ClusterOpcode::kGossipPush, repl::ClusterOpcode::kProbe,
+                  repl::ClusterOpcode::kProbeRequest}) {
     auto reply = client.Call(repl::Op(op), body);
     ASSERT_TRUE(reply.status().IsInvalidArgument()) << reply.status().ToString();
     EXPECT_TRUE(Contains(reply.status().message(), "for nodes only")) << reply.status().ToString();

@@ -236,12 +236,23 @@ TEST_F(KvctlClusterTest, StatusListsEveryMemberUp) {
         if (line.rfind(cluster_->node(i).id() + " ", 0) != 0) continue;
         found = true;
         EXPECT_TRUE(Contains(line, cluster_->node(i).address())) << line;
-        EXPECT_TRUE(Contains(line, " up ")) << line;
-        EXPECT_EQ(i == via, Contains(line, "(this node)")) << line;
+        EXPECT_TRUE(Contains(line, " normal ")) << line;
+        EXPECT_TRUE(Contains(line, i == via ? " self " : " up ")) << line;
       }
       EXPECT_TRUE(found) << cluster_->node(i).id() << " missing from:\n" << status.out;
     }
   }
+}
+
+TEST_F(KvctlClusterTest, StatusJsonHasOneObjectPerMemberWithItsGeneration) {
+  ProgramResult status = Kvctl(1, {"status", "--json"});
+  ASSERT_EQ(0, status.exit_code) << status.ToString();
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(Contains(status.out, "\"id\": \"" + cluster_->node(i).id() + "\"")) << status.out;
+  }
+  EXPECT_TRUE(Contains(status.out, "\"state\": \"self\"")) << status.out;
+  EXPECT_TRUE(Contains(status.out, "\"generation\": 1")) << status.out;
+  EXPECT_TRUE(Contains(status.out, "\"suspected_by\": []")) << status.out;
 }
 
 TEST_F(KvctlClusterTest, GetShowsSiblingsAndPutWithTheirContextResolvesThem) {

@@ -310,10 +310,10 @@ base::Result<WriteResult> KvClient::Replace(std::string_view key, std::string_vi
 
 Status KvClient::Ping() { return Call(static_cast<uint8_t>(net::Opcode::kPing), "").status(); }
 
-base::Result<std::vector<repl::MemberStatus>> KvClient::ClusterStatus() {
+base::Result<std::vector<repl::MemberReport>> KvClient::ClusterStatus() {
   auto reply = Call(repl::Op(repl::ClusterOpcode::kClusterStatus), "");
   if (!reply.ok()) return reply.status();
-  std::vector<repl::MemberStatus> members;
+  std::vector<repl::MemberReport> members;
   if (!repl::DecodeClusterStatus(reply.value(), &members)) return Status::Corruption("malformed CLUSTER_STATUS");
   return members;
 }
@@ -456,13 +456,22 @@ Status KvnodeProcess::Restart(uint64_t timeout_ms) {
 
 std::string KvnodeProcess::LogTail(size_t lines) const { return LastLines(ReadWholeFile(log_path()), lines); }
 
-base::Result<std::vector<repl::MemberStatus>> KvnodeProcess::ClusterStatus() {
+base::Result<std::vector<repl::MemberReport>> KvnodeProcess::ClusterStatus() {
   KvClient client(address(), 2000, options_.client_source);
   return client.ClusterStatus();
 }
 
+base::Result<uint64_t> KvnodeProcess::Generation() {
+  auto members = ClusterStatus();
+  if (!members.ok()) return members.status();
+  for (const auto& m : *members) {
+    if (m.self) return m.state.generation;
+  }
+  return Status::Corruption("CLUSTER_STATUS of " + options_.id + " lists no entry for itself");
+}
+
 Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
-                                     uint64_t timeout_ms) {
+                                     uint64_t timeout_ms, const std::map<std::string, uint64_t>* generations) {
   KvClient client(address(), 2000, options_.client_source);
   std::string last = "no reply yet";
   bool ok = WaitFor(
@@ -474,11 +483,17 @@ Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, const 
         }
         last.clear();
         for (const auto& id : ids) {
-          auto it = std::find_if(members->begin(), members->end(), [&](const auto& m) { return m.node.id == id; });
+          auto it =
+              std::find_if(members->begin(), members->end(), [&](const auto& m) { return m.state.node.id == id; });
           if (it == members->end()) {
             last += id + " unknown; ";
-          } else if (it->state == repl::MemberState::kDown && std::find(up.begin(), up.end(), id) != up.end()) {
-            last += id + " down (" + it->detail + "); ";
+          } else if (!it->self && std::find(up.begin(), up.end(), id) != up.end()) {
+            if (it->liveness != repl::Liveness::kUp) {
+              last += id + " " + repl::LivenessName(it->liveness) + " (" + it->detail + "); ";
+            } else if (generations != nullptr && generations->count(id) &&
+                       it->state.generation < generations->at(id)) {
+              last += id + " still at generation " + std::to_string(it->state.generation) + "; ";
+            }
           }
         }
         return last.empty();
@@ -541,6 +556,7 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     o.host = i < options_.hosts.size() ? options_.hosts[i] : "127.0.0.1";
     o.port = ports[i];
     o.seeds = seeds;
+    if (options_.single_seed) o.seeds = i == 0 ? std::vector<std::string>() : std::vector<std::string>{seeds[0]};
     o.n = options_.n;
     o.r = options_.r;
     o.w = options_.w;
@@ -579,10 +595,17 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
     if (n->running()) up.push_back(n->id());
   }
   const uint64_t deadline = NowMs() + timeout_ms;
+  std::map<std::string, uint64_t> generations;
   for (auto& n : nodes_) {
     if (!n->running()) continue;
-    // Every member must be listed; only the running ones must be seen up.
-    KV_RETURN_IF_ERROR(n->WaitForMembers(ids(), up, deadline > NowMs() ? deadline - NowMs() : 0));
+    auto g = n->Generation();
+    if (!g.ok()) return g.status().WithContext("generation of " + n->id());
+    generations[n->id()] = g.value();
+  }
+  for (auto& n : nodes_) {
+    if (!n->running()) continue;
+    // Every member must be listed; only the running ones must be seen up, in their current run.
+    KV_RETURN_IF_ERROR(n->WaitForMembers(ids(), up, deadline > NowMs() ? deadline - NowMs() : 0, &generations));
   }
   return Status::OK();
 }
@@ -595,7 +618,7 @@ Status Cluster::WaitUntilSeenDown(size_t observer, size_t down, uint64_t timeout
         auto members = client.ClusterStatus();
         if (!members.ok()) return false;
         for (const auto& m : *members) {
-          if (m.node.id == id) return m.state == repl::MemberState::kDown;
+          if (m.state.node.id == id) return m.liveness == repl::Liveness::kDown;
         }
         return false;
       },

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -127,7 +128,7 @@ class KvClient {
   base::Result<WriteResult> Replace(std::string_view key, std::string_view value,
                                     uint8_t w = net::kConsistencyDefault, uint8_t r = 0);
   base::Status Ping();
-  base::Result<std::vector<repl::MemberStatus>> ClusterStatus();
+  base::Result<std::vector<repl::MemberReport>> ClusterStatus();
   // Any request; connects first when needed. A lost connection is reopened by the
   // next call (never retried here: the test sees every failure).
   base::Result<std::string> Call(uint8_t opcode, std::string_view body);
@@ -213,11 +214,16 @@ class KvnodeProcess {
   std::string LogTail(size_t lines = 30) const;
 
   // CLUSTER_STATUS as this node sees it.
-  base::Result<std::vector<repl::MemberStatus>> ClusterStatus();
+  base::Result<std::vector<repl::MemberReport>> ClusterStatus();
   // Waits until CLUSTER_STATUS lists every member in `ids` and shows none of
   // those in `up` as down.
+  // With `generations`, a member of `up` counts only once this node has heard
+  // from its current run (gossip carries the generation of each start).
   base::Status WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
-                              uint64_t timeout_ms = kClusterSettleTimeoutMs);
+                              uint64_t timeout_ms = kClusterSettleTimeoutMs,
+                              const std::map<std::string, uint64_t>* generations = nullptr);
+  // This node's generation (DATA/node_state), from its own CLUSTER_STATUS entry.
+  base::Result<uint64_t> Generation();
 
   // The argv Launch() runs (for tests that run a second copy with RunProgram).
   std::vector<std::string> Argv() const;
@@ -245,6 +251,7 @@ struct ClusterOptions {
   std::vector<std::string> hosts;  // listen host per node (default 127.0.0.1 for all)
   std::vector<std::string> extra_flags;
   std::string client_source;       // source host of the test's connections ("" = any)
+  bool single_seed = false;        // every node's only seed is n1 (n1 has none): gossip must spread it
 };
 
 class Cluster {

@@ -1,0 +1,365 @@
+#include "repl/gossip.h"
+
+#include <algorithm>
+
+#include "base/coding.h"
+#include "repl/messages.h"
+
+namespace kvring::repl {
+
+using base::Status;
+
+namespace {
+
+bool GetString(std::string_view* in, std::string* out) {
+  std::string_view v;
+  if (!base::GetLengthPrefixed(in, &v)) return false;
+  out->assign(v);
+  return true;
+}
+
+void PutStates(std::string* dst, const std::vector<MemberState>& states) {
+  base::PutVarint32(dst, static_cast<uint32_t>(states.size()));
+  for (const auto& s : states) EncodeMemberState(dst, s);
+}
+
+bool GetStates(std::string_view* in, std::vector<MemberState>* states) {
+  uint32_t n;
+  if (!base::GetVarint32(in, &n) || n > in->size()) return false;
+  states->resize(n);
+  for (auto& s : *states) {
+    if (!DecodeMemberState(in, &s)) return false;
+  }
+  return true;
+}
+
+// The ring-relevant part of a state: who it is, where, and whether it owns ranges.
+bool SameForTheRing(const MemberState& a, const MemberState& b) {
+  return a.node == b.node && OwnsRanges(a.status) == OwnsRanges(b.status);
+}
+
+}  // namespace
+
+void EncodeGossipSyn(std::string* dst, std::string_view cluster, std::string_view from,
+                     const std::vector<GossipDigest>& digests) {
+  base::PutLengthPrefixed(dst, cluster);
+  base::PutLengthPrefixed(dst, from);
+  base::PutVarint32(dst, static_cast<uint32_t>(digests.size()));
+  for (const auto& d : digests) {
+    base::PutLengthPrefixed(dst, d.id);
+    base::PutVarint64(dst, d.generation);
+    base::PutVarint64(dst, d.version);
+  }
+}
+
+bool DecodeGossipSyn(std::string_view body, std::string* cluster, std::string* from,
+                     std::vector<GossipDigest>* digests) {
+  uint32_t n;
+  if (!GetString(&body, cluster) || !GetString(&body, from) || !base::GetVarint32(&body, &n) || n > body.size()) {
+    return false;
+  }
+  digests->resize(n);
+  for (auto& d : *digests) {
+    if (!GetString(&body, &d.id) || !base::GetVarint64(&body, &d.generation) || !base::GetVarint64(&body, &d.version)) {
+      return false;
+    }
+  }
+  return body.empty();
+}
+
+void EncodeGossipAck(std::string* dst, const std::vector<MemberState>& states, const std::vector<std::string>& wants) {
+  PutStates(dst, states);
+  base::PutVarint32(dst, static_cast<uint32_t>(wants.size()));
+  for (const auto& w : wants) base::PutLengthPrefixed(dst, w);
+}
+
+bool DecodeGossipAck(std::string_view payload, std::vector<MemberState>* states, std::vector<std::string>* wants) {
+  uint32_t n;
+  if (!GetStates(&payload, states) || !base::GetVarint32(&payload, &n) || n > payload.size()) return false;
+  wants->resize(n);
+  for (auto& w : *wants) {
+    if (!GetString(&payload, &w)) return false;
+  }
+  return payload.empty();
+}
+
+void EncodeGossipPush(std::string* dst, std::string_view cluster, std::string_view from,
+                      const std::vector<MemberState>& states) {
+  base::PutLengthPrefixed(dst, cluster);
+  base::PutLengthPrefixed(dst, from);
+  PutStates(dst, states);
+}
+
+bool DecodeGossipPush(std::string_view body, std::string* cluster, std::string* from,
+                      std::vector<MemberState>* states) {
+  return GetString(&body, cluster) && GetString(&body, from) && GetStates(&body, states) && body.empty();
+}
+
+Gossiper::Gossiper(GossipOptions options, ring::MembershipView* view, FailureDetector* detector,
+                   Transport* transport, base::Env* env, base::Clock* clock, base::Logger* logger)
+    : options_(std::move(options)),
+      view_(view),
+      detector_(detector),
+      transport_(transport),
+      env_(env),
+      clock_(clock),
+      logger_(logger),
+      rnd_(options_.seed) {
+  MemberState self;
+  self.node = options_.self;
+  self.generation = options_.generation;
+  self.version = 1;
+  table_[self.node.id] = Entry{self, clock_->NowMicros()};
+}
+
+Status Gossiper::Load() {
+  if (!options_.members_path.empty()) {
+    auto loaded = LoadMembersFile(env_, options_.members_path);
+    if (!loaded.ok()) {
+      LOG_ERROR(logger_, "member list: %s (starting from the seeds alone)", loaded.status().ToString().c_str());
+    } else {
+      Apply(loaded.value());
+    }
+  }
+  PublishRing();
+  return Status::OK();
+}
+
+bool Gossiper::TakeLocked(const MemberState& s, uint64_t now, bool* ring_changed) {
+  if (s.node.id.empty() || s.node.id == options_.self.id) return false;  // only a member speaks for itself
+  if (!ring::ValidateNode(s.node).ok()) {
+    LOG_WARN(logger_, "gossip: ignoring invalid member %s: %s", s.node.ToString().c_str(),
+             ring::ValidateNode(s.node).ToString().c_str());
+    return false;
+  }
+  auto it = table_.find(s.node.id);
+  if (it != table_.end() && !s.NewerThan(it->second.state)) return false;
+  if (it == table_.end() || !SameForTheRing(it->second.state, s)) *ring_changed = true;
+  if (it == table_.end()) LOG_INFO(logger_, "member %s joined the view", s.node.ToString().c_str());
+  // Another id at the same address was an earlier life of this process's address.
+  for (auto other = table_.begin(); other != table_.end();) {
+    if (other->first != s.node.id && other->first != options_.self.id && other->second.state.node.address == s.node.address) {
+      LOG_INFO(logger_, "member %s replaced by %s at the same address", other->first.c_str(), s.node.id.c_str());
+      other = table_.erase(other);
+      *ring_changed = true;
+    } else {
+      ++other;
+    }
+  }
+  table_[s.node.id] = Entry{s, now};
+  return true;
+}
+
+size_t Gossiper::Apply(const std::vector<MemberState>& states) {
+  const uint64_t now = clock_->NowMicros();
+  bool ring_changed = false;
+  std::vector<const MemberState*> taken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& s : states) {
+      if (TakeLocked(s, now, &ring_changed)) taken.push_back(&s);
+    }
+    stats_.states_received += taken.size();
+  }
+  if (ring_changed) PublishRing();
+  for (const MemberState* s : taken) {
+    detector_->ReportHeartbeat(s->node.id);
+    detector_->ReportSuspicions(s->node.id, s->suspects);
+  }
+  return taken.size();
+}
+
+void Gossiper::PublishRing() {
+  std::vector<ring::NodeInfo> owners, all;
+  std::vector<MemberState> persisted;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, e] : table_) {
+      all.push_back(e.state.node);
+      if (OwnsRanges(e.state.status) || id == options_.self.id) owners.push_back(e.state.node);
+      if (id != options_.self.id) persisted.push_back(e.state);
+    }
+  }
+  detector_->SetMembers(all);
+  Status s = view_->Update(owners);
+  if (!s.ok()) LOG_ERROR(logger_, "cannot publish the new ring: %s", s.ToString().c_str());
+  if (options_.members_path.empty()) return;
+  s = SaveMembersFile(env_, options_.members_path, persisted);
+  if (!s.ok()) LOG_ERROR(logger_, "cannot persist the member list: %s", s.ToString().c_str());
+}
+
+void Gossiper::UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<std::string> suspects,
+                          std::vector<std::pair<std::string, uint64_t>> hints) {
+  std::lock_guard<std::mutex> lock(mu_);
+  MemberState& self = table_[options_.self.id].state;
+  self.load_bytes = load_bytes;
+  self.load_keys = load_keys;
+  self.suspects = std::move(suspects);
+  self.hints = std::move(hints);
+}
+
+std::string Gossiper::EncodeSyn() const {
+  std::vector<GossipDigest> digests;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, e] : table_) digests.push_back({id, e.state.generation, e.state.version});
+  }
+  std::string body;
+  EncodeGossipSyn(&body, options_.cluster, options_.self.id, digests);
+  return body;
+}
+
+std::vector<ring::NodeInfo> Gossiper::PickPeers() {
+  std::vector<ring::NodeInfo> up, down;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [id, e] : table_) {
+      if (id == options_.self.id) continue;
+      (detector_->IsDown(e.state.node) ? down : up).push_back(e.state.node);
+    }
+  }
+  std::vector<ring::NodeInfo> picked;
+  if (!up.empty()) picked.push_back(up[rnd_.Uniform(up.size())]);
+  if (!down.empty() && rnd_.Uniform(up.size() + 1) < down.size()) picked.push_back(down[rnd_.Uniform(down.size())]);
+  const bool picked_seed = !picked.empty() && std::count(options_.seeds.begin(), options_.seeds.end(), picked[0].address);
+  std::vector<std::string> seeds;
+  for (const auto& s : options_.seeds) {
+    if (s != options_.self.address) seeds.push_back(s);
+  }
+  if (!seeds.empty() && (!picked_seed || up.size() < seeds.size())) {
+    ring::NodeInfo seed;
+    seed.address = seeds[rnd_.Uniform(seeds.size())];
+    if (picked.empty() || picked[0].address != seed.address) picked.push_back(seed);
+  }
+  return picked;
+}
+
+void Gossiper::Tick() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry& self = table_[options_.self.id];
+    self.state.version++;  // the heartbeat
+    self.updated_us = clock_->NowMicros();
+    stats_.rounds++;
+  }
+  for (const auto& peer : PickPeers()) ExchangeWith(peer);
+}
+
+void Gossiper::ExchangeWith(const ring::NodeInfo& peer) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.syns_sent++;
+  }
+  transport_->Call(peer, Op(ClusterOpcode::kGossipSyn), EncodeSyn(), options_.timeout_ms,
+                   [this, peer](const Status& s, std::string_view payload) {
+                     if (!s.ok()) {
+                       if (s.IsInvalidArgument()) {
+                         LOG_WARN(logger_, "gossip with %s refused: %s", peer.address.c_str(), s.ToString().c_str());
+                       }
+                       return;
+                     }
+                     OnAck(peer, payload);
+                   });
+}
+
+void Gossiper::OnAck(const ring::NodeInfo& peer, std::string_view payload) {
+  std::vector<MemberState> states;
+  std::vector<std::string> wants;
+  if (!DecodeGossipAck(payload, &states, &wants)) {
+    LOG_WARN(logger_, "gossip: malformed reply from %s", peer.address.c_str());
+    return;
+  }
+  Apply(states);
+  if (wants.empty()) return;
+  std::vector<MemberState> pushed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& id : wants) {
+      auto it = table_.find(id);
+      if (it != table_.end()) pushed.push_back(it->second.state);
+    }
+    stats_.states_sent += pushed.size();
+  }
+  std::string body;
+  EncodeGossipPush(&body, options_.cluster, options_.self.id, pushed);
+  transport_->Call(peer, Op(ClusterOpcode::kGossipPush), std::move(body), options_.timeout_ms,
+                   [](const Status&, std::string_view) {});
+}
+
+base::Result<std::string> Gossiper::OnSyn(std::string_view body) {
+  std::string cluster, from;
+  std::vector<GossipDigest> digests;
+  if (!DecodeGossipSyn(body, &cluster, &from, &digests)) return Status::InvalidArgument("malformed GOSSIP_SYN body");
+  if (cluster != options_.cluster) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.refused_cluster++;
+    LOG_WARN(logger_, "gossip from %s refused: it is in cluster '%s', this node is in cluster '%s'", from.c_str(),
+             cluster.c_str(), options_.cluster.c_str());
+    return Status::InvalidArgument("cluster name mismatch: gossip from cluster '" + cluster +
+                                   "', this node is in cluster '" + options_.cluster + "'");
+  }
+  detector_->ReportHeartbeat(from);  // it just spoke
+  std::vector<MemberState> newer;
+  std::vector<std::string> wants;
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.syns_received++;
+  std::map<std::string_view, const GossipDigest*> theirs;
+  for (const auto& d : digests) theirs[d.id] = &d;
+  for (const auto& [id, e] : table_) {
+    auto it = theirs.find(id);
+    const bool they_lack = it == theirs.end() || e.state.NewerThan(MemberState{{}, it->second->generation,
+                                                                              it->second->version});
+    if (they_lack) newer.push_back(e.state);
+  }
+  for (const auto& d : digests) {
+    auto it = table_.find(d.id);
+    if (d.id == options_.self.id) continue;
+    if (it == table_.end() || MemberState{{}, d.generation, d.version}.NewerThan(it->second.state)) {
+      wants.push_back(d.id);
+    }
+  }
+  stats_.states_sent += newer.size();
+  std::string payload;
+  EncodeGossipAck(&payload, newer, wants);
+  return payload;
+}
+
+Status Gossiper::OnPush(std::string_view body) {
+  std::string cluster, from;
+  std::vector<MemberState> states;
+  if (!DecodeGossipPush(body, &cluster, &from, &states)) return Status::InvalidArgument("malformed GOSSIP_PUSH body");
+  if (cluster != options_.cluster) {
+    LOG_WARN(logger_, "gossip push from %s refused: it is in cluster '%s', this node is in cluster '%s'",
+             from.c_str(), cluster.c_str(), options_.cluster.c_str());
+    return Status::InvalidArgument("cluster name mismatch: gossip from cluster '" + cluster +
+                                   "', this node is in cluster '" + options_.cluster + "'");
+  }
+  Apply(states);
+  return Status::OK();
+}
+
+std::vector<MemberView> Gossiper::Snapshot() const {
+  const uint64_t now = clock_->NowMicros();
+  std::vector<MemberView> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto self = table_.find(options_.self.id);
+  out.push_back(MemberView{self->second.state, 0, true});
+  for (const auto& [id, e] : table_) {
+    if (id == options_.self.id) continue;
+    out.push_back(MemberView{e.state, now - std::min(now, e.updated_us), false});
+  }
+  return out;
+}
+
+std::vector<ring::NodeInfo> Gossiper::members() const {
+  std::vector<ring::NodeInfo> out;
+  for (const auto& v : Snapshot()) out.push_back(v.state.node);
+  return out;
+}
+
+GossipStats Gossiper::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+}  // namespace kvring::repl

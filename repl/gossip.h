@@ -1,0 +1,144 @@
+// repl/gossip.h — gossip membership: every node keeps a table of member states
+// (repl/member_state.h), raises its own heartbeat every interval, and exchanges
+// digests with a few peers so that what any node knows reaches every node in a few
+// rounds. A new node needs one seed address. The ring in force is built from the
+// members whose status owns ranges, so ring changes travel by gossip and every node
+// converges on the same ring.
+//
+// One exchange, started by A with B (three messages; Cassandra's SYN/ACK/ACK2):
+//   A -> B  GOSSIP_SYN   cluster:lp from:lp count:varint32 digest{count}
+//                        digest := id:lp generation:varint64 version:varint64
+//   B -> A  (reply)      count:varint32 member_state{count} wants:varint32 id:lp{wants}
+//           the states B has newer than A's digests (and those A lists none of), and
+//           the members of which A's digest is newer than what B holds
+//   A -> B  GOSSIP_PUSH  cluster:lp from:lp count:varint32 member_state{count}
+//           what B wanted (only when it wanted something)
+// Only newer states ever travel: a state replaces another of the same member iff
+// its (generation, version) is larger.
+//
+// Whom A picks each round: one random member it does not hold down; with
+// probability down / (up + 1) one member it holds down (so a healed partition
+// is noticed); and a random seed when the member picked was not one or fewer
+// members are up than there are seeds (so a split cluster rejoins through them).
+// A message naming another cluster is refused with a logged reason on both sides.
+// What a node learned is kept in DATA/members (docs/formats/members.md), so a
+// restarted node places keys the same way even while its seeds are down.
+// Thread safety: executor thread only, except Snapshot and members (any thread).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/env.h"
+#include "base/logging.h"
+#include "base/random.h"
+#include "base/status.h"
+#include "base/thread_annotations.h"
+#include "repl/failure_detector.h"
+#include "repl/member_state.h"
+#include "repl/transport.h"
+#include "ring/membership_view.h"
+
+namespace kvring::repl {
+
+struct GossipOptions {
+  std::string cluster;             // every gossip message names it
+  ring::NodeInfo self;
+  uint64_t generation = 1;         // this run's (DATA/node_state)
+  std::vector<std::string> seeds;  // HOST:PORT addresses
+  uint64_t timeout_ms = 1000;      // deadline of one message
+  std::string members_path;        // DATA/members ("" = not persisted)
+  uint64_t seed = 1;               // peer choice
+};
+
+// One member as this node sees it (for CLUSTER_STATUS).
+struct MemberView {
+  MemberState state;
+  uint64_t heartbeat_age_us = 0;  // since its version last rose here (0 for this node)
+  bool self = false;
+};
+
+struct GossipStats {
+  uint64_t rounds = 0, syns_sent = 0, syns_received = 0, states_received = 0, states_sent = 0,
+           refused_cluster = 0;
+};
+
+class Gossiper {
+ public:
+  // Every pointer must outlive the gossiper.
+  Gossiper(GossipOptions options, ring::MembershipView* view, FailureDetector* detector, Transport* transport,
+           base::Env* env, base::Clock* clock, base::Logger* logger);
+  Gossiper(const Gossiper&) = delete;
+  Gossiper& operator=(const Gossiper&) = delete;
+
+  // Loads DATA/members and publishes the first ring (this node plus what it knew).
+  [[nodiscard]] base::Status Load();
+  // One round: raises this node's heartbeat and starts the exchanges.
+  void Tick();
+  // This node's own load, suspicions and hints, gossiped from the next heartbeat.
+  void UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<std::string> suspects,
+                  std::vector<std::pair<std::string, uint64_t>> hints);
+
+  // A GOSSIP_SYN: the reply payload, or InvalidArgument naming the clusters.
+  base::Result<std::string> OnSyn(std::string_view body);
+  // A GOSSIP_PUSH.
+  base::Status OnPush(std::string_view body);
+
+  // Every member, this node first. Any thread.
+  std::vector<MemberView> Snapshot() const;
+  std::vector<ring::NodeInfo> members() const;
+  GossipStats stats() const;
+
+ private:
+  struct Entry {
+    MemberState state;
+    uint64_t updated_us = 0;  // local monotonic time its version last rose
+  };
+
+  std::string EncodeSyn() const;
+  void ExchangeWith(const ring::NodeInfo& peer);
+  void OnAck(const ring::NodeInfo& peer, std::string_view payload);
+  // Takes every state newer than the one held; publishes and persists when the
+  // ring's members changed. Returns how many states were taken.
+  size_t Apply(const std::vector<MemberState>& states);
+  bool TakeLocked(const MemberState& s, uint64_t now, bool* ring_changed) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishRing();
+  std::vector<ring::NodeInfo> PickPeers();
+
+  const GossipOptions options_;
+  ring::MembershipView* const view_;
+  FailureDetector* const detector_;
+  Transport* const transport_;
+  base::Env* const env_;
+  base::Clock* const clock_;
+  base::Logger* const logger_;
+  base::Random rnd_;
+  mutable std::mutex mu_;
+  std::map<std::string, Entry, std::less<>> table_ GUARDED_BY(mu_);  // by id, this node included
+  GossipStats stats_ GUARDED_BY(mu_);
+};
+
+// The gossip messages (also used by tests and docs/protocol.md's examples).
+struct GossipDigest {
+  std::string id;
+  uint64_t generation = 0;
+  uint64_t version = 0;
+  friend bool operator==(const GossipDigest&, const GossipDigest&) = default;
+};
+void EncodeGossipSyn(std::string* dst, std::string_view cluster, std::string_view from,
+                     const std::vector<GossipDigest>& digests);
+bool DecodeGossipSyn(std::string_view body, std::string* cluster, std::string* from,
+                     std::vector<GossipDigest>* digests);
+void EncodeGossipAck(std::string* dst, const std::vector<MemberState>& states, const std::vector<std::string>& wants);
+bool DecodeGossipAck(std::string_view payload, std::vector<MemberState>* states, std::vector<std::string>* wants);
+void EncodeGossipPush(std::string* dst, std::string_view cluster, std::string_view from,
+                      const std::vector<MemberState>& states);
+bool DecodeGossipPush(std::string_view body, std::string* cluster, std::string* from,
+                      std::vector<MemberState>* states);
+
+}  // namespace kvring::repl
