@@ -75,6 +75,7 @@ base::Result<std::unique_ptr<HintStore>> HintStore::Open(const HintStoreOptions&
   if (env == nullptr || clock == nullptr || io == nullptr) {
     return Status::InvalidArgument("hint store: an Env, a Clock and an I/O pool are required");
   }
+  if (options.window_micros == 0) return Status::InvalidArgument("hint store: window_micros must be > 0");
   if (logger == nullptr) logger = base::Logger::Null();
   lsm::Options engine;
   engine.env = env;

@@ -88,7 +88,7 @@ struct HintStoreOptions {
   bool manual_wal_flush = false;  // see lsm::Options::manual_wal_flush and FlushWal()
   uint64_t max_bytes_per_owner = 128ull << 20;
   uint64_t max_bytes_total = 1ull << 30;
-  uint64_t window_micros = 3ull * 3600 * 1000 * 1000;  // older hints are dropped
+  uint64_t window_micros = 3ull * 3600 * 1000 * 1000;  // older hints are dropped; > 0
   // The hint engine is small and off the hot path: small buffers.
   size_t memtable_bytes = 4 << 20;
   size_t block_cache_bytes = 4 << 20;

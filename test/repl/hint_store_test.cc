@@ -1,7 +1,8 @@
-// repl/hint_record and repl/hint_store: the bytes of a hint record (docs/formats/hints.md), one record
-// per (owner, key) with a seq that protects a replay from a newer miss, bounds
-// that drop hints with a counter and keep the accounting exact, the window, power
-// loss under --sync always, threads, and damaged records.
+// repl/hint_record and repl/hint_store: the bytes of a hint record
+// (docs/formats/hints.md), one record per (owner, key) with a seq that protects a
+// replay from a newer miss, bounds that drop hints with a counter and keep the
+// accounting exact, the window, power loss under --sync always, threads, and
+// damaged records.
 #include "repl/hint_store.h"
 
 #include <gtest/gtest.h>
@@ -479,6 +480,14 @@ TEST_F(HintStoreTest, ExpireLeavesHintsInsideTheWindowAlone) {
   EXPECT_EQ(1u, store_->Stats("n1").pending);
   EXPECT_EQ(60 * kMinute, store_->Stats("n1").oldest_age_micros);
   EXPECT_EQ("a", Keys(List("n1")));
+}
+
+TEST_F(HintStoreTest, OpenRefusesAZeroWindow) {
+  HintStoreOptions options = options_;
+  options.dir = "/data/other";
+  options.window_micros = 0;
+  auto opened = HintStore::Open(options, &env_, &clock_, &io_, base::Logger::Null());
+  EXPECT_TRUE(opened.status().IsInvalidArgument()) << opened.status().ToString();
 }
 
 TEST_F(HintStoreTest, AnInvalidOwnerIsRejectedAndNothingIsStored) {
