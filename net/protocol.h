@@ -106,11 +106,14 @@ struct HelloReply {
   std::string_view node_id;
 };
 
-constexpr uint8_t kGetFlagLocal = 0x01;  // read only the receiving node's store
+constexpr uint8_t kGetFlagLocal = 0x01;   // read only the receiving node's store
+constexpr uint8_t kGetFlagStrict = 0x02;  // strict quorum: only the key's owners count towards R
 // PUT and DELETE flags. OVERWRITE: supersede whatever the coordinating replica
 // holds for the key, seen or not (last-writer-wins; docs/versioning.md says what
 // it can lose). Without it a write supersedes exactly what its context covers.
 constexpr uint8_t kWriteFlagOverwrite = 0x01;
+// STRICT: only the key's owners count towards W (no sloppy-quorum stand-ins).
+constexpr uint8_t kWriteFlagStrict = 0x02;
 
 struct GetRequest {
   uint8_t consistency = kConsistencyDefault;

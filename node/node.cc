@@ -16,6 +16,10 @@ uint8_t ConsistencyOrQuorum(const std::string& text) {
 }
 
 
+// How often the handoff looks for owners that came back, and old hints are dropped.
+constexpr uint64_t kHandoffTickMicros = 100'000;
+constexpr uint64_t kHintExpiryMicros = 60'000'000;
+
 repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   repl::DetectorOptions d;
   d.probe_interval_ms = static_cast<uint64_t>(o.probe_interval_ms);
@@ -69,6 +73,21 @@ Status Node::OpenEngine() {
   return s.WithContext("open engine in " + dir);
 }
 
+Status Node::OpenHints() {
+  repl::HintStoreOptions options;
+  options.dir = base::JoinPath(options_.data_dir, "hints");
+  options.sync_mode = options_.sync;  // a hint is as durable as the write it carries
+  options.sync_interval_ms = static_cast<uint32_t>(options_.sync_interval_ms);
+  options.manual_wal_flush = options_.sync != lsm::SyncMode::kAlways;
+  options.max_bytes_per_owner = options_.hint_max_bytes_per_owner;
+  options.max_bytes_total = options_.hint_max_bytes_total;
+  options.window_micros = static_cast<uint64_t>(options_.hint_window_s) * 1'000'000;
+  auto hints = repl::HintStore::Open(options, env_.env, env_.clock, io_.get(), logger_);
+  if (!hints.ok()) return hints.status().WithContext("open hints in " + options.dir);
+  hints_ = std::move(hints).value();
+  return Status::OK();
+}
+
 Status Node::BuildRing() {
   ring::RingOptions options;
   options.vnodes_per_weight = static_cast<uint32_t>(options_.vnodes);
@@ -101,6 +120,7 @@ Status Node::Start() {
   const std::string actor = repl::ActorId(options_.id, state_->state().epoch);
   store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
                                                 env_.clock, logger_);
+  KV_RETURN_IF_ERROR(OpenHints());
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
   service_ = std::make_unique<NodeService>();
@@ -134,6 +154,8 @@ Status Node::Start() {
   server_->loop(0)->RunSync([this] { StartMembership(); });
   parts.gossip = gossip_.get();
   parts.prober = prober_.get();
+  parts.hints = hints_.get();
+  parts.handoff = handoff_.get();
   parts.generation = state_->state().generation;
   service_->Attach(std::move(parts), server_.get());
   LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops, generation %llu, actor %s)",
@@ -151,6 +173,7 @@ void Node::FlushWalBeforeReplies(net::EventLoop* loop) {
   // buffer more: a few rounds settle it (one is the rule).
   for (int round = 0; round < 8; round++) {
     db_->FlushWal().IgnoreError();  // logged by the engine; the writes' callbacks carry it
+    hints_->FlushWal().IgnoreError();
     if (!loop->HasQueued()) return;
     loop->RunQueued();
   }
@@ -179,9 +202,11 @@ void Node::WireLoop(int index) {
   coordinator_options.default_r = ConsistencyOrQuorum(options_.r);
   coordinator_options.default_w = ConsistencyOrQuorum(options_.w);
   coordinator_options.request_timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
+  coordinator_options.strict_default = options_.strict_quorum;
   pl.coordinator = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
                                                        pl.transport.get(), liveness_.get(), pl.executor.get(),
-                                                       env_.clock, logger_);
+                                                       env_.clock, logger_,
+                                                       options_.no_hinted_handoff ? nullptr : hints_.get());
 }
 
 void Node::StartMembership() {
@@ -205,16 +230,31 @@ void Node::StartMembership() {
                                              logger_);
   gossip_->Load().IgnoreError();  // a bad members file is logged; the seeds fill the table
   prober_ = std::make_unique<repl::Prober>(options_.id, liveness_.get(), transport, DetectorOptionsOf(options_));
+  repl::HandoffOptions handoff;
+  handoff.rate_bytes_per_sec = options_.handoff_rate_bytes;
+  handoff.timeout_ms = 2 * static_cast<uint64_t>(options_.request_timeout_ms);
+  handoff_ = std::make_unique<repl::HintedHandoff>(handoff, hints_.get(), store_.get(), liveness_.get(), view_.get(),
+                                                   transport, loops_.front().executor.get(), io_.get(), env_.clock,
+                                                   logger_);
   GossipRound();
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
+  if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
+  loop->RunEvery(kHintExpiryMicros, [this] {
+    io_->Submit([this] {
+      Status s = hints_->Expire();
+      if (!s.ok()) LOG_WARN(logger_, "expiring old hints: %s", s.ToString().c_str());
+    });
+  });
 }
 
 void Node::GossipRound() {
   lsm::Stats st = db_->GetStats();
   uint64_t bytes = st.memtable_bytes;
   for (const auto& level : st.levels) bytes += level.bytes;
-  gossip_->UpdateSelf(bytes, /*load_keys=*/0, liveness_->Suspected(), {});
+  std::vector<std::pair<std::string, uint64_t>> hints;
+  for (const auto& owner : hints_->Owners()) hints.emplace_back(owner, hints_->Stats(owner).pending);
+  gossip_->UpdateSelf(bytes, /*load_keys=*/0, liveness_->Suspected(), std::move(hints));
   gossip_->Tick();
 }
 
@@ -223,10 +263,15 @@ Status Node::Stop() {
   running_ = false;
   LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", options_.id.c_str());
   server_->Shutdown(/*drain_timeout_ms=*/5000);
+  handoff_.reset();
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
   if (s.ok()) s = db_->SyncWal();
   if (!s.ok()) LOG_ERROR(logger_, "final flush failed: %s (the WAL still holds every write)", s.ToString().c_str());
+  Status h = hints_->Flush();
+  if (!h.ok()) LOG_ERROR(logger_, "final flush of the hints failed: %s", h.ToString().c_str());
+  if (s.ok()) s = h;
+  hints_.reset();
   db_.reset();
   // Only a stop that made every write durable may keep the actor epoch.
   if (s.ok()) s = state_->MarkClean();

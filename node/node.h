@@ -34,6 +34,8 @@
 #include "repl/node_state.h"
 #include "repl/replica_store.h"
 #include "repl/gossip.h"
+#include "repl/hint_store.h"
+#include "repl/hinted_handoff.h"
 #include "repl/prober.h"
 #include "ring/membership_view.h"
 
@@ -72,6 +74,7 @@ class Node {
   // Loads DATA/node_state and settles this run's generation and actor epoch.
   base::Status BeginNodeState();
   base::Status OpenEngine();
+  base::Status OpenHints();
   base::Status BuildRing();
   // One loop's coordinator stack; the parts live in loops_[index].
   void WireLoop(int index);
@@ -95,11 +98,13 @@ class Node {
   std::unique_ptr<ring::RingHolder> view_;
   std::unique_ptr<repl::FailureDetector> liveness_;
   std::unique_ptr<repl::ReplicaStore> store_;
+  std::unique_ptr<repl::HintStore> hints_;  // DATA/hints (docs/formats/hints.md)
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop
   std::unique_ptr<repl::Gossiper> gossip_;  // loop 0
   std::unique_ptr<repl::Prober> prober_;    // loop 0
+  std::unique_ptr<repl::HintedHandoff> handoff_;  // loop 0
   bool running_ = false;
 };
 

@@ -54,6 +54,13 @@ struct NodeOptions {
   int64_t probe_interval_ms = 500;
   int64_t suspect_after_ms = 1000;
   int64_t probe_timeout_ms = 500;
+  // Sloppy quorum and hinted handoff.
+  bool strict_quorum = false;                   // requests count only owners towards R and W by default
+  bool no_hinted_handoff = false;               // no stand-ins, no hints kept or replayed (tests of repair)
+  uint64_t hint_max_bytes_per_owner = 128ull << 20;
+  uint64_t hint_max_bytes_total = 1ull << 30;
+  int64_t hint_window_s = 3 * 3600;             // older hints are dropped (anti-entropy repairs)
+  uint64_t handoff_rate_bytes = 64ull << 20;    // replay throttle, bytes per second
   int64_t max_siblings = 64;
 
   base::LogLevel log_level = base::LogLevel::kInfo;

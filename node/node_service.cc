@@ -106,6 +106,8 @@ void NodeService::OnRequest(net::Request& request) {
       return HandleReplicaWrite(request);
     case repl::Op(ClusterOpcode::kForwardWrite):
       return HandleForwardWrite(request);
+    case repl::Op(ClusterOpcode::kHintedWrite):
+      return HandleHintedWrite(request);
     default: {
       bad_requests_.fetch_add(1, std::memory_order_relaxed);
       char msg[64];
@@ -144,7 +146,7 @@ void NodeService::HandleGet(net::Request& request) {
     });
     return;
   }
-  Here().coordinator->Get(get.key, get.consistency, reply);
+  Here().coordinator->Get(get.key, get.consistency, get.flags, reply);
 }
 
 void NodeService::HandlePut(net::Request& request) {
@@ -187,15 +189,30 @@ void NodeService::HandleDelete(net::Request& request) {
 }
 
 void NodeService::HandleStats(net::Request& request) {
-  std::string text;
-  auto line = [&text](const char* name, uint64_t v) {
-    char buf[96];
-    std::snprintf(buf, sizeof(buf), "%s %" PRIu64 "\n", name, v);
-    text += buf;
+  // Loop 0 owns the handoff's counters: the whole text is built there.
+  auto payload = [this]() -> base::Result<std::string> {
+    std::string out;
+    base::PutLengthPrefixed(&out, StatsText());
+    return out;
   };
-  text += "node " + p_.config->id + "\n";
-  line("requests", requests_.load(std::memory_order_relaxed));
-  line("bad_requests", bad_requests_.load(std::memory_order_relaxed));
+  if (HopToLoopZero(request, payload)) return;
+  request.ReplyOk(payload().value());
+}
+
+namespace {
+
+void Line(std::string* text, const std::string& name, uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), " %" PRIu64 "\n", v);
+  *text += name + buf;
+}
+
+}  // namespace
+
+std::string NodeService::StatsText() {
+  std::string text = "node " + p_.config->id + "\n";
+  Line(&text, "requests", requests_.load(std::memory_order_relaxed));
+  Line(&text, "bad_requests", bad_requests_.load(std::memory_order_relaxed));
   repl::CoordinatorStats cs;
   for (const LoopParts& lp : p_.loops) {
     const repl::CoordinatorStats one = lp.coordinator->stats();
@@ -205,25 +222,55 @@ void NodeService::HandleStats(net::Request& request) {
     cs.forwarded += one.forwarded;
     cs.quorum_failures += one.quorum_failures;
     cs.read_repairs += one.read_repairs;
+    cs.stand_in_writes += one.stand_in_writes;
+    cs.hints_kept += one.hints_kept;
   }
-  line("coordinator_gets", cs.gets);
-  line("coordinator_puts", cs.puts);
-  line("coordinator_deletes", cs.deletes);
-  line("coordinator_forwarded", cs.forwarded);
-  line("coordinator_quorum_failures", cs.quorum_failures);
-  line("coordinator_read_repairs", cs.read_repairs);
+  Line(&text, "coordinator_gets", cs.gets);
+  Line(&text, "coordinator_puts", cs.puts);
+  Line(&text, "coordinator_deletes", cs.deletes);
+  Line(&text, "coordinator_forwarded", cs.forwarded);
+  Line(&text, "coordinator_quorum_failures", cs.quorum_failures);
+  Line(&text, "coordinator_read_repairs", cs.read_repairs);
+  Line(&text, "coordinator_stand_in_writes", cs.stand_in_writes);
+  Line(&text, "coordinator_hints_kept", cs.hints_kept);
   repl::ReplicaStoreStats rs = p_.store->stats();
-  line("store_reads_inline", rs.reads_inline);
-  line("store_reads_offloaded", rs.reads_offloaded);
-  line("store_writes", rs.writes);
-  line("store_merges_unchanged", rs.merges_unchanged);
-  line("store_refused_siblings", rs.refused_siblings);
-  line("store_refused_size", rs.refused_size);
+  Line(&text, "store_reads_inline", rs.reads_inline);
+  Line(&text, "store_reads_offloaded", rs.reads_offloaded);
+  Line(&text, "store_writes", rs.writes);
+  Line(&text, "store_merges_unchanged", rs.merges_unchanged);
+  Line(&text, "store_refused_siblings", rs.refused_siblings);
+  Line(&text, "store_refused_size", rs.refused_size);
+  text += HintsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();
-  std::string payload;
-  base::PutLengthPrefixed(&payload, text);
-  request.ReplyOk(payload);
+  return text;
+}
+
+std::string NodeService::HintsText() {
+  // The replication debt: what this node holds for each owner, and what it handed over.
+  const repl::HintTotals t = p_.hints->Totals();
+  std::string text;
+  Line(&text, "hints_pending", t.pending);
+  Line(&text, "hints_pending_bytes", t.pending_bytes);
+  Line(&text, "hints_oldest_age_ms", t.oldest_age_micros / 1000);
+  Line(&text, "hints_replayed", t.replayed);
+  Line(&text, "hints_dropped", t.dropped_over_owner_bound + t.dropped_over_total_bound + t.dropped_window);
+  Line(&text, "hints_dropped_over_owner_bound", t.dropped_over_owner_bound);
+  Line(&text, "hints_dropped_over_total_bound", t.dropped_over_total_bound);
+  Line(&text, "hints_dropped_window", t.dropped_window);
+  for (const auto& owner : p_.hints->Owners()) {
+    const repl::HintStats o = p_.hints->Stats(owner);
+    Line(&text, "hints_pending{" + owner + "}", o.pending);
+    Line(&text, "hints_pending_bytes{" + owner + "}", o.pending_bytes);
+    Line(&text, "hints_oldest_age_ms{" + owner + "}", o.oldest_age_micros / 1000);
+  }
+  const repl::HandoffStats& h = p_.handoff->stats();
+  Line(&text, "handoff_sessions", h.sessions);
+  Line(&text, "handoff_replayed", h.replayed);
+  Line(&text, "handoff_replayed_bytes", h.replayed_bytes);
+  Line(&text, "handoff_failures", h.failures);
+  Line(&text, "handoff_active", p_.handoff->active());
+  return text;
 }
 
 void NodeService::HandleReplicaRead(net::Request& request) {
@@ -260,6 +307,41 @@ void NodeService::HandleReplicaWrite(net::Request& request) {
         if (!st.ok()) responder.Reply(st);
       },
       [responder](Status st) { responder.Reply(st); });
+}
+
+void NodeService::HandleHintedWrite(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  std::string_view owner, key;
+  repl::SiblingSet set;
+  Status s = repl::DecodeHintedWrite(request.body(), &owner, &key, &set);
+  if (s.ok()) s = CheckKey(key);
+  if (!s.ok()) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    return request.ReplyError(s);
+  }
+  // The set and the hint become durable side by side; the stand-in answers once
+  // both are (a hint dropped over its bound still lets the write count: the
+  // stand-in holds the data, and anti-entropy brings it to the owner).
+  struct Pending {
+    net::Responder responder;
+    int left = 2;
+    Status status;
+    void Done(const Status& s) {
+      if (!s.ok() && status.ok()) status = s;
+      if (--left == 0) responder.Reply(status);
+    }
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->responder = request.Defer();
+  const uint64_t bytes = request.body().size();
+  p_.hints->Add(Here().executor, owner, key, bytes,
+                [pending](Status st, repl::AddOutcome) { pending->Done(st); });
+  p_.store->Merge(
+      Here().executor, key, std::move(set),
+      [pending](Status st, const repl::SiblingSet&) {
+        if (!st.ok()) pending->Done(st);  // durable is not called then
+      },
+      [pending](Status st) { pending->Done(st); });
 }
 
 void NodeService::HandleForwardWrite(net::Request& request) {

@@ -29,6 +29,8 @@
 #include "repl/failure_detector.h"
 #include "repl/replica_store.h"
 #include "repl/gossip.h"
+#include "repl/hint_store.h"
+#include "repl/hinted_handoff.h"
 #include "repl/prober.h"
 
 namespace kvring::node {
@@ -46,6 +48,8 @@ struct NodeParts {
   repl::ReplicaStore* store = nullptr;
   repl::Gossiper* gossip = nullptr;  // loop 0's
   repl::Prober* prober = nullptr;    // loop 0's
+  repl::HintStore* hints = nullptr;
+  repl::HintedHandoff* handoff = nullptr;  // loop 0's (stats)
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
   uint64_t generation = 0;           // this run's (DATA/node_state)
@@ -80,6 +84,7 @@ class NodeService final : public net::RequestHandler {
   void HandleReplicaRead(net::Request& request);
   void HandleReplicaWrite(net::Request& request);
   void HandleForwardWrite(net::Request& request);
+  void HandleHintedWrite(net::Request& request);
 
   // InvalidArgument/TooLarge for keys and values over the configured limits.
   base::Status CheckKey(std::string_view key) const;
@@ -93,6 +98,8 @@ class NodeService final : public net::RequestHandler {
   // Defers request and runs fn with its responder on loop 0 (at once when there).
   void OnLoopZero(net::Request& request, std::function<void(net::Responder)> fn);
   std::string ClusterStatusPayload();  // loop 0
+  std::string StatsText();             // loop 0
+  std::string HintsText();             // loop 0
   void ReplyMalformed(net::Request& request, const char* what);
 
   NodeParts p_;  // written once by Attach, before attached_

@@ -6,6 +6,7 @@
 #include "net/protocol.h"
 #include "repl/client_context.h"
 #include "repl/reconcile.h"
+#include "ring/token.h"
 
 namespace kvring::repl {
 
@@ -17,6 +18,8 @@ CoordinatorStats Coordinator::stats() const {
   out.forwarded = stats_.forwarded.load(std::memory_order_relaxed);
   out.quorum_failures = stats_.quorum_failures.load(std::memory_order_relaxed);
   out.read_repairs = stats_.read_repairs.load(std::memory_order_relaxed);
+  out.stand_in_writes = stats_.stand_in_writes.load(std::memory_order_relaxed);
+  out.hints_kept = stats_.hints_kept.load(std::memory_order_relaxed);
   return out;
 }
 
@@ -88,10 +91,12 @@ struct Coordinator::ReadOp {
 // A write this node coordinates: acks from durable replicas.
 struct Coordinator::WriteOp {
   std::shared_ptr<const ring::Ring> ring;
+  std::string key;
   WriteResult result;  // acks so far; context and clock once stored locally
   std::vector<std::string> failures;
   size_t need = 0;
   size_t pending = 0;
+  uint64_t set_bytes = 0;  // the encoded set replicated (a hint's size)
   bool answered = false;
   WriteDone done;
 };
@@ -108,13 +113,14 @@ struct Coordinator::ForwardOp {
 
 Coordinator::Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store,
                          Transport* transport, const FailureDetector* liveness, Executor* executor,
-                         base::Clock* clock, base::Logger* logger)
+                         base::Clock* clock, base::Logger* logger, HintStore* hints)
     : options_(std::move(options)),
       view_(view),
       store_(store),
       transport_(transport),
       liveness_(liveness),
       executor_(executor),
+      hints_(hints),
       clock_(clock),
       logger_(logger) {}
 
@@ -151,21 +157,24 @@ std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Statu
 
 // --- Reads -----------------------------------------------------------------------------
 
-void Coordinator::Get(std::string_view key, uint8_t r, GetDone done) {
+void Coordinator::Get(std::string_view key, uint8_t r, uint8_t flags, GetDone done) {
   Bump(&stats_.gets);
   auto ring = view_->Current();
-  ring::PreferenceList prefs = ring->PreferenceListForKey(key);
+  const ring::Token token = ring::TokenOf(key);
+  ring::PreferenceList prefs = ring->PreferenceListFor(token);
   auto need = Required(r, options_.default_r, prefs.size(), ring->replication().total(), "r");
   if (!need.ok()) {
     done(need.status(), nullptr);
     return;
   }
+  const bool strict = options_.strict_default || (flags & net::kGetFlagStrict) != 0;
+  const ReplicaTargets targets = PlanTargets(*ring, token, prefs, *liveness_, strict);
   auto op = std::make_shared<ReadOp>();
   op->key.assign(key.data(), key.size());
   op->ring = ring;
   op->need = need.value();
   op->n = prefs.size();
-  std::copy(prefs.begin(), prefs.end(), op->replicas.begin());
+  for (size_t i = 0; i < targets.size; ++i) op->replicas[i] = targets.slots[i].node;
   op->pending = prefs.size();
   op->start_us = clock_->NowMicros();
   op->done = std::move(done);
@@ -385,25 +394,28 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
 void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
                                   std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas,
                                   WriteDone done) {
+  // Without a hint store nobody could hand a stand-in's copy over: no stand-ins then.
+  const bool strict = options_.strict_default || (write.flags & net::kWriteFlagStrict) != 0 || hints_ == nullptr;
+  const ReplicaTargets targets = PlanTargets(*ring, ring::TokenOf(write.key), replicas, *liveness_, strict);
   auto op = std::make_shared<WriteOp>();
   op->ring = std::move(ring);
+  op->key.assign(write.key);
   op->need = need;
-  op->pending = replicas.size();
+  op->pending = targets.size;
   op->done = std::move(done);
-  std::vector<const ring::NodeInfo*> others;
-  const ring::NodeInfo* self = nullptr;
-  for (const ring::NodeInfo* n : replicas) {
-    if (n->id == options_.self) {
-      self = n;
+  ReplicaTarget self;
+  std::vector<ReplicaTarget> others;
+  for (const ReplicaTarget& t : targets) {
+    if (t.owner->id == options_.self) {
+      self = t;
     } else {
-      others.push_back(n);
+      others.push_back(t);
     }
   }
-  std::string key_copy(write.key);
   const bool overwrite = (write.flags & net::kWriteFlagOverwrite) != 0;
   store_->Coordinate(
       executor_, write.key, write.kind, write.value, std::move(context), overwrite,
-      [this, op, others, key_copy](Status s, const SiblingSet& stored) {
+      [this, op, others](Status s, const SiblingSet& stored) {
         if (!s.ok()) {
           // Nothing was stored: the write fails as a whole (e.g. too many siblings).
           op->pending = 0;
@@ -414,22 +426,67 @@ void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector conte
         if (const Sibling* mine = NewestSiblingOf(stored, store_->self())) DescribeNewVersion(stored, *mine, &op->result);
         if (others.empty()) return;
         std::string body;
-        EncodeReplicaWrite(&body, key_copy, stored);
-        for (const ring::NodeInfo* n : others) {
-          transport_->Call(*n, Op(ClusterOpcode::kReplicaWrite), body, options_.request_timeout_ms,
-                           [this, op, n](const Status& st, std::string_view) { OnWriteAck(op, *n, st); });
-        }
+        EncodeReplicaWrite(&body, op->key, stored);
+        op->set_bytes = body.size();
+        for (const ReplicaTarget& t : others) SendReplicaWrite(op, t, body);
       },
-      [this, op, self](Status s) { OnWriteAck(op, *self, s); });
+      [this, op, self](Status s) { OnWriteAck(op, self, s); });
 }
 
-void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::NodeInfo& node, const Status& status) {
+void Coordinator::SendReplicaWrite(const std::shared_ptr<WriteOp>& op, const ReplicaTarget& target,
+                                   const std::string& body) {
+  if (target.owner_down && !target.stand_in) {
+    // Nobody can stand in (or the request is strict): the owner misses this
+    // write, and a hint kept here hands it over when the owner is back. It does
+    // not count towards W; the answer waits for it to be durable.
+    KeepHint(*target.owner, op->key, op->set_bytes, [this, op, target](const Status&) {
+      OnWriteAck(op, target, Status::Unavailable(target.owner->id + " is down"));
+    });
+    return;
+  }
+  if (!target.stand_in) {
+    transport_->Call(*target.node, Op(ClusterOpcode::kReplicaWrite), body, options_.request_timeout_ms,
+                     [this, op, target](const Status& st, std::string_view) { OnWriteAck(op, target, st); });
+    return;
+  }
+  Bump(&stats_.stand_in_writes);
+  std::string hinted;
+  EncodeHintedWrite(&hinted, target.owner->id, body);
+  transport_->Call(*target.node, Op(ClusterOpcode::kHintedWrite), std::move(hinted), options_.request_timeout_ms,
+                   [this, op, target](const Status& st, std::string_view) { OnWriteAck(op, target, st); });
+}
+
+void Coordinator::KeepHint(const ring::NodeInfo& owner, const std::string& key, uint64_t bytes,
+                           std::function<void(Status)> done) {
+  if (hints_ == nullptr) {
+    if (done) done(Status::OK());
+    return;
+  }
+  Bump(&stats_.hints_kept);
+  hints_->Add(executor_, owner.id, key, bytes,
+              [this, owner = owner.id, key, done = std::move(done)](Status s, AddOutcome outcome) {
+                if (!s.ok()) {
+                  LOG_WARN(logger_, "hint for %s of key '%s' not kept: %s", owner.c_str(), key.c_str(),
+                           s.ToString().c_str());
+                } else if (outcome != AddOutcome::kStored) {
+                  LOG_DEBUG(logger_, "hint for %s dropped: %s", owner.c_str(), AddOutcomeName(outcome));
+                }
+                if (done) done(s);
+              });
+}
+
+void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTarget& target, const Status& status) {
   if (op->pending == 0) return;  // already failed as a whole
   op->pending--;
+  const bool kept_already = target.owner_down && !target.stand_in;
   if (status.ok()) {
-    op->result.acks.push_back({node.id, false});
+    op->result.acks.push_back({target.node->id, target.stand_in, target.stand_in ? target.owner->id : ""});
   } else {
-    op->failures.push_back(DescribeFailure(node, status));
+    std::string failure = DescribeFailure(*target.node, status);
+    if (target.stand_in) failure += " (standing in for " + target.owner->id + ")";
+    op->failures.push_back(std::move(failure));
+    // Any owner that did not acknowledge in time gets a hint, whatever the reason.
+    if (!kept_already && target.owner->id != options_.self) KeepHint(*target.owner, op->key, op->set_bytes, nullptr);
   }
   if (!op->answered && op->result.acks.size() >= op->need) {
     op->answered = true;

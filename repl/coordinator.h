@@ -31,6 +31,8 @@
 #include "base/logging.h"
 #include "base/status.h"
 #include "repl/failure_detector.h"
+#include "repl/hint_store.h"
+#include "repl/sloppy_quorum.h"
 #include "repl/messages.h"
 #include "repl/replica_store.h"
 #include "repl/sibling_set.h"
@@ -44,6 +46,7 @@ struct CoordinatorOptions {
   uint8_t default_r = 254;      // QUORUM
   uint8_t default_w = 254;      // QUORUM
   uint64_t request_timeout_ms = 1000;
+  bool strict_default = false;  // requests without the STRICT flag use stand-ins (sloppy quorum)
 };
 
 struct ReplicaAck {
@@ -66,14 +69,19 @@ struct CoordinatorStats {
   uint64_t forwarded = 0;         // writes this node forwarded to a replica
   uint64_t quorum_failures = 0;
   uint64_t read_repairs = 0;      // repair writes sent to stale or missing replicas
+  uint64_t stand_in_writes = 0;   // writes sent to a stand-in for a down owner
+  uint64_t hints_kept = 0;        // hints this coordinator recorded itself (no stand-in, or no ack in time)
 };
 
 class Coordinator {
  public:
   // Every pointer must outlive the coordinator. liveness: the node's view of which
   // peers are down (to word errors, "n3 down", and to pick forward targets).
+  // hints: where this node records hints for owners that missed a write (null:
+  // none are recorded, and no stand-in is used).
   Coordinator(CoordinatorOptions options, ring::MembershipView* view, ReplicaStore* store, Transport* transport,
-              const FailureDetector* liveness, Executor* executor, base::Clock* clock, base::Logger* logger);
+              const FailureDetector* liveness, Executor* executor, base::Clock* clock, base::Logger* logger,
+              HintStore* hints = nullptr);
   Coordinator(const Coordinator&) = delete;
   Coordinator& operator=(const Coordinator&) = delete;
 
@@ -83,7 +91,9 @@ class Coordinator {
   using GetDone = std::function<void(const base::Status&, const SiblingSet* merged)>;
   using WriteDone = std::function<void(const base::Status&, const WriteResult& result)>;
 
-  void Get(std::string_view key, uint8_t r, GetDone done);
+  void Get(std::string_view key, uint8_t r, GetDone done) { Get(key, r, 0, std::move(done)); }
+  // flags: net::kGetFlagStrict (only owners count towards R).
+  void Get(std::string_view key, uint8_t r, uint8_t flags, GetDone done);
   // context: the bytes of an earlier get's (or put's) context
   // (repl/client_context.h); empty when the client sent none. Either way the
   // write supersedes exactly what the context covers (nothing, without one),
@@ -117,7 +127,11 @@ class Coordinator {
   void OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, const base::Status& status,
                    std::optional<SiblingSet> set);
   void FinishRead(const std::shared_ptr<ReadOp>& op);
-  void OnWriteAck(const std::shared_ptr<WriteOp>& op, const ring::NodeInfo& node, const base::Status& status);
+  void OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTarget& target, const base::Status& status);
+  void SendReplicaWrite(const std::shared_ptr<WriteOp>& op, const ReplicaTarget& target, const std::string& body);
+  // Records that `owner` missed the write of `key` (a set of `bytes`); done may be null.
+  void KeepHint(const ring::NodeInfo& owner, const std::string& key, uint64_t bytes,
+                std::function<void(base::Status)> done);
   std::string DescribeFailure(const ring::NodeInfo& node, const base::Status& status) const;
 
   const CoordinatorOptions options_;
@@ -126,10 +140,12 @@ class Coordinator {
   Transport* const transport_;
   const FailureDetector* const liveness_;
   Executor* const executor_;
+  HintStore* const hints_;
   base::Clock* const clock_;
   base::Logger* const logger_;
   struct Counters {  // written on the executor thread only
-    std::atomic<uint64_t> gets{0}, puts{0}, deletes{0}, forwarded{0}, quorum_failures{0}, read_repairs{0};
+    std::atomic<uint64_t> gets{0}, puts{0}, deletes{0}, forwarded{0}, quorum_failures{0}, read_repairs{0},
+        stand_in_writes{0}, hints_kept{0};
   };
   static void Bump(std::atomic<uint64_t>* c) { c->store(c->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   Counters stats_;

@@ -108,6 +108,16 @@ Status DecodeReplicaWrite(std::string_view body, std::string_view* key, SiblingS
   return Status::OK();
 }
 
+void EncodeHintedWrite(std::string* dst, std::string_view owner, std::string_view replica_write_body) {
+  PutLengthPrefixed(dst, owner);
+  dst->append(replica_write_body);
+}
+
+Status DecodeHintedWrite(std::string_view body, std::string_view* owner, std::string_view* key, SiblingSet* set) {
+  if (!GetLengthPrefixed(&body, owner) || owner->empty()) return Status::InvalidArgument("malformed HINTED_WRITE body");
+  return DecodeReplicaWrite(body, key, set);
+}
+
 void EncodeForwardWrite(std::string* dst, const ForwardWrite& m) {
   dst->push_back(static_cast<char>(m.kind));
   dst->push_back(static_cast<char>(m.consistency));

@@ -55,6 +55,10 @@ base::Status DecodeReplicaReadReply(std::string_view payload, bool* found, Sibli
 
 void EncodeReplicaWrite(std::string* dst, std::string_view key, const SiblingSet& set);
 base::Status DecodeReplicaWrite(std::string_view body, std::string_view* key, SiblingSet* set);
+// HINTED_WRITE := owner:lp replica_write: a REPLICA_WRITE to a stand-in for `owner`.
+void EncodeHintedWrite(std::string* dst, std::string_view owner, std::string_view replica_write_body);
+base::Status DecodeHintedWrite(std::string_view body, std::string_view* owner, std::string_view* key,
+                               SiblingSet* set);
 
 enum class WriteKind : uint8_t { kPut = 0, kDelete = 1 };
 struct ForwardWrite {

@@ -14,9 +14,9 @@ uint8_t Op(Opcode op) { return static_cast<uint8_t>(op); }
 }  // namespace
 
 std::unique_ptr<ProtocolCodec> ProtocolCodec::Make(Protocol protocol, const std::string& cluster,
-                                                   size_t max_in_flight, bool overwrite) {
+                                                   size_t max_in_flight, bool overwrite, bool strict) {
   if (protocol == Protocol::kRedis) return std::make_unique<RespCodec>(max_in_flight);
-  return std::make_unique<KvCodec>(cluster, overwrite);
+  return std::make_unique<KvCodec>(cluster, overwrite, strict);
 }
 
 bool KvCodec::AppendHandshake(std::string* out) {
@@ -33,6 +33,7 @@ bool KvCodec::AppendHandshake(std::string* out) {
 void KvCodec::AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) {
   net::GetRequest get;
   get.consistency = consistency;
+  get.flags = strict_ ? net::kGetFlagStrict : 0;
   get.key = key;
   size_t start = net::BeginFrame(out, Op(Opcode::kGet), 0, tag);
   net::EncodeGet(out, get);
@@ -43,7 +44,7 @@ void KvCodec::AppendPut(std::string* out, uint32_t tag, std::string_view key, st
                         std::string_view context, uint8_t consistency) {
   net::PutRequest put;
   put.consistency = consistency;
-  put.flags = overwrite_ ? net::kWriteFlagOverwrite : 0;
+  put.flags = static_cast<uint8_t>((overwrite_ ? net::kWriteFlagOverwrite : 0) | (strict_ ? net::kWriteFlagStrict : 0));
   put.key = key;
   put.value = value;
   put.context = context;

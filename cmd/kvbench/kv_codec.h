@@ -12,8 +12,8 @@ namespace kvring::cmd::kvbench {
 
 class KvCodec final : public ProtocolCodec {
  public:
-  explicit KvCodec(std::string cluster, bool overwrite = false)
-      : cluster_(std::move(cluster)), overwrite_(overwrite) {}
+  explicit KvCodec(std::string cluster, bool overwrite = false, bool strict = false)
+      : cluster_(std::move(cluster)), overwrite_(overwrite), strict_(strict) {}
 
   bool AppendHandshake(std::string* out) override;
   void AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) override;
@@ -29,6 +29,7 @@ class KvCodec final : public ProtocolCodec {
 
   const std::string cluster_;
   const bool overwrite_;
+  const bool strict_;
   net::GetReply get_;     // reused: its sibling vector keeps its capacity
   net::WriteReceipt receipt_;  // reused likewise
   base::Status status_;   // the last error reply (Reply::error points into it)

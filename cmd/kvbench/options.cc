@@ -181,6 +181,8 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
   f->Bool("overwrite", &o->overwrite,
           "puts overwrite whatever the coordinating replica holds (the OVERWRITE flag: last writer wins, like "
           "Redis SET); default: each put carries the context of this worker's last read or write of the key");
+  f->Bool("strict", &o->strict,
+          "on kv://, strict quorums: only a key's owners count towards R and W (no sloppy stand-ins)");
   f->Bool("no-preload", no_preload, "do not write every key once before measuring (reads may miss)");
   f->Bool("no-staleness", no_staleness,
           "skip the staleness check (saves ~60 bytes of memory per key); values still carry headers");

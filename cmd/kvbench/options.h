@@ -27,6 +27,7 @@ struct BenchOptions {
   double read_ratio = 0.5;
   bool rmw = false;      // non-read operations are read-modify-writes (workload f)
   bool overwrite = false;  // puts use the OVERWRITE flag (last writer wins) instead of contexts
+  bool strict = false;     // requests use strict quorums (only owners count towards R/W)
   std::string workload;  // "" or a, b, c, d, f
   Distribution distribution = Distribution::kUniform;
   double zipf_theta = 0.99;

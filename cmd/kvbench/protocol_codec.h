@@ -71,7 +71,7 @@ class ProtocolCodec {
   // cluster: the HELLO cluster name (kv). max_in_flight: requests in flight at once.
   // overwrite: kv puts carry the OVERWRITE flag.
   static std::unique_ptr<ProtocolCodec> Make(Protocol protocol, const std::string& cluster, size_t max_in_flight,
-                                             bool overwrite = false);
+                                             bool overwrite = false, bool strict = false);
 };
 
 }  // namespace kvring::cmd::kvbench

@@ -125,6 +125,7 @@ void SettingsJson(JsonWriter* j, const BenchResult& r) {
   j->Num("read_ratio", o.read_ratio, "%.4g");
   j->Bool("rmw", o.rmw);
   j->Str("write_mode", o.overwrite ? "overwrite" : "context");
+  j->Bool("strict", o.strict);
   j->Str("workload", o.workload);
   j->Str("distribution", DistributionName(o.distribution));
   j->Num("zipf_theta", o.zipf_theta, "%.4g");

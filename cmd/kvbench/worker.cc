@@ -46,7 +46,8 @@ Worker::Worker(WorkerConfig config)
     Link& link = links_[li];
     link.conn = std::make_unique<Connection>(
         config_.link_targets[li],
-        ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_, options_.overwrite));
+        ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_, options_.overwrite,
+                            options_.strict));
     link.first_slot = li * pipeline_;
     link.backoff_ns = kFirstBackoffNs;
     for (uint32_t i = pipeline_; i > 0; --i) {

@@ -53,6 +53,7 @@ struct Options {
   bool json = false;
   bool base64 = false;
   bool local = false;
+  bool strict = false;
   bool verbose = false;
   bool overwrite = false;
   bool help = false;
@@ -68,6 +69,8 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->Bool("json", &o->json, "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}; status: one object per member");
   f->Bool("base64", &o->base64, "get: print values in base64 (binary-safe)");
   f->Bool("local", &o->local, "get: read only this node's own store, no coordination");
+  f->Bool("strict", &o->strict,
+          "get/put/del: strict quorum: only the key's owners count towards R/W (no sloppy stand-ins)");
   f->Bool("verbose", &o->verbose, "print clocks, contexts and write receipts (also -v)");
   f->Bool("overwrite", &o->overwrite,
           "put/del: replace whatever the coordinating replica holds, seen or not (last writer wins; "
@@ -148,7 +151,7 @@ int Session::Run(const std::vector<std::string>& args) {
 Status Session::Read(const std::string& key, net::GetReply* get, std::string* payload, std::string* context) {
   net::GetRequest req;
   net::ParseConsistency(o_.r, &req.consistency);  // checked by the caller
-  req.flags = o_.local ? net::kGetFlagLocal : 0;
+  req.flags = static_cast<uint8_t>((o_.local ? net::kGetFlagLocal : 0) | (o_.strict ? net::kGetFlagStrict : 0));
   req.key = key;
   std::string body;
   net::EncodeGet(&body, req);
@@ -249,7 +252,8 @@ int Session::Write(const std::string& cmd, const std::vector<std::string>& args)
   if (!o_.context.empty() && !Base64Decode(o_.context, &context)) {
     return Usage("--context: not a context printed by kvctl get (bad base64)");
   }
-  const uint8_t flags = o_.overwrite ? net::kWriteFlagOverwrite : 0;
+  const uint8_t flags =
+      static_cast<uint8_t>((o_.overwrite ? net::kWriteFlagOverwrite : 0) | (o_.strict ? net::kWriteFlagStrict : 0));
   if (cmd == "del" && context.empty() && !o_.overwrite) {
     // Delete what a read returns now: the values this command "saw".
     uint8_t level;

@@ -106,6 +106,19 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Int("suspect-after-ms", &c->suspect_after_ms,
          "a member silent this long is suspected; down once a second member agrees (default 1000)");
   f->Int("probe-timeout-ms", &c->probe_timeout_ms, "deadline of a direct or indirect probe (default 500)");
+  f->Bool("strict-quorum", &c->strict_quorum,
+          "requests count only the key's owners towards R and W unless they say otherwise (default: sloppy "
+          "quorum, stand-ins for down owners count)");
+  f->Bool("no-hinted-handoff", &c->no_hinted_handoff,
+          "no sloppy-quorum stand-ins, and no hints kept or replayed: a replica that misses writes stays behind "
+          "until read repair or anti-entropy (for tests of those)");
+  f->Custom("hint-max-per-owner", "SIZE", "hints kept for one owner before new ones are dropped (default 128m)",
+            ByteSize("hint-max-per-owner", &c->hint_max_bytes_per_owner));
+  f->Custom("hint-max-total", "SIZE", "hints kept in all before new ones are dropped (default 1g)",
+            ByteSize("hint-max-total", &c->hint_max_bytes_total));
+  f->Int("hint-window-s", &c->hint_window_s, "hints older than this are dropped (default 10800 = 3 h)");
+  f->Custom("handoff-rate", "SIZE", "hint replay throttle, bytes per second (default 64m)",
+            ByteSize("handoff-rate", &c->handoff_rate_bytes));
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
   f->Custom("log-level", "debug|info|warn|error", "stderr log level (default info)",
             [c](const std::string& v) {
@@ -182,6 +195,8 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");
   if (c.loops < 1 || c.loops > 64) return Status::InvalidArgument("--loops must be 1..64");
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be positive");
+  if (c.hint_window_s < 1) return Status::InvalidArgument("--hint-window-s must be positive");
+  if (c.handoff_rate_bytes == 0) return Status::InvalidArgument("--handoff-rate must be positive");
   if (c.gossip_interval_ms < 10 || c.probe_interval_ms < 10 || c.probe_timeout_ms < 10 || c.suspect_after_ms < 10) {
     return Status::InvalidArgument("--gossip-interval-ms, --probe-interval-ms, --probe-timeout-ms and "
                                    "--suspect-after-ms must be at least 10");

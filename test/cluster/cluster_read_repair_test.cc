@@ -16,7 +16,7 @@ namespace {
 constexpr uint64_t kRepairTimeoutMs = 10'000;  // the repair is asynchronous
 
 TEST(ClusterReadRepairTest, AnAllReplicaReadRepairsAReplicaThatMissedWrites) {
-  Cluster cluster({.nodes = 3, .n = 3});
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--no-hinted-handoff"}});  // repair alone brings replicas back
   KV_ASSERT_OK(cluster.Start());
   // Stale, not just missing: n3 holds the first version of these keys.
   std::map<std::string, std::string> pairs;
@@ -82,7 +82,7 @@ TEST(ClusterReadRepairTest, AnAllReplicaReadRepairsAReplicaThatMissedWrites) {
 }
 
 TEST(ClusterReadRepairTest, AReadThatFindsEveryReplicaCurrentRepairsNothing) {
-  Cluster cluster({.nodes = 3, .n = 3});
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--no-hinted-handoff"}});  // repair alone brings replicas back
   KV_ASSERT_OK(cluster.Start());
   for (int i = 0; i < 10; ++i) KV_ASSERT_OK(cluster.client(0).Put(Key("calm", i), "v", kAll));
   const int64_t before = StatsCounter(cluster.client(1), "coordinator_read_repairs");
@@ -92,7 +92,7 @@ TEST(ClusterReadRepairTest, AReadThatFindsEveryReplicaCurrentRepairsNothing) {
 }
 
 TEST(ClusterReadRepairTest, AReadRepairsADeleteAReplicaMissed) {
-  Cluster cluster({.nodes = 3, .n = 3});
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--no-hinted-handoff"}});  // repair alone brings replicas back
   KV_ASSERT_OK(cluster.Start());
   KV_ASSERT_OK(cluster.client(0).Put("gone", "v", kAll));
   cluster.node(2).Kill();
@@ -107,7 +107,7 @@ TEST(ClusterReadRepairTest, AReadRepairsADeleteAReplicaMissed) {
 }
 
 TEST(ClusterReadRepairTest, AReadThroughTheStaleReplicaRepairsItsOwnStore) {
-  Cluster cluster({.nodes = 3, .n = 3});
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--no-hinted-handoff"}});  // repair alone brings replicas back
   KV_ASSERT_OK(cluster.Start());
   auto old = cluster.client(0).Put("self", "old", kAll);
   KV_ASSERT_OK(old);

@@ -88,7 +88,7 @@ class ClusterSiblingsTest : public ::testing::Test {
     }
   }
 
-  Cluster cluster_{{.nodes = 3, .n = 3}};
+  Cluster cluster_{{.nodes = 3, .n = 3, .extra_flags = {"--no-hinted-handoff"}}};  // a replica that missed a write stays behind
 };
 
 TEST_F(ClusterSiblingsTest, PutsWithTheSameStaleContextThroughTwoCoordinatorsBecomeSiblings) {

@@ -1,0 +1,141 @@
+#include "repl/hinted_handoff.h"
+
+#include <algorithm>
+
+#include "repl/messages.h"
+#include "repl/value_format.h"
+
+namespace kvring::repl {
+
+using base::Status;
+
+struct HintedHandoff::Session {
+  ring::NodeInfo owner;
+  std::deque<Hint> queue;     // listed, not sent yet
+  std::string after_key;      // the last key listed
+  size_t in_flight = 0;
+  bool listing = false;
+  bool exhausted = false;     // the last listing returned less than a batch
+  bool ended = false;
+};
+
+HintedHandoff::HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaStore* store,
+                             const FailureDetector* liveness, ring::MembershipView* view, Transport* transport,
+                             Executor* executor, base::ThreadPool* io, base::Clock* clock, base::Logger* logger)
+    : options_(options),
+      hints_(hints),
+      store_(store),
+      liveness_(liveness),
+      view_(view),
+      transport_(transport),
+      executor_(executor),
+      io_(io),
+      clock_(clock),
+      logger_(logger),
+      tokens_(static_cast<double>(options.rate_bytes_per_sec) / 10),
+      alive_(std::make_shared<bool>(true)) {}
+
+HintedHandoff::~HintedHandoff() { *alive_ = false; }
+
+bool HintedHandoff::TakeTokens(uint64_t bytes) {
+  const uint64_t now = clock_->NowMicros();
+  const double rate = static_cast<double>(options_.rate_bytes_per_sec);
+  if (refilled_us_ != 0) tokens_ = std::min(rate / 10, tokens_ + rate * static_cast<double>(now - refilled_us_) / 1e6);
+  refilled_us_ = now;
+  if (tokens_ <= 0) return false;
+  tokens_ -= static_cast<double>(bytes);  // may go negative: one set larger than the budget still goes
+  return true;
+}
+
+void HintedHandoff::Tick() {
+  auto ring = view_->Current();
+  for (const std::string& id : hints_->Owners()) {
+    if (sessions_.count(id) != 0) continue;
+    const ring::NodeInfo* owner = ring->FindNode(id);
+    if (owner == nullptr || liveness_->StateOf(id) != Liveness::kUp) continue;
+    Start(*owner);
+  }
+  for (auto& [id, s] : sessions_) Pump(s);
+}
+
+void HintedHandoff::Start(const ring::NodeInfo& owner) {
+  auto s = std::make_shared<Session>();
+  s->owner = owner;
+  sessions_[owner.id] = s;
+  stats_.sessions++;
+  LOG_INFO(logger_, "hinted handoff to %s: replaying %llu hints", owner.id.c_str(),
+           static_cast<unsigned long long>(hints_->Stats(owner.id).pending));
+  ListNext(s);
+}
+
+void HintedHandoff::ListNext(const std::shared_ptr<Session>& s) {
+  s->listing = true;
+  io_->Submit([this, s, alive = alive_] {
+    auto listed = std::make_shared<std::vector<Hint>>();
+    Status st = hints_->List(s->owner.id, s->after_key, options_.batch, listed.get());
+    executor_->Post([this, s, alive, st, listed] {
+      if (!*alive || s->ended) return;
+      s->listing = false;
+      if (!st.ok()) return End(s, st.ToString().c_str());
+      s->exhausted = listed->size() < options_.batch;
+      if (!listed->empty()) s->after_key = listed->back().key;
+      for (auto& h : *listed) s->queue.push_back(std::move(h));
+      Pump(s);
+    });
+  });
+}
+
+void HintedHandoff::Pump(const std::shared_ptr<Session>& s) {
+  if (s->ended) return;
+  if (liveness_->StateOf(s->owner.id) != Liveness::kUp) return End(s, "the owner is no longer up");
+  while (!s->queue.empty() && s->in_flight < options_.max_in_flight && TakeTokens(s->queue.front().bytes)) {
+    Hint h = std::move(s->queue.front());
+    s->queue.pop_front();
+    Send(s, std::move(h));
+  }
+  if (s->queue.empty() && !s->listing) {
+    if (!s->exhausted) return ListNext(s);
+    if (s->in_flight == 0) End(s, "done");
+  }
+}
+
+void HintedHandoff::Send(const std::shared_ptr<Session>& s, Hint hint) {
+  s->in_flight++;
+  store_->Read(executor_, hint.key, [this, s, hint](Status st, std::optional<SiblingSet> set) {
+    if (s->ended) return;
+    if (!st.ok()) return Done(s, hint, st);
+    if (!set) {  // nothing here to hand over
+      stats_.missing++;
+      return Done(s, hint, Status::OK());
+    }
+    std::string body;
+    EncodeReplicaWrite(&body, hint.key, *set);
+    stats_.replayed_bytes += body.size();
+    transport_->Call(s->owner, Op(ClusterOpcode::kReplicaWrite), std::move(body), options_.timeout_ms,
+                     [this, s, hint](const Status& sent, std::string_view) { Done(s, hint, sent); });
+  });
+}
+
+void HintedHandoff::Done(const std::shared_ptr<Session>& s, const Hint& hint, const Status& status) {
+  s->in_flight--;
+  if (!status.ok()) {
+    stats_.failures++;
+    LOG_INFO(logger_, "hinted handoff to %s stopped: %s", s->owner.id.c_str(), status.ToString().c_str());
+    return End(s, "send failed");
+  }
+  hints_->Remove(executor_, hint, [this, s, alive = alive_](Status st, RemoveOutcome outcome) {
+    if (!*alive) return;
+    if (st.ok() && outcome == RemoveOutcome::kRemoved) stats_.replayed++;
+    if (!s->ended) Pump(s);
+  });
+}
+
+void HintedHandoff::End(const std::shared_ptr<Session>& s, const char* why) {
+  if (s->ended) return;
+  s->ended = true;
+  sessions_.erase(s->owner.id);
+  LOG_INFO(logger_, "hinted handoff to %s ended (%s): %llu hints left", s->owner.id.c_str(), why,
+           static_cast<unsigned long long>(hints_->Stats(s->owner.id).pending));
+}
+
+}  // namespace kvring::repl

@@ -1,0 +1,100 @@
+// repl/hinted_handoff.h — hands the writes an owner missed back to it once it is
+// up again (the replay half of hinted handoff; repl/hint_store.h keeps the hints).
+//
+// Every Tick (every 100 ms by default, so a replay starts within that of the owner
+// being seen up), each owner with hints pending that the failure detector holds
+// up and that is still a member gets a replay session, one per owner at a time:
+//   1. list a batch of its hints (on the I/O pool: the hint engine is read there),
+//   2. for each hint, read this node's current set of the key and send it to the
+//      owner with REPLICA_WRITE (the owner merges it: replaying a write it already
+//      has changes nothing),
+//   3. remove the hint once the owner answered OK, which it does only after the
+//      merge is durable (a hint re-added meanwhile for a newer write stays),
+//   4. go on with the next batch until none is left.
+// A failed send ends the session (the owner may be down again); the next Tick
+// starts over from the owner's first remaining hint. A key this node no longer
+// holds has nothing to hand over: its hint is removed.
+// Throttled: at most max_in_flight sends per owner at once, and at most
+// rate_bytes_per_sec of sets per second over all owners (a token bucket), so
+// client latency holds during a replay.
+// Thread safety: executor thread only (Tick, stats, every callback).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "base/thread_pool.h"
+#include "repl/failure_detector.h"
+#include "repl/hint_store.h"
+#include "repl/replica_store.h"
+#include "repl/transport.h"
+#include "ring/membership_view.h"
+
+namespace kvring::repl {
+
+struct HandoffOptions {
+  uint64_t rate_bytes_per_sec = 64ull << 20;  // all owners together
+  size_t max_in_flight = 32;                  // sends per owner at once
+  size_t batch = 256;                         // hints listed at a time
+  uint64_t timeout_ms = 2000;                 // one REPLICA_WRITE
+};
+
+struct HandoffStats {
+  uint64_t sessions = 0;        // replays started
+  uint64_t replayed = 0;        // hints handed over and removed
+  uint64_t replayed_bytes = 0;  // bytes of the sets sent
+  uint64_t missing = 0;         // hints whose key this node no longer holds
+  uint64_t failures = 0;        // sends that failed (the session ended)
+};
+
+class HintedHandoff {
+ public:
+  // Every pointer must outlive the handoff. *io runs the hint listings.
+  HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaStore* store, const FailureDetector* liveness,
+                ring::MembershipView* view, Transport* transport, Executor* executor, base::ThreadPool* io,
+                base::Clock* clock, base::Logger* logger);
+  HintedHandoff(const HintedHandoff&) = delete;
+  HintedHandoff& operator=(const HintedHandoff&) = delete;
+  ~HintedHandoff();
+
+  // Starts sessions for owners that are back, and keeps the running ones going.
+  void Tick();
+  const HandoffStats& stats() const { return stats_; }
+  // Owners being replayed to now.
+  size_t active() const { return sessions_.size(); }
+
+ private:
+  struct Session;
+
+  void Start(const ring::NodeInfo& owner);
+  void ListNext(const std::shared_ptr<Session>& s);
+  void Pump(const std::shared_ptr<Session>& s);
+  void Send(const std::shared_ptr<Session>& s, Hint hint);
+  void Done(const std::shared_ptr<Session>& s, const Hint& hint, const base::Status& status);
+  void End(const std::shared_ptr<Session>& s, const char* why);
+  bool TakeTokens(uint64_t bytes);
+
+  const HandoffOptions options_;
+  HintStore* const hints_;
+  ReplicaStore* const store_;
+  const FailureDetector* const liveness_;
+  ring::MembershipView* const view_;
+  Transport* const transport_;
+  Executor* const executor_;
+  base::ThreadPool* const io_;
+  base::Clock* const clock_;
+  base::Logger* const logger_;
+  std::map<std::string, std::shared_ptr<Session>> sessions_;  // by owner id
+  double tokens_;
+  uint64_t refilled_us_ = 0;
+  HandoffStats stats_;
+  std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false
+};
+
+}  // namespace kvring::repl
