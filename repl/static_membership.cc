@@ -23,30 +23,42 @@ StaticMembership::StaticMembership(ring::NodeInfo self, std::vector<std::string>
   }
 }
 
+namespace {
+
+// The members file at `path` (nothing when path is empty or the file is absent).
+Status ReadMembersFile(base::Env* env, const std::string& path, std::vector<ring::NodeInfo>* out) {
+  if (path.empty() || !env->FileExists(path)) return Status::OK();
+  std::string text;
+  KV_RETURN_IF_ERROR(base::ReadFileToString(env, path, &text));
+  std::istringstream in(text);
+  std::string line;
+  for (int lineno = 1; std::getline(in, line); ++lineno) {
+    if (line.empty()) continue;
+    std::istringstream fields(line);
+    ring::NodeInfo n;
+    if (!(fields >> n.id >> n.address >> n.dc >> n.rack >> n.weight)) {
+      return Status::Corruption(path + ":" + std::to_string(lineno) + ": malformed member line");
+    }
+    out->push_back(std::move(n));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status StaticMembership::Load() {
   std::vector<ring::NodeInfo> loaded;
-  if (!members_path_.empty() && env_->FileExists(members_path_)) {
-    std::string text;
-    KV_RETURN_IF_ERROR(base::ReadFileToString(env_, members_path_, &text));
-    std::istringstream in(text);
-    std::string line;
-    for (int lineno = 1; std::getline(in, line); ++lineno) {
-      if (line.empty()) continue;
-      std::istringstream fields(line);
-      ring::NodeInfo n;
-      if (!(fields >> n.id >> n.address >> n.dc >> n.rack >> n.weight)) {
-        return Status::Corruption(members_path_ + ":" + std::to_string(lineno) + ": malformed member line");
-      }
-      loaded.push_back(std::move(n));
-    }
-  }
+  Status s = ReadMembersFile(env_, members_path_, &loaded);
   {
     std::lock_guard<std::mutex> lock(mu_);
     others_.clear();
   }
-  Learn(loaded);
-  // Learn publishes only on change; make sure the first ring (maybe just self) exists.
-  return view_->Update(members());
+  if (s.ok()) Learn(loaded);
+  // Learn publishes only on change; make sure the first ring (maybe just self)
+  // exists, also when the file is unreadable: the node then starts from itself
+  // and its seeds, like a node without a members file.
+  Status published = view_->Update(members());
+  return s.ok() ? published : s;
 }
 
 std::vector<ring::NodeInfo> StaticMembership::members() const {
