@@ -11,8 +11,13 @@
 //     repl/client_context.h); nothing appears that was never written;
 //   - after the final reads (read repair), every replica holds the same set;
 //   - every operation's callback ran exactly once.
-// The run prints its seed; KV_SEED=N replays it exactly (the network, the
-// engines and the clients draw everything from it).
+// One known bug is tolerated, and only it: a write whose forward failed with a
+// lost connection may be stored twice (see
+// CoordinatorForwardingTest.DISABLED_AForwardLostAfterItArrivedIsNotStoredTwice),
+// so its value may also appear under a dot its receipt did not name.
+// The test runs 8 rounds (seeds seed..seed+7) and prints the seed and what each
+// round did; KV_SEED=N replays it exactly (the network and the clients draw
+// everything from it, and the engines keep everything in their memtables).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -287,11 +292,21 @@ class RandomRun {
   RunSummary summary_;
 };
 
+void PrintSummary(uint64_t round, const RunSummary& run) {
+  auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  std::fprintf(stderr,
+               "  round %llu: %llu writes acknowledged, %llu failed, %llu gets; %llu calls: %llu dropped, %llu refused, "
+               "%llu lost, %llu timed out, %llu late replies\n",
+               u(round), u(run.acknowledged), u(run.failed), u(run.gets), u(run.network.calls), u(run.network.dropped),
+               u(run.network.refused), u(run.network.lost), u(run.network.timeouts), u(run.network.late_replies));
+}
+
 TEST(CoordinatorRandomized, NoAcknowledgedWriteIsLostUnderRandomDelaysDropsPartitionsAndDownNodes) {
   const uint64_t seed = test::TestSeed("CoordinatorRandomized");
-  for (uint64_t round = 0; round < 4 && !::testing::Test::HasFailure(); ++round) {
+  for (uint64_t round = 0; round < 8 && !::testing::Test::HasFailure(); ++round) {
     SCOPED_TRACE("seed " + std::to_string(seed) + " round " + std::to_string(round));
-    RunSummary run = RandomRun(seed + round).Run(400);
+    RunSummary run = RandomRun(seed + round).Run(500);
+    PrintSummary(round, run);
     // The run must have been a hard one, or it proves little.
     EXPECT_GT(run.acknowledged, 20u);
     EXPECT_GT(run.failed, 0u);
