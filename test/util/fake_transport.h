@@ -36,8 +36,9 @@
 // (refused, lost); a timeout is no evidence either way.
 //
 // Down nodes: SetDown(X) makes X unreachable both ways (calls to it are refused,
-// its own calls fail the same way, calls in flight to or from it are lost); its
-// objects and data stay, so SetDown(X, false) is a restart with its data.
+// its own calls fail with "connection to Y failed: connect: Network is
+// unreachable", calls in flight to or from it are lost); its objects and data
+// stay, so SetDown(X, false) is a restart with its data.
 //
 // Determinism: events run in (time, order of scheduling) order, and every random
 // draw comes from one base::Random seeded by FakeNetworkOptions::seed, in the
