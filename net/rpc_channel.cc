@@ -24,11 +24,11 @@ RpcChannel::RpcChannel(RpcClient* client, std::string address) : client_(client)
 
 RpcChannel::~RpcChannel() { Shutdown(Status::Aborted("RPC client closed")); }
 
-void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcCallback done) {
+void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcReplyCallback done) {
   RpcClient::Counters* counters = client_->call_counters();
   Bump(&counters->calls);
   if (!addr_error_.ok()) {
-    done(addr_error_, {});
+    done(addr_error_, {}, false);
     return;
   }
   if (state_ == State::kBackoff) {
@@ -37,7 +37,7 @@ void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms
       Bump(&counters->failed);
       done(Status::Unavailable(address_ + " is unreachable (" + last_error_.message() + "); next attempt in " +
                                std::to_string((retry_at_us_ - now + 999) / 1000) + "ms"),
-           {});
+           {}, false);
       return;
     }
     state_ = State::kIdle;
@@ -51,7 +51,7 @@ void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms
       EnterBackoff(failure);
       client_->NotePeer(address_, failure);
       Bump(&counters->failed);
-      done(failure, {});
+      done(failure, {}, false);
       return;
     }
   }
@@ -129,7 +129,7 @@ void RpcChannel::OnFrame(Connection* conn, const Frame& frame) {
   }
   Bump(&client_->call_counters()->replies);
   client_->NotePeer(address_, Status::OK());  // it answered, whatever it answered
-  p.done(status, payload);
+  p.done(status, payload, parsed.ok());
 }
 
 void RpcChannel::OnHelloReply(const Frame& frame) {
@@ -169,7 +169,8 @@ void RpcChannel::OnDeadline(uint32_t request_id) {
   Pending p = std::move(it->second);
   pending_.erase(it);
   Bump(&client_->call_counters()->timeouts);
-  p.done(Status::TimedOut("request to " + address_ + " timed out after " + std::to_string(p.timeout_ms) + "ms"), {});
+  p.done(Status::TimedOut("request to " + address_ + " timed out after " + std::to_string(p.timeout_ms) + "ms"), {},
+         false);
 }
 
 void RpcChannel::OnClose(Connection* conn, const Status& reason) {
@@ -184,8 +185,10 @@ void RpcChannel::OnClose(Connection* conn, const Status& reason) {
     return;  // Shutdown fails the calls itself
   }
   if (was_ready) {
+    // The requests pending on it were sent: each may have been executed. Aborted,
+    // not Unavailable, tells the caller so (an Unavailable call never left).
     state_ = State::kIdle;
-    failure = Status::Unavailable("connection to " + address_ + " lost: " + reason.message());
+    failure = Status::Aborted("connection to " + address_ + " lost: " + reason.message());
   } else {
     Bump(&client_->call_counters()->connect_failures);
     // A rejected HELLO already names the peer and the cause.
@@ -220,7 +223,7 @@ void RpcChannel::FailAll(const Status& status, std::atomic<uint64_t>* counter) {
   for (auto& [id, p] : failed) client_->loop()->CancelTimer(p.timer);
   for (auto& [id, p] : failed) {
     Bump(counter);
-    p.done(status, {});
+    p.done(status, {}, false);
   }
 }
 

@@ -28,7 +28,7 @@ class RpcChannel final : public ConnectionDelegate {
   RpcChannel(const RpcChannel&) = delete;
   RpcChannel& operator=(const RpcChannel&) = delete;
 
-  void Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcCallback done);
+  void Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcReplyCallback done);
   // Fails every pending call with `status` and closes the connection (no backoff).
   void Shutdown(const base::Status& status);
   bool ready() const { return state_ == State::kReady; }
@@ -39,7 +39,7 @@ class RpcChannel final : public ConnectionDelegate {
  private:
   enum class State { kIdle, kConnecting, kReady, kBackoff };
   struct Pending {
-    RpcCallback done;
+    RpcReplyCallback done;
     TimerId timer;
     uint64_t timeout_ms;
   };

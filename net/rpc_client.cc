@@ -34,6 +34,12 @@ RpcClient::~RpcClient() {
 
 void RpcClient::Call(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
                      RpcCallback done) {
+  Send(peer, opcode, body, timeout_ms,
+       [done = std::move(done)](const Status& s, std::string_view payload, bool) { done(s, payload); });
+}
+
+void RpcClient::Send(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
+                     RpcReplyCallback done) {
   if (loop_->IsInLoopThread()) {
     CallInLoop(peer, opcode, body, timeout_ms, std::move(done));
     return;
@@ -43,11 +49,11 @@ void RpcClient::Call(std::string_view peer, uint8_t opcode, std::string_view bod
 }
 
 void RpcClient::CallInLoop(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
-                           RpcCallback done) {
+                           RpcReplyCallback done) {
   if (closed_) {
     ConnectionCounters::Add(call_counters_.calls, 1);
     ConnectionCounters::Add(call_counters_.failed, 1);
-    done(Status::Aborted("RPC client closed"), {});
+    done(Status::Aborted("RPC client closed"), {}, false);
     return;
   }
   ChannelFor(peer)->Call(opcode, body, timeout_ms, std::move(done));

@@ -13,8 +13,10 @@
 //
 // Errors a callback can see (each names the peer):
 //   TimedOut     "request to 127.0.0.1:7001 timed out after 500ms"
-//   Unavailable  "connection to 127.0.0.1:7001 lost: peer closed the connection"
-//                "connection to 127.0.0.1:7001 failed: connect: Connection refused"
+//   Aborted      "connection to 127.0.0.1:7001 lost: peer closed the connection"
+//                (the request was sent: the peer may have executed it)
+//   Unavailable  "connection to 127.0.0.1:7001 failed: connect: Connection refused"
+//                (and the two below: the request never left this process)
 //                "127.0.0.1:7001 rejected HELLO: InvalidArgument: cluster name mismatch: ..."
 //                "127.0.0.1:7001 is unreachable (...); next attempt in 180ms"  (backoff)
 //   Aborted      "RPC client closed"
@@ -77,6 +79,8 @@ struct RpcClientOptions {
 
 // Status of a call plus the reply payload (valid only during the callback).
 using RpcCallback = std::function<void(const base::Status& status, std::string_view payload)>;
+// The same, saying whether the status is the peer's reply (answered) or the client's own.
+using RpcReplyCallback = std::function<void(const base::Status& status, std::string_view payload, bool answered)>;
 
 struct RpcClientStats {
   uint64_t calls = 0;
@@ -97,6 +101,9 @@ class RpcClient {
   // Sends one request to peer ("HOST:PORT"); done runs exactly once on the loop
   // thread. timeout_ms counts from now and covers connecting. Any thread.
   void Call(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms, RpcCallback done);
+  // The same, telling a reply from the peer from a failure of the call.
+  void Send(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
+            RpcReplyCallback done);
 
   // Fails every pending call with Aborted and closes every connection; later calls
   // fail with Aborted. Loop thread.
@@ -138,7 +145,7 @@ class RpcClient {
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   void CallInLoop(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
-                  RpcCallback done);
+                  RpcReplyCallback done);
   RpcChannel* ChannelFor(std::string_view peer);
 
   EventLoop* const loop_;

@@ -4,18 +4,18 @@
 
 namespace kvring::node {
 
-void RpcTransport::Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
-                        Callback done) {
-  // The transport contract says `done` never runs inside Call: when the client
+void RpcTransport::Send(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
+                        AnsweredCallback done) {
+  // The transport contract says `done` never runs inside Send: when the client
   // completes a call synchronously (fail-fast backoff), defer it to the loop.
   auto in_call = std::make_shared<bool>(true);
-  rpc_->Call(node.address, opcode, body, timeout_ms,
-             [this, in_call, done = std::move(done)](const base::Status& s, std::string_view payload) {
+  rpc_->Send(node.address, opcode, body, timeout_ms,
+             [this, in_call, done = std::move(done)](const base::Status& s, std::string_view payload, bool answered) {
                if (!*in_call) {
-                 done(s, payload);
+                 done(s, payload, answered);
                  return;
                }
-               loop_->QueueInLoop([done, s, data = std::string(payload)] { done(s, data); });
+               loop_->QueueInLoop([done, s, data = std::string(payload), answered] { done(s, data, answered); });
              });
   *in_call = false;
 }

@@ -31,8 +31,8 @@ class RpcTransport final : public repl::Transport {
   // *rpc and *loop must outlive the transport.
   RpcTransport(net::RpcClient* rpc, net::EventLoop* loop) : rpc_(rpc), loop_(loop) {}
 
-  void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
-            Callback done) override;
+  void Send(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
+            AnsweredCallback done) override;
 
  private:
   net::RpcClient* const rpc_;

@@ -152,6 +152,7 @@ std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Statu
   if (liveness_->IsDown(node)) return node.id + " down";
   if (status.IsTimedOut()) return node.id + " timeout";
   if (status.IsUnavailable()) return node.id + " unreachable (" + status.message() + ")";
+  if (status.IsAborted()) return node.id + " lost (" + status.message() + ")";
   return node.id + " error: " + status.message();
 }
 
@@ -363,13 +364,25 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
     return;
   }
   const ring::NodeInfo& node = *op->candidates[op->next++];
-  transport_->Call(node, Op(ClusterOpcode::kForwardWrite), op->body, options_.request_timeout_ms,
-                   [this, op, &node](const Status& s, std::string_view payload) {
-                     if (s.IsUnavailable() || s.IsTimedOut()) {
-                       // Not reached (or no answer): another replica may coordinate. A timed-out
-                       // forward may still complete there; the client sees the later outcome.
+  transport_->Send(node, Op(ClusterOpcode::kForwardWrite), op->body, options_.request_timeout_ms,
+                   [this, op, &node](const Status& s, std::string_view payload, bool answered) {
+                     if (s.IsUnavailable() && !answered) {
+                       // Never delivered (the transport could not reach it): another replica
+                       // may coordinate. An Unavailable the replica answered itself ("quorum
+                       // not reached") is its outcome: it stored the write.
                        op->failures.push_back(DescribeFailure(node, s));
                        ForwardToNextReplica(op);
+                       return;
+                     }
+                     if (!answered && !s.ok()) {
+                       // No answer: the replica may have applied the write under its own dot.
+                       // Forwarding it again would store it twice, under two dots, and the
+                       // receipt would cover one of them only.
+                       op->failures.push_back(DescribeFailure(node, s));
+                       Bump(&stats_.quorum_failures);
+                       op->done(Status::Unavailable("write forwarded to " + node.id + " not confirmed (" +
+                                                    Join(op->failures) + "): it may have been applied"),
+                                WriteResult());
                        return;
                      }
                      WriteResult result;

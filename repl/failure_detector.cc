@@ -211,6 +211,12 @@ void FailureDetector::OnIndirectProbe(std::string_view id, bool reached, uint64_
   }
 }
 
+void FailureDetector::OnHelperSilent(std::string_view id, uint64_t epoch) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Peer* p = FindById(id);
+  if (p != nullptr && epoch == epoch_) p->indirect_in_flight = false;
+}
+
 bool FailureDetector::IsDown(const ring::NodeInfo& node) const { return StateOf(node.id) == Liveness::kDown; }
 
 bool FailureDetector::IsDown(std::string_view address) const {

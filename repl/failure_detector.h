@@ -99,6 +99,8 @@ class FailureDetector {
   void OnDirectProbe(std::string_view id, bool reached, uint64_t sent_us, uint64_t epoch);
   // A helper's probe of `id` came back: reached means the helper got an answer.
   void OnIndirectProbe(std::string_view id, bool reached, uint64_t sent_us, uint64_t epoch);
+  // The helper itself did not answer: no opinion on `id`, but the next Tick may ask again.
+  void OnHelperSilent(std::string_view id, uint64_t epoch);
 
   bool IsDown(const ring::NodeInfo& node) const;
   bool IsDown(std::string_view address) const;

@@ -76,7 +76,7 @@ void Prober::ProbeThrough(const ring::NodeInfo& target, const ring::NodeInfo& he
   const uint64_t timeout_ms = 2 * options_.probe_timeout_ms;
   transport_->Call(helper, Op(ClusterOpcode::kProbeRequest), std::move(body), timeout_ms,
                    [this, id = target.id, sent_us, epoch](const Status& s, std::string_view payload) {
-                     if (!s.ok()) return;  // no answer from the helper is no opinion on the target
+                     if (!s.ok()) return detector_->OnHelperSilent(id, epoch);  // no opinion on the target
                      const bool reached = payload.size() == 1 && payload[0] == 1;
                      if (!reached) stats_.indirect_failed++;
                      detector_->OnIndirectProbe(id, reached, sent_us, epoch);

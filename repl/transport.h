@@ -32,12 +32,20 @@ class Transport {
   // status: OK with the reply payload; the peer's error status; TimedOut at the
   // deadline; Unavailable when the peer cannot be reached.
   using Callback = std::function<void(const base::Status& status, std::string_view payload)>;
+  // answered: the status is the peer's own reply (it received and ran the
+  // request), not the transport's (Unavailable: never sent; TimedOut or Aborted:
+  // sent, the outcome unknown).
+  using AnsweredCallback = std::function<void(const base::Status& status, std::string_view payload, bool answered)>;
 
   virtual ~Transport() = default;
   // Sends one request; `done` runs exactly once, on the executor thread, never
-  // inside Call itself.
-  virtual void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
-                    Callback done) = 0;
+  // inside the call itself.
+  virtual void Send(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms,
+                    AnsweredCallback done) = 0;
+  void Call(const ring::NodeInfo& node, uint8_t opcode, std::string body, uint64_t timeout_ms, Callback done) {
+    Send(node, opcode, std::move(body), timeout_ms,
+         [done = std::move(done)](const base::Status& s, std::string_view payload, bool) { done(s, payload); });
+  }
 };
 
 }  // namespace kvring::repl
