@@ -43,7 +43,7 @@ done
 # Wait until the first node answers and knows every member.
 for _ in $(seq 1 100); do
   if members=$("$BIN/kvctl" --host "127.0.0.1:$BASE_PORT" --timeout 500 status 2>/dev/null) &&
-     [ "$(printf '%s\n' "$members" | grep -c ' up ')" -ge "$NODES" ]; then
+     [ "$(printf '%s\n' "$members" | grep -c -E ' (up|self) ')" -ge "$NODES" ]; then
     break
   fi
   sleep 0.1
