@@ -55,7 +55,10 @@ void HintedHandoff::Tick() {
     if (owner == nullptr || liveness_->StateOf(id) != Liveness::kUp) continue;
     Start(*owner);
   }
-  for (auto& [id, s] : sessions_) Pump(s);
+  // Pump may end a session (erasing it): walk a copy.
+  std::vector<std::shared_ptr<Session>> running;
+  for (const auto& [id, s] : sessions_) running.push_back(s);
+  for (const auto& s : running) Pump(s);
 }
 
 void HintedHandoff::Start(const ring::NodeInfo& owner) {
@@ -70,10 +73,13 @@ void HintedHandoff::Start(const ring::NodeInfo& owner) {
 
 void HintedHandoff::ListNext(const std::shared_ptr<Session>& s) {
   s->listing = true;
-  io_->Submit([this, s, alive = alive_] {
+  // The I/O thread touches only what outlives the handoff (the hint store, the
+  // executor); the handoff itself only back on the executor, if it still exists.
+  io_->Submit([this, s, alive = alive_, hints = hints_, ex = executor_, batch = options_.batch,
+               owner = s->owner.id, after = s->after_key] {
     auto listed = std::make_shared<std::vector<Hint>>();
-    Status st = hints_->List(s->owner.id, s->after_key, options_.batch, listed.get());
-    executor_->Post([this, s, alive, st, listed] {
+    Status st = hints->List(owner, after, batch, listed.get());
+    ex->Post([this, s, alive, st, listed] {
       if (!*alive || s->ended) return;
       s->listing = false;
       if (!st.ok()) return End(s, st.ToString().c_str());
