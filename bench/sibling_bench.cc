@@ -94,9 +94,9 @@ void BM_SiblingSetMerge(benchmark::State& state) {
 BENCHMARK(BM_SiblingSetMerge)->Arg(1)->Arg(8)->Arg(64);
 
 void BM_ClientContextDecode(benchmark::State& state) {
-  const std::string bytes = EncodeClientContext(CommonSet().history());
+  const std::string bytes = EncodeClientContext(ContextKey::Default(), "key", CommonSet().history());
   for (auto _ : state) {
-    base::Result<VersionVector> vv = DecodeClientContext(bytes);
+    base::Result<VersionVector> vv = DecodeClientContext(ContextKey::Default(), "key", bytes);
     benchmark::DoNotOptimize(vv.ok());
   }
 }

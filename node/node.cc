@@ -31,7 +31,7 @@ repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
 }  // namespace
 
 Node::Node(NodeOptions options, NodeEnvironment environment)
-    : options_(std::move(options)), env_(environment), logger_(environment.logger) {}
+    : options_(std::move(options)), env_(environment), logger_(environment.logger), context_key_(options_.cluster) {}
 
 std::string Node::address() const { return server_ != nullptr ? server_->address().ToString() : options_.listen; }
 
@@ -155,6 +155,7 @@ Status Node::Start() {
   parts.gossip = gossip_.get();
   parts.prober = prober_.get();
   parts.hints = hints_.get();
+  parts.context_key = &context_key_;
   parts.handoff = handoff_.get();
   parts.generation = state_->state().generation;
   service_->Attach(std::move(parts), server_.get());
@@ -203,6 +204,7 @@ void Node::WireLoop(int index) {
   coordinator_options.default_w = ConsistencyOrQuorum(options_.w);
   coordinator_options.request_timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   coordinator_options.strict_default = options_.strict_quorum;
+  coordinator_options.context_key = context_key_;
   pl.coordinator = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
                                                        pl.transport.get(), liveness_.get(), pl.executor.get(),
                                                        env_.clock, logger_,

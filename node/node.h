@@ -99,6 +99,7 @@ class Node {
   std::unique_ptr<repl::FailureDetector> liveness_;
   std::unique_ptr<repl::ReplicaStore> store_;
   std::unique_ptr<repl::HintStore> hints_;  // DATA/hints (docs/formats/hints.md)
+  const repl::ContextKey context_key_;      // from the cluster name (a secret, once configured)
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop

@@ -127,17 +127,19 @@ void NodeService::HandleGet(net::Request& request) {
   if (!s.ok()) return request.ReplyError(s);
   const uint16_t version = request.peer().version;
   net::Responder responder = request.Defer();
-  auto reply = [responder, version](const Status& st, const repl::SiblingSet* set) {
+  const repl::ContextKey* mac_key = p_.context_key;
+  auto reply = [responder, version, mac_key, key = std::string(get.key)](const Status& st,
+                                                                        const repl::SiblingSet* set) {
     if (!st.ok()) return responder.Reply(st);
     if (set == nullptr || set->IsDeleted()) {
       // Version 2 hands the client the key's history even when nothing is live,
       // so a read-modify-write can start from "I saw nothing" (docs/versioning.md).
       std::string payload;
-      if (version >= 2) repl::EncodeNotFound(set, &payload);
+      if (version >= 2) repl::EncodeNotFound(set, *mac_key, key, &payload);
       return responder.Reply(Status::NotFound("key not found"), payload);
     }
     std::string payload;
-    repl::EncodeGetReply(*set, &payload);
+    repl::EncodeGetReply(*set, *mac_key, key, &payload);
     responder.ReplyOk(payload);
   };
   if (get.flags & net::kGetFlagLocal) {

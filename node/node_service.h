@@ -53,6 +53,7 @@ struct NodeParts {
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
   uint64_t generation = 0;           // this run's (DATA/node_state)
+  const repl::ContextKey* context_key = nullptr;  // the coordinators' (contexts in GET replies)
   base::Logger* logger = nullptr;
   std::vector<LoopParts> loops;  // one per server loop, in server order
 };

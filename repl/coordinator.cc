@@ -53,7 +53,8 @@ const Sibling* NewestSiblingOf(const SiblingSet& set, std::string_view actor) {
 // never saw), covering the new dot would cover those too, so the receipt hands
 // back the writer's context alone (a put with it keeps this write as a sibling;
 // a read resolves both). Entry times come from the history.
-void DescribeNewVersion(const SiblingSet& stored, const Sibling& sib, WriteResult* result) {
+void DescribeNewVersion(const ContextKey& mac_key, std::string_view key, const SiblingSet& stored, const Sibling& sib,
+                        WriteResult* result) {
   VersionVector context;
   auto witness = [&](const std::string& node, uint64_t counter) {
     const VersionVector::Entry* h = stored.history().Find(node);
@@ -62,7 +63,7 @@ void DescribeNewVersion(const SiblingSet& stored, const Sibling& sib, WriteResul
   for (const auto& e : sib.context.entries()) witness(e.node, e.counter);
   if (sib.context.Get(sib.dot.node) + 1 == sib.dot.counter) witness(sib.dot.node, sib.dot.counter);
   result->context.clear();
-  EncodeClientContext(context, &result->context);
+  EncodeClientContext(mac_key, key, context, &result->context);
   result->clock.clear();
   EncodeSiblingClock(&result->clock, sib);
 }
@@ -325,7 +326,7 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
   }
   VersionVector ctx;  // no context: the client saw nothing
   if (!write.context.empty()) {
-    auto decoded = DecodeClientContext(write.context);
+    auto decoded = DecodeClientContext(options_.context_key, write.key, write.context);
     if (!decoded.ok()) {
       done(decoded.status(), kNothing);
       return;
@@ -436,7 +437,9 @@ void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector conte
           op->done(s, WriteResult());
           return;
         }
-        if (const Sibling* mine = NewestSiblingOf(stored, store_->self())) DescribeNewVersion(stored, *mine, &op->result);
+        if (const Sibling* mine = NewestSiblingOf(stored, store_->self())) {
+          DescribeNewVersion(options_.context_key, op->key, stored, *mine, &op->result);
+        }
         if (others.empty()) return;
         std::string body;
         EncodeReplicaWrite(&body, op->key, stored);

@@ -30,6 +30,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/status.h"
+#include "repl/client_context.h"
 #include "repl/failure_detector.h"
 #include "repl/hint_store.h"
 #include "repl/sloppy_quorum.h"
@@ -47,6 +48,7 @@ struct CoordinatorOptions {
   uint8_t default_w = 254;      // QUORUM
   uint64_t request_timeout_ms = 1000;
   bool strict_default = false;  // requests without the STRICT flag use stand-ins (sloppy quorum)
+  ContextKey context_key = ContextKey::Default();  // seals and opens client contexts
 };
 
 struct ReplicaAck {

@@ -135,7 +135,7 @@ bool DecodeForwardWrite(std::string_view body, ForwardWrite* m) {
          GetLengthPrefixed(&body, &m->value) && GetLengthPrefixed(&body, &m->context) && body.empty();
 }
 
-void EncodeGetReply(const SiblingSet& set, std::string* payload) {
+void EncodeGetReply(const SiblingSet& set, const ContextKey& mac_key, std::string_view key, std::string* payload) {
   uint32_t live = 0;
   for (const auto& s : set.siblings()) live += s.tombstone ? 0 : 1;
   net::GetReplyWriter writer(payload, live);
@@ -147,13 +147,13 @@ void EncodeGetReply(const SiblingSet& set, std::string* payload) {
     writer.Add(s.value, scratch, s.timestamp_micros);
   }
   scratch.clear();
-  EncodeClientContext(set.history(), &scratch);
+  EncodeClientContext(mac_key, key, set.history(), &scratch);
   writer.Finish(scratch);
 }
 
-void EncodeNotFound(const SiblingSet* set, std::string* payload) {
+void EncodeNotFound(const SiblingSet* set, const ContextKey& mac_key, std::string_view key, std::string* payload) {
   std::string context;
-  EncodeClientContext(set != nullptr ? set->history() : VersionVector(), &context);
+  EncodeClientContext(mac_key, key, set != nullptr ? set->history() : VersionVector(), &context);
   net::EncodeNotFoundPayload(payload, context);
 }
 

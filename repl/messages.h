@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "repl/client_context.h"
 #include "repl/failure_detector.h"
 #include "repl/member_state.h"
 #include "repl/sibling_set.h"
@@ -75,9 +76,9 @@ bool DecodeForwardWrite(std::string_view body, ForwardWrite* m);
 // A client's GET reply payload (net/protocol.h) for a merged set: its live
 // siblings with their clocks, and its history as the context. Written with
 // net::GetReplyWriter, the encoder net::EncodeGetReply uses too.
-void EncodeGetReply(const SiblingSet& set, std::string* payload);
+void EncodeGetReply(const SiblingSet& set, const ContextKey& mac_key, std::string_view key, std::string* payload);
 // A GET NotFound payload (version 2): the context of `set` (null: the empty one).
-void EncodeNotFound(const SiblingSet* set, std::string* payload);
+void EncodeNotFound(const SiblingSet* set, const ContextKey& mac_key, std::string_view key, std::string* payload);
 
 // A sibling's clock as a client sees it in a GET reply (net::Sibling::clock):
 //   clock := dot_node:lp dot_counter:varint64 context:vector

@@ -9,6 +9,7 @@ command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)
 [ -f /usr/include/benchmark/benchmark.h ] || need+=(libbenchmark-dev)
 [ -f /usr/include/lz4.h ] || need+=(liblz4-dev)
+[ -f /usr/include/openssl/hmac.h ] || need+=(libssl-dev)
 [ -f /usr/include/jemalloc/jemalloc.h ] || need+=(libjemalloc-dev)
 # Optional: the network-partition cluster test cuts links with iptables inside a
 # private network namespace; without it (or without root) that test skips.

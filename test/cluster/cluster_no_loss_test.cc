@@ -8,7 +8,9 @@
 //   - a node that lost its newest writes (its data directory put back as it was
 //     before them) never mints their dots again (Riak's KV679);
 //   - writers that never send contexts pile up siblings only to the cap, then get
-//     a clear error and a counter.
+//     a clear error and a counter;
+//   - a context a client made up, damaged or took from another key is refused
+//     and changes nothing: the key stays writable.
 #include <gtest/gtest.h>
 
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <atomic>
 #include <barrier>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "base/coding.h"
+#include "base/crypto.h"
 #include "base/random.h"
 #include "repl/client_context.h"
 #include "repl/version_text.h"
@@ -33,9 +37,9 @@
 namespace kvring::test {
 namespace {
 
-repl::VersionVector ContextOf(const std::string& bytes) {
+repl::VersionVector ContextOf(const std::string& key, const std::string& bytes) {
   if (bytes.empty()) return {};
-  auto decoded = repl::DecodeClientContext(bytes);
+  auto decoded = repl::DecodeClientContext(repl::ContextKey::Default(), key, bytes);
   EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
   return decoded.ok() ? decoded.value() : repl::VersionVector();
 }
@@ -113,7 +117,7 @@ std::string CheckHistory(const std::vector<Attempt>& attempts, const std::map<st
   for (const Attempt& w : attempts) {
     if (!w.acked) continue;
     const ReadResult& final = finals.at(w.key);
-    if (!ContextOf(final.context).Covers(w.dot)) problems += w.key + ": final context misses " + repl::DotText(w.dot) + "\n";
+    if (!ContextOf(w.key, final.context).Covers(w.dot)) problems += w.key + ": final context misses " + repl::DotText(w.dot) + "\n";
     if (w.value.empty()) continue;
     bool present = false;
     for (const auto& s : final.siblings) present |= s.dot == w.dot && s.value == w.value;
@@ -163,7 +167,7 @@ TEST(ClusterNoLossTest, RacingDeletesAndRecreationsAcrossAKillLoseOnlyWhatContex
         a.key = key;
         std::string context;
         if (choice == 1 || choice == 3) context = last_read[k];  // with the context of a read (maybe stale)
-        a.sent = ContextOf(context);
+        a.sent = ContextOf(key, context);
         if (choice == 3 && context.empty()) continue;  // a delete needs a context
         if (choice != 3) a.value = "c" + std::to_string(t + 1) + "-" + std::to_string(i);
         // choice 2: a put with no context at all.
@@ -287,6 +291,58 @@ TEST(ClusterNoLossTest, PutsWithoutContextPileUpOnlyToTheSiblingCapThenFailClear
   auto after = cluster.client(0).Get("pile", kAll);
   KV_ASSERT_OK(after);
   EXPECT_EQ(std::vector<std::string>{"resolved"}, after->values());
+}
+
+// What a client could send instead of a context a node handed it, for key
+// "victim" whose real context is `real`.
+std::vector<std::pair<std::string, std::string>> BadContexts(const std::string& real, const std::string& others) {
+  repl::VersionVector maxed;  // would leave the key unwritable for ever if believed
+  maxed.Witness("n1", std::numeric_limits<uint64_t>::max(), 1'700'000'000);
+  std::string guessed = repl::EncodeClientContext(repl::ContextKey("a guess"), "victim", maxed);
+  std::string bare(1, static_cast<char>(repl::kClientContextVersion));
+  maxed.EncodeTo(&bare);
+  std::string flipped = real;
+  flipped[1] ^= 0x01;
+  return {{"counters at 2^64-1 sealed with a guessed key", guessed},
+          {"counters at 2^64-1 with zero MAC bytes", bare + std::string(repl::kContextMacBytes, '\0')},
+          {"random bytes", base::RandomBytes(64)},
+          {"the real context with one bit flipped", flipped},
+          {"another key's real context", others},
+          {"100 KB", std::string(100 << 10, '\x02')}};
+}
+
+TEST(ClusterNoLossTest, ForgedDamagedAndOtherKeysContextsAreRefusedAndTheKeyStaysWritable) {
+  Cluster cluster({.nodes = 3, .n = 3});
+  KV_ASSERT_OK(cluster.Start());
+  KV_ASSERT_OK(cluster.client(0).Put("victim", "v1", kAll));
+  KV_ASSERT_OK(cluster.client(1).Put("other", "o1", kAll));
+  auto real = cluster.client(2).Read("victim");
+  auto others = cluster.client(2).Read("other");
+  KV_ASSERT_OK(real);
+  KV_ASSERT_OK(others);
+  for (const auto& [what, context] : BadContexts(real->context, others->context)) {
+    for (size_t i = 0; i < 3; ++i) {
+      auto put = cluster.client(i).Put("victim", "evil", kTwo, context);
+      ASSERT_FALSE(put.ok()) << what << " through node " << i;
+      EXPECT_TRUE(put.status().IsInvalidArgument()) << what << ": " << put.status().ToString();
+      EXPECT_NE(std::string::npos, put.status().message().find("context")) << what << ": " << put.status().ToString();
+      auto del = cluster.client(i).Delete("victim", kTwo, context);
+      ASSERT_FALSE(del.ok()) << what << " through node " << i;
+      EXPECT_TRUE(del.status().IsInvalidArgument()) << what << ": " << del.status().ToString();
+    }
+  }
+  for (size_t i = 0; i < 3; ++i) {  // nothing changed anywhere
+    auto local = cluster.client(i).GetLocal("victim");
+    KV_ASSERT_OK(local);
+    EXPECT_EQ(std::vector<std::string>{"v1"}, local->values()) << "node " << i;
+  }
+  // And the key stays writable: the real context supersedes v1, its receipt the next.
+  auto v2 = cluster.client(1).Put("victim", "v2", kTwo, real->context);
+  KV_ASSERT_OK(v2);
+  KV_ASSERT_OK(cluster.client(2).Put("victim", "v3", kTwo, v2->context));
+  auto after = cluster.client(0).Get("victim", kAll);
+  KV_ASSERT_OK(after);
+  EXPECT_EQ(std::vector<std::string>{"v3"}, after->values());
 }
 
 }  // namespace

@@ -38,7 +38,7 @@ TEST_F(NodeBasicTest, GetOfAMissingKeyIsNotFoundWithAnEmptyContext) {
   auto read = client().Read("never-written");
   KV_ASSERT_OK(read);
   EXPECT_FALSE(read->found);
-  auto history = repl::DecodeClientContext(read->context);
+  auto history = repl::DecodeClientContext(repl::ContextKey::Default(), "never-written", read->context);
   KV_ASSERT_OK(history);
   EXPECT_TRUE(history->empty());  // a key never written has seen nothing
 }
@@ -98,7 +98,7 @@ TEST_F(NodeBasicTest, DeleteThenGetIsNotFoundAndAPutWithThatContextRevivesTheKey
   auto gone = client().Read("doomed");
   KV_ASSERT_OK(gone);
   EXPECT_FALSE(gone->found);
-  auto history = repl::DecodeClientContext(gone->context);
+  auto history = repl::DecodeClientContext(repl::ContextKey::Default(), "doomed", gone->context);
   KV_ASSERT_OK(history);
   EXPECT_TRUE(history->Covers(del->dot));  // the not-found context covers the delete
   KV_ASSERT_OK(client().Put("doomed", "back", net::kConsistencyDefault, gone->context));

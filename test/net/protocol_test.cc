@@ -368,8 +368,9 @@ TEST(OpcodeNames, KnownOpcodesHaveNamesAndOthersShowTheirNumber) {
 // coordinates; n1 and n2 acknowledge). The contexts and the clock are the bytes a
 // kvnode sends (test/repl pins them to repl's encoders). If a test here changes,
 // the document changes in the same commit.
-constexpr char kEmptyContext[] = "01 00 5f b0 ce 81";                               // history []
-constexpr char kContextN1[] = "01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53";  // history [n1:1]
+constexpr char kEmptyContext[] = "02 00 32 c5 59 d8 1b ff 18 f5 90 cd e3 36 53 9f 12 7b";  // history []
+constexpr char kContextN1[] =
+    "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57";  // history [n1:1]
 constexpr char kClockN1[] = "02 6e 31 01 00";                                   // n1:1 []
 
 std::string Frame1(Opcode op, uint8_t flags, uint32_t id, const std::string& body) {
@@ -389,7 +390,8 @@ TEST(GoldenBytes, NotFoundReplyCarriesTheMissingKeysContext) {
   AppendStatus(&body, Status::NotFound("key not found"));
   EncodeNotFoundPayload(&body, Unhex(kEmptyContext));
   EXPECT_EQ(Frame1(Opcode::kGet, kFlagReply, 7, body),
-            "1c 00 00 00 10 01 07 00 00 00 01 0d 6b 65 79 20 6e 6f 74 20 66 6f 75 6e 64 06 01 00 5f b0 ce 81");
+            "28 00 00 00 10 01 07 00 00 00 01 0d 6b 65 79 20 6e 6f 74 20 66 6f 75 6e 64 12 "
+            "02 00 32 c5 59 d8 1b ff 18 f5 90 cd e3 36 53 9f 12 7b");
   // Version 1 readers ignore what follows an error's message.
   Status s;
   std::string_view payload;
@@ -405,7 +407,8 @@ TEST(GoldenBytes, PutWithTheNotFoundContextMatchesTheDocumentedHexDump) {
   std::string body;
   EncodePut(&body, PutRequest{kConsistencyQuorum, 0, "apple", "red", context});
   EXPECT_EQ(Frame1(Opcode::kPut, 0, 8, body),
-            "19 00 00 00 11 00 08 00 00 00 fe 00 05 61 70 70 6c 65 03 72 65 64 06 01 00 5f b0 ce 81");
+            "25 00 00 00 11 00 08 00 00 00 fe 00 05 61 70 70 6c 65 03 72 65 64 12 "
+            "02 00 32 c5 59 d8 1b ff 18 f5 90 cd e3 36 53 9f 12 7b");
 }
 
 TEST(GoldenBytes, WriteReceiptCarriesTheNewVersionsContextAndClock) {
@@ -414,8 +417,8 @@ TEST(GoldenBytes, WriteReceiptCarriesTheNewVersionsContextAndClock) {
   AppendStatus(&body, Status::OK());
   EncodeWriteReceipt(&body, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock});
   EXPECT_EQ(Frame1(Opcode::kPut, kFlagReply, 8, body),
-            "28 00 00 00 11 01 08 00 00 00 00 02 02 6e 31 00 00 02 6e 32 00 00 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 "
-            "64 b3 53 05 02 6e 31 01 00");
+            "34 00 00 00 11 01 08 00 00 00 00 02 02 6e 31 00 00 02 6e 32 00 00 1b "
+            "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57 05 02 6e 31 01 00");
   // A version-1 connection gets the acks alone.
   std::string v1;
   EncodeWriteReceipt(&v1, WriteReceipt{{{"n1", false}, {"n2", false}}, context, clock}, 1);
@@ -435,8 +438,8 @@ TEST(GoldenBytes, GetReplyOfAVersionedValueMatchesTheDocumentedHexDump) {
   AppendStatus(&body, Status::OK());
   EncodeGetReply(&body, reply);
   const std::string documented =
-      "2a 00 00 00 10 01 09 00 00 00 00 01 03 72 65 64 05 02 6e 31 01 00 80 80 f9 c0 c1 c4 82 03 0f 01 01 02 6e 31 "
-      "01 80 e2 cf aa 06 47 64 b3 53";
+      "36 00 00 00 10 01 09 00 00 00 00 01 03 72 65 64 05 02 6e 31 01 00 80 80 f9 c0 c1 c4 82 03 1b "
+      "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57";
   EXPECT_EQ(Frame1(Opcode::kGet, kFlagReply, 9, body), documented);
   // And the documented bytes decode back to the same reply.
   std::string bytes = Unhex(documented);

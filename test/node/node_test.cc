@@ -83,20 +83,22 @@ TEST_F(InProcessNodeTest, AClientCreatesAKeyFromNotFoundAndReadsTheDocumentedByt
   auto missing = Get("apple");
   ASSERT_TRUE(missing.ok()) << missing.status().ToString();
   EXPECT_TRUE(missing->status.IsNotFound()) << missing->status.ToString();
-  EXPECT_EQ(Hex(missing->payload), "06 01 00 5f b0 ce 81");  // docs/protocol.md section 11, reply 7
+  // docs/protocol.md section 11, reply 7, after its status and message.
+  EXPECT_EQ(Hex(missing->payload), "12 02 00 32 c5 59 d8 1b ff 18 f5 90 cd e3 36 53 9f 12 7b");
   std::string_view context;
   ASSERT_TRUE(net::DecodeNotFoundPayload(missing->payload, &context));
   auto put = Put("apple", "red", std::string(context));
   ASSERT_TRUE(put.ok() && put->status.ok()) << (put.ok() ? put->status.ToString() : put.status().ToString());
   net::WriteReceipt receipt;
   ASSERT_TRUE(net::DecodeWriteReceipt(put->payload, &receipt));
-  EXPECT_EQ(Hex(receipt.context), "01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53");
+  EXPECT_EQ(Hex(receipt.context), "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57");
   EXPECT_EQ(Hex(receipt.clock), "02 6e 31 01 00");
   auto get = Get("apple");
   ASSERT_TRUE(get.ok() && get->status.ok());
   // Reply 9 of docs/protocol.md section 11, after its status byte.
   EXPECT_EQ(Hex(get->payload),
-            "01 03 72 65 64 05 02 6e 31 01 00 80 80 f9 c0 c1 c4 82 03 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53");
+            "01 03 72 65 64 05 02 6e 31 01 00 80 80 f9 c0 c1 c4 82 03 1b "
+            "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57");
   EXPECT_TRUE(node_->Stop().ok());
 }
 

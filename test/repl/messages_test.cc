@@ -271,11 +271,12 @@ TEST(ClusterMessages, HintedWriteIsTheOwnerThenAReplicaWrite) {
 
 TEST(ClusterMessages, ForwardWriteRequestCarriesKindLevelFlagsKeyValueAndContext) {
   // `put apple green` at W=QUORUM with OVERWRITE and the context of a get of RedSet().
-  const std::string context = EncodeClientContext(RedSet().history());
+  const std::string context = EncodeClientContext(ContextKey::Default(), "apple", RedSet().history());
   const ForwardWrite put{WriteKind::kPut, 254, 0x01, "apple", "green", context};
   std::string body;
   EncodeForwardWrite(&body, put);
-  EXPECT_EQ("00 fe 01 05 61 70 70 6c 65 05 67 72 65 65 6e 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53",
+  EXPECT_EQ("00 fe 01 05 61 70 70 6c 65 05 67 72 65 65 6e 1b "
+            "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57",
             Hex(body));
   ForwardWrite back;
   ASSERT_TRUE(DecodeForwardWrite(body, &back));
@@ -292,7 +293,8 @@ TEST(ClusterMessages, ForwardWriteRequestCarriesKindLevelFlagsKeyValueAndContext
   // A delete: kind 1, an empty value, no flags.
   body.clear();
   EncodeForwardWrite(&body, ForwardWrite{WriteKind::kDelete, 254, 0, "apple", "", context});
-  EXPECT_EQ("01 fe 00 05 61 70 70 6c 65 00 0f 01 01 02 6e 31 01 80 e2 cf aa 06 47 64 b3 53", Hex(body));
+  EXPECT_EQ("01 fe 00 05 61 70 70 6c 65 00 1b "
+            "02 01 02 6e 31 01 80 e2 cf aa 06 88 d7 72 7b df 2b 71 70 9c 71 9e 58 79 40 4d 57", Hex(body));
   body[0] = 2;  // no such kind
   EXPECT_FALSE(DecodeForwardWrite(body, &back));
 }

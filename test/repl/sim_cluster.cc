@@ -26,7 +26,7 @@ std::vector<std::string> GetOutcome::values() const {
 }
 
 std::string GetOutcome::context() const {
-  return EncodeClientContext(set ? set->history() : VersionVector());
+  return EncodeClientContext(ContextKey::Default(), key, set ? set->history() : VersionVector());
 }
 
 std::vector<std::string> WriteOutcome::acks() const {
@@ -50,7 +50,7 @@ void WriteLedger::Record(std::string_view key, std::string_view value, bool tomb
   a.tombstone = tombstone;
   a.overwrite = (flags & net::kWriteFlagOverwrite) != 0;
   if (!context.empty()) {
-    base::Result<VersionVector> decoded = DecodeClientContext(context);
+    base::Result<VersionVector> decoded = DecodeClientContext(ContextKey::Default(), key, context);
     if (decoded.ok()) a.context = std::move(decoded).value();  // a refused context supersedes nothing
   }
   a.acknowledged = outcome.status.ok();
@@ -270,6 +270,7 @@ std::string SimCluster::KeyWithReplicas(const std::vector<std::string>& replicas
 
 std::shared_ptr<GetOutcome> SimCluster::StartGet(std::string_view id, std::string_view key, uint8_t r) {
   auto outcome = std::make_shared<GetOutcome>();
+  outcome->key.assign(key);
   node(id).coordinator->Get(key, r, [this, outcome](const Status& s, const SiblingSet* merged) {
     outcome->calls++;
     outcome->at_us = net_->now();

@@ -61,6 +61,7 @@ struct GetOutcome {
   int calls = 0;  // how many times the callback ran (exactly once is the contract)
   uint64_t at_us = 0;  // simulated time of the (last) callback
   base::Status status;
+  std::string key;
   std::optional<SiblingSet> set;  // the merged set, when the replicas held one
 
   bool done() const { return calls > 0; }
