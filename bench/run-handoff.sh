@@ -38,9 +38,12 @@
 # hints_pending_bytes, handoff_replayed, handoff_replayed_bytes, handoff_active, n3's
 # state as the node sees it), stats-*.txt (full `kvctl stats` before and after),
 # sample.csv (key, found), summary.md, commands.txt, node logs (nodes3/n<i>/kvnode.log).
+# The nodes' data directories (~700 MB at DATA_MB=200) are deleted at the end unless
+# KEEP_DATA=1.
 #
 # Env (defaults): DATA_MB=200 STEADY_S=20 BASE_S=10 CONNS=50 BG_CONNS=20 BG_FRACTION=0.5
-#   BG_PIPELINE=4 VALUE=100 KEYS=20000 SAMPLE=200 REPLAY_TIMEOUT_S=300 RESULTS=bench/results/handoff-<time>
+#   BG_PIPELINE=4 VALUE=100 KEYS=20000 SAMPLE=200 REPLAY_TIMEOUT_S=300 KEEP_DATA=0
+#   RESULTS=bench/results/handoff-<time>
 #   KVBENCH=build/kvbench KVNODE=build/kvnode KVCTL=build/kvctl
 #   KVNODE_EXTRA="--n 3 --sync interval"
 # Takes about 1 minute at the defaults, most of it the steady phase (DATA_MB=200 with
@@ -59,6 +62,7 @@ BG_CONNS=${BG_CONNS:-20}
 VALUE=${VALUE:-100}
 KEYS=${KEYS:-20000}
 SAMPLE=${SAMPLE:-200}
+KEEP_DATA=${KEEP_DATA:-0}
 BG_FRACTION=${BG_FRACTION:-0.5}
 BG_PIPELINE=${BG_PIPELINE:-4}
 REPLAY_TIMEOUT_S=${REPLAY_TIMEOUT_S:-300}
@@ -224,6 +228,7 @@ for idx in $(shuf -i "0-$((OUT_KEYS - 1))" -n "$n"); do
   esac
 done
 stop_nodes
+[ "$KEEP_DATA" = 1 ] || for d in "${NODE_DIRS[@]}"; do rm -rf "$d/data"; done
 
 base_p99=$(jnum "$RESULTS/baseline.json" p99)
 bg_p99=$(jnum "$RESULTS/replay-load.json" p99)
