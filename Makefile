@@ -6,6 +6,8 @@
 #   make asan       build into build/asan with ASan+UBSan and run the tests
 #   make tsan       build into build/tsan with TSan and run the threaded tests
 #   make cluster    start a local cluster on loopback (see README.md)
+#   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
+#                   DURATION=seconds overrides; not part of make test)
 #   make clean
 #
 # Sources are discovered: every <pkg>/*.cc goes into build/lib/libkv<pkg>.a, every
@@ -121,7 +123,7 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster clean build-tests
+.PHONY: all deps test bench asan tsan cluster soak-fd clean build-tests
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
@@ -146,6 +148,11 @@ tsan:
 
 cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
 	@scripts/local-cluster.sh
+
+# 600 s of saturating load on 5 local nodes; fails if any member is ever seen down.
+soak-fd: $(foreach b,$(BINS),$(BUILD)/$(b))
+	@DURATION="$${DURATION:-600}" KVNODE=$(BUILD)/kvnode KVCTL=$(BUILD)/kvctl KVBENCH=$(BUILD)/kvbench \
+	  bench/run-false-downs.sh
 
 clean:
 	rm -rf build

@@ -56,38 +56,8 @@ run_kvbench() {  # run_kvbench NAME EXTRA_FLAGS TARGET...
   ERRS[$name]=$(jnum "$json" errors)
 }
 
-start_nodes() {  # start_nodes COUNT EXTRA_FLAGS -> sets NODE_ADDRS, NODE_PIDS
-  local count=$1 extra=$2 seeds="" ports=()
-  NODE_ADDRS=()
-  NODE_PIDS=()
-  for _ in $(seq "$count"); do ports+=("$(free_port)"); done
-  for p in "${ports[@]}"; do seeds+="${seeds:+,}127.0.0.1:$p"; done
-  local i=0
-  for p in "${ports[@]}"; do
-    i=$((i + 1))
-    local dir="$RESULTS/nodes$count/n$i"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    local seed_flag=()
-    [ "$count" -gt 1 ] && seed_flag=(--seeds "$seeds")
-    # shellcheck disable=SC2206
-    local cmd=("$KVNODE" --id "n$i" --listen "127.0.0.1:$p" --data "$dir/data" --sync interval "${seed_flag[@]}" $extra)
-    echo "${cmd[*]}" >>"$RESULTS/commands.txt"
-    "${cmd[@]}" >"$dir/kvnode.log" 2>&1 &
-    PIDS+=($!)
-    NODE_PIDS+=($!)
-    NODE_ADDRS+=("127.0.0.1:$p")
-    wait_port "$p" "$!" "$dir/kvnode.log"
-  done
-  # Every node must know every member before the load starts.
-  for a in "${NODE_ADDRS[@]}"; do
-    for _ in $(seq 100); do
-      [ "$("$KVCTL" --host "$a" status 2>/dev/null | grep -c ' up ')" -ge "$count" ] && break
-      sleep 0.1
-    done
-  done
-}
-stop_nodes() { for pid in "${NODE_PIDS[@]}"; do stop_pid "$pid"; done; }
+# start_nodes/stop_nodes (bench/lib.sh) start the nodes on free ports, seeded with each
+# other, and wait until every node sees every other one up before the load starts.
 
 : >"$RESULTS/commands.txt"
 
@@ -105,14 +75,14 @@ run_kvbench redis "" "redis://127.0.0.1:$rport"
 stop_pid "$rpid"
 
 # One node, N=1.
-start_nodes 1 "--n 1"
+start_nodes 1 "--n 1 --sync interval"
 run_kvbench "n1-r1-w1" "--r 1 --w 1" "kv://${NODE_ADDRS[0]}"
 stop_nodes
 
 # Three nodes, N=3, at three consistency levels; a fresh cluster for each.
 for rw in "1 1" "2 2" "3 3"; do
   set -- $rw
-  start_nodes 3 "--n 3"
+  start_nodes 3 "--n 3 --sync interval"
   targets=()
   for a in "${NODE_ADDRS[@]}"; do targets+=("kv://$a"); done
   run_kvbench "n3-r$1-w$2" "--r $1 --w $2" "${targets[@]}"
