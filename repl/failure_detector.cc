@@ -83,6 +83,13 @@ void FailureDetector::ReportHeartbeat(std::string_view id) {
   if (Peer* p = FindById(id)) EvidenceLocked(p, now);
 }
 
+void FailureDetector::ReportRelayedHeartbeat(std::string_view id) {
+  const uint64_t now = clock_->NowMicros();
+  std::lock_guard<std::mutex> lock(mu_);
+  Peer* p = FindById(id);
+  if (p != nullptr && p->state == Liveness::kUp) p->evidence_us = std::max(p->evidence_us, now);
+}
+
 void FailureDetector::ReportSuspicions(std::string_view from, const std::vector<std::string>& suspects) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, p] : peers_) {

@@ -5,7 +5,10 @@
 //
 // Evidence that a member lives: any reply from it (the transports report every
 // answer, whatever its status), a direct probe answered, a helper that reached it
-// for us, or gossip showing its heartbeat moved. The rules (docs/replication.md,
+// for us, gossip it sent us, or gossip relaying that its heartbeat moved (this
+// last keeps an up member up, but never brings a suspect or down one back: a
+// relayed heartbeat can be a second old, raised just before the member stopped,
+// and would make a stopped member flap suspect -> up -> suspect). The rules (docs/replication.md,
 // "Failure detection"):
 //   1. up -> suspect: no evidence for suspect_after_ms, or its connection was
 //      refused or lost (a dead process, at once).
@@ -17,7 +20,7 @@
 //      unanswered, AND a second member agrees: a helper could not reach it either,
 //      or gossip says another live member suspects it (Dynamo's "at least two
 //      members"). A cluster with no other member to ask needs the first alone.
-//   4. -> up: as soon as any evidence arrives.
+//   4. -> up: as soon as any first-hand evidence arrives.
 //   5. Lifeguard's local health: a Tick that runs much later than scheduled means
 //      this node itself stalled (CPU starvation, SIGSTOP): the silence of the
 //      stall is not held against anyone (evidence times move forward by the
@@ -88,8 +91,11 @@ class FailureDetector {
   void ReportAnswered(std::string_view address);
   // Its connection was refused or lost: `reason` names how.
   void ReportUnreachable(std::string_view address, std::string_view reason);
-  // Gossip showed member `id`'s heartbeat move.
+  // Member `id` sent us gossip itself.
   void ReportHeartbeat(std::string_view id);
+  // Gossip from another member showed `id`'s heartbeat move: evidence for an up
+  // member only (a suspect must answer a probe, ours or a helper's, or speak).
+  void ReportRelayedHeartbeat(std::string_view id);
   // Gossip: member `from` suspects (or holds down) exactly `suspects`.
   void ReportSuspicions(std::string_view from, const std::vector<std::string>& suspects);
 

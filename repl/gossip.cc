@@ -163,7 +163,7 @@ size_t Gossiper::Apply(const std::vector<MemberState>& states) {
   }
   if (ring_changed) PublishRing();
   for (const MemberState* s : taken) {
-    detector_->ReportHeartbeat(s->node.id);
+    detector_->ReportRelayedHeartbeat(s->node.id);
     detector_->ReportSuspicions(s->node.id, s->suspects);
   }
   return taken.size();

@@ -114,6 +114,26 @@ TEST_F(FailureDetectorTest, AnyEvidenceBringsADownMemberUpAtOnce) {
   EXPECT_TRUE(detector_.Get("n3").reason.empty());
 }
 
+// A heartbeat relayed by gossip may have been raised just before the member
+// stopped: it keeps an up member up, but a suspect must answer for itself.
+TEST_F(FailureDetectorTest, ARelayedHeartbeatKeepsAMemberUpButBringsNoSuspectBack) {
+  for (int i = 0; i < 6; ++i) {
+    detector_.ReportRelayedHeartbeat("n3");
+    Run(500, [](const std::string& id) { return id != "n3"; });
+  }
+  EXPECT_EQ(Liveness::kUp, detector_.StateOf("n3")) << "its heartbeat kept moving";
+  Run(1500, [](const std::string& id) { return id != "n3"; });
+  ASSERT_EQ(Liveness::kSuspect, detector_.StateOf("n3"));
+  detector_.ReportRelayedHeartbeat("n3");
+  EXPECT_EQ(Liveness::kSuspect, detector_.StateOf("n3")) << "second-hand news of a suspect is no evidence";
+  detector_.ReportSuspicions("n2", {"n3"});
+  Run(500, [](const std::string& id) { return id != "n3"; });
+  detector_.ReportRelayedHeartbeat("n3");
+  EXPECT_EQ(Liveness::kDown, detector_.StateOf("n3"));
+  detector_.ReportHeartbeat("n3");  // its own gossip reached us
+  EXPECT_EQ(Liveness::kUp, detector_.StateOf("n3"));
+}
+
 TEST_F(FailureDetectorTest, AProbeSentBeforeTheLastEvidenceIsNotHeldAgainstIt) {
   Run(1000, [](const std::string&) { return true; });
   ProbePlan plan = detector_.Tick();  // nothing silent enough: no probe
