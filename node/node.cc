@@ -205,6 +205,8 @@ void Node::WireLoop(int index) {
   coordinator_options.request_timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   coordinator_options.strict_default = options_.strict_quorum;
   coordinator_options.context_key = context_key_;
+  coordinator_options.peer_sets =
+      repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings));
   pl.coordinator = std::make_unique<repl::Coordinator>(coordinator_options, view_.get(), store_.get(),
                                                        pl.transport.get(), liveness_.get(), pl.executor.get(),
                                                        env_.clock, logger_,

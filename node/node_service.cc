@@ -6,6 +6,7 @@
 #include "net/protocol.h"
 #include "repl/client_context.h"
 #include "repl/messages.h"
+#include "repl/peer_set.h"
 
 namespace kvring::node {
 
@@ -215,6 +216,7 @@ std::string NodeService::StatsText() {
   std::string text = "node " + p_.config->id + "\n";
   Line(&text, "requests", requests_.load(std::memory_order_relaxed));
   Line(&text, "bad_requests", bad_requests_.load(std::memory_order_relaxed));
+  Line(&text, "peer_sets_refused", peer_sets_refused_.load(std::memory_order_relaxed));
   repl::CoordinatorStats cs;
   for (const LoopParts& lp : p_.loops) {
     const repl::CoordinatorStats one = lp.coordinator->stats();
@@ -242,6 +244,7 @@ std::string NodeService::StatsText() {
   Line(&text, "store_merges_unchanged", rs.merges_unchanged);
   Line(&text, "store_refused_siblings", rs.refused_siblings);
   Line(&text, "store_refused_size", rs.refused_size);
+  Line(&text, "store_merges_refused_size", rs.merges_refused_size);
   text += HintsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();
@@ -271,6 +274,7 @@ std::string NodeService::HintsText() {
   Line(&text, "handoff_replayed", h.replayed);
   Line(&text, "handoff_replayed_bytes", h.replayed_bytes);
   Line(&text, "handoff_failures", h.failures);
+  Line(&text, "handoff_refused", h.refused);
   Line(&text, "handoff_active", p_.handoff->active());
   return text;
 }
@@ -292,12 +296,20 @@ void NodeService::HandleReplicaRead(net::Request& request) {
   });
 }
 
+Status NodeService::CheckPeerSet(const repl::SiblingSet& set) {
+  Status s = repl::CheckPeerSet(set, repl::PeerSetLimitsFor(p_.config->max_value_bytes,
+                                                             static_cast<size_t>(p_.config->max_siblings)));
+  if (!s.ok()) peer_sets_refused_.fetch_add(1, std::memory_order_relaxed);
+  return s;
+}
+
 void NodeService::HandleReplicaWrite(net::Request& request) {
   if (!RequireNodePeer(request)) return;
   std::string_view key;
   repl::SiblingSet set;
   Status s = repl::DecodeReplicaWrite(request.body(), &key, &set);
   if (s.ok()) s = CheckKey(key);
+  if (s.ok()) s = CheckPeerSet(set);
   if (!s.ok()) {
     bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(s);
@@ -317,6 +329,7 @@ void NodeService::HandleHintedWrite(net::Request& request) {
   repl::SiblingSet set;
   Status s = repl::DecodeHintedWrite(request.body(), &owner, &key, &set);
   if (s.ok()) s = CheckKey(key);
+  if (s.ok()) s = CheckPeerSet(set);
   if (!s.ok()) {
     bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(s);

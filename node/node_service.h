@@ -90,6 +90,8 @@ class NodeService final : public net::RequestHandler {
   // InvalidArgument/TooLarge for keys and values over the configured limits.
   base::Status CheckKey(std::string_view key) const;
   base::Status CheckValue(std::string_view value) const;
+  // A set another node sent, against the bounds of repl/peer_set.h (counted).
+  base::Status CheckPeerSet(const repl::SiblingSet& set);
   bool RequireNodePeer(net::Request& request);
   // The parts of the loop running this call.
   const LoopParts& Here() const;
@@ -108,6 +110,7 @@ class NodeService final : public net::RequestHandler {
   std::atomic<bool> attached_{false};
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> bad_requests_{0};
+  std::atomic<uint64_t> peer_sets_refused_{0};  // replica and hinted writes over the bounds (repl/peer_set.h)
 };
 
 // Encodes a write receipt payload in the layout of protocol `version`.

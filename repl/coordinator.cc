@@ -199,6 +199,7 @@ void Coordinator::Get(std::string_view key, uint8_t r, uint8_t flags, GetDone do
                        bool found = false;
                        SiblingSet set;
                        Status decoded = DecodeReplicaReadReply(payload, &found, &set);
+                       if (decoded.ok() && found) decoded = CheckPeerSet(set, options_.peer_sets);
                        std::optional<SiblingSet> result;
                        if (decoded.ok() && found) result = std::move(set);
                        OnReadReply(op, i, decoded, std::move(result));

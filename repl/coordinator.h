@@ -35,6 +35,7 @@
 #include "repl/hint_store.h"
 #include "repl/sloppy_quorum.h"
 #include "repl/messages.h"
+#include "repl/peer_set.h"
 #include "repl/replica_store.h"
 #include "repl/sibling_set.h"
 #include "repl/transport.h"
@@ -49,6 +50,7 @@ struct CoordinatorOptions {
   uint64_t request_timeout_ms = 1000;
   bool strict_default = false;  // requests without the STRICT flag use stand-ins (sloppy quorum)
   ContextKey context_key = ContextKey::Default();  // seals and opens client contexts
+  PeerSetLimits peer_sets;  // what a replica's read reply may hold (a reply past them counts as failed)
 };
 
 struct ReplicaAck {

@@ -124,7 +124,14 @@ void HintedHandoff::Send(const std::shared_ptr<Session>& s, Hint hint) {
 
 void HintedHandoff::Done(const std::shared_ptr<Session>& s, const Hint& hint, const Status& status) {
   s->in_flight--;
-  if (!status.ok()) {
+  if (status.IsInvalidArgument() || status.IsTooLarge()) {
+    // The owner read the set and refused it (repl/peer_set.h, a merge too large):
+    // sending it again would get the same answer and hold up every hint behind
+    // it. This node keeps its copy of the data; only the hint goes.
+    stats_.refused++;
+    LOG_WARN(logger_, "hinted handoff to %s: key '%s' refused, hint dropped (this node keeps the data): %s",
+             s->owner.id.c_str(), hint.key.c_str(), status.ToString().c_str());
+  } else if (!status.ok()) {
     stats_.failures++;
     LOG_INFO(logger_, "hinted handoff to %s stopped: %s", s->owner.id.c_str(), status.ToString().c_str());
     return End(s, "send failed");

@@ -51,6 +51,7 @@ struct HandoffStats {
   uint64_t replayed_bytes = 0;  // bytes of the sets sent
   uint64_t missing = 0;         // hints whose key this node no longer holds
   uint64_t failures = 0;        // sends that failed (the session ended)
+  uint64_t refused = 0;         // sets the owner refused for good (over its bounds): hint dropped
 };
 
 class HintedHandoff {

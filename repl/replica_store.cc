@@ -103,7 +103,7 @@ void ReplicaStore::Coordinate(Executor* ex, std::string_view key, WriteKind kind
     *changed = true;
     return Status::OK();
   };
-  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), /*limit_size=*/true, std::move(applied),
+  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), Origin::kCoordinated, std::move(applied),
                   std::move(durable));
 }
 
@@ -120,17 +120,17 @@ void ReplicaStore::Merge(Executor* ex, std::string_view key, SiblingSet incoming
     *changed = true;
     return Status::OK();
   };
-  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), /*limit_size=*/false, std::move(applied),
+  ReadModifyWrite(ex, StorageKey(key), std::move(mutate), Origin::kMerged, std::move(applied),
                   std::move(durable));
 }
 
-void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, bool limit_size,
+void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, Origin origin,
                                    AppliedDone applied, DurableDone durable) {
-  if (TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/false, applied, durable)) return;
+  if (TryReadModifyWrite(ex, key, mutate, origin, /*allow_io=*/false, applied, durable)) return;
   counters_.writes_offloaded.fetch_add(1, std::memory_order_relaxed);
-  io_->Submit([this, ex, key = std::move(key), mutate = std::move(mutate), limit_size, applied = std::move(applied),
+  io_->Submit([this, ex, key = std::move(key), mutate = std::move(mutate), origin, applied = std::move(applied),
                durable = std::move(durable)] {
-    TryReadModifyWrite(ex, key, mutate, limit_size, /*allow_io=*/true, applied, durable);
+    TryReadModifyWrite(ex, key, mutate, origin, /*allow_io=*/true, applied, durable);
   });
 }
 
@@ -150,8 +150,26 @@ struct InlineDurability {
 
 }  // namespace
 
+Status ReplicaStore::CheckSize(Origin origin, std::string_view storage_key, const SiblingSet& set, size_t bytes) {
+  const bool merged = origin == Origin::kMerged;
+  const size_t limit = merged ? 2 * max_set_bytes_ : max_set_bytes_;
+  if (bytes <= limit) return Status::OK();
+  (merged ? counters_.merges_refused_size : counters_.refused_size).fetch_add(1, std::memory_order_relaxed);
+  std::string_view user_key;
+  UserKeyOf(storage_key, &user_key);
+  const std::string what = "key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
+                           " siblings in " + std::to_string(bytes) + " bytes, over the limit of " +
+                           std::to_string(limit);
+  if (merged) {
+    return Status::TooLarge("replica write refused: " + what +
+                            " (half of --max-frame): a set this large could not be read back");
+  }
+  return Status::TooLarge(what + " (a quarter of --max-frame); resolve them with a put that carries the context "
+                                 "from a get");
+}
+
 bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate,
-                                      bool limit_size, bool allow_io, const AppliedDone& applied,
+                                      Origin origin, bool allow_io, const AppliedDone& applied,
                                       const DurableDone& durable) {
   // On an I/O thread every completion goes through the executor; on the
   // executor's own thread (allow_io false) it may complete inline.
@@ -195,15 +213,7 @@ bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, cons
   std::string bytes;
   if (s.ok()) {
     EncodeSiblingSet(set, &bytes);
-    if (limit_size && bytes.size() > max_set_bytes_) {
-      counters_.refused_size.fetch_add(1, std::memory_order_relaxed);
-      std::string_view user_key;
-      UserKeyOf(key, &user_key);
-      s = Status::TooLarge("key '" + std::string(user_key) + "' would hold " + std::to_string(set.siblings().size()) +
-                           " siblings in " + std::to_string(bytes.size()) + " bytes, over the limit of " +
-                           std::to_string(max_set_bytes_) +
-                           " (a quarter of --max-frame); resolve them with a put that carries the context from a get");
-    }
+    s = CheckSize(origin, key, set, bytes.size());
   }
   if (!s.ok()) {
     lock.unlock();
@@ -242,6 +252,7 @@ ReplicaStoreStats ReplicaStore::stats() const {
   out.merges_unchanged = counters_.merges_unchanged.load(std::memory_order_relaxed);
   out.refused_siblings = counters_.refused_siblings.load(std::memory_order_relaxed);
   out.refused_size = counters_.refused_size.load(std::memory_order_relaxed);
+  out.merges_refused_size = counters_.merges_refused_size.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -51,6 +51,7 @@ struct ReplicaStoreStats {
   uint64_t merges_unchanged = 0;  // replica writes that brought nothing new
   uint64_t refused_siblings = 0;  // coordinated writes refused: the key is at the sibling cap
   uint64_t refused_size = 0;      // coordinated writes refused: the set would exceed max_set_bytes
+  uint64_t merges_refused_size = 0;  // merges refused: the set would exceed 2 x max_set_bytes
 };
 
 class ReplicaStore {
@@ -99,14 +100,18 @@ class ReplicaStore {
   // *changed = false skips the engine write.
   using Mutation = std::function<base::Status(SiblingSet* set, bool* changed)>;
 
-  // limit_size: refuse (TooLarge) a result over max_set_bytes. Coordinated writes
-  // are limited; merges never are (refusing one would lose another replica's data).
-  void ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, bool limit_size, AppliedDone applied,
+  // Who asks decides the size a result may reach (TooLarge past it, nothing
+  // stored): a coordinated write max_set_bytes; a merge twice that, since two
+  // replicas' sets may meet, but no more: a larger set could not be read back in
+  // one frame. A refused merge loses nothing: the sender still holds its set.
+  enum class Origin { kCoordinated, kMerged };
+  void ReadModifyWrite(Executor* ex, std::string key, Mutation mutate, Origin origin, AppliedDone applied,
                        DurableDone durable);
   // One attempt under the key's stripe lock. Returns false (nothing done) when the
   // read needs I/O and `allow_io` is false.
-  bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, bool limit_size,
+  bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, Origin origin,
                           bool allow_io, const AppliedDone& applied, const DurableDone& durable);
+  base::Status CheckSize(Origin origin, std::string_view storage_key, const SiblingSet& set, size_t bytes);
   base::Status LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
                        bool* found);
   std::mutex& StripeFor(std::string_view storage_key);
@@ -124,7 +129,7 @@ class ReplicaStore {
 
   struct Counters {
     std::atomic<uint64_t> reads_inline{0}, reads_offloaded{0}, writes{0}, writes_offloaded{0},
-        merges_unchanged{0}, refused_siblings{0}, refused_size{0};
+        merges_unchanged{0}, refused_siblings{0}, refused_size{0}, merges_refused_size{0};
   };
   Counters counters_;
 };

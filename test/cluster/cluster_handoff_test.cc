@@ -161,3 +161,37 @@ TEST(ClusterHandoffTest, AFullHintStoreDropsHintsWithACounterWhileWritesSucceed)
 
 }  // namespace
 }  // namespace kvring::test
+
+namespace kvring::test {
+namespace {
+
+// An owner that refuses a handed-over set for good (here: restarted with a
+// smaller --max-value than the value it missed) answers InvalidArgument: the hint
+// is dropped with a counter instead of being retried for ever, and the hints
+// behind it still arrive. The holder keeps the data.
+TEST(ClusterHandoffTest, ASetTheOwnerRefusesForGoodIsDroppedAndTheHintsBehindItStillArrive) {
+  Cluster cluster({.nodes = 3, .n = 3});
+  KV_ASSERT_OK(cluster.Start());
+  cluster.node(2).Kill();
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(0, 2));
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(1, 2));
+  const std::string big(8 << 10, 'b');
+  KV_ASSERT_OK(cluster.client(0).Put("a-big", big, kTwo));
+  std::map<std::string, std::string> acked;
+  for (int i = 0; i < 50; ++i) {
+    KV_ASSERT_OK(cluster.client(0).Put(Key("small", i), Value("small", i), kTwo));
+    acked[Key("small", i)] = Value("small", i);
+  }
+  auto& flags = cluster.node(2).mutable_options().extra_flags;
+  flags.insert(flags.end(), {"--max-value", "1k"});
+  KV_ASSERT_OK(cluster.node(2).Restart());
+  ExpectHandedBack(cluster, 2, acked);
+  EXPECT_EQ(1, StatsCounter(cluster.client(0), "handoff_refused"));
+  EXPECT_EQ(1, StatsCounter(cluster.client(2), "peer_sets_refused"));
+  auto local = cluster.client(0).GetLocal("a-big");  // the holder keeps its copy
+  KV_ASSERT_OK(local);
+  EXPECT_EQ(std::vector<std::string>{big}, local->values());
+}
+
+}  // namespace
+}  // namespace kvring::test

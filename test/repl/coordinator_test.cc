@@ -708,3 +708,40 @@ TEST_F(CoordinatorTest, AReceiptAfterWritesTheClientNeverSawCoversOnlyWhatItSaw)
 
 }  // namespace
 }  // namespace kvring::repl
+
+namespace kvring::repl {
+namespace {
+
+// A merge may reach twice a coordinated write's limit (two replicas' sets meet),
+// no more: a larger set could not be read back in one frame. The sim's stores
+// take 1 MiB sets, so merges stop at 2 MiB.
+TEST(ReplicaStoreMerge, AMergeTooLargeToReadBackIsRefusedAndNothingIsStored) {
+  testing::SimCluster c({});
+  ASSERT_TRUE(c.Put("n1", "big", "small", "", 3).status.ok());
+  std::vector<Sibling> siblings;
+  VersionVector history;
+  for (int i = 0; i < 3; ++i) {
+    Sibling s;
+    s.dot = Dot{"peer" + std::to_string(i), 1};
+    s.value = std::string(800 << 10, static_cast<char>('a' + i));
+    history.Witness(s.dot.node, 1, 0);
+    siblings.push_back(std::move(s));
+  }
+  auto incoming = SiblingSet::FromParts(history, std::move(siblings));
+  ASSERT_TRUE(incoming.ok()) << incoming.status().ToString();
+  testing::SimNode& n2 = c.node("n2");
+  Status applied = Status::OK();
+  bool durable_called = false;
+  n2.store->Merge(
+      n2.endpoint, "big", *incoming, [&](Status s, const SiblingSet&) { applied = s; },
+      [&](Status) { durable_called = true; });
+  c.net().RunUntilIdle();
+  EXPECT_TRUE(applied.IsTooLarge()) << applied.ToString();
+  EXPECT_NE(std::string::npos, applied.message().find("could not be read back")) << applied.message();
+  EXPECT_FALSE(durable_called);
+  EXPECT_EQ(1u, n2.store->stats().merges_refused_size);
+  EXPECT_EQ((Values{"small"}), LiveValues(c.Local("n2", "big")));
+}
+
+}  // namespace
+}  // namespace kvring::repl
