@@ -1,0 +1,77 @@
+#include "net/hello_auth.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/coding.h"
+#include "base/crypto.h"
+
+namespace kvring::net {
+
+namespace {
+
+constexpr std::string_view kKeyLabel = "kvring cluster secret v1";
+constexpr size_t kMaxSecretFileBytes = 4096;
+
+std::string_view Label(HelloSide side) {
+  return side == HelloSide::kServer ? "kvring hello v3 server proof" : "kvring hello v3 client proof";
+}
+
+base::Status Refused(const std::string& path, const std::string& why) {
+  return base::Status::InvalidArgument("cluster secret file " + path + ": " + why);
+}
+
+}  // namespace
+
+base::Result<ClusterSecret> ClusterSecret::FromFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return base::Status::FromErrno("cluster secret file " + path, errno);
+  struct stat st;
+  std::string content(kMaxSecretFileBytes + 1, '\0');
+  ssize_t n = ::fstat(fd, &st) == 0 ? ::read(fd, content.data(), content.size()) : -1;
+  const int err = errno;
+  ::close(fd);
+  if (n < 0) return base::Status::FromErrno("cluster secret file " + path, err);
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+    return Refused(path, "readable or writable by group or others (run chmod 600 on it)");
+  }
+  if (static_cast<size_t>(n) > kMaxSecretFileBytes) return Refused(path, "larger than 4096 bytes");
+  content.resize(static_cast<size_t>(n));
+  while (!content.empty() && std::strchr(" \t\r\n", content.back()) != nullptr) content.pop_back();
+  if (content.size() < kMinSecretBytes) {
+    return Refused(path, "the secret is " + std::to_string(content.size()) + " bytes, at least " +
+                             std::to_string(kMinSecretBytes) + " needed (e.g. head -c 32 /dev/urandom | base64)");
+  }
+  return FromMaterial(content);
+}
+
+ClusterSecret ClusterSecret::FromMaterial(std::string_view material) {
+  ClusterSecret secret;
+  secret.material_.assign(material);
+  secret.key_ = base::HmacSha256(material, kKeyLabel);
+  return secret;
+}
+
+std::string HelloNonce() { return base::RandomBytes(kHelloNonceBytes); }
+
+std::string HelloProof(const ClusterSecret& secret, HelloSide side, std::string_view cluster,
+                       std::string_view client_id, std::string_view client_nonce, std::string_view server_nonce) {
+  std::string input(Label(side));
+  base::PutLengthPrefixed(&input, cluster);
+  base::PutLengthPrefixed(&input, client_id);
+  input.append(client_nonce);
+  input.append(server_nonce);
+  return base::HmacSha256(secret.key(), input);
+}
+
+bool CheckHelloProof(const ClusterSecret& secret, HelloSide side, std::string_view cluster,
+                     std::string_view client_id, std::string_view client_nonce, std::string_view server_nonce,
+                     std::string_view proof) {
+  return base::ConstantTimeEqual(HelloProof(secret, side, cluster, client_id, client_nonce, server_nonce), proof);
+}
+
+}  // namespace kvring::net
