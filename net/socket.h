@@ -37,6 +37,8 @@ class SocketAddress {
   socklen_t length() const { return len_; }
   // "127.0.0.1:7000" or "[::1]:7000".
   std::string ToString() const;
+  // 127.0.0.0/8 or ::1: reachable from this machine only.
+  bool IsLoopback() const;
 
  private:
   sockaddr_storage storage_{};

@@ -37,6 +37,25 @@ std::string Node::address() const { return server_ != nullptr ? server_->address
 
 Node::~Node() { Stop().IgnoreError(); }
 
+Status Node::LoadSecret() {
+  if (options_.secret_file.empty()) {
+    auto listen = net::SocketAddress::Parse(options_.listen);
+    if (listen.ok() && !listen->IsLoopback()) {
+      return Status::InvalidArgument("--listen " + options_.listen +
+                                     " is reachable from other machines and no --secret-file is given: anyone who "
+                                     "reaches the port could join the cluster. Give every node the same "
+                                     "--secret-file (docs/security.md), or listen on a loopback address");
+    }
+    LOG_INFO(logger_, "no cluster secret: serving loopback only (protected mode, docs/security.md)");
+    return Status::OK();
+  }
+  auto secret = net::ClusterSecret::FromFile(options_.secret_file);
+  if (!secret.ok()) return secret.status();
+  secret_ = std::move(secret).value();
+  context_key_ = repl::ContextKey(secret_->material());
+  return Status::OK();
+}
+
 Status Node::BeginNodeState() {
   base::Env* env = env_.env;
   KV_RETURN_IF_ERROR(env->CreateDir(options_.data_dir));
@@ -107,6 +126,7 @@ Status Node::BuildRing() {
 }
 
 Status Node::Start() {
+  KV_RETURN_IF_ERROR(LoadSecret());
   KV_RETURN_IF_ERROR(BuildRing());
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());

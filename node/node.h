@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "base/clock.h"
@@ -24,6 +25,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "lsm/engine.h"
+#include "net/hello_auth.h"
 #include "net/rpc_client.h"
 #include "net/server.h"
 #include "node/node_options.h"
@@ -72,6 +74,8 @@ class Node {
 
  private:
   // Loads DATA/node_state and settles this run's generation and actor epoch.
+  // The cluster secret, or protected mode without one (docs/security.md).
+  base::Status LoadSecret();
   base::Status BeginNodeState();
   base::Status OpenEngine();
   base::Status OpenHints();
@@ -99,7 +103,8 @@ class Node {
   std::unique_ptr<repl::FailureDetector> liveness_;
   std::unique_ptr<repl::ReplicaStore> store_;
   std::unique_ptr<repl::HintStore> hints_;  // DATA/hints (docs/formats/hints.md)
-  const repl::ContextKey context_key_;      // from the cluster name (a secret, once configured)
+  std::optional<net::ClusterSecret> secret_;  // --secret-file; none: loopback only
+  repl::ContextKey context_key_;            // from the secret, else from the cluster name
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop

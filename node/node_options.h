@@ -20,6 +20,7 @@ struct NodeOptions {
   std::string data_dir;                    // required
   std::string cluster = "kvring";          // peers with another cluster name are refused
   bool new_epoch = false;                  // start a new write-actor epoch (data restored from a copy)
+  std::string secret_file;                 // the cluster secret (docs/security.md); none: loopback only
 
   // Storage engine.
   lsm::SyncMode sync = lsm::SyncMode::kInterval;

@@ -7,10 +7,10 @@
 // good for the key it was read from only (another key's history would supersede
 // versions of this key its writer never saw). A forged context (counters a client made up,
 // say at 2^64-1, which would leave the key unwritable for ever) or a damaged one
-// fails the MAC and changes nothing. The key material is the cluster name today
-// (so the MAC catches damage and contexts of another cluster, not a client that
-// knows the derivation); the cluster secret replaces it once nodes have one
-// (docs/formats/value.md).
+// fails the MAC and changes nothing. The key material is the cluster secret when
+// one is configured, else the cluster name (the MAC then catches damage and
+// contexts of another cluster, not a client that knows the derivation;
+// docs/formats/value.md).
 // On-wire values: never renumber kClientContextVersion.
 // Thread safety: ContextKey is an immutable value; the functions are pure.
 #pragma once
@@ -35,7 +35,7 @@ constexpr size_t kMaxClientContextBytes = 64 << 10;
 // context v2"). Every node of a cluster must derive the same one.
 class ContextKey {
  public:
-  // key_material: the cluster name (the cluster secret once there is one).
+  // key_material: the cluster secret; without one, the cluster name.
   explicit ContextKey(std::string_view key_material);
   // The key of a cluster named "kvring" without a secret (tests, tools).
   static const ContextKey& Default();

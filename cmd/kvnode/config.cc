@@ -52,6 +52,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("listen", &c->listen, "HOST:PORT to serve clients and peers on (default 127.0.0.1:7000)");
   f->String("data", &c->data_dir, "data directory (created if missing; required)");
   f->String("cluster", &c->cluster, "cluster name; peers and clients must match (default kvring)");
+  f->String("secret-file", &c->secret_file,
+            "file holding the cluster secret, the same on every node (chmod 600; at least 16 bytes): it keys "
+            "client contexts; without one the node listens on loopback addresses only");
   f->Bool("new-epoch", &c->new_epoch,
           "coordinate writes under a new actor epoch even after a clean stop: use it when the data directory "
           "was restored from a backup or copy (docs/versioning.md)");
