@@ -43,6 +43,7 @@ const char* Status::CodeName(Code code) {
     case Code::kUnavailable: return "Unavailable";
     case Code::kAborted: return "Aborted";
     case Code::kTooLarge: return "TooLarge";
+    case Code::kPermissionDenied: return "PermissionDenied";
   }
   return "Unknown";
 }

@@ -30,6 +30,7 @@ class [[nodiscard]] Status {
     kUnavailable = 9,      // a peer or quorum could not be reached
     kAborted = 10,         // shutting down, connection lost
     kTooLarge = 11,        // an input over a configured limit
+    kPermissionDenied = 12,  // the peer did not prove who it is, or may not do this
   };
 
   Status() = default;  // OK
@@ -47,6 +48,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string_view m) { return Status(Code::kUnavailable, m); }
   static Status Aborted(std::string_view m) { return Status(Code::kAborted, m); }
   static Status TooLarge(std::string_view m) { return Status(Code::kTooLarge, m); }
+  static Status PermissionDenied(std::string_view m) { return Status(Code::kPermissionDenied, m); }
   // Builds a Status from an errno value: ENOSPC maps to kNoSpace, ENOENT to
   // kNotFound, everything else to kIOError. `context` names the call and path.
   static Status FromErrno(std::string_view context, int err);
@@ -63,6 +65,7 @@ class [[nodiscard]] Status {
   bool IsUnavailable() const { return code() == Code::kUnavailable; }
   bool IsAborted() const { return code() == Code::kAborted; }
   bool IsTooLarge() const { return code() == Code::kTooLarge; }
+  bool IsPermissionDenied() const { return code() == Code::kPermissionDenied; }
 
   // The message alone ("" when OK).
   const std::string& message() const;

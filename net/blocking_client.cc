@@ -48,25 +48,41 @@ Status BlockingClient::ConnectSocket(uint64_t deadline_us, uint64_t timeout_ms) 
   return Status::OK();
 }
 
+Status BlockingClient::HandshakeStep(Opcode opcode, const std::string& body, const char* step, uint64_t deadline_us,
+                                     uint64_t timeout_ms, HelloReply* info, std::string* payload) {
+  AppendFrame(&out_, static_cast<uint8_t>(opcode), 0, 0, body);
+  KV_RETURN_IF_ERROR(WriteOut(deadline_us, step, timeout_ms));
+  auto reply = ReadReply(deadline_us, step, timeout_ms);
+  if (!reply.ok()) return reply.status();
+  if (!reply->status.ok()) return reply->status.WithContext(address_ + " rejected " + step);
+  *payload = std::move(reply->payload);  // *info points into it
+  if (!DecodeHelloReply(*payload, info)) {
+    return Status::Corruption(std::string("malformed ") + step + " reply from " + address_);
+  }
+  if (info->version != kProtocolVersion) {
+    return Status::NotSupported(address_ + " answered " + step + " with protocol version " +
+                                std::to_string(info->version) + ", this client speaks version " +
+                                std::to_string(kProtocolVersion));
+  }
+  return Status::OK();
+}
+
 Status BlockingClient::Hello(uint64_t deadline_us, uint64_t timeout_ms) {
+  const std::string nonce = options_.secret != nullptr ? HelloNonce() : std::string();
   HelloRequest hello;
   hello.role = options_.role;
   hello.cluster = options_.cluster;
   hello.id = options_.id;
-  std::string body;
+  hello.nonce = nonce;
+  std::string body, payload;
   EncodeHello(&body, hello);
-  AppendFrame(&out_, static_cast<uint8_t>(Opcode::kHello), 0, 0, body);
-  KV_RETURN_IF_ERROR(WriteOut(deadline_us, "HELLO", timeout_ms));
-  auto reply = ReadReply(deadline_us, "HELLO", timeout_ms);
-  if (!reply.ok()) return reply.status();
-  if (!reply->status.ok()) return reply->status.WithContext(address_ + " rejected HELLO");
   HelloReply info;
-  if (!DecodeHelloReply(reply->payload, &info)) {
-    return Status::Corruption("malformed HELLO reply from " + address_);
-  }
-  if (info.version != kProtocolVersion) {
-    return Status::NotSupported(address_ + " answered HELLO with protocol version " + std::to_string(info.version) +
-                                ", this client speaks version " + std::to_string(kProtocolVersion));
+  KV_RETURN_IF_ERROR(HandshakeStep(Opcode::kHello, body, "HELLO", deadline_us, timeout_ms, &info, &payload));
+  std::string auth;
+  KV_RETURN_IF_ERROR(
+      AnswerChallenge(options_.secret, options_.cluster, options_.id, nonce, info.challenge, address_, &auth));
+  if (!auth.empty()) {
+    KV_RETURN_IF_ERROR(HandshakeStep(Opcode::kAuth, auth, "AUTH", deadline_us, timeout_ms, &info, &payload));
   }
   server_cluster_.assign(info.cluster);
   server_node_id_.assign(info.node_id);

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "net/buffer.h"
+#include "net/hello_auth.h"
 #include "net/protocol.h"
 #include "net/socket.h"
 
@@ -34,6 +35,9 @@ struct BlockingClientOptions {
   std::string source_address;       // bind to this host before connecting; empty = any
   uint32_t max_frame_bytes = kDefaultMaxFrameBytes;
   base::Clock* clock = nullptr;     // SystemClock when null
+  // A node's cluster secret: Connect runs the handshake (net/hello_auth.h).
+  // Null: none (a server with a secret refuses a node without). Must outlive us.
+  const ClusterSecret* secret = nullptr;
 };
 
 struct Reply {
@@ -82,6 +86,9 @@ class BlockingClient {
  private:
   base::Status ConnectSocket(uint64_t deadline_us, uint64_t timeout_ms);
   base::Status Hello(uint64_t deadline_us, uint64_t timeout_ms);
+  // One handshake step (HELLO or AUTH): sends `body`, decodes the reply into *info.
+  base::Status HandshakeStep(Opcode opcode, const std::string& body, const char* step, uint64_t deadline_us,
+                             uint64_t timeout_ms, HelloReply* info, std::string* payload);
   base::Status WriteOut(uint64_t deadline_us, const char* what, uint64_t timeout_ms);
   base::Result<Reply> ReadReply(uint64_t deadline_us, const char* what, uint64_t timeout_ms);
   // Waits for events on the socket until the deadline; false on timeout.

@@ -74,4 +74,32 @@ bool CheckHelloProof(const ClusterSecret& secret, HelloSide side, std::string_vi
   return base::ConstantTimeEqual(HelloProof(secret, side, cluster, client_id, client_nonce, server_nonce), proof);
 }
 
+base::Status AnswerChallenge(const ClusterSecret* secret, std::string_view cluster, std::string_view client_id,
+                             std::string_view client_nonce, std::string_view challenge, std::string_view server,
+                             std::string* auth_body) {
+  auth_body->clear();
+  const std::string who(server);
+  if (secret == nullptr) {
+    if (challenge.empty()) return base::Status::OK();
+    return base::Status::PermissionDenied(who + " requires the cluster secret: give this node the cluster's "
+                                                "--secret-file");
+  }
+  if (challenge.empty()) {
+    return base::Status::PermissionDenied(who + " did not prove it holds the cluster secret (it runs without "
+                                                "--secret-file?): refusing it as a peer");
+  }
+  if (challenge.size() != kHelloNonceBytes + kHelloProofBytes) {
+    return base::Status::Corruption("malformed HELLO challenge from " + who + " (" +
+                                    std::to_string(challenge.size()) + " bytes)");
+  }
+  const std::string_view server_nonce = challenge.substr(0, kHelloNonceBytes);
+  if (!CheckHelloProof(*secret, HelloSide::kServer, cluster, client_id, client_nonce, server_nonce,
+                       challenge.substr(kHelloNonceBytes))) {
+    return base::Status::PermissionDenied(who + "'s proof does not match this cluster's secret: it holds "
+                                                "another --secret-file");
+  }
+  EncodeAuth(auth_body, HelloProof(*secret, HelloSide::kClient, cluster, client_id, client_nonce, server_nonce));
+  return base::Status::OK();
+}
+
 }  // namespace kvring::net

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "net/protocol.h"
 
 namespace kvring::net {
 
@@ -63,5 +64,16 @@ std::string HelloProof(const ClusterSecret& secret, HelloSide side, std::string_
 bool CheckHelloProof(const ClusterSecret& secret, HelloSide side, std::string_view cluster,
                      std::string_view client_id, std::string_view client_nonce, std::string_view server_nonce,
                      std::string_view proof);
+
+// The client's side, after the HELLO reply (both clients use it). `secret` is
+// null for a peer without one. OK with *auth_body empty: the connection is ready;
+// OK with it set: send AUTH with that body and wait for its reply.
+// PermissionDenied when the server challenged a peer without a secret, did not
+// challenge a peer with one (it holds no secret: talking to it would let anyone
+// pose as a node), or its proof is wrong; Corruption for a malformed challenge.
+[[nodiscard]] base::Status AnswerChallenge(const ClusterSecret* secret, std::string_view cluster,
+                                           std::string_view client_id, std::string_view client_nonce,
+                                           std::string_view challenge, std::string_view server,
+                                           std::string* auth_body);
 
 }  // namespace kvring::net

@@ -16,6 +16,7 @@ std::string OpcodeName(uint8_t opcode) {
   switch (static_cast<Opcode>(opcode)) {
     case Opcode::kHello: return "HELLO";
     case Opcode::kPing: return "PING";
+    case Opcode::kAuth: return "AUTH";
     case Opcode::kGet: return "GET";
     case Opcode::kPut: return "PUT";
     case Opcode::kDelete: return "DELETE";
@@ -79,7 +80,7 @@ Status ParseReplyStatus(std::string_view body, Status* status, std::string_view*
   if (body.empty()) return Status::Corruption("reply body is empty (no status byte)");
   auto code = static_cast<uint8_t>(body[0]);
   body.remove_prefix(1);
-  if (code > static_cast<uint8_t>(Status::Code::kTooLarge)) {
+  if (code > static_cast<uint8_t>(Status::Code::kPermissionDenied)) {
     return Status::Corruption("reply carries unknown status code " + std::to_string(code));
   }
   if (code == 0) {
@@ -133,24 +134,40 @@ void EncodeHello(std::string* body, const HelloRequest& m) {
   body->push_back(static_cast<char>(m.role));
   PutLengthPrefixed(body, m.cluster);
   PutLengthPrefixed(body, m.id);
+  if (m.version >= 3) PutLengthPrefixed(body, m.nonce);
 }
 
 bool DecodeHello(std::string_view body, HelloRequest* m) {
   uint8_t role;
   if (!base::GetFixed16(&body, &m->version) || !GetByte(&body, &role) || role > 1) return false;
   m->role = static_cast<PeerRole>(role);
-  return GetLengthPrefixed(&body, &m->cluster) && GetLengthPrefixed(&body, &m->id) && body.empty();
+  if (!GetLengthPrefixed(&body, &m->cluster) || !GetLengthPrefixed(&body, &m->id)) return false;
+  m->nonce = {};
+  if (m->version >= 3 && !GetLengthPrefixed(&body, &m->nonce)) return false;
+  return body.empty();
 }
 
 void EncodeHelloReply(std::string* payload, const HelloReply& m) {
   base::PutFixed16(payload, m.version);
   PutLengthPrefixed(payload, m.cluster);
   PutLengthPrefixed(payload, m.node_id);
+  if (m.version >= 3) PutLengthPrefixed(payload, m.challenge);
 }
 
 bool DecodeHelloReply(std::string_view payload, HelloReply* m) {
-  return base::GetFixed16(&payload, &m->version) && GetLengthPrefixed(&payload, &m->cluster) &&
-         GetLengthPrefixed(&payload, &m->node_id) && payload.empty();
+  if (!base::GetFixed16(&payload, &m->version) || !GetLengthPrefixed(&payload, &m->cluster) ||
+      !GetLengthPrefixed(&payload, &m->node_id)) {
+    return false;
+  }
+  m->challenge = {};
+  if (m->version >= 3 && !GetLengthPrefixed(&payload, &m->challenge)) return false;
+  return payload.empty();
+}
+
+void EncodeAuth(std::string* body, std::string_view proof) { PutLengthPrefixed(body, proof); }
+
+bool DecodeAuth(std::string_view body, std::string_view* proof) {
+  return GetLengthPrefixed(&body, proof) && body.empty();
 }
 
 void EncodeGet(std::string* body, const GetRequest& m) {

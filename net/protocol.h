@@ -8,9 +8,10 @@
 //   reply body := status:u8 message:lp [payload]  when status != OK
 //               | status:u8 payload               when status == OK (0)
 //
-// Versions: this code speaks version 2 (kProtocolVersion); a server also accepts
-// version-1 clients (kMinProtocolVersion) and answers them in version 1's layouts
-// (no context after a GET's NotFound, no context or clock in a write receipt).
+// Versions: this code speaks version 3 (kProtocolVersion); a server also accepts
+// version-1 and -2 clients (kMinProtocolVersion) and answers them in their
+// layouts (version 1: no context after a GET's NotFound, no context or clock in a
+// write receipt; versions 1 and 2: no nonce in HELLO, no challenge in its reply).
 //
 // lp = varint32 length + bytes. Decoded views (std::string_view) point into the
 // frame's bytes and live as long as that buffer.
@@ -27,7 +28,7 @@
 
 namespace kvring::net {
 
-constexpr uint16_t kProtocolVersion = 2;
+constexpr uint16_t kProtocolVersion = 3;
 constexpr uint16_t kMinProtocolVersion = 1;  // the oldest version a server still accepts
 constexpr size_t kFrameHeaderBytes = 10;
 constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
@@ -35,6 +36,7 @@ constexpr uint32_t kDefaultMaxFrameBytes = 16u << 20;
 enum class Opcode : uint8_t {
   kHello = 0x01,
   kPing = 0x02,
+  kAuth = 0x03,  // the cluster handshake's second step (version 3, net/hello_auth.h)
   // Client data operations.
   kGet = 0x10,
   kPut = 0x11,
@@ -94,16 +96,22 @@ constexpr bool ValidConsistency(uint8_t level) { return level <= 250 || level >=
 // --- Messages ---------------------------------------------------------------------------
 enum class PeerRole : uint8_t { kClient = 0, kNode = 1 };
 
+// HELLO := version:fixed16 role:u8 cluster:lp id:lp [nonce:lp, version >= 3]
 struct HelloRequest {
   uint16_t version = kProtocolVersion;
   PeerRole role = PeerRole::kClient;
   std::string_view cluster;
   std::string_view id;
+  std::string_view nonce;  // a node's client nonce for the handshake; empty otherwise
 };
+// HELLO reply := version:fixed16 cluster:lp node_id:lp [challenge:lp, version >= 3]
+// With a challenge (server_nonce || server_proof) the cluster and node id are
+// empty: the server names itself only in the AUTH reply.
 struct HelloReply {
   uint16_t version = kProtocolVersion;
   std::string_view cluster;
   std::string_view node_id;
+  std::string_view challenge;
 };
 
 constexpr uint8_t kGetFlagLocal = 0x01;   // read only the receiving node's store
@@ -164,6 +172,9 @@ struct WriteReceipt {
   std::string_view clock;
 };
 
+// AUTH := proof:lp; its OK reply is a HELLO reply without a challenge.
+void EncodeAuth(std::string* body, std::string_view proof);
+bool DecodeAuth(std::string_view body, std::string_view* proof);
 void EncodeHello(std::string* body, const HelloRequest& m);
 bool DecodeHello(std::string_view body, HelloRequest* m);
 void EncodeHelloReply(std::string* payload, const HelloReply& m);

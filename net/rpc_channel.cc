@@ -56,7 +56,11 @@ void RpcChannel::Call(uint8_t opcode, std::string_view body, uint64_t timeout_ms
     }
   }
   uint32_t id = NextRequestId();
-  conn_->SendFrame(opcode, 0, id, body);
+  if (state_ != State::kReady && client_->options().secret != nullptr) {
+    AppendFrame(&held_, opcode, 0, id, body);  // nothing may precede AUTH
+  } else {
+    conn_->SendFrame(opcode, 0, id, body);
+  }
   TimerId timer = client_->loop()->RunAfter(timeout_ms * 1000, [this, id] { OnDeadline(id); });
   pending_.emplace(id, Pending{std::move(done), timer, timeout_ms});
 }
@@ -86,10 +90,13 @@ Status RpcChannel::StartConnecting() {
                                        client_->counters(), in_progress);
   KV_RETURN_IF_ERROR(conn_->Start());
   state_ = State::kConnecting;
+  held_.clear();
+  nonce_ = client_->options().secret != nullptr ? HelloNonce() : std::string();
   HelloRequest hello;
   hello.role = client_->options().role;
   hello.cluster = client_->options().cluster;
   hello.id = client_->options().id;
+  hello.nonce = nonce_;
   std::string body;
   EncodeHello(&body, hello);
   conn_->SendFrame(static_cast<uint8_t>(Opcode::kHello), 0, 0, body);
@@ -99,7 +106,7 @@ Status RpcChannel::StartConnecting() {
 
 void RpcChannel::OnConnectTimeout() {
   connect_timer_ = kNoTimer;
-  if (state_ != State::kConnecting || conn_ == nullptr) return;
+  if ((state_ != State::kConnecting && state_ != State::kAuthenticating) || conn_ == nullptr) return;
   conn_->Close(Status::TimedOut("no HELLO reply within " + std::to_string(client_->options().connect_timeout_ms) + "ms"));
 }
 
@@ -112,6 +119,10 @@ void RpcChannel::OnFrame(Connection* conn, const Frame& frame) {
   }
   if (state_ == State::kConnecting && frame.request_id == 0) {
     OnHelloReply(frame);
+    return;
+  }
+  if (state_ == State::kAuthenticating && frame.request_id == 0) {
+    OnAuthReply(frame);
     return;
   }
   auto it = pending_.find(frame.request_id);
@@ -132,32 +143,64 @@ void RpcChannel::OnFrame(Connection* conn, const Frame& frame) {
   p.done(status, payload, parsed.ok());
 }
 
-void RpcChannel::OnHelloReply(const Frame& frame) {
+Status RpcChannel::HandshakeReply(const Frame& frame, const char* step, HelloReply* info) {
   Status status;
   std::string_view payload;
   Status parsed = ParseReplyStatus(frame.body, &status, &payload);
-  HelloReply info;
   if (parsed.ok() && status.ok()) {
-    if (!DecodeHelloReply(payload, &info)) {
-      parsed = Status::Corruption("malformed HELLO reply");
-    } else if (info.version != kProtocolVersion) {
-      parsed = Status::NotSupported("HELLO reply names protocol version " + std::to_string(info.version) +
-                                    ", this client speaks version " + std::to_string(kProtocolVersion));
+    if (!DecodeHelloReply(payload, info)) {
+      parsed = Status::Corruption(std::string("malformed ") + step + " reply");
+    } else if (info->version != kProtocolVersion) {
+      parsed = Status::NotSupported(std::string(step) + " reply names protocol version " +
+                                    std::to_string(info->version) + ", this client speaks version " +
+                                    std::to_string(kProtocolVersion));
     }
   }
   if (!parsed.ok()) {
     ConnectionCounters::Add(client_->counters()->protocol_errors, 1);
-    conn_->Close(parsed, LogLevel::kWarn);
+    return parsed;
+  }
+  if (!status.ok()) return Status::Unavailable(address_ + " rejected " + step + ": " + status.ToString());
+  return Status::OK();
+}
+
+void RpcChannel::OnHelloReply(const Frame& frame) {
+  HelloReply info;
+  Status s = HandshakeReply(frame, "HELLO", &info);
+  std::string auth;
+  if (s.ok()) {
+    const RpcClientOptions& o = client_->options();
+    s = AnswerChallenge(o.secret, o.cluster, o.id, nonce_, info.challenge, address_, &auth);
+  }
+  if (!s.ok()) {
+    conn_->Close(s, LogLevel::kWarn);
     return;
   }
-  if (!status.ok()) {
-    conn_->Close(Status::Unavailable(address_ + " rejected HELLO: " + status.ToString()), LogLevel::kWarn);
+  if (auth.empty()) return BecomeReady(info);
+  state_ = State::kAuthenticating;
+  conn_->SendFrame(static_cast<uint8_t>(Opcode::kAuth), 0, 0, auth);
+}
+
+void RpcChannel::OnAuthReply(const Frame& frame) {
+  HelloReply info;
+  Status s = HandshakeReply(frame, "AUTH", &info);
+  if (!s.ok()) {
+    conn_->Close(s, LogLevel::kWarn);
     return;
   }
+  BecomeReady(info);
+}
+
+void RpcChannel::BecomeReady(const HelloReply& info) {
   state_ = State::kReady;
   failures_ = 0;
   client_->loop()->CancelTimer(connect_timer_);
   connect_timer_ = kNoTimer;
+  if (!held_.empty()) {
+    conn_->output()->append(held_);
+    held_.clear();
+    conn_->OutputAdded();
+  }
   client_->NotePeer(address_, Status::OK());
   LOG_DEBUG(client_->logger(), "net: connected to %s (node '%.*s')", address_.c_str(),
             static_cast<int>(info.node_id.size()), info.node_id.data());

@@ -4,6 +4,8 @@
 //
 // States:  idle --call--> connecting (TCP + HELLO; calls queue behind HELLO)
 //          connecting --HELLO OK--> ready --lost--> idle (next call reconnects at once)
+//          connecting --HELLO challenge--> authenticating --AUTH OK--> ready
+//          (with a cluster secret nothing may precede AUTH: calls wait in held_)
 //          connecting --failed/refused/timed out--> backoff --delay passed, call--> connecting
 // Thread safety: loop thread only.
 #pragma once
@@ -37,7 +39,7 @@ class RpcChannel final : public ConnectionDelegate {
   void OnClose(Connection* conn, const base::Status& reason) override;
 
  private:
-  enum class State { kIdle, kConnecting, kReady, kBackoff };
+  enum class State { kIdle, kConnecting, kAuthenticating, kReady, kBackoff };
   struct Pending {
     RpcReplyCallback done;
     TimerId timer;
@@ -46,6 +48,10 @@ class RpcChannel final : public ConnectionDelegate {
 
   base::Status StartConnecting();
   void OnHelloReply(const Frame& frame);
+  void OnAuthReply(const Frame& frame);
+  // The HELLO (or AUTH) reply's status and payload, or why the handshake failed.
+  base::Status HandshakeReply(const Frame& frame, const char* step, HelloReply* info);
+  void BecomeReady(const HelloReply& info);
   void OnDeadline(uint32_t request_id);
   void OnConnectTimeout();
   void FailAll(const base::Status& status, std::atomic<uint64_t>* counter);
@@ -66,6 +72,8 @@ class RpcChannel final : public ConnectionDelegate {
   uint64_t backoff_since_us_ = 0;  // when the last failed attempt put us in backoff
   base::Status last_error_;     // why the last attempt failed
   bool closing_ = false;        // Shutdown in progress: no backoff, no reconnect
+  std::string nonce_;           // this attempt's client nonce (with a secret)
+  std::string held_;            // request frames waiting for AUTH (with a secret)
 };
 
 }  // namespace kvring::net

@@ -46,6 +46,7 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "net/connection.h"
+#include "net/hello_auth.h"
 #include "net/event_loop.h"
 #include "net/flush_list.h"
 #include "net/protocol.h"
@@ -65,6 +66,10 @@ struct RpcClientOptions {
   uint64_t backoff_max_ms = 5000;
   uint32_t max_frame_bytes = kDefaultMaxFrameBytes;
   uint64_t seed = 1;                  // backoff jitter
+  // A node's cluster secret: every connection proves it holds it and checks the
+  // server does (net/hello_auth.h). Null: no handshake (a server with a secret
+  // refuses us). Must outlive the client.
+  const ClusterSecret* secret = nullptr;
   // Told what the client learns of a peer's reachability, on the loop thread: OK
   // when the peer answered (its HELLO was accepted, or any reply arrived, whatever
   // its status); the failure when it could not be reached (connect failed,

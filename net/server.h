@@ -35,6 +35,7 @@
 #include "base/logging.h"
 #include "base/status.h"
 #include "net/connection.h"
+#include "net/hello_auth.h"
 #include "net/event_loop.h"
 #include "net/loop_thread.h"
 #include "net/request.h"
@@ -50,6 +51,10 @@ struct ServerOptions {
   int loops = 1;                          // event-loop threads
   std::string cluster = "kvring";         // HELLO must name this cluster
   std::string node_id;                    // sent back in the HELLO reply
+  // The cluster secret: node peers must prove they hold it (net/hello_auth.h)
+  // before any other frame is read. Null: node peers are taken at their word
+  // (a node without a secret listens on loopback only). Must outlive the server.
+  const ClusterSecret* secret = nullptr;
   size_t max_connections = 10000;         // more are refused with an error reply
   uint64_t idle_timeout_ms = 300000;      // close connections idle this long; 0 = never
   ConnectionOptions connection;           // max frame size, backpressure marks

@@ -17,7 +17,7 @@ ServerSession::ServerSession(ServerWorker* worker, UniqueFd fd, uint64_t id, con
 
 void ServerSession::OnFrame(Connection* /*conn*/, const Frame& frame) {
   if (!hello_done_) {
-    HandleHello(frame);
+    auth_pending_ ? HandleAuth(frame) : HandleHello(frame);
     return;
   }
   if (frame.is_reply()) {
@@ -60,6 +60,7 @@ void ServerSession::HandleHello(const Frame& frame) {
   peer_.role = hello.role;
   peer_.cluster.assign(hello.cluster);
   peer_.id.assign(hello.id);
+  if (hello.role == PeerRole::kNode && worker_->options().secret != nullptr) return Challenge(frame, hello);
   hello_done_ = true;
   HelloReply reply;
   reply.version = hello.version;  // the version this connection speaks (the peer's, accepted above)
@@ -71,6 +72,56 @@ void ServerSession::HandleHello(const Frame& frame) {
   LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: HELLO from %s '%s'",
             static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(),
             hello.role == PeerRole::kNode ? "node" : "client", peer_.id.c_str());
+}
+
+void ServerSession::Challenge(const Frame& frame, const HelloRequest& hello) {
+  if (hello.nonce.size() != kHelloNonceBytes) {
+    LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' refused: it did not offer the cluster handshake "
+             "(no --secret-file?)", peer_.address.c_str(), peer_.id.c_str());
+    RejectAndClose(frame, Status::PermissionDenied("this cluster requires nodes to prove they hold the cluster "
+                                                   "secret: give the node the cluster's --secret-file"));
+    return;
+  }
+  client_nonce_.assign(hello.nonce);
+  server_nonce_ = HelloNonce();
+  const std::string challenge =
+      server_nonce_ + HelloProof(*worker_->options().secret, HelloSide::kServer, peer_.cluster, peer_.id,
+                                 client_nonce_, server_nonce_);
+  auth_pending_ = true;
+  HelloReply reply;  // names nothing until the peer has proved itself
+  reply.version = hello.version;
+  reply.challenge = challenge;
+  Request request(this, frame);
+  EncodeHelloReply(request.BeginOkReply(), reply);
+  request.EndReply();
+}
+
+void ServerSession::HandleAuth(const Frame& frame) {
+  std::string_view proof;
+  if (static_cast<Opcode>(frame.opcode) != Opcode::kAuth || frame.is_reply() || !DecodeAuth(frame.body, &proof)) {
+    RejectAndClose(frame, Status::PermissionDenied("expected AUTH (0x03) answering the HELLO challenge, got " +
+                                                   OpcodeName(frame.opcode)));
+    return;
+  }
+  if (!CheckHelloProof(*worker_->options().secret, HelloSide::kClient, peer_.cluster, peer_.id, client_nonce_,
+                       server_nonce_, proof)) {
+    LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' failed the cluster handshake: its proof does not "
+             "match this cluster's secret", peer_.address.c_str(), peer_.id.c_str());
+    RejectAndClose(frame, Status::PermissionDenied("cluster handshake failed: the proof does not match this "
+                                                   "cluster's secret"));
+    return;
+  }
+  auth_pending_ = false;
+  hello_done_ = true;
+  HelloReply reply;
+  reply.version = peer_.version;
+  reply.cluster = worker_->options().cluster;
+  reply.node_id = worker_->options().node_id;
+  Request request(this, frame);
+  EncodeHelloReply(request.BeginOkReply(), reply);
+  request.EndReply();
+  LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: node '%s' authenticated",
+            static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(), peer_.id.c_str());
 }
 
 Status ServerSession::CheckHello(const HelloRequest& hello) const {
@@ -87,8 +138,10 @@ Status ServerSession::CheckHello(const HelloRequest& hello) const {
   const std::string& cluster = worker_->options().cluster;
   bool wildcard = hello.cluster.empty() && hello.role == PeerRole::kClient;
   if (!wildcard && hello.cluster != cluster) {
+    // With a secret, the server names its cluster only to authenticated peers.
+    const std::string ours = worker_->options().secret != nullptr ? "another" : "'" + cluster + "'";
     return Status::InvalidArgument("cluster name mismatch: peer is in cluster '" + std::string(hello.cluster) +
-                                   "', this server is in cluster '" + cluster + "'");
+                                   "', this server is in cluster " + ours);
   }
   return Status::OK();
 }
@@ -110,7 +163,13 @@ void ServerSession::Refuse(const Status& why) {
   conn_.CloseAfterFlush(why.WithContext("refusing connection"), LogLevel::kWarn);
 }
 
-void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) { worker_->OnSessionClosed(this); }
+void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) {
+  if (auth_pending_) {
+    LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' left during the cluster handshake (it could not "
+             "verify this server's proof: another --secret-file?)", peer_.address.c_str(), peer_.id.c_str());
+  }
+  worker_->OnSessionClosed(this);
+}
 
 void ServerSession::ReplyAppended() {
   ConnectionCounters::Add(worker_->counters()->frames_out, 1);

@@ -47,6 +47,9 @@ class ServerSession final : public ConnectionDelegate {
 
  private:
   void HandleHello(const Frame& frame);
+  // A node's HELLO to a server with a secret: answer the challenge (docs/protocol.md 6.1).
+  void Challenge(const Frame& frame, const HelloRequest& hello);
+  void HandleAuth(const Frame& frame);
   base::Status CheckHello(const HelloRequest& hello) const;
   void RejectAndClose(const Frame& frame, const base::Status& error);
 
@@ -54,6 +57,8 @@ class ServerSession final : public ConnectionDelegate {
   PeerInfo peer_;
   Connection conn_;
   bool hello_done_ = false;
+  bool auth_pending_ = false;  // challenged: the next frame must be AUTH
+  std::string client_nonce_, server_nonce_;
   bool counted_ = true;  // in ServerShared::connections_current
   uint32_t inflight_ = 0;
 };

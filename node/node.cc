@@ -148,6 +148,7 @@ Status Node::Start() {
   net::ServerOptions server_options;
   server_options.listen = options_.listen;
   server_options.cluster = options_.cluster;
+  server_options.secret = secret_ ? &*secret_ : nullptr;
   server_options.node_id = options_.id;
   server_options.max_connections = static_cast<size_t>(options_.max_connections);
   server_options.idle_timeout_ms = static_cast<uint64_t>(options_.idle_timeout_s) * 1000;
@@ -208,6 +209,7 @@ void Node::WireLoop(int index) {
   PerLoop& pl = loops_[static_cast<size_t>(index)];
   net::RpcClientOptions rpc_options;
   rpc_options.cluster = options_.cluster;
+  rpc_options.secret = secret_ ? &*secret_ : nullptr;
   rpc_options.id = options_.id;
   rpc_options.role = net::PeerRole::kNode;
   rpc_options.source_address = options_.listen;  // peers see us coming from our own address

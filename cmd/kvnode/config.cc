@@ -53,8 +53,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("data", &c->data_dir, "data directory (created if missing; required)");
   f->String("cluster", &c->cluster, "cluster name; peers and clients must match (default kvring)");
   f->String("secret-file", &c->secret_file,
-            "file holding the cluster secret, the same on every node (chmod 600; at least 16 bytes): it keys "
-            "client contexts; without one the node listens on loopback addresses only");
+            "file holding the cluster secret, the same on every node (chmod 600; at least 16 bytes): nodes prove "
+            "they hold it before being taken as peers, and it keys client contexts; without one the node listens "
+            "on loopback addresses only (docs/security.md)");
   f->Bool("new-epoch", &c->new_epoch,
           "coordinate writes under a new actor epoch even after a clean stop: use it when the data directory "
           "was restored from a backup or copy (docs/versioning.md)");

@@ -10,6 +10,7 @@
 
 #include "base/coding.h"
 #include "base/random.h"
+#include "net/hello_auth.h"
 #include "test/util/test_util.h"
 
 namespace kvring::net {
@@ -458,6 +459,84 @@ TEST(GoldenBytes, GetReplyOfAVersionedValueMatchesTheDocumentedHexDump) {
   EXPECT_EQ(decoded.siblings[0].clock, clock);
   EXPECT_EQ(decoded.siblings[0].timestamp_us, 1700000000000000ull);
   EXPECT_EQ(decoded.context, context);
+}
+
+}  // namespace
+}  // namespace kvring::net
+
+namespace kvring::net {
+namespace {
+
+// docs/protocol.md section 6 and 6.1: a client's HELLO and the cluster handshake
+// of node n2 with node n1 (secret "correct horse battery staple", client nonce
+// 00..0f, server nonce 10..1f; proofs pinned in test/net/hello_auth_test.cc).
+std::string HexFrame(Opcode op, uint8_t flags, const std::string& body) {
+  std::string frame;
+  AppendFrame(&frame, static_cast<uint8_t>(op), flags, 0, body);
+  return Hex(frame);
+}
+
+std::string Bytes(int first, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>(first + i));
+  return out;
+}
+
+TEST(GoldenBytes, AClientHelloAndItsReplyMatchTheDocumentedHexDump) {
+  std::string body;
+  EncodeHello(&body, HelloRequest{3, PeerRole::kClient, "kvring", "kvctl", ""});
+  EXPECT_EQ("17 00 00 00 01 00 00 00 00 00 03 00 00 06 6b 76 72 69 6e 67 05 6b 76 63 74 6c 00",
+            HexFrame(Opcode::kHello, 0, body));
+  body.clear();
+  AppendStatus(&body, Status::OK());
+  EncodeHelloReply(&body, HelloReply{3, "kvring", "n1", ""});
+  EXPECT_EQ("14 00 00 00 01 01 00 00 00 00 00 03 00 06 6b 76 72 69 6e 67 02 6e 31 00",
+            HexFrame(Opcode::kHello, kFlagReply, body));
+}
+
+TEST(GoldenBytes, TheClusterHandshakeMatchesTheDocumentedHexDump) {
+  const ClusterSecret secret = ClusterSecret::FromMaterial("correct horse battery staple");
+  const std::string client_nonce = Bytes(0x00, 16), server_nonce = Bytes(0x10, 16);
+  std::string body;
+  EncodeHello(&body, HelloRequest{3, PeerRole::kNode, "kvring", "n2", client_nonce});
+  EXPECT_EQ("24 00 00 00 01 00 00 00 00 00 03 00 01 06 6b 76 72 69 6e 67 02 6e 32 10 00 01 02 03 04 05 06 07 08 09 "
+            "0a 0b 0c 0d 0e 0f",
+            HexFrame(Opcode::kHello, 0, body));
+  body.clear();
+  AppendStatus(&body, Status::OK());
+  const std::string challenge =
+      server_nonce + HelloProof(secret, HelloSide::kServer, "kvring", "n2", client_nonce, server_nonce);
+  EncodeHelloReply(&body, HelloReply{3, "", "", challenge});
+  EXPECT_EQ("3c 00 00 00 01 01 00 00 00 00 00 03 00 00 00 30 10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e 1f ae 13 "
+            "0a ea 6f 38 12 0b 8a fb d1 88 06 0a ce d4 30 e9 96 30 25 43 1e 52 69 fc fb fd a4 40 82 1c",
+            HexFrame(Opcode::kHello, kFlagReply, body));
+  body.clear();
+  EncodeAuth(&body, HelloProof(secret, HelloSide::kClient, "kvring", "n2", client_nonce, server_nonce));
+  EXPECT_EQ("27 00 00 00 03 00 00 00 00 00 20 5d 16 ad c5 dc c7 93 f6 2d a8 94 7b 7e 40 dd c4 3d 47 c9 9e bc 45 64 "
+            "0c 25 44 64 19 36 e3 19 76",
+            HexFrame(Opcode::kAuth, 0, body));
+  body.clear();
+  AppendStatus(&body, Status::OK());
+  EncodeHelloReply(&body, HelloReply{3, "kvring", "n1", ""});
+  EXPECT_EQ("14 00 00 00 03 01 00 00 00 00 00 03 00 06 6b 76 72 69 6e 67 02 6e 31 00",
+            HexFrame(Opcode::kAuth, kFlagReply, body));
+}
+
+TEST(MessageCodec, OlderHellosHaveNoNonceAndOlderRepliesNoChallenge) {
+  std::string body;
+  EncodeHello(&body, HelloRequest{2, PeerRole::kNode, "kvring", "n2", "ignored in version 2"});
+  HelloRequest hello;
+  ASSERT_TRUE(DecodeHello(body, &hello));
+  EXPECT_TRUE(hello.nonce.empty());
+  std::string payload;
+  EncodeHelloReply(&payload, HelloReply{2, "kvring", "n1", "ignored"});
+  EXPECT_EQ("02 00 06 6b 76 72 69 6e 67 02 6e 31", Hex(payload));
+  HelloReply reply;
+  ASSERT_TRUE(DecodeHelloReply(payload, &reply));
+  EXPECT_TRUE(reply.challenge.empty());
+  std::string_view proof;
+  EXPECT_FALSE(DecodeAuth("", &proof));
+  EXPECT_FALSE(DecodeAuth(std::string("\x01xy", 3), &proof)) << "trailing bytes";
 }
 
 }  // namespace

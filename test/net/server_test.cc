@@ -78,7 +78,7 @@ TEST(ServerTest, VersionMismatchIsRejectedNamingBothVersionsAndCloses) {
   EXPECT_EQ(reply->opcode, static_cast<uint8_t>(Opcode::kHello));
   EXPECT_TRUE(reply->status.IsInvalidArgument());
   EXPECT_NE(reply->status.message().find("version 7"), std::string::npos) << reply->status.ToString();
-  EXPECT_NE(reply->status.message().find("versions 1 to 2"), std::string::npos) << reply->status.ToString();
+  EXPECT_NE(reply->status.message().find("versions 1 to " + std::to_string(kProtocolVersion)), std::string::npos) << reply->status.ToString();
   EXPECT_TRUE(raw.WaitForClose(2000));
   EXPECT_GE(ts.server()->stats().protocol_errors, 1u);
 }
@@ -106,7 +106,7 @@ TEST(ServerTest, NodePeerSpeakingAnOlderVersionIsRefused) {
   auto reply = raw.ReadReply(2000);
   ASSERT_TRUE(reply.ok()) << reply.status().ToString();
   EXPECT_TRUE(reply->status.IsInvalidArgument());
-  EXPECT_NE(reply->status.message().find("node peers must speak version 2"), std::string::npos)
+  EXPECT_NE(reply->status.message().find("node peers must speak version " + std::to_string(kProtocolVersion)), std::string::npos)
       << reply->status.ToString();
   EXPECT_TRUE(raw.WaitForClose(2000));
 }
