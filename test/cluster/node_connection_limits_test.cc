@@ -10,6 +10,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -157,14 +158,22 @@ TEST_F(NodeConnectionLimitsTest, ASenderOfOneByteASecondIsClosedAtTheFrameTimeou
       for (int tick = 0; tick < 100 && !closed.load(); ++tick) SleepMs(10);
     }
   });
+  // Stops and joins the sender on every way out (a failed ASSERT returns early).
+  auto stop_sender = [&] {
+    closed = true;
+    if (sender.joinable()) sender.join();
+  };
+  struct Joiner {
+    std::function<void()> fn;
+    ~Joiner() { fn(); }
+  } joiner{stop_sender};
   int served = 0;
   while (StatsCounter(client(), "frame_timeouts") == 0 && NowMs() - start < 2000 + kSlackMs + 5000) {
     KV_ASSERT_OK(client().Ping());
     ++served;
   }
   const uint64_t took_ms = NowMs() - start;
-  closed = true;
-  sender.join();
+  stop_sender();
   EXPECT_GE(took_ms, 2000u);
   EXPECT_LE(took_ms, 2000 + kSlackMs);
   ASSERT_TRUE(slow.ReadUntilClosed(5000));

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -205,6 +206,15 @@ TEST(ServerLimitsTest, ASlowlorisThatKeepsSendingIsClosedAtTheFrameTimeoutWhileO
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
+  // Stops and joins the sender on every way out (a failed ASSERT returns early).
+  auto stop_sender = [&] {
+    stop = true;
+    if (sender.joinable()) sender.join();
+  };
+  struct Joiner {
+    std::function<void()> fn;
+    ~Joiner() { fn(); }
+  } joiner{stop_sender};
   BlockingClient good;
   ASSERT_TRUE(good.Connect(ts.address(), 2000).ok());
   int served = 0;
@@ -213,8 +223,7 @@ TEST(ServerLimitsTest, ASlowlorisThatKeepsSendingIsClosedAtTheFrameTimeoutWhileO
     ++served;
   }
   const uint64_t took_ms = ElapsedMs(start);
-  stop = true;
-  sender.join();
+  stop_sender();
   EXPECT_EQ(ts.server()->stats().frame_timeouts, 1u);
   EXPECT_GE(took_ms, 300u);
   EXPECT_LT(took_ms, 2000u);
