@@ -30,6 +30,7 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, uint64_t id, std::string na
       id_(id),
       name_(std::move(name)),
       options_(options),
+      max_frame_bytes_(options.max_frame_bytes),
       delegate_(delegate),
       flush_list_(flush_list),
       counters_(counters),
@@ -44,8 +45,7 @@ Connection::~Connection() {
     if (in_flush_list_) flush_list_->Remove(this);
     if (started_) loop_->Unwatch(fd_.get());
     fd_.Reset();
-    out_sent_ = out_.size();
-    SyncOutputAccounting();
+    ReleaseAccounting();
   }
 }
 
@@ -86,6 +86,10 @@ void Connection::HandleReadable(uint32_t events) {
   bool eof = false;
   if (!ReadOnce(&eof)) return;  // closed on a read error
   ProcessInput();
+  if (!closed_ && !lingering_ && options_.input_budget_bytes > 0 &&
+      counters_->input_buffered.load(std::memory_order_relaxed) > options_.input_budget_bytes) {
+    delegate_->OnInputOverBudget(this);  // may reject this connection's input, or another's
+  }
   if (eof && !closed_) {
     Flush();  // replies to the last requests, for a peer that only half-closed
     if (!closed_) Close(Status::Aborted("peer closed the connection"), LogLevel::kDebug);
@@ -127,7 +131,7 @@ bool Connection::ReadOnce(bool* eof) {
 size_t Connection::BytesWantedForFrame() const {
   if (in_.size() < 4) return 4 - in_.size();
   uint64_t total = 4 + static_cast<uint64_t>(base::DecodeFixed32(in_.data()));
-  if (total > 4ull + options_.max_frame_bytes) return 0;  // the parser rejects it
+  if (total > 4ull + max_frame_bytes_) return 0;  // the parser rejects it
   return total > in_.size() ? static_cast<size_t>(total - in_.size()) : 0;
 }
 
@@ -137,8 +141,9 @@ void Connection::ProcessInput() {
   Frame frame;
   size_t consumed = 0;
   Status error;
+  bool consumed_any = false;
   while (!closed_ && reading_ && !paused_ && !lingering_) {
-    ParseResult r = ParseFrame(in_.data(), in_.size(), options_.max_frame_bytes, &frame, &consumed, &error);
+    ParseResult r = ParseFrame(in_.data(), in_.size(), max_frame_bytes_, &frame, &consumed, &error);
     if (r == ParseResult::kNeedMore) break;
     if (r == ParseResult::kError) {
       HandleBadFrame(error);
@@ -148,37 +153,137 @@ void Connection::ProcessInput() {
     delegate_->OnFrame(this, frame);
     if (closed_ || lingering_) break;  // a lingering close already discarded the input
     in_.Consume(consumed);
-    if (!closed_ && pending_output() > options_.high_water_bytes) {
-      paused_ = true;
-      ConnectionCounters::Add(counters_->paused, 1);
-      UpdateInterest();
-    }
+    consumed_any = true;
+    if (!paused_ && OverHighWater()) Pause();
   }
+  if (!closed_ && !lingering_) NotePartialFrame(consumed_any);
   if (!closed_ && in_.empty()) in_.Shrink();
+  SyncInputAccounting();
   in_process_input_ = false;
+}
+
+// The clock of a frame starts with its first byte: restart it whenever the front
+// of the input moved on to a new frame.
+void Connection::NotePartialFrame(bool consumed_any) {
+  if (in_.empty()) {
+    partial_since_us_ = 0;
+    return;
+  }
+  if (consumed_any || partial_since_us_ == 0) partial_since_us_ = loop_->now_us();
+}
+
+uint64_t Connection::partial_frame_since_us() const {
+  if (closed_ || lingering_ || paused_ || !reading_) return 0;  // not waiting on the peer
+  return partial_since_us_;
+}
+
+std::string Connection::DescribePartialFrame() const {
+  if (in_.size() < 4) return std::to_string(in_.size()) + " bytes";
+  const uint64_t total = 4 + static_cast<uint64_t>(base::DecodeFixed32(in_.data()));
+  return std::to_string(in_.size()) + " of " + std::to_string(total) + " bytes";
+}
+
+void Connection::SetMaxFrameBytes(uint32_t max_bytes, std::string why) {
+  max_frame_bytes_ = max_bytes;
+  frame_limit_why_ = std::move(why);
 }
 
 void Connection::HandleBadFrame(const Status& error) {
   ConnectionCounters::Add(counters_->protocol_errors, 1);
+  Status why = error;
+  if (why.IsTooLarge() && !frame_limit_why_.empty()) why = Status::TooLarge(why.message() + " " + frame_limit_why_);
   if (options_.reply_to_bad_frames) {
-    // Echo what can be read of the bad header so the peer can tell which request failed.
-    uint8_t opcode = in_.size() > 4 ? static_cast<uint8_t>(in_.data()[4]) : 0;
-    uint32_t request_id = in_.size() >= kFrameHeaderBytes ? base::DecodeFixed32(in_.data() + 6) : 0;
-    size_t start = BeginFrame(&out_, opcode, kFlagReply, request_id);
-    AppendStatus(&out_, error);
-    FinishFrame(&out_, start);
-    ConnectionCounters::Add(counters_->frames_out, 1);
-    CloseAfterFlush(error.WithContext("malformed frame"), LogLevel::kWarn);
+    AppendReplyToFront(why);
+    CloseAfterFlush(why.WithContext("malformed frame"), LogLevel::kWarn);
     return;
   }
-  Close(error.WithContext("malformed frame"), LogLevel::kWarn);  // nothing to deliver: no linger
+  Close(why.WithContext("malformed frame"), LogLevel::kWarn);  // nothing to deliver: no linger
+}
+
+void Connection::RejectInput(const Status& why, LogLevel level) {
+  if (closed_ || lingering_) return;
+  if (options_.reply_to_bad_frames) {
+    AppendReplyToFront(why);
+    CloseAfterFlush(why, level);
+    return;
+  }
+  Close(why, level);
+}
+
+// An error reply echoing what can be read of the header at the front of the input,
+// so the peer can tell which request failed.
+void Connection::AppendReplyToFront(const Status& error) {
+  uint8_t opcode = in_.size() > 4 ? static_cast<uint8_t>(in_.data()[4]) : 0;
+  uint32_t request_id = in_.size() >= kFrameHeaderBytes ? base::DecodeFixed32(in_.data() + 6) : 0;
+  size_t start = BeginFrame(&out_, opcode, kFlagReply, request_id);
+  AppendStatus(&out_, error);
+  FinishFrame(&out_, start);
+  ConnectionCounters::Add(counters_->frames_out, 1);
 }
 
 void Connection::SetReading(bool enabled) {
   if (reading_ == enabled || closed_) return;
   reading_ = enabled;
   UpdateInterest();
-  if (enabled) ProcessInput();
+  if (enabled) {
+    partial_since_us_ = 0;  // the frame's clock restarts: we were not reading
+    ProcessInput();
+  }
+}
+
+void Connection::SyncInputAccounting() {
+  const size_t held = in_.size();
+  if (held >= in_accounted_) {
+    ConnectionCounters::Add(counters_->input_buffered, held - in_accounted_);
+  } else {
+    ConnectionCounters::Sub(counters_->input_buffered, in_accounted_ - held);
+  }
+  in_accounted_ = held;
+}
+
+// --- flow control ----------------------------------------------------------------------
+
+void Connection::SetExpectedOutput(size_t bytes, bool hold) {
+  expected_output_ = bytes;
+  held_ = hold;
+  // A deferred reply may arrive inside anyone's callback: frames buffered while
+  // paused are handled from the flush hook, not re-entrantly from here.
+  UpdateFlow(/*handle_input_now=*/false);
+}
+
+bool Connection::OverHighWater() const { return held_ || owed() > options_.high_water_bytes; }
+
+void Connection::UpdateFlow(bool handle_input_now) {
+  if (closed_ || lingering_) return;
+  if (!paused_) {
+    if (OverHighWater()) Pause();
+    return;
+  }
+  if (!held_ && owed() < options_.low_water_bytes) Resume(handle_input_now);
+}
+
+void Connection::Pause() {
+  paused_ = true;
+  ConnectionCounters::Add(counters_->paused, 1);
+  ConnectionCounters::Add(counters_->paused_now, 1);
+  UpdateInterest();
+}
+
+void Connection::Resume(bool handle_input_now) {
+  paused_ = false;
+  ConnectionCounters::Sub(counters_->paused_now, 1);
+  partial_since_us_ = 0;  // the frame's clock restarts: we were not reading
+  UpdateInterest();
+  if (in_.empty() || in_process_input_) return;  // nothing buffered, or the running loop goes on
+  if (handle_input_now) {
+    ProcessInput();  // frames that were already buffered while paused
+    return;
+  }
+  input_pending_ = true;
+  if (!in_flush_list_) {
+    in_flush_list_ = true;
+    flush_list_->Add(this);
+  }
 }
 
 // --- output --------------------------------------------------------------------------
@@ -190,10 +295,23 @@ void Connection::OutputAdded() {
     return;
   }
   SyncOutputAccounting();
+  if (!CheckOutputLimit()) return;
+  if (!paused_ && !lingering_ && OverHighWater()) Pause();
   if (!in_flush_list_) {
     in_flush_list_ = true;
     flush_list_->Add(this);
   }
+}
+
+// False when the connection was closed for owing more than max_output_bytes.
+bool Connection::CheckOutputLimit() {
+  const size_t limit = options_.max_output_bytes;
+  if (limit == 0 || pending_output() <= limit || lingering_) return true;
+  ConnectionCounters::Add(counters_->output_limit_closes, 1);
+  Close(Status::TooLarge(std::to_string(pending_output()) + " bytes of replies unsent, over the limit of " +
+                         std::to_string(limit) + " per connection (the peer is not reading)"),
+        LogLevel::kWarn);
+  return false;
 }
 
 void Connection::SendFrame(uint8_t opcode, uint8_t flags, uint32_t request_id, std::string_view body) {
@@ -204,6 +322,11 @@ void Connection::SendFrame(uint8_t opcode, uint8_t flags, uint32_t request_id, s
 
 void Connection::FlushFromList() {
   in_flush_list_ = false;
+  if (input_pending_) {
+    input_pending_ = false;
+    ProcessInput();  // its replies leave with this flush
+    if (closed_) return;
+  }
   Flush();
 }
 
@@ -243,16 +366,9 @@ bool Connection::Flush() {
   if (lingering_) {
     MaybeShutdownWrite();
   } else {
-    MaybeResume();
+    UpdateFlow(/*handle_input_now=*/true);
   }
   return !closed_;
-}
-
-void Connection::MaybeResume() {
-  if (!paused_ || pending_output() >= options_.low_water_bytes) return;
-  paused_ = false;
-  UpdateInterest();
-  ProcessInput();  // frames that were already buffered while paused
 }
 
 void Connection::SyncOutputAccounting() {
@@ -308,8 +424,13 @@ void Connection::CloseAfterFlush(const Status& reason, LogLevel level) {
   LogClose(reason, level);
   lingering_ = true;
   linger_reason_ = reason;
-  paused_ = false;
+  if (paused_) {
+    paused_ = false;
+    ConnectionCounters::Sub(counters_->paused_now, 1);
+  }
   in_.Consume(in_.size());  // unparsed input is discarded from here on
+  in_.Shrink();             // and a large frame's storage goes now, not after the linger
+  SyncInputAccounting();
   linger_timer_ = loop_->RunAfter(options_.linger_ms * 1000, [this] {
     linger_timer_ = kNoTimer;
     CloseNow(linger_reason_);
@@ -358,10 +479,21 @@ void Connection::CloseNow(const Status& reason) {
   }
   if (started_) loop_->Unwatch(fd_.get());
   fd_.Reset();
+  ReleaseAccounting();
+  delegate_->OnClose(this, reason);
+}
+
+// Drops the output and the input and takes them (and a pause) out of the counters.
+void Connection::ReleaseAccounting() {
   out_.clear();
   out_sent_ = 0;
   SyncOutputAccounting();
-  delegate_->OnClose(this, reason);
+  in_.Consume(in_.size());
+  SyncInputAccounting();
+  if (paused_) {
+    paused_ = false;
+    ConnectionCounters::Sub(counters_->paused_now, 1);
+  }
 }
 
 }  // namespace kvring::net

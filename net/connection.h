@@ -6,13 +6,21 @@
 // in the buffer goes to the delegate. Output: frames are appended to one reusable
 // string and leave with a single write() per wake-up from the loop's FlushList.
 //
-// Backpressure: while more than high_water_bytes of output are unsent, the
-// connection stops parsing frames and stops reading the socket; it resumes once the
-// backlog falls under low_water_bytes. So a peer that sends requests but never reads
-// replies holds at most about high_water_bytes (+ one batch of replies) of memory.
+// Backpressure: the connection owes its unsent output plus what its owner expects
+// to owe (SetExpectedOutput: the server's deferred replies, still waiting on disk or
+// on other replicas). While that passes high_water_bytes, or while the owner holds
+// input, the connection stops parsing frames and stops reading the socket; it
+// resumes once it owes less than low_water_bytes and is not held. Past
+// max_output_bytes of unsent output it is closed (the peer is not reading).
 //
-// A malformed frame (length under the header size or over max_frame_bytes) closes the
+// A malformed frame (length under the header size or over the frame limit) closes the
 // connection; with reply_to_bad_frames an error reply naming the problem is sent first.
+// The owner may lower the frame limit (SetMaxFrameBytes: 4 KiB until HELLO) and may
+// give up on input it will not wait for (RejectInput: a frame that takes too long).
+//
+// Input held: the bytes read but not handled yet (in practice an unfinished frame)
+// are counted in ConnectionCounters::input_buffered; when that total passes
+// input_budget_bytes, the delegate's OnInputOverBudget picks a connection to drop.
 //
 // Lingering close (CloseAfterFlush): closing a socket whose peer is still sending
 // makes the kernel answer with a reset, and a reset can destroy the error reply the
@@ -45,8 +53,11 @@ class FlushList;
 
 struct ConnectionOptions {
   uint32_t max_frame_bytes = kDefaultMaxFrameBytes;
-  size_t high_water_bytes = 1u << 20;   // stop reading above this much unsent output
+  size_t high_water_bytes = 1u << 20;   // stop reading while owing more than this (unsent + expected)
   size_t low_water_bytes = 256u << 10;  // resume below this
+  size_t max_output_bytes = 0;          // close when more output than this is unsent; 0 = no limit
+  size_t input_budget_bytes = 0;        // OnInputOverBudget past this much input held by all
+                                        // connections sharing the counters; 0 = no budget
   size_t initial_buffer_bytes = 16u << 10;
   bool reply_to_bad_frames = false;  // answer a malformed frame before closing (the Server sets it)
   uint64_t linger_ms = 2000;           // lingering close: longest wait for the peer's EOF
@@ -63,6 +74,9 @@ struct ConnectionCounters {
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> output_buffered{0};  // unsent output bytes, all connections
   std::atomic<uint64_t> paused{0};           // times a connection hit the high-water mark
+  std::atomic<uint64_t> paused_now{0};       // connections not reading right now (flow control)
+  std::atomic<uint64_t> input_buffered{0};   // bytes read, not handled yet (unfinished frames)
+  std::atomic<uint64_t> output_limit_closes{0};  // closed over max_output_bytes
 
   static void Add(std::atomic<uint64_t>& c, uint64_t n) {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
@@ -81,6 +95,9 @@ class ConnectionDelegate {
   virtual void OnClose(Connection* conn, const base::Status& reason) = 0;
   // An outgoing connect completed (connections created with connecting = true).
   virtual void OnConnected(Connection* /*conn*/) {}
+  // The input held by the connections sharing conn's counters passed
+  // input_budget_bytes (conn has just read). The delegate may reject some input.
+  virtual void OnInputOverBudget(Connection* /*conn*/) {}
 };
 
 class Connection final : public FdHandler {
@@ -115,11 +132,33 @@ class Connection final : public FdHandler {
   // Writes pending output now (one write()). False when the connection closed.
   bool Flush();
 
+  // --- flow control ---
+  // What the owner expects to append later (deferred replies), counted with the
+  // unsent output against the high- and low-water marks, and whether to hold input
+  // whatever the bytes (too many requests in flight).
+  void SetExpectedOutput(size_t bytes, bool hold);
+  // Unsent output plus expected output.
+  size_t owed() const { return pending_output() + expected_output_; }
+
   // --- input ---
   // Stops (or restarts) reading and parsing, independently of backpressure. Used to
   // drain a connection during a graceful stop.
   void SetReading(bool enabled);
   bool paused() const { return paused_; }
+  // Frames longer than max_bytes are refused from now on; `why` is added to the
+  // error ("before HELLO"). REQUIRES: max_bytes <= ConnectionOptions::max_frame_bytes.
+  void SetMaxFrameBytes(uint32_t max_bytes, std::string why = "");
+  uint32_t max_frame_bytes() const { return max_frame_bytes_; }
+  // Bytes read but not handled yet.
+  size_t input_buffered() const { return in_.size(); }
+  // When the unfinished frame at the front of the input started to arrive, while
+  // the connection is reading; 0 when there is none or the connection is paused.
+  uint64_t partial_frame_since_us() const;
+  // "15728640 of 16777220 bytes" (or "3 bytes" before the length is known).
+  std::string DescribePartialFrame() const;
+  // Gives up on the input: with reply_to_bad_frames, an error reply echoing what
+  // arrived of the header at the front of the input, then a lingering close.
+  void RejectInput(const base::Status& why, base::LogLevel level = base::LogLevel::kInfo);
 
   // Closes now: unwatches and closes the fd, logs reason at `level`, then calls the
   // delegate's OnClose. Unsent output is dropped. No-op when already closed.
@@ -143,10 +182,18 @@ class Connection final : public FdHandler {
   size_t BytesWantedForFrame() const;
   void ProcessInput();
   void HandleBadFrame(const base::Status& error);
+  void AppendReplyToFront(const base::Status& error);
+  void ReleaseAccounting();
   void FinishConnect();
   void UpdateInterest();
   void SyncOutputAccounting();
-  void MaybeResume();
+  void UpdateFlow(bool handle_input_now);
+  bool OverHighWater() const;
+  void Pause();
+  void Resume(bool handle_input_now);
+  void NotePartialFrame(bool consumed_any);
+  void SyncInputAccounting();
+  bool CheckOutputLimit();
   void LogClose(const base::Status& reason, base::LogLevel level) const;
   void CloseNow(const base::Status& reason);
   void DiscardInput();
@@ -157,6 +204,8 @@ class Connection final : public FdHandler {
   const uint64_t id_;
   const std::string name_;
   const ConnectionOptions options_;
+  uint32_t max_frame_bytes_;       // SetMaxFrameBytes
+  std::string frame_limit_why_;
   ConnectionDelegate* const delegate_;
   FlushList* const flush_list_;
   ConnectionCounters* const counters_;
@@ -165,6 +214,9 @@ class Connection final : public FdHandler {
   std::string out_;
   size_t out_sent_ = 0;       // bytes at the front of out_ already written
   size_t out_accounted_ = 0;  // pending bytes included in counters_->output_buffered
+  size_t in_accounted_ = 0;   // input bytes included in counters_->input_buffered
+  size_t expected_output_ = 0;  // SetExpectedOutput
+  uint64_t partial_since_us_ = 0;  // the unfinished frame at the front began to arrive
 
   uint32_t interest_ = 0;
   bool connecting_;
@@ -172,8 +224,10 @@ class Connection final : public FdHandler {
   bool started_ = false;
   bool reading_ = true;       // SetReading
   bool paused_ = false;       // backpressure
+  bool held_ = false;         // SetExpectedOutput(..., hold)
   bool want_write_ = false;   // the last write was partial: wait for EPOLLOUT
   bool in_flush_list_ = false;
+  bool input_pending_ = false;  // resumed with frames buffered: handle them from the flush hook
   bool in_process_input_ = false;
   bool lingering_ = false;
   bool write_shut_ = false;

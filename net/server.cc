@@ -1,5 +1,8 @@
 #include "net/server.h"
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <chrono>
 #include <type_traits>
 #include <thread>
@@ -45,6 +48,16 @@ std::string ServerStats::ToString() const {
   line("protocol_errors", protocol_errors);
   line("output_buffered_bytes", output_buffered_bytes);
   line("backpressure_pauses", backpressure_pauses);
+  line("connections_paused", connections_paused);
+  line("requests_inflight", requests_inflight);
+  line("input_buffered_bytes", input_buffered_bytes);
+  line("output_limit_closes", output_limit_closes);
+  line("frame_timeouts", frame_timeouts);
+  line("hello_timeouts", hello_timeouts);
+  line("input_budget_closes", input_budget_closes);
+  line("accept_errors", accept_errors);
+  line("fd_shortages", fd_shortages);
+  line("connections_refused_no_fds", connections_refused_no_fds);
   return out;
 }
 
@@ -71,11 +84,21 @@ Status Server::Start() {
       return t.status();
     }
     threads_.push_back(std::move(t.value()));
-    workers_.push_back(std::make_unique<ServerWorker>(i, threads_.back()->loop(), options_, handler_, &shared_));
+    workers_.push_back(std::make_unique<ServerWorker>(i, threads_.back()->loop(), options_, handler_, &shared_,
+                                                      [this] { OnConnectionClosed(); }));
   }
   for (auto& w : workers_) RunAndWait(w->loop(), [&w] { w->Init(); });
-  acceptor_ = std::make_unique<Acceptor>(loop(0), std::move(fd.value()),
-                                         [this](UniqueFd c, const SocketAddress& peer) { OnAccepted(std::move(c), peer); });
+  WarnIfDescriptorsShort();
+  Acceptor::Callbacks callbacks;
+  callbacks.on_new = [this](UniqueFd c, const SocketAddress& peer) { OnAccepted(std::move(c), peer); };
+  callbacks.on_refuse = [this](UniqueFd c, const SocketAddress& peer) {
+    // Logged one by one at debug level: the acceptor's line (once a second) counts them.
+    Refuse(std::move(c), peer, Status::Busy("out of file descriptors: the server cannot take more connections now"),
+           base::LogLevel::kDebug);
+  };
+  callbacks.may_refuse = [this] { return MayRefuseForLackOfDescriptors(); };
+  acceptor_ = std::make_unique<Acceptor>(loop(0), std::move(fd.value()), options_.reserved_fds, std::move(callbacks),
+                                         &shared_.accept);
   Status s = RunAndWait(loop(0), [this] { return acceptor_->Start(); });
   running_ = true;
   if (!s.ok()) {
@@ -89,7 +112,9 @@ Status Server::Start() {
 // Loop 0.
 void Server::OnAccepted(UniqueFd fd, const SocketAddress& peer) {
   if (shared_.connections_current.load(std::memory_order_relaxed) >= options_.max_connections) {
-    Refuse(std::move(fd), peer);
+    Refuse(std::move(fd), peer,
+           Status::Busy("too many connections: the server's limit is " + std::to_string(options_.max_connections)),
+           base::LogLevel::kWarn);
     return;
   }
   shared_.connections_current.fetch_add(1, std::memory_order_relaxed);
@@ -105,10 +130,38 @@ void Server::OnAccepted(UniqueFd fd, const SocketAddress& peer) {
 
 // Loop 0: tells the peer why, as the reply to the HELLO it is about to send, and
 // closes with a lingering close so that reply is not lost to a reset.
-void Server::Refuse(UniqueFd fd, const SocketAddress& peer) {
+void Server::Refuse(UniqueFd fd, const SocketAddress& peer, const Status& why, base::LogLevel level) {
   shared_.connections_refused.fetch_add(1, std::memory_order_relaxed);
-  Status why = Status::Busy("too many connections: the server's limit is " + std::to_string(options_.max_connections));
-  workers_[0]->AddConnection(std::move(fd), peer, why);
+  workers_[0]->AddConnection(std::move(fd), peer, why, level);
+}
+
+// Loop 0, in a descriptor shortage. A refusal holds its descriptor until the peer
+// has read it (lingering close): past half the spares' worth of them, the rest of
+// the process needs the descriptors more, and further clients wait in the backlog.
+bool Server::MayRefuseForLackOfDescriptors() const {
+  const size_t max_lingering = static_cast<size_t>(std::max(options_.reserved_fds / 2, 1));
+  return workers_[0]->lingering_refusals() < max_lingering;
+}
+
+// Any loop: a connection's descriptor was closed. Cheap unless the acceptor waits
+// for one; queued, so the acceptor never runs inside a closing session.
+void Server::OnConnectionClosed() {
+  if (!shared_.accept.waiting_for_fd.load(std::memory_order_relaxed)) return;
+  loop(0)->QueueInLoop([this] {
+    if (acceptor_ != nullptr) acceptor_->DescriptorFreed();
+  });
+}
+
+// A limit the descriptor limit cannot honour is worth a line at start.
+void Server::WarnIfDescriptorsShort() const {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  const uint64_t wanted = options_.max_connections + static_cast<uint64_t>(std::max(options_.reserved_fds, 0));
+  if (wanted <= limit.rlim_cur) return;
+  LOG_WARN(options_.logger,
+           "net: %zu connections and %d spare descriptors need more than the descriptor limit (RLIMIT_NOFILE %llu): "
+           "past it, new clients are refused with Busy (raise it with ulimit -n or LimitNOFILE=)",
+           options_.max_connections, options_.reserved_fds, static_cast<unsigned long long>(limit.rlim_cur));
 }
 
 bool Server::AllDrained() {
@@ -154,7 +207,18 @@ ServerStats Server::stats() const {
     s.protocol_errors += c.protocol_errors.load(std::memory_order_relaxed);
     s.output_buffered_bytes += c.output_buffered.load(std::memory_order_relaxed);
     s.backpressure_pauses += c.paused.load(std::memory_order_relaxed);
+    s.connections_paused += c.paused_now.load(std::memory_order_relaxed);
+    s.input_buffered_bytes += c.input_buffered.load(std::memory_order_relaxed);
+    s.output_limit_closes += c.output_limit_closes.load(std::memory_order_relaxed);
+    const SessionCounters& sc = *w->session_counters();
+    s.requests_inflight += sc.inflight.load(std::memory_order_relaxed);
+    s.hello_timeouts += sc.hello_timeouts.load(std::memory_order_relaxed);
+    s.frame_timeouts += sc.frame_timeouts.load(std::memory_order_relaxed);
+    s.input_budget_closes += sc.input_budget_closes.load(std::memory_order_relaxed);
   }
+  s.accept_errors = shared_.accept.errors.load(std::memory_order_relaxed);
+  s.fd_shortages = shared_.accept.shortages.load(std::memory_order_relaxed);
+  s.connections_refused_no_fds = shared_.accept.refused_no_fds.load(std::memory_order_relaxed);
   return s;
 }
 

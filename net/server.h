@@ -21,6 +21,17 @@
 // node must name the cluster. Malformed frames (length under the header size or over
 // max_frame_bytes) get an error reply and a close, logged with the reason.
 //
+// Bounds per connection (docs/protocol.md sections 7 and 10): frames up to
+// max_frame_bytes_before_hello until HELLO is accepted, and HELLO within
+// hello_timeout_ms; each frame complete within frame_timeout_ms of its first
+// byte; input paused while the replies owed (unsent, plus deferred ones expected)
+// pass connection.high_water_bytes or max_inflight_per_connection requests are in
+// flight; closed past max_unsent_reply_bytes. For all connections together:
+// max_partial_frame_bytes of unfinished frames (beyond it the connection holding
+// the most is dropped), and, out of descriptors, accepting stops (a few spare
+// descriptors are kept for the rest of the process and for refusing with Busy)
+// until a connection closes; those errors are logged at most once a second.
+//
 // Thread safety: Start, Shutdown and the destructor need external synchronization and
 // must not run on a loop thread; stats(), port() and loop() are thread-safe.
 #pragma once
@@ -34,6 +45,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/status.h"
+#include "net/acceptor.h"
 #include "net/connection.h"
 #include "net/hello_auth.h"
 #include "net/event_loop.h"
@@ -43,7 +55,6 @@
 
 namespace kvring::net {
 
-class Acceptor;
 class ServerWorker;
 
 struct ServerOptions {
@@ -57,7 +68,14 @@ struct ServerOptions {
   const ClusterSecret* secret = nullptr;
   size_t max_connections = 10000;         // more are refused with an error reply
   uint64_t idle_timeout_ms = 300000;      // close connections idle this long; 0 = never
-  ConnectionOptions connection;           // max frame size, backpressure marks
+  uint64_t hello_timeout_ms = 5000;       // close connections without HELLO after this long; 0 = never
+  uint64_t frame_timeout_ms = 10000;      // close a connection whose frame takes longer to arrive; 0 = never
+  uint32_t max_frame_bytes_before_hello = 4096;
+  size_t max_inflight_per_connection = 1024;   // deferred requests; input held at this many; 0 = no limit
+  size_t max_unsent_reply_bytes = 64u << 20;   // a connection owing more unsent replies is closed; 0 = no limit
+  size_t max_partial_frame_bytes = 256u << 20;  // unfinished frames, all connections (split over the loops)
+  int reserved_fds = 16;                  // spare descriptors released when accept runs out of them
+  ConnectionOptions connection;           // max frame size, backpressure marks (the soft bound)
   base::Clock* clock = nullptr;           // SystemClock when null
   base::Logger* logger = nullptr;         // no logging when null
 };
@@ -72,7 +90,17 @@ struct ServerStats {
   uint64_t bytes_out = 0;
   uint64_t protocol_errors = 0;       // malformed frames, bad or missing HELLO
   uint64_t output_buffered_bytes = 0; // replies not yet written, all connections
-  uint64_t backpressure_pauses = 0;   // times a connection stopped reading (high-water mark)
+  uint64_t backpressure_pauses = 0;   // times a connection stopped reading (flow control)
+  uint64_t connections_paused = 0;    // connections not reading right now (flow control)
+  uint64_t requests_inflight = 0;     // deferred requests not answered yet, all connections
+  uint64_t input_buffered_bytes = 0;  // received but not handled (unfinished frames), all connections
+  uint64_t output_limit_closes = 0;   // connections closed over max_unsent_reply_bytes
+  uint64_t frame_timeouts = 0;        // connections closed: a frame took over frame_timeout_ms
+  uint64_t hello_timeouts = 0;        // connections closed: no HELLO within hello_timeout_ms
+  uint64_t input_budget_closes = 0;   // connections dropped over max_partial_frame_bytes
+  uint64_t accept_errors = 0;         // accept calls that failed (EMFILE, ENFILE, ENOBUFS, ...)
+  uint64_t fd_shortages = 0;          // times accepting stopped for lack of descriptors
+  uint64_t connections_refused_no_fds = 0;  // refused with Busy: out of descriptors
 
   // "name value" lines, for a STATS reply.
   std::string ToString() const;
@@ -84,6 +112,7 @@ struct ServerShared {
   std::atomic<uint64_t> connections_current{0};
   std::atomic<uint64_t> connections_total{0};
   std::atomic<uint64_t> connections_refused{0};
+  AcceptCounters accept;
 };
 
 class Server {
@@ -113,7 +142,10 @@ class Server {
 
  private:
   void OnAccepted(UniqueFd fd, const SocketAddress& peer);
-  void Refuse(UniqueFd fd, const SocketAddress& peer);
+  void Refuse(UniqueFd fd, const SocketAddress& peer, const base::Status& why, base::LogLevel level);
+  bool MayRefuseForLackOfDescriptors() const;
+  void OnConnectionClosed();
+  void WarnIfDescriptorsShort() const;
   bool AllDrained();
 
   const ServerOptions options_;

@@ -1,5 +1,7 @@
 #include "net/server_session.h"
 
+#include <algorithm>
+
 #include "net/server_worker.h"
 
 namespace kvring::net {
@@ -10,9 +12,16 @@ using base::Status;
 ServerSession::ServerSession(ServerWorker* worker, UniqueFd fd, uint64_t id, const SocketAddress& peer)
     : worker_(worker),
       conn_(worker->loop(), std::move(fd), id, peer.ToString(), worker->connection_options(), this,
-            worker->flush_list(), worker->counters()) {
+            worker->flush_list(), worker->counters()),
+      started_us_(worker->loop()->now_us()),
+      reply_estimate_(worker->connection_options().high_water_bytes / 16 + 1) {
   peer_.connection_id = id;
   peer_.address = conn_.name();
+  // HELLO is tiny: until it is accepted, a peer may not make us buffer a large frame.
+  const uint32_t before_hello = worker->options().max_frame_bytes_before_hello;
+  if (before_hello > 0 && before_hello < worker->connection_options().max_frame_bytes) {
+    conn_.SetMaxFrameBytes(before_hello, "before HELLO");
+  }
 }
 
 void ServerSession::OnFrame(Connection* /*conn*/, const Frame& frame) {
@@ -62,6 +71,8 @@ void ServerSession::HandleHello(const Frame& frame) {
   peer_.id.assign(hello.id);
   if (hello.role == PeerRole::kNode && worker_->options().secret != nullptr) return Challenge(frame, hello);
   hello_done_ = true;
+  conn_.SetMaxFrameBytes(worker_->connection_options().max_frame_bytes);
+  if (hello.role == PeerRole::kNode) reply_estimate_ = 0;  // see the header: nodes are not charged
   HelloReply reply;
   reply.version = hello.version;  // the version this connection speaks (the peer's, accepted above)
   reply.cluster = worker_->options().cluster;
@@ -113,6 +124,8 @@ void ServerSession::HandleAuth(const Frame& frame) {
   }
   auth_pending_ = false;
   hello_done_ = true;
+  conn_.SetMaxFrameBytes(worker_->connection_options().max_frame_bytes);
+  reply_estimate_ = 0;  // a node: not charged (see the header)
   HelloReply reply;
   reply.version = peer_.version;
   reply.cluster = worker_->options().cluster;
@@ -153,14 +166,25 @@ void ServerSession::RejectAndClose(const Frame& frame, const Status& error) {
   conn_.CloseAfterFlush(error.WithContext("protocol error"), LogLevel::kInfo);
 }
 
-void ServerSession::Refuse(const Status& why) {
+void ServerSession::Refuse(const Status& why, LogLevel level) {
   counted_ = false;
+  SendUnpromptedHelloReply(why);
+  conn_.CloseAfterFlush(why.WithContext("refusing connection"), level);
+}
+
+void ServerSession::TimeOutHello(uint64_t timeout_ms) {
+  Status why = Status::TimedOut("no HELLO within " + std::to_string(timeout_ms) + "ms of connecting");
+  SendUnpromptedHelloReply(why);
+  conn_.CloseAfterFlush(why.WithContext("handshake"), LogLevel::kInfo);
+}
+
+// What a client reads as the answer to its HELLO (request id 0), sent first.
+void ServerSession::SendUnpromptedHelloReply(const Status& status) {
   std::string* out = conn_.output();
   size_t start = BeginFrame(out, static_cast<uint8_t>(Opcode::kHello), kFlagReply, 0);
-  AppendStatus(out, why);
+  AppendStatus(out, status);
   FinishFrame(out, start);
   ReplyAppended();
-  conn_.CloseAfterFlush(why.WithContext("refusing connection"), LogLevel::kWarn);
 }
 
 void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) {
@@ -168,7 +192,33 @@ void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) {
     LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' left during the cluster handshake (it could not "
              "verify this server's proof: another --secret-file?)", peer_.address.c_str(), peer_.id.c_str());
   }
+  ConnectionCounters::Sub(worker_->session_counters()->inflight, inflight_);
+  inflight_ = 0;  // their replies are dropped (the session is gone from the worker)
   worker_->OnSessionClosed(this);
+}
+
+void ServerSession::OnInputOverBudget(Connection* /*conn*/) { worker_->ShedInput(); }
+
+void ServerSession::NoteDeferred() {
+  ++inflight_;
+  ConnectionCounters::Add(worker_->session_counters()->inflight, 1);
+  UpdateExpectedOutput();
+}
+
+void ServerSession::UpdateExpectedOutput() {
+  const size_t max = worker_->options().max_inflight_per_connection;
+  if (max > 0) {
+    const size_t resume_at = std::min(max - 1, max * 3 / 4);
+    held_ = held_ ? inflight_ > resume_at : inflight_ >= max;
+  }
+  conn_.SetExpectedOutput(static_cast<size_t>(inflight_) * reply_estimate_, held_);
+}
+
+// The estimate follows the largest recent reply: it jumps up at once (memory is
+// at stake) and decays by an eighth per reply.
+void ServerSession::NoteReplyBytes(size_t bytes) {
+  if (peer_.role == PeerRole::kNode) return;
+  reply_estimate_ = std::max(bytes, reply_estimate_ - reply_estimate_ / 8);
 }
 
 void ServerSession::ReplyAppended() {
@@ -178,14 +228,19 @@ void ServerSession::ReplyAppended() {
 
 void ServerSession::DeliverReply(uint8_t opcode, uint32_t request_id, const Status& status,
                                  std::string_view payload) {
-  if (inflight_ > 0) --inflight_;
+  if (inflight_ > 0) {
+    --inflight_;
+    ConnectionCounters::Sub(worker_->session_counters()->inflight, 1);
+  }
   if (conn_.closed()) return;
   std::string* out = conn_.output();
   size_t start = BeginFrame(out, opcode, kFlagReply, request_id);
   AppendStatus(out, status);
   out->append(payload.data(), payload.size());  // an error reply may carry a payload after its message
   FinishFrame(out, start);
-  ReplyAppended();
+  NoteReplyBytes(out->size() - start);
+  ReplyAppended();  // may close the connection: over the limit of unsent replies
+  UpdateExpectedOutput();
 }
 
 }  // namespace kvring::net

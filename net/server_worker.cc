@@ -7,6 +7,14 @@ namespace kvring::net {
 using base::LogLevel;
 using base::Status;
 
+namespace {
+
+// Time from `since` to `now`; 0 when the clock has not passed `since` (a coarse
+// loop time may trail the clock a little).
+uint64_t Elapsed(uint64_t now, uint64_t since) { return now > since ? now - since : 0; }
+
+}  // namespace
+
 void WorkerHandle::Post(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const Status& status,
                         std::string_view payload) {
   std::unique_lock<std::mutex> lock(mu_);
@@ -31,15 +39,21 @@ void WorkerHandle::Detach() {
 }
 
 ServerWorker::ServerWorker(int index, EventLoop* loop, const ServerOptions& options, RequestHandler* handler,
-                           ServerShared* shared)
+                           ServerShared* shared, std::function<void()> on_session_closed)
     : index_(index),
       loop_(loop),
       options_(options),
       conn_options_(options.connection),
       handler_(handler),
       shared_(shared),
+      on_session_closed_(std::move(on_session_closed)),
       handle_(std::make_shared<WorkerHandle>(this)) {
   conn_options_.reply_to_bad_frames = true;
+  conn_options_.max_output_bytes = options.max_unsent_reply_bytes;
+  // Each loop enforces its share of the budget: no cross-thread accounting.
+  const size_t loops = static_cast<size_t>(std::max(options.loops, 1));
+  conn_options_.input_budget_bytes =
+      options.max_partial_frame_bytes == 0 ? 0 : std::max<size_t>(options.max_partial_frame_bytes / loops, 1);
 }
 
 ServerWorker::~ServerWorker() {
@@ -50,13 +64,18 @@ ServerWorker::~ServerWorker() {
 void ServerWorker::Init() {
   flush_list_ = std::make_unique<FlushList>(loop_);
   bury_hook_ = loop_->AddBeforeSleep([this] { BuryClosedSessions(); });
-  if (options_.idle_timeout_ms > 0) {
-    uint64_t interval_us = std::clamp<uint64_t>(options_.idle_timeout_ms * 1000 / 4, 10'000, 1'000'000);
-    idle_timer_ = loop_->RunEvery(interval_us, [this] { SweepIdle(); });
+  uint64_t shortest_ms = 0;
+  for (uint64_t t : {options_.idle_timeout_ms, options_.hello_timeout_ms, options_.frame_timeout_ms}) {
+    if (t > 0 && (shortest_ms == 0 || t < shortest_ms)) shortest_ms = t;
+  }
+  if (shortest_ms > 0) {
+    // A deadline is noticed at most a quarter of the shortest timeout (and 250 ms) late.
+    uint64_t interval_us = std::clamp<uint64_t>(shortest_ms * 1000 / 4, 10'000, 250'000);
+    sweep_timer_ = loop_->RunEvery(interval_us, [this] { SweepTimeouts(); });
   }
 }
 
-void ServerWorker::AddConnection(UniqueFd fd, const SocketAddress& peer, const Status& refusal) {
+void ServerWorker::AddConnection(UniqueFd fd, const SocketAddress& peer, const Status& refusal, LogLevel level) {
   uint64_t id = shared_->next_connection_id.fetch_add(1, std::memory_order_relaxed);
   auto session = std::make_unique<ServerSession>(this, std::move(fd), id, peer);
   const bool counted = refusal.ok();
@@ -77,7 +96,7 @@ void ServerWorker::AddConnection(UniqueFd fd, const SocketAddress& peer, const S
   sessions_.emplace(id, std::move(session));
   if (!counted) {
     ++refused_open_;
-    raw->Refuse(refusal);
+    raw->Refuse(refusal, level);
     return;
   }
   LOG_DEBUG(logger(), "net: connection #%llu from %s on loop %d", static_cast<unsigned long long>(id),
@@ -102,21 +121,63 @@ void ServerWorker::OnSessionClosed(ServerSession* session) {
   }
   closed_.push_back(std::move(it->second));
   sessions_.erase(it);
+  if (on_session_closed_) on_session_closed_();  // its descriptor is closed: the acceptor may want it
 }
 
 void ServerWorker::BuryClosedSessions() { closed_.clear(); }
 
-void ServerWorker::SweepIdle() {
+void ServerWorker::SweepTimeouts() {
   const uint64_t now = loop_->clock()->NowMicros();
-  const uint64_t limit_us = options_.idle_timeout_ms * 1000;
-  std::vector<ServerSession*> idle;
-  for (auto& [id, session] : sessions_) {
-    Connection* conn = session->connection();
-    if (session->inflight() == 0 && now - conn->last_active_us() > limit_us) idle.push_back(session.get());
+  std::vector<ServerSession*> open;
+  open.reserve(sessions_.size());
+  for (auto& [id, session] : sessions_) open.push_back(session.get());
+  // A session closed here moves to closed_ and stays alive until the loop sleeps.
+  for (ServerSession* session : open) CheckTimeouts(session, now);
+}
+
+// Closes the session when one of its deadlines passed; true when it did.
+bool ServerWorker::CheckTimeouts(ServerSession* session, uint64_t now_us) {
+  Connection* conn = session->connection();
+  if (!session->counted() || conn->closed() || conn->lingering()) return false;
+  const uint64_t hello_ms = options_.hello_timeout_ms;
+  if (hello_ms > 0 && !session->hello_done() && Elapsed(now_us, session->started_us()) >= hello_ms * 1000) {
+    ConnectionCounters::Add(session_counters_.hello_timeouts, 1);
+    session->TimeOutHello(hello_ms);
+    return true;
   }
-  for (ServerSession* session : idle) {
-    session->connection()->Close(
-        Status::TimedOut("idle for more than " + std::to_string(options_.idle_timeout_ms) + "ms"), LogLevel::kInfo);
+  const uint64_t frame_ms = options_.frame_timeout_ms;
+  const uint64_t frame_since = conn->partial_frame_since_us();
+  if (frame_ms > 0 && frame_since != 0 && Elapsed(now_us, frame_since) >= frame_ms * 1000) {
+    ConnectionCounters::Add(session_counters_.frame_timeouts, 1);
+    conn->RejectInput(Status::TimedOut("frame incomplete after " + std::to_string(frame_ms) + "ms: " +
+                                       conn->DescribePartialFrame() + " received"));
+    return true;
+  }
+  const uint64_t idle_ms = options_.idle_timeout_ms;
+  if (idle_ms > 0 && session->inflight() == 0 && Elapsed(now_us, conn->last_active_us()) > idle_ms * 1000) {
+    conn->Close(Status::TimedOut("idle for more than " + std::to_string(idle_ms) + "ms"), LogLevel::kInfo);
+    return true;
+  }
+  return false;
+}
+
+void ServerWorker::ShedInput() {
+  const size_t budget = conn_options_.input_budget_bytes;
+  while (budget > 0 && counters_.input_buffered.load(std::memory_order_relaxed) > budget) {
+    Connection* largest = nullptr;
+    for (auto& [id, session] : sessions_) {
+      Connection* c = session->connection();
+      if (c->closed() || c->lingering()) continue;
+      if (largest == nullptr || c->input_buffered() > largest->input_buffered()) largest = c;
+    }
+    if (largest == nullptr || largest->input_buffered() == 0) return;
+    ConnectionCounters::Add(session_counters_.input_budget_closes, 1);
+    const uint64_t held = counters_.input_buffered.load(std::memory_order_relaxed);
+    largest->RejectInput(Status::Busy("unfinished frames hold " + std::to_string(held) + " bytes on this server, " +
+                                      "over the budget of " + std::to_string(budget) +
+                                      ": dropping the connection holding the most (" +
+                                      largest->DescribePartialFrame() + ")"),
+                         LogLevel::kWarn);
   }
 }
 
@@ -142,7 +203,7 @@ void ServerWorker::Teardown() {
     session->connection()->Close(Status::Aborted("server shutting down"), LogLevel::kDebug);
   }
   closed_.clear();
-  loop_->CancelTimer(idle_timer_);
+  loop_->CancelTimer(sweep_timer_);
   loop_->RemoveBeforeSleep(bury_hook_);
   flush_list_.reset();
 }

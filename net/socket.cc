@@ -182,16 +182,17 @@ base::Result<UniqueFd> Listen(const SocketAddress& addr, const ListenOptions& op
   return fd;
 }
 
-base::Result<UniqueFd> Accept(int listen_fd, SocketAddress* peer) {
+base::Result<UniqueFd> Accept(int listen_fd, SocketAddress* peer, int* error_number) {
   sockaddr_storage ss;
   socklen_t len = sizeof(ss);
   int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
-        errno == EPROTO) {
+    const int err = errno;
+    if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED || err == EPROTO) {
       return UniqueFd();
     }
-    return Status::FromErrno("accept", errno);
+    if (error_number != nullptr) *error_number = err;
+    return Status::FromErrno("accept", err);
   }
   UniqueFd out(fd);
   SetNoDelay(fd).IgnoreError();  // latency only; the connection works without it

@@ -76,9 +76,10 @@ base::Result<UniqueFd> Listen(const SocketAddress& addr, const ListenOptions& op
 
 // Accepts one connection as a non-blocking, close-on-exec fd with TCP_NODELAY set.
 // Returns an invalid UniqueFd when no connection is waiting (EAGAIN) and an error
-// for real failures (EMFILE, ENFILE, ENOBUFS, ...); transient per-connection errors
-// (ECONNABORTED, EINTR) also yield an invalid fd.
-base::Result<UniqueFd> Accept(int listen_fd, SocketAddress* peer);
+// for real failures (EMFILE, ENFILE, ENOBUFS, ...), whose errno goes to
+// *error_number when given; transient per-connection errors (ECONNABORTED, EINTR)
+// also yield an invalid fd.
+base::Result<UniqueFd> Accept(int listen_fd, SocketAddress* peer, int* error_number = nullptr);
 
 // Starts a non-blocking connect with TCP_NODELAY. *in_progress is true when the
 // connect completes later: wait for writability, then check SocketError(). When

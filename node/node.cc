@@ -153,6 +153,13 @@ Status Node::Start() {
   server_options.max_connections = static_cast<size_t>(options_.max_connections);
   server_options.idle_timeout_ms = static_cast<uint64_t>(options_.idle_timeout_s) * 1000;
   server_options.connection.max_frame_bytes = static_cast<uint32_t>(options_.max_frame_bytes);
+  server_options.connection.high_water_bytes = static_cast<size_t>(options_.reply_soft_limit_bytes);
+  server_options.connection.low_water_bytes = static_cast<size_t>(options_.reply_soft_limit_bytes / 4);
+  server_options.max_unsent_reply_bytes = static_cast<size_t>(options_.reply_hard_limit_bytes);
+  server_options.max_inflight_per_connection = static_cast<size_t>(options_.max_inflight_per_connection);
+  server_options.frame_timeout_ms = static_cast<uint64_t>(options_.frame_timeout_ms);
+  server_options.hello_timeout_ms = static_cast<uint64_t>(options_.hello_timeout_ms);
+  server_options.max_partial_frame_bytes = static_cast<size_t>(options_.max_partial_frame_bytes);
   server_options.logger = logger_;
   server_options.clock = env_.clock;  // the event loops' timers (RPC deadlines, polling) run on it too
   server_options.loops = static_cast<int>(options_.loops);

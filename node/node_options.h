@@ -35,6 +35,13 @@ struct NodeOptions {
   uint64_t max_frame_bytes = 16ull << 20;
   int64_t max_connections = 10000;
   int64_t idle_timeout_s = 0;  // 0: never close idle connections
+  // Per connection (docs/operations.md, "Limits per connection").
+  int64_t max_inflight_per_connection = 1024;     // requests being worked on; input paused at this many
+  uint64_t reply_soft_limit_bytes = 1ull << 20;   // replies owed (unsent + expected): pause above, resume under 1/4
+  uint64_t reply_hard_limit_bytes = 64ull << 20;  // unsent replies: the connection is closed above
+  int64_t frame_timeout_ms = 10000;               // a frame must arrive within this of its first byte
+  int64_t hello_timeout_ms = 5000;                // HELLO must arrive within this of connecting
+  uint64_t max_partial_frame_bytes = 256ull << 20;  // unfinished frames, all connections together
   int64_t loops = 1;           // event-loop threads (connections spread over them)
   int64_t io_threads = 2;      // engine reads that miss the cache and writes that stall run here
 

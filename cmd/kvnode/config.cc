@@ -80,6 +80,23 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
             ByteSize("max-frame", &c->max_frame_bytes));
   f->Int("max-connections", &c->max_connections, "connections served at once (default 10000)");
   f->Int("idle-timeout", &c->idle_timeout_s, "close connections idle this many seconds (0 = never)");
+  f->Int("max-inflight-per-connection", &c->max_inflight_per_connection,
+         "requests of one connection being worked on at once; its input pauses at this many (default 1024)");
+  f->Custom("reply-soft-limit", "SIZE",
+            "replies one connection is owed (unsent, plus those still being worked on, estimated) above which its "
+            "input pauses until under a quarter of it (default 1m)",
+            ByteSize("reply-soft-limit", &c->reply_soft_limit_bytes));
+  f->Custom("reply-hard-limit", "SIZE",
+            "unsent replies above which a connection is closed: its client is not reading (default 64m; 0 = none)",
+            ByteSize("reply-hard-limit", &c->reply_hard_limit_bytes));
+  f->Int("frame-timeout-ms", &c->frame_timeout_ms,
+         "close a connection whose frame is not complete this long after its first byte (default 10000; 0 = never)");
+  f->Int("hello-timeout-ms", &c->hello_timeout_ms,
+         "close a connection that has not sent HELLO this long after connecting (default 5000; 0 = never)");
+  f->Custom("max-partial-frames", "SIZE",
+            "bytes of unfinished frames held for all connections together; past it the connection holding the most "
+            "is closed (default 256m; 0 = no budget)",
+            ByteSize("max-partial-frames", &c->max_partial_frame_bytes));
   f->Int("loops", &c->loops, "event-loop threads serving connections, spread round-robin (default 1)");
   f->Int("io-threads", &c->io_threads, "threads for engine work that may block on disk (default 2)");
   f->Custom("seeds", "HOST:PORT,...", "addresses of members to gossip with first (one is enough; more survive its absence)",
@@ -199,6 +216,16 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.io_threads < 1 || c.io_threads > 64) return Status::InvalidArgument("--io-threads must be 1..64");
   if (c.loops < 1 || c.loops > 64) return Status::InvalidArgument("--loops must be 1..64");
   if (c.request_timeout_ms < 1) return Status::InvalidArgument("--request-timeout-ms must be positive");
+  if (c.max_inflight_per_connection < 1) {
+    return Status::InvalidArgument("--max-inflight-per-connection must be at least 1");
+  }
+  if (c.reply_soft_limit_bytes < 4096) return Status::InvalidArgument("--reply-soft-limit must be at least 4k");
+  if (c.reply_hard_limit_bytes != 0 && c.reply_hard_limit_bytes < c.reply_soft_limit_bytes + c.max_frame_bytes) {
+    return Status::InvalidArgument("--reply-hard-limit must be 0 or at least --reply-soft-limit + --max-frame");
+  }
+  if (c.frame_timeout_ms < 0 || c.hello_timeout_ms < 0) {
+    return Status::InvalidArgument("--frame-timeout-ms and --hello-timeout-ms must be 0 (never) or positive");
+  }
   if (c.hint_window_s < 1) return Status::InvalidArgument("--hint-window-s must be positive");
   if (c.handoff_rate_bytes == 0) return Status::InvalidArgument("--handoff-rate must be positive");
   if (c.gossip_interval_ms < 10 || c.probe_interval_ms < 10 || c.probe_timeout_ms < 10 || c.suspect_after_ms < 10) {

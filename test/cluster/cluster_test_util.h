@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/types.h>
+
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -63,6 +66,27 @@ inline std::string CheckReadable(KvClient& client, const std::map<std::string, s
   if (count > 5) problems += "  ... " + std::to_string(count - 5) + " more\n";
   return problems;
 }
+
+// The resident set size of process pid (VmRSS in /proc/PID/status), in bytes;
+// -1 when the process is gone.
+inline int64_t ProcessRssBytes(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmRSS:  1234 kB"
+  }
+  return -1;
+}
+
+// What a sanitizer build adds to a process's RSS beyond the memory it holds:
+// ASan keeps up to 256 MiB of freed memory in quarantine, plus shadow memory and
+// redzones. RSS bounds of the real-process tests add it (the -O2 build is the
+// one that checks the bound; the ASan build checks memory safety).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int64_t kSanitizerRssSlack = 320ll << 20;
+#else
+constexpr int64_t kSanitizerRssSlack = 0;
+#endif
 
 // One kvnode (--n 1) in its own temp dir, started by Start().
 class SingleNode {

@@ -53,6 +53,39 @@ TEST(NodeConfig, BadValuesNameTheFlag) {
   EXPECT_NE(std::string::npos, s.message().find("--data")) << s.ToString();
 }
 
+TEST(NodeConfig, ConnectionLimitsHaveTheDocumentedDefaultsAndFlags) {
+  NodeConfig defaults;
+  ASSERT_TRUE(Parse({"--data", "/tmp/x"}, &defaults).ok());
+  EXPECT_EQ(1024, defaults.max_inflight_per_connection);
+  EXPECT_EQ(1u << 20, defaults.reply_soft_limit_bytes);
+  EXPECT_EQ(64u << 20, defaults.reply_hard_limit_bytes);
+  EXPECT_EQ(10000, defaults.frame_timeout_ms);
+  EXPECT_EQ(5000, defaults.hello_timeout_ms);
+  EXPECT_EQ(256u << 20, defaults.max_partial_frame_bytes);
+  NodeConfig c;
+  ASSERT_TRUE(Parse({"--data", "/tmp/x", "--max-inflight-per-connection", "64", "--reply-soft-limit", "512k",
+                     "--reply-hard-limit", "32m", "--frame-timeout-ms", "2000", "--hello-timeout-ms", "0",
+                     "--max-partial-frames", "1g"},
+                    &c)
+                  .ok());
+  EXPECT_EQ(64, c.max_inflight_per_connection);
+  EXPECT_EQ(512u << 10, c.reply_soft_limit_bytes);
+  EXPECT_EQ(32u << 20, c.reply_hard_limit_bytes);
+  EXPECT_EQ(2000, c.frame_timeout_ms);
+  EXPECT_EQ(0, c.hello_timeout_ms);
+  EXPECT_EQ(1u << 30, c.max_partial_frame_bytes);
+}
+
+TEST(NodeConfig, AHardReplyLimitThatCannotHoldOneLargestReplyIsRefused) {
+  NodeConfig c1, c2, c3;
+  Status s = Parse({"--data", "/tmp/x", "--reply-hard-limit", "8m"}, &c1);  // under 1m + the 16m frame limit
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("--reply-hard-limit")) << s.ToString();
+  EXPECT_TRUE(Parse({"--data", "/tmp/x", "--reply-hard-limit", "0"}, &c2).ok());  // no limit
+  s = Parse({"--data", "/tmp/x", "--max-inflight-per-connection", "0"}, &c3);
+  EXPECT_NE(std::string::npos, s.message().find("--max-inflight-per-connection")) << s.ToString();
+}
+
 TEST(NodeConfig, ConfigFileGivesDefaultsAndFlagsOverride) {
   test::TempDir dir;
   std::string path = dir.Sub("node.conf");

@@ -31,13 +31,14 @@ TestHandler::~TestHandler() {
   background_.join();
 }
 
-void TestHandler::AnswerNever() {
+size_t TestHandler::AnswerNever() {
   std::vector<Responder> never;
   {
     std::lock_guard<std::mutex> lock(mu_);
     never.swap(never_);
   }
   for (const Responder& r : never) r.ReplyOk("late");
+  return never.size();
 }
 
 size_t TestHandler::distinct_threads() {
@@ -62,6 +63,16 @@ void TestHandler::OnRequest(Request& request) {
       std::string* out = request.BeginOkReply();
       out->append(base::DecodeFixed32(body.data()), 'b');
       request.EndReply();
+      return;
+    }
+    case kBigLater: {
+      if (body.size() != 4) break;
+      Delayed d{0, request.Defer(), std::string(base::DecodeFixed32(body.data()), 'b')};
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_back(std::move(d));
+      }
+      cv_.notify_all();
       return;
     }
     case kDeferThread: {

@@ -5,6 +5,7 @@
 //                            fixed32 milliseconds (the first 4 body bytes)
 //   kDeferTimer              same, from a loop timer (replies overtake each other)
 //   kBig                     reply OK with fixed32 bytes of payload
+//   kBigLater                the same, deferred, from the background thread
 //   kNoAnswer                the handler returns without answering
 //   kNever                   deferred and never answered (deadline tests)
 //   kWhoAmI                  reply "ADDRESS ROLE ID" from the peer's HELLO info
@@ -37,6 +38,7 @@ constexpr uint8_t kBig = 0x43;
 constexpr uint8_t kNoAnswer = 0x44;
 constexpr uint8_t kNever = 0x45;
 constexpr uint8_t kWhoAmI = 0x46;
+constexpr uint8_t kBigLater = 0x47;
 
 // Polls pred every millisecond for up to ms milliseconds; true once it holds.
 template <typename Pred>
@@ -63,8 +65,8 @@ class TestHandler : public RequestHandler {
   void set_server(Server* server) { server_ = server; }
   uint64_t requests() const { return requests_.load(); }
   // Answers the held kNever requests with OK (a no-op for closed connections or a
-  // stopped server), then forgets them.
-  void AnswerNever();
+  // stopped server), then forgets them; returns how many it answered.
+  size_t AnswerNever();
   // Threads that ran OnRequest so far.
   size_t distinct_threads();
 
