@@ -2,10 +2,11 @@
 // libcrypto (no hand-written crypto): HMAC-SHA256 (contexts a client cannot forge,
 // the cluster handshake), random bytes, and a comparison that takes the same time
 // whatever the bytes (so a MAC check leaks nothing through its timing).
-// Thread safety: thread-safe (pure functions over OpenSSL's thread-safe calls).
+// Thread safety: thread-safe (each thread keeps its own keyed OpenSSL contexts).
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,8 @@ constexpr size_t kSha256Bytes = 32;
 
 // HMAC-SHA256 of `data` under `key`: 32 bytes.
 std::string HmacSha256(std::string_view key, std::string_view data);
+// The same of the pieces one after the other (no copy into one buffer).
+std::string HmacSha256(std::string_view key, std::initializer_list<std::string_view> pieces);
 // `n` bytes from the system's cryptographic random source.
 std::string RandomBytes(size_t n);
 // a == b, in time that depends only on their sizes.

@@ -12,6 +12,8 @@
 # Env (defaults): DURATION=10 WARMUP=2 KEYS=100000 CONNS=50 VALUE=100 READ_RATIO=0.5
 #   DEPTH=1 RESULTS=bench/results/cluster-<time> KVBENCH=build/kvbench KVNODE=build/kvnode
 #   KVCTL=build/kvctl REDIS=redis-server
+#   KVNODE_EXTRA="" (more flags for every kvnode, e.g. "--secret-file FILE")
+#   KVBENCH_EXTRA="" (more flags for every kvbench run against kvnode, e.g. "--overwrite")
 # Every process it starts is stopped by pid on exit (also on error or Ctrl-C).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,8 @@ KVBENCH=${KVBENCH:-build/kvbench}
 KVNODE=${KVNODE:-build/kvnode}
 KVCTL=${KVCTL:-build/kvctl}
 REDIS=${REDIS:-redis-server}
+KVNODE_EXTRA=${KVNODE_EXTRA:-}
+KVBENCH_EXTRA=${KVBENCH_EXTRA:-}
 RESULTS=${RESULTS:-bench/results/cluster-$(date +%Y%m%d-%H%M%S)}
 for b in "$KVBENCH" "$KVNODE" "$KVCTL"; do [ -x "$b" ] || { echo "no $b: run make first" >&2; exit 1; }; done
 command -v "$REDIS" >/dev/null || { echo "no $REDIS on PATH (apt-get install redis-server)" >&2; exit 1; }
@@ -75,17 +79,17 @@ run_kvbench redis "" "redis://127.0.0.1:$rport"
 stop_pid "$rpid"
 
 # One node, N=1.
-start_nodes 1 "--n 1 --sync interval"
-run_kvbench "n1-r1-w1" "--r 1 --w 1" "kv://${NODE_ADDRS[0]}"
+start_nodes 1 "--n 1 --sync interval $KVNODE_EXTRA"
+run_kvbench "n1-r1-w1" "--r 1 --w 1 $KVBENCH_EXTRA" "kv://${NODE_ADDRS[0]}"
 stop_nodes
 
 # Three nodes, N=3, at three consistency levels; a fresh cluster for each.
 for rw in "1 1" "2 2" "3 3"; do
   set -- $rw
-  start_nodes 3 "--n 3 --sync interval"
+  start_nodes 3 "--n 3 --sync interval $KVNODE_EXTRA"
   targets=()
   for a in "${NODE_ADDRS[@]}"; do targets+=("kv://$a"); done
-  run_kvbench "n3-r$1-w$2" "--r $1 --w $2" "${targets[@]}"
+  run_kvbench "n3-r$1-w$2" "--r $1 --w $2 $KVBENCH_EXTRA" "${targets[@]}"
   stop_nodes
 done
 

@@ -14,6 +14,7 @@
 # Env (defaults): DURATION=10 WARMUP=2 KEYS=100000 CONNS=50 VALUE=100 READ_RATIO=0.5
 #   DEPTHS="1 16" PAIRS="interval always" RESULTS=bench/results/node-vs-redis-<time>
 #   KVBENCH=build/kvbench KVNODE=build/kvnode REDIS=redis-server
+#   KVBENCH_EXTRA="" (more kvbench flags for the kvnode runs, e.g. "--overwrite")
 #   KVNODE_EXTRA="--n 1" (a lone node holds every replica; kvnode's default N is 3)
 # Every process it starts is stopped by pid on exit (also on error or Ctrl-C).
 set -euo pipefail
@@ -29,6 +30,7 @@ DEPTHS=${DEPTHS:-"1 16"}
 PAIRS=${PAIRS:-"interval always"}
 KVBENCH=${KVBENCH:-build/kvbench}
 KVNODE=${KVNODE:-build/kvnode}
+KVBENCH_EXTRA=${KVBENCH_EXTRA:-}
 REDIS=${REDIS:-redis-server}
 KVNODE_EXTRA=${KVNODE_EXTRA:---n 1}
 RESULTS=${RESULTS:-bench/results/node-vs-redis-$(date +%Y%m%d-%H%M%S)}
@@ -44,11 +46,12 @@ RESULTS=$(cd "$RESULTS" && pwd)
 bench_trap
 
 declare -A OPS P50 P99 ERRS
-run_kvbench() {  # run_kvbench NAME TARGET DEPTH
+run_kvbench() {  # run_kvbench NAME TARGET DEPTH [EXTRA_FLAGS]
   local json="$RESULTS/$1-d$3.json"
+  # shellcheck disable=SC2206  # $4 is a list of flags
   local cmd=("$KVBENCH" --target "$2" --connections "$CONNS" --pipeline "$3" --keys "$KEYS"
              --value-size "$VALUE" --read-ratio "$READ_RATIO" --duration "$DURATION" --warmup "$WARMUP"
-             --json "$json" --quiet)
+             --json "$json" --quiet ${4:-})
   echo "${cmd[*]}" >>"$RESULTS/commands.txt"
   echo "== $1, pipeline $3" >&2
   "${cmd[@]}" >"$RESULTS/$1-d$3.txt" 2>&1 || { echo "kvbench failed:" >&2; cat "$RESULTS/$1-d$3.txt" >&2; exit 1; }
@@ -87,7 +90,7 @@ run_kvnode() {  # run_kvnode SYNC_MODE
   pid=$!
   PIDS+=("$pid")
   wait_port "$port" "$pid" "$dir/kvnode.log"
-  for d in $DEPTHS; do run_kvbench "kvnode-$1" "kv://127.0.0.1:$port" "$d"; done
+  for d in $DEPTHS; do run_kvbench "kvnode-$1" "kv://127.0.0.1:$port" "$d" "$KVBENCH_EXTRA"; done
   stop_pid "$pid"
 }
 

@@ -60,12 +60,10 @@ std::string HelloNonce() { return base::RandomBytes(kHelloNonceBytes); }
 
 std::string HelloProof(const ClusterSecret& secret, HelloSide side, std::string_view cluster,
                        std::string_view client_id, std::string_view client_nonce, std::string_view server_nonce) {
-  std::string input(Label(side));
-  base::PutLengthPrefixed(&input, cluster);
-  base::PutLengthPrefixed(&input, client_id);
-  input.append(client_nonce);
-  input.append(server_nonce);
-  return base::HmacSha256(secret.key(), input);
+  std::string names;
+  base::PutLengthPrefixed(&names, cluster);
+  base::PutLengthPrefixed(&names, client_id);
+  return base::HmacSha256(secret.key(), {Label(side), names, client_nonce, server_nonce});
 }
 
 bool CheckHelloProof(const ClusterSecret& secret, HelloSide side, std::string_view cluster,

@@ -13,11 +13,11 @@ base::Status Invalid(const std::string& what) { return base::Status::InvalidArgu
 
 // MAC over lp(key) || body, so a context seals the key it belongs to.
 std::string Mac(const ContextKey& mac_key, std::string_view key, std::string_view body) {
-  std::string input;
-  input.reserve(5 + key.size() + body.size());
-  base::PutLengthPrefixed(&input, key);
-  input.append(body);
-  return base::HmacSha256(mac_key.bytes(), input).substr(0, kContextMacBytes);
+  std::string length;
+  base::PutVarint32(&length, static_cast<uint32_t>(key.size()));
+  std::string mac = base::HmacSha256(mac_key.bytes(), {length, key, body});
+  mac.resize(kContextMacBytes);
+  return mac;
 }
 
 }  // namespace

@@ -16,18 +16,9 @@
 namespace kvring::net {
 namespace {
 
-using base::Status;
+using test::Hex;
 
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (!out.empty()) out += ' ';
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
+using base::Status;
 
 std::string Unhex(std::string_view hex) {
   std::string out;

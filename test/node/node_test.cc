@@ -16,22 +16,14 @@
 #include "net/blocking_client.h"
 #include "net/protocol.h"
 #include "repl/messages.h"
+#include "test/util/test_util.h"
 
 namespace kvring::node {
 namespace {
 
-using base::Status;
+using test::Hex;
 
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (!out.empty()) out += ' ';
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
+using base::Status;
 
 class InProcessNodeTest : public ::testing::Test {
  protected:

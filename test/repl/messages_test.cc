@@ -18,20 +18,12 @@
 #include "repl/value_format.h"
 #include "ring/membership_view.h"
 #include "ring/ownership.h"
+#include "test/util/test_util.h"
 
 namespace kvring::repl {
 namespace {
 
-std::string Hex(std::string_view bytes) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    if (!out.empty()) out += ' ';
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
+using test::Hex;
 
 // 2023-11-14 22:13:20 UTC, as in docs/protocol.md section 11.
 constexpr uint64_t kWriteTime = 1'700'000'000'000'000ull;

@@ -9,19 +9,11 @@
 namespace kvring::repl {
 namespace {
 
+using test::Hex;
+
 using testing::D;
 using testing::kT0;
 using testing::VV;
-
-std::string Hex(std::string_view bytes) {
-  std::string out;
-  char buf[4];
-  for (unsigned char c : bytes) {
-    std::snprintf(buf, sizeof(buf), "%s%02x", out.empty() ? "" : " ", c);
-    out += buf;
-  }
-  return out;
-}
 
 std::string Unhex(std::string_view hex) {
   std::string out;

@@ -52,6 +52,25 @@ uint64_t TestSeed(const char* test_name) {
   return seed;
 }
 
+namespace {
+
+std::string HexJoined(std::string_view bytes, const char* separator) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    if (!out.empty()) out += separator;
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Hex(std::string_view bytes) { return HexJoined(bytes, " "); }
+
+std::string HexDigits(std::string_view bytes) { return HexJoined(bytes, ""); }
+
 int PickFreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

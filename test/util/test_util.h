@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kvring::test {
@@ -28,6 +29,11 @@ class TempDir {
 // The seed of a randomized test: $KV_SEED when set, else derived from the time.
 // Prints "seed=N (rerun with KV_SEED=N)" so a failure can be replayed.
 uint64_t TestSeed(const char* test_name);
+
+// Lower-case hex of bytes, "0a 1b 2c" (Hex: for golden-byte tests, one byte per
+// pair) or "0a1b2c" (HexDigits: for digests and test vectors).
+std::string Hex(std::string_view bytes);
+std::string HexDigits(std::string_view bytes);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
 int PickFreePort();
