@@ -13,6 +13,10 @@
 # Sources are discovered: every <pkg>/*.cc goes into build/lib/libkv<pkg>.a, every
 # test/<pkg>/*.cc into build/test/<pkg>_test. Adding a file needs no edit here.
 
+# Plain `make` builds everything (the package rules below would otherwise make the
+# first library they define the default goal).
+.DEFAULT_GOAL := all
+
 BUILD ?= build
 SAN ?=
 CXX ?= g++

@@ -1,12 +1,13 @@
 #include "base/crypto.h"
 
-#include <openssl/core_names.h>
+// The SHA256_* functions are deprecated in OpenSSL 3 in favour of EVP, whose
+// per-call context copies (a malloc and a provider call each) cost more than the
+// two compressions an HMAC of a short message needs. They remain supported.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -16,77 +17,70 @@ namespace kvring::base {
 
 namespace {
 
-// OpenSSL's one-shot HMAC() fetches the digest from the provider store (a
-// read-write lock and reference counts) and sets up a fresh context on every
-// call: a fifth of a kvnode's CPU when every request carries a context. Each
-// thread keeps a keyed context per recent key instead, reset (not rebuilt) per
-// MAC: EVP_MAC_init with no key reuses the key already set.
+// HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || m)). The hash states after the
+// two padded-key blocks depend only on the key: each thread keeps them for its
+// recent keys, so a MAC costs copying two states and hashing m plus 32 bytes.
 constexpr size_t kKeysPerThread = 8;
+constexpr size_t kBlock = 64;
 
-EVP_MAC* HmacAlgorithm() {
-  static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  return mac;
-}
+struct KeyPads {
+  std::string key;
+  SHA256_CTX inner;  // after (K ^ ipad)
+  SHA256_CTX outer;  // after (K ^ opad)
+};
 
-[[noreturn]] void Fail(const char* what) {
-  std::fprintf(stderr, "kvring: OpenSSL %s failed\n", what);
-  std::abort();  // no MAC can be trusted after this
-}
-
-class KeyedContexts {
- public:
-  KeyedContexts() = default;
-  KeyedContexts(const KeyedContexts&) = delete;
-  KeyedContexts& operator=(const KeyedContexts&) = delete;
-  ~KeyedContexts() {
-    for (auto& [key, ctx] : entries_) EVP_MAC_CTX_free(ctx);
+KeyPads MakePads(std::string_view key) {
+  KeyPads p;
+  p.key = std::string(key);
+  unsigned char k0[kBlock] = {};
+  if (key.size() > kBlock) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k0);
+  } else {
+    std::memcpy(k0, key.data(), key.size());
   }
+  unsigned char pad[kBlock];
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x36;
+  SHA256_Init(&p.inner);
+  SHA256_Update(&p.inner, pad, kBlock);
+  for (size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x5c;
+  SHA256_Init(&p.outer);
+  SHA256_Update(&p.outer, pad, kBlock);
+  OPENSSL_cleanse(k0, sizeof(k0));
+  OPENSSL_cleanse(pad, sizeof(pad));
+  return p;
+}
 
-  // A context ready for updates under `key` (most recently used first).
-  EVP_MAC_CTX* For(std::string_view key) {
+class KeyCache {
+ public:
+  // The pads of `key` (most recently used first).
+  const KeyPads& For(std::string_view key) {
     for (size_t i = 0; i < entries_.size(); ++i) {
-      if (entries_[i].first != key) continue;
+      if (entries_[i].key != key) continue;
       if (i != 0) std::swap(entries_[0], entries_[i]);
-      if (EVP_MAC_init(entries_[0].second, nullptr, 0, nullptr) != 1) Fail("EVP_MAC_init");
-      return entries_[0].second;
+      return entries_[0];
     }
-    return Add(key);
+    if (entries_.size() == kKeysPerThread) entries_.pop_back();
+    entries_.insert(entries_.begin(), MakePads(key));
+    return entries_[0];
   }
 
  private:
-  EVP_MAC_CTX* Add(std::string_view key) {
-    if (entries_.size() == kKeysPerThread) {
-      EVP_MAC_CTX_free(entries_.back().second);
-      entries_.pop_back();
-    }
-    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(HmacAlgorithm());
-    if (ctx == nullptr) Fail("EVP_MAC_CTX_new");
-    char digest[] = "SHA256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
-    if (EVP_MAC_init(ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
-      Fail("EVP_MAC_init");
-    }
-    entries_.insert(entries_.begin(), {std::string(key), ctx});
-    return ctx;
-  }
-
-  std::vector<std::pair<std::string, EVP_MAC_CTX*>> entries_;
+  std::vector<KeyPads> entries_;
 };
 
 }  // namespace
 
 std::string HmacSha256(std::string_view key, std::initializer_list<std::string_view> pieces) {
-  thread_local KeyedContexts contexts;
-  EVP_MAC_CTX* ctx = contexts.For(key);
-  for (std::string_view p : pieces) {
-    if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size()) != 1) Fail("EVP_MAC_update");
-  }
+  thread_local KeyCache cache;
+  const KeyPads& pads = cache.For(key);
+  SHA256_CTX ctx = pads.inner;
+  for (std::string_view p : pieces) SHA256_Update(&ctx, p.data(), p.size());
+  unsigned char inner[kSha256Bytes];
+  SHA256_Final(inner, &ctx);
+  ctx = pads.outer;
+  SHA256_Update(&ctx, inner, sizeof(inner));
   std::string out(kSha256Bytes, '\0');
-  size_t len = 0;
-  if (EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) != 1 ||
-      len != kSha256Bytes) {
-    Fail("EVP_MAC_final");
-  }
+  SHA256_Final(reinterpret_cast<unsigned char*>(out.data()), &ctx);
   return out;
 }
 

@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <atomic>
 #include <thread>
 #include <vector>
 
+#include "base/random.h"
 #include "test/util/test_util.h"
 
 namespace kvring::base {
@@ -13,15 +17,39 @@ namespace {
 
 using test::HexDigits;
 
-// RFC 4231, test cases 1 and 2.
+// RFC 4231, test cases 1, 2 and 6 (a key longer than SHA-256's block is hashed first).
 const std::string kKey1(20, '\x0b');
 const char kMac1[] = "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
 const char kMac2[] = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+const char kMac6[] = "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54";
 
 TEST(Crypto, HmacSha256MatchesRfc4231) {
   EXPECT_EQ(kMac1, HexDigits(HmacSha256(kKey1, "Hi There")));
   EXPECT_EQ(kMac2, HexDigits(HmacSha256("Jefe", "what do ya want for nothing?")));
   EXPECT_EQ(kMac2, HexDigits(HmacSha256("Jefe", {"what do ya ", "", "want for nothing?"}))) << "pieces are concatenated";
+  EXPECT_EQ(kMac6, HexDigits(HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")));
+}
+
+// Against OpenSSL's own one-shot HMAC: keys and messages of every size around the
+// block boundaries (0..130 bytes), random bytes.
+TEST(Crypto, HmacSha256AgreesWithOpenSslForAllSizes) {
+  base::Random rnd(test::TestSeed("HmacSha256AgreesWithOpenSslForAllSizes"));
+  auto bytes = [&rnd](size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rnd.Uniform(256));
+    return s;
+  };
+  for (size_t klen = 0; klen <= 130; klen += 13) {
+    for (size_t mlen = 0; mlen <= 130; ++mlen) {
+      const std::string key = bytes(klen), msg = bytes(mlen);
+      unsigned char want[32];
+      unsigned int len = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()),
+           msg.size(), want, &len);
+      ASSERT_EQ(HexDigits(std::string_view(reinterpret_cast<char*>(want), len)), HexDigits(HmacSha256(key, msg)))
+          << "key " << klen << " bytes, message " << mlen << " bytes";
+    }
+  }
 }
 
 // Each thread keeps keyed contexts for its recent keys: a MAC never depends on
