@@ -276,6 +276,7 @@ std::string NodeService::HintsText() {
   Line(&text, "handoff_failures", h.failures);
   Line(&text, "handoff_refused", h.refused);
   Line(&text, "handoff_active", p_.handoff->active());
+  Line(&text, "handoff_rate_bytes", p_.handoff->rate());
   return text;
 }
 

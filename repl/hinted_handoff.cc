@@ -32,20 +32,13 @@ HintedHandoff::HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaSt
       io_(io),
       clock_(clock),
       logger_(logger),
-      tokens_(static_cast<double>(options.rate_bytes_per_sec) / 10),
+      throttle_({.max_rate = options.rate_bytes_per_sec,
+                 .min_rate = std::min<uint64_t>(options.rate_bytes_per_sec, 1ull << 20),
+                 .slow_us = options.slow_rtt_us},
+                clock),
       alive_(std::make_shared<bool>(true)) {}
 
 HintedHandoff::~HintedHandoff() { *alive_ = false; }
-
-bool HintedHandoff::TakeTokens(uint64_t bytes) {
-  const uint64_t now = clock_->NowMicros();
-  const double rate = static_cast<double>(options_.rate_bytes_per_sec);
-  if (refilled_us_ != 0) tokens_ = std::min(rate / 10, tokens_ + rate * static_cast<double>(now - refilled_us_) / 1e6);
-  refilled_us_ = now;
-  if (tokens_ <= 0) return false;
-  tokens_ -= static_cast<double>(bytes);  // may go negative: one set larger than the budget still goes
-  return true;
-}
 
 void HintedHandoff::Tick() {
   auto ring = view_->Current();
@@ -94,7 +87,7 @@ void HintedHandoff::ListNext(const std::shared_ptr<Session>& s) {
 void HintedHandoff::Pump(const std::shared_ptr<Session>& s) {
   if (s->ended) return;
   if (liveness_->StateOf(s->owner.id) != Liveness::kUp) return End(s, "the owner is no longer up");
-  while (!s->queue.empty() && s->in_flight < options_.max_in_flight && TakeTokens(s->queue.front().bytes)) {
+  while (!s->queue.empty() && s->in_flight < options_.max_in_flight && throttle_.Take(s->queue.front().bytes)) {
     Hint h = std::move(s->queue.front());
     s->queue.pop_front();
     Send(s, std::move(h));
@@ -117,8 +110,12 @@ void HintedHandoff::Send(const std::shared_ptr<Session>& s, Hint hint) {
     std::string body;
     EncodeReplicaWrite(&body, hint.key, *set);
     stats_.replayed_bytes += body.size();
+    const uint64_t sent_us = clock_->NowMicros();
     transport_->Call(s->owner, Op(ClusterOpcode::kReplicaWrite), std::move(body), options_.timeout_ms,
-                     [this, s, hint](const Status& sent, std::string_view) { Done(s, hint, sent); });
+                     [this, s, hint, sent_us](const Status& sent, std::string_view) {
+                       if (sent.ok()) throttle_.OnReply(clock_->NowMicros() - sent_us);
+                       Done(s, hint, sent);
+                     });
   });
 }
 

@@ -15,8 +15,9 @@
 // starts over from the owner's first remaining hint. A key this node no longer
 // holds has nothing to hand over: its hint is removed.
 // Throttled: at most max_in_flight sends per owner at once, and at most
-// rate_bytes_per_sec of sets per second over all owners (a token bucket), so
-// client latency holds during a replay.
+// rate_bytes_per_sec of sets per second over all owners, less when the replay's
+// round trips say the nodes are busy (repl/replay_throttle.h), so client latency
+// holds during a replay.
 // Thread safety: executor thread only (Tick, stats, every callback).
 #pragma once
 
@@ -32,6 +33,7 @@
 #include "base/thread_pool.h"
 #include "repl/failure_detector.h"
 #include "repl/hint_store.h"
+#include "repl/replay_throttle.h"
 #include "repl/replica_store.h"
 #include "repl/transport.h"
 #include "ring/membership_view.h"
@@ -39,7 +41,8 @@
 namespace kvring::repl {
 
 struct HandoffOptions {
-  uint64_t rate_bytes_per_sec = 64ull << 20;  // all owners together
+  uint64_t rate_bytes_per_sec = 64ull << 20;  // all owners together, at most
+  uint64_t slow_rtt_us = 5000;                // mean round trip that halves the rate
   size_t max_in_flight = 32;                  // sends per owner at once
   size_t batch = 256;                         // hints listed at a time
   uint64_t timeout_ms = 2000;                 // one REPLICA_WRITE
@@ -69,6 +72,8 @@ class HintedHandoff {
   const HandoffStats& stats() const { return stats_; }
   // Owners being replayed to now.
   size_t active() const { return sessions_.size(); }
+  // The replay rate allowed now, bytes per second (adapts to the nodes' load).
+  uint64_t rate() const { return throttle_.rate(); }
 
  private:
   struct Session;
@@ -79,7 +84,6 @@ class HintedHandoff {
   void Send(const std::shared_ptr<Session>& s, Hint hint);
   void Done(const std::shared_ptr<Session>& s, const Hint& hint, const base::Status& status);
   void End(const std::shared_ptr<Session>& s, const char* why);
-  bool TakeTokens(uint64_t bytes);
 
   const HandoffOptions options_;
   HintStore* const hints_;
@@ -92,8 +96,7 @@ class HintedHandoff {
   base::Clock* const clock_;
   base::Logger* const logger_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by owner id
-  double tokens_;
-  uint64_t refilled_us_ = 0;
+  ReplayThrottle throttle_;
   HandoffStats stats_;
   std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false
 };

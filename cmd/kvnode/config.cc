@@ -138,7 +138,7 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Custom("hint-max-total", "SIZE", "hints kept in all before new ones are dropped (default 1g)",
             ByteSize("hint-max-total", &c->hint_max_bytes_total));
   f->Int("hint-window-s", &c->hint_window_s, "hints older than this are dropped (default 10800 = 3 h)");
-  f->Custom("handoff-rate", "SIZE", "hint replay throttle, bytes per second (default 64m)",
+  f->Custom("handoff-rate", "SIZE", "hint replay rate at most, bytes per second; adapts below it to load (default 64m)",
             ByteSize("handoff-rate", &c->handoff_rate_bytes));
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
   f->Custom("log-level", "debug|info|warn|error", "stderr log level (default info)",

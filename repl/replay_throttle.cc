@@ -1,0 +1,50 @@
+#include "repl/replay_throttle.h"
+
+#include <algorithm>
+
+namespace kvring::repl {
+
+ReplayThrottle::ReplayThrottle(ReplayThrottleOptions options, base::Clock* clock)
+    : options_(options),
+      clock_(clock),
+      rate_(static_cast<double>(std::max(options.min_rate, options.max_rate / 4))),
+      tokens_(rate_ / 10),
+      refilled_us_(clock->NowMicros()),
+      window_start_us_(refilled_us_) {}
+
+void ReplayThrottle::Refill(uint64_t now) {
+  if (now > refilled_us_) tokens_ = std::min(rate_ / 10, tokens_ + rate_ * static_cast<double>(now - refilled_us_) / 1e6);
+  refilled_us_ = std::max(refilled_us_, now);
+}
+
+void ReplayThrottle::Adjust(uint64_t now) {
+  if (now < window_start_us_ + options_.window_us) return;
+  if (window_replies_ > 0) {
+    const double max = static_cast<double>(options_.max_rate);
+    if (window_rtt_sum_us_ > options_.slow_us * window_replies_) {
+      rate_ = std::max(static_cast<double>(options_.min_rate), rate_ / 2);
+    } else {
+      rate_ = std::min(max, rate_ + max / 16);
+    }
+  }
+  window_start_us_ = now;
+  window_replies_ = 0;
+  window_rtt_sum_us_ = 0;
+}
+
+bool ReplayThrottle::Take(uint64_t bytes) {
+  const uint64_t now = clock_->NowMicros();
+  Adjust(now);
+  Refill(now);
+  if (tokens_ <= 0) return false;
+  tokens_ -= static_cast<double>(bytes);
+  return true;
+}
+
+void ReplayThrottle::OnReply(uint64_t rtt_us) {
+  window_replies_++;
+  window_rtt_sum_us_ += rtt_us;
+  Adjust(clock_->NowMicros());
+}
+
+}  // namespace kvring::repl
