@@ -1,8 +1,10 @@
 // base/crypto.h — the few cryptographic primitives kvring needs, from OpenSSL's
-// libcrypto (no hand-written crypto): HMAC-SHA256 (contexts a client cannot forge,
-// the cluster handshake), random bytes, and a comparison that takes the same time
-// whatever the bytes (so a MAC check leaks nothing through its timing).
-// Thread safety: thread-safe (each thread keeps its own keyed OpenSSL contexts).
+// libcrypto (no hand-written ciphers or hashes; HMAC is RFC 2104's two passes of
+// OpenSSL's SHA-256, tested against OpenSSL's own HMAC): HMAC-SHA256 (contexts a
+// client cannot forge, the cluster handshake), random bytes, and a comparison that
+// takes the same time whatever the bytes (so a MAC check leaks nothing through its
+// timing).
+// Thread safety: thread-safe (each thread keeps its own precomputed key states).
 #pragma once
 
 #include <cstddef>
