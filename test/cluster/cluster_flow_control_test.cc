@@ -34,6 +34,7 @@ std::string GetFrame(uint32_t id, std::string_view key) {
 }
 
 TEST(ClusterFlowControlTest, AClientPipeliningLargeGetsWithoutReadingIsPausedAndMemoryStaysBounded) {
+  KV_SKIP_UNDER_TSAN();
   Cluster cluster({.nodes = 3, .n = 3});
   KV_ASSERT_OK(cluster.Start());
   KV_ASSERT_OK(cluster.client(0).Put("big", std::string(kValueBytes, 'v'), kAll));

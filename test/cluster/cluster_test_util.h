@@ -88,6 +88,18 @@ constexpr int64_t kSanitizerRssSlack = 320ll << 20;
 constexpr int64_t kSanitizerRssSlack = 0;
 #endif
 
+// Under TSan a kvnode runs 5-15x slower and its shadow memory multiplies its RSS:
+// a test of an RSS bound or of a deadline of about a second then measures TSan,
+// not kvring. Such tests skip themselves there (the -O2 and ASan builds run them);
+// the TSan build is for races.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizerBuild = true;
+#else
+constexpr bool kThreadSanitizerBuild = false;
+#endif
+#define KV_SKIP_UNDER_TSAN() \
+  if (kThreadSanitizerBuild) GTEST_SKIP() << "an RSS bound or a 1 s deadline: not measurable under TSan"
+
 // One kvnode (--n 1) in its own temp dir, started by Start().
 class SingleNode {
  public:

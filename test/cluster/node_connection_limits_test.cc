@@ -76,6 +76,7 @@ class NodeConnectionLimitsTest : public ::testing::Test {
 // holding the most whenever the total passes it, and closes the rest at the
 // frame timeout (2 s).
 TEST_F(NodeConnectionLimitsTest, ConnectionsThatStopMidwayThroughLargeFramesAreBoundedAndClosedAtTheFrameTimeout) {
+  KV_SKIP_UNDER_TSAN();
   constexpr int kConnections = 12;
   constexpr uint64_t kFrameTimeoutMs = 2000;
   constexpr size_t kSent = 15u << 20;
