@@ -58,14 +58,21 @@ void Acceptor::UnwatchSocket() {
   watching_ = false;
 }
 
+base::Result<UniqueFd> Acceptor::AcceptNext(SocketAddress* peer, int* error_number) {
+  auto fd = Accept(fd_.get(), peer, error_number);
+  if (!fd.ok()) {
+    Bump(&counters_->errors);
+    ++unlogged_errors_;
+  }
+  return fd;
+}
+
 void Acceptor::OnFdEvents(uint32_t /*events*/) {
   for (int i = 0; i < kMaxAcceptsPerWakeup && watching_; ++i) {
     SocketAddress peer;
     int error_number = 0;
-    auto fd = Accept(fd_.get(), &peer, &error_number);
+    auto fd = AcceptNext(&peer, &error_number);
     if (!fd.ok()) {
-      Bump(&counters_->errors);
-      ++unlogged_errors_;
       if (IsOutOfDescriptors(error_number)) {
         EnterShortage(fd.status());
       } else {
@@ -108,14 +115,8 @@ void Acceptor::RefuseWaiting() {
   const size_t refusals = std::min(kRefusalsPerTry, spare_count_);
   for (size_t i = 0; i < refusals && callbacks_.may_refuse(); ++i) {
     SocketAddress peer;
-    int error_number = 0;
-    auto fd = Accept(fd_.get(), &peer, &error_number);
-    if (!fd.ok()) {
-      Bump(&counters_->errors);
-      ++unlogged_errors_;
-      return;
-    }
-    if (!fd->valid()) return;
+    auto fd = AcceptNext(&peer, nullptr);
+    if (!fd.ok() || !fd->valid()) return;
     Bump(&counters_->refused_no_fds);
     ++unlogged_refusals_;
     callbacks_.on_refuse(std::move(fd.value()), peer);

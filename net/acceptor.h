@@ -70,6 +70,8 @@ class Acceptor final : public FdHandler {
  private:
   void EnterShortage(const base::Status& why);
   void PauseAfterError(const base::Status& error);
+  // One waiting connection (an invalid fd when none waits); a failure is counted.
+  base::Result<UniqueFd> AcceptNext(SocketAddress* peer, int* error_number);
   void RefuseWaiting();
   void TryResume();
   bool RefillSpares();
