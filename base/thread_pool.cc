@@ -1,5 +1,11 @@
 #include "base/thread_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 namespace kvring::base {
 
 ThreadPool::ThreadPool(int threads) {
@@ -40,6 +46,16 @@ void ThreadPool::WorkerMain() {
     }
     task();
   }
+}
+
+Status LowerCurrentThreadPriority(int increment) {
+  if (increment == 0) return Status::OK();
+  const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int now = ::getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0) return Status::FromErrno("getpriority", errno);
+  if (::setpriority(PRIO_PROCESS, tid, now + increment) != 0) return Status::FromErrno("setpriority", errno);
+  return Status::OK();
 }
 
 }  // namespace kvring::base

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/status.h"
 #include "base/thread_annotations.h"
 
 namespace kvring::base {
@@ -36,5 +37,11 @@ class ThreadPool {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
+
+// Lowers the calling thread's CPU priority by `increment` nice levels (on Linux
+// every thread has its own nice value), so that on a loaded machine the
+// scheduler runs it only after the threads that serve requests. 0 does nothing.
+// The status names the errno when the kernel refuses.
+[[nodiscard]] Status LowerCurrentThreadPriority(int increment);
 
 }  // namespace kvring::base

@@ -121,7 +121,7 @@ steady_ops=$(jnum "$RESULTS/steady.json" ops_per_sec)
 RATE=$(awk -v o="$steady_ops" -v f="$BG_FRACTION" 'BEGIN { printf "%d", o * f }')
 [ "$RATE" -gt 0 ] || { echo "steady phase measured no throughput" >&2; exit 1; }
 BG=("${T1[@]}" --connections "$BG_CONNS" --pipeline "$BG_PIPELINE" --rate "$RATE" --no-preload --keys "$KEYS" --value-size "$VALUE"
-    --read-ratio 0.5 --warmup 0)
+    --read-ratio 0.5 --warmup 0 --timeline-ms 100)
 run_kvbench baseline "${BG[@]}" --duration "$BASE_S"
 
 # 2. n3 goes away.

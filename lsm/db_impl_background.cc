@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/logging.h"
+#include "base/thread_pool.h"
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
 
@@ -103,6 +104,8 @@ base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
 // ---------------------------------------------------------------- compaction
 
 void DBImpl::CompactionThread() {
+  base::Status nice = base::LowerCurrentThreadPriority(options_.compaction_nice);
+  if (!nice.ok()) LOG_WARN(logger_, "compaction thread keeps its priority: %s", nice.ToString().c_str());
   std::unique_lock<std::mutex> l(mu_);
   uint32_t backoff_ms = kFirstBackoffMs;
   while (true) {

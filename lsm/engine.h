@@ -84,6 +84,12 @@ struct Options {
   int l0_compaction_trigger = 4;   // compact L0 at this many files
   int l0_slowdown_trigger = 8;     // delay each write by 1ms at this many L0 files
   int l0_stop_trigger = 12;        // block writes at this many L0 files
+  // The compaction thread runs this many nice levels below the caller (Linux:
+  // per thread), so on a loaded machine it takes the CPU the request threads
+  // leave, as RocksDB's low-priority pool does; flushes keep normal priority
+  // (a late flush stalls writes). L0's slowdown and stop triggers bound how far
+  // compaction may fall behind.
+  int compaction_nice = 0;
   uint64_t max_bytes_level1 = 64ull << 20;
   int level_size_ratio = 10;
 };

@@ -84,6 +84,7 @@ Status Node::OpenEngine() {
   options.memtable_bytes = options_.memtable_bytes;
   options.block_cache_bytes = options_.cache_bytes;
   options.max_open_files = static_cast<int>(options_.max_open_files);
+  options.compaction_nice = static_cast<int>(options_.compaction_nice);
   const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
   if (s.IsBusy()) {
@@ -266,6 +267,7 @@ void Node::StartMembership() {
   repl::HandoffOptions handoff;
   handoff.rate_bytes_per_sec = options_.handoff_rate_bytes;
   handoff.timeout_ms = 2 * static_cast<uint64_t>(options_.request_timeout_ms);
+  handoff.tick_us = kHandoffTickMicros;
   handoff_ = std::make_unique<repl::HintedHandoff>(handoff, hints_.get(), store_.get(), liveness_.get(), view_.get(),
                                                    transport, loops_.front().executor.get(), io_.get(), env_.clock,
                                                    logger_);

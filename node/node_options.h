@@ -28,6 +28,7 @@ struct NodeOptions {
   uint64_t memtable_bytes = 32ull << 20;
   uint64_t cache_bytes = 64ull << 20;
   int64_t max_open_files = 500;
+  int64_t compaction_nice = 0;             // nice levels below the request threads (lsm::Options)
 
   // Limits.
   uint64_t max_key_bytes = 1024;

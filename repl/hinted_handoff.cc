@@ -34,13 +34,17 @@ HintedHandoff::HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaSt
       logger_(logger),
       throttle_({.max_rate = options.rate_bytes_per_sec,
                  .min_rate = std::min<uint64_t>(options.rate_bytes_per_sec, 1ull << 20),
-                 .slow_us = options.slow_rtt_us},
+                 .slow_us = options.slow_rtt_us,
+                 .slow_lag_us = options.slow_lag_us},
                 clock),
+      tick_lag_(options.tick_us),
       alive_(std::make_shared<bool>(true)) {}
 
 HintedHandoff::~HintedHandoff() { *alive_ = false; }
 
 void HintedHandoff::Tick() {
+  const uint64_t lag = tick_lag_.Fired(clock_->NowMicros());
+  if (!sessions_.empty()) throttle_.OnLoopLag(lag);
   auto ring = view_->Current();
   for (const std::string& id : hints_->Owners()) {
     if (sessions_.count(id) != 0) continue;

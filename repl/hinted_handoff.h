@@ -16,8 +16,8 @@
 // holds has nothing to hand over: its hint is removed.
 // Throttled: at most max_in_flight sends per owner at once, and at most
 // rate_bytes_per_sec of sets per second over all owners, less when the replay's
-// round trips say the nodes are busy (repl/replay_throttle.h), so client latency
-// holds during a replay.
+// round trips say the owner is busy or this node's loop runs late (measured from
+// the Tick timer: repl/replay_throttle.h), so client latency holds during a replay.
 // Thread safety: executor thread only (Tick, stats, every callback).
 #pragma once
 
@@ -43,6 +43,8 @@ namespace kvring::repl {
 struct HandoffOptions {
   uint64_t rate_bytes_per_sec = 64ull << 20;  // all owners together, at most
   uint64_t slow_rtt_us = 5000;                // mean round trip that halves the rate
+  uint64_t slow_lag_us = 2000;                // this node's loop that late halves it too
+  uint64_t tick_us = 100000;                  // how often the caller runs Tick (fixed rate)
   size_t max_in_flight = 32;                  // sends per owner at once
   size_t batch = 256;                         // hints listed at a time
   uint64_t timeout_ms = 2000;                 // one REPLICA_WRITE
@@ -97,6 +99,7 @@ class HintedHandoff {
   base::Logger* const logger_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by owner id
   ReplayThrottle throttle_;
+  TimerLag tick_lag_;  // how late Tick runs: this node's own load
   HandoffStats stats_;
   std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false
 };

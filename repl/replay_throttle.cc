@@ -7,7 +7,7 @@ namespace kvring::repl {
 ReplayThrottle::ReplayThrottle(ReplayThrottleOptions options, base::Clock* clock)
     : options_(options),
       clock_(clock),
-      rate_(static_cast<double>(std::max(options.min_rate, options.max_rate / 4))),
+      rate_(static_cast<double>(std::min(options.min_rate, options.max_rate))),
       tokens_(rate_ / 10),
       refilled_us_(clock->NowMicros()),
       window_start_us_(refilled_us_) {}
@@ -19,9 +19,9 @@ void ReplayThrottle::Refill(uint64_t now) {
 
 void ReplayThrottle::Adjust(uint64_t now) {
   if (now < window_start_us_ + options_.window_us) return;
-  if (window_replies_ > 0) {
+  if (window_replies_ > 0 || window_lag_seen_) {
     const double max = static_cast<double>(options_.max_rate);
-    if (window_rtt_sum_us_ > options_.slow_us * window_replies_) {
+    if (window_rtt_sum_us_ > options_.slow_us * window_replies_ || window_max_lag_us_ > options_.slow_lag_us) {
       rate_ = std::max(static_cast<double>(options_.min_rate), rate_ / 2);
     } else {
       rate_ = std::min(max, rate_ + max / 16);
@@ -30,6 +30,8 @@ void ReplayThrottle::Adjust(uint64_t now) {
   window_start_us_ = now;
   window_replies_ = 0;
   window_rtt_sum_us_ = 0;
+  window_max_lag_us_ = 0;
+  window_lag_seen_ = false;
 }
 
 bool ReplayThrottle::Take(uint64_t bytes) {
@@ -41,10 +43,23 @@ bool ReplayThrottle::Take(uint64_t bytes) {
   return true;
 }
 
+void ReplayThrottle::OnLoopLag(uint64_t lag_us) {
+  window_lag_seen_ = true;
+  window_max_lag_us_ = std::max(window_max_lag_us_, lag_us);
+  Adjust(clock_->NowMicros());
+}
+
 void ReplayThrottle::OnReply(uint64_t rtt_us) {
   window_replies_++;
   window_rtt_sum_us_ += rtt_us;
   Adjust(clock_->NowMicros());
+}
+
+uint64_t TimerLag::Fired(uint64_t now_us) {
+  const uint64_t due = due_us_ == 0 ? now_us : due_us_;
+  due_us_ = due + period_us_;
+  if (due_us_ <= now_us) due_us_ = now_us + period_us_;
+  return now_us > due ? now_us - due : 0;
 }
 
 }  // namespace kvring::repl

@@ -5,13 +5,21 @@
 // A fixed rate is either too slow for an idle cluster or too fast for a loaded
 // one: on a machine whose cores the clients already keep busy, a replay at full
 // speed takes the CPU their requests need, their queues grow and their p99 goes
-// from milliseconds to seconds. The replay's round trips tell when that starts:
-// each REPLICA_WRITE is queued behind the clients' work on both nodes, so its
-// round trip grows with their load. Every `window_us`, the mean round trip of the
-// replies of the window decides:
-//   mean > slow_us        rate = max(min_rate, rate * 1/2)
+// from milliseconds to seconds. Two signals tell when that starts:
+//   - the replay's round trips: each REPLICA_WRITE is queued behind the clients'
+//     work on the owner, so its round trip grows with the owner's load;
+//   - this node's own event loop lag (OnLoopLag: how late a timer of the loop that
+//     replays fired): every client request this node coordinates waits that long
+//     before it is even read, so the lag is the queueing the replay adds to them.
+//     The round trips alone miss it: a returning owner is often idle while the
+//     holders, which also coordinate the clients' requests, are saturated.
+// Every `window_us`:
+//   mean round trip > slow_us, or the window's largest lag > slow_lag_us
+//                         rate = max(min_rate, rate * 1/2)
 //   otherwise             rate = min(max_rate, rate + max_rate / 16)
-// (a window without replies changes nothing). The rate starts at max_rate / 4.
+// (a window with neither replies nor lag samples changes nothing). The rate
+// starts at min_rate and climbs (slow start): an owner that comes back to a loaded
+// cluster is not hit at a quarter of the maximum before the first verdict.
 // The bucket holds at most a tenth of a second at the current rate: one set
 // larger than that still goes (the bucket goes negative and refills first).
 // Thread safety: needs external synchronization (the handoff's executor thread).
@@ -26,7 +34,8 @@ namespace kvring::repl {
 struct ReplayThrottleOptions {
   uint64_t max_rate = 64ull << 20;  // bytes per second
   uint64_t min_rate = 1ull << 20;
-  uint64_t slow_us = 5000;          // a mean round trip above this: the nodes are busy
+  uint64_t slow_us = 5000;          // a mean round trip above this: the owner is busy
+  uint64_t slow_lag_us = 2000;      // a loop lag above this: this node is busy
   uint64_t window_us = 100000;
 };
 
@@ -38,6 +47,8 @@ class ReplayThrottle {
   bool Take(uint64_t bytes);
   // The round trip of one replayed set, send to reply.
   void OnReply(uint64_t rtt_us);
+  // How late this node's loop ran a timer (its own load).
+  void OnLoopLag(uint64_t lag_us);
   // Bytes per second allowed now.
   uint64_t rate() const { return static_cast<uint64_t>(rate_); }
 
@@ -53,6 +64,22 @@ class ReplayThrottle {
   uint64_t window_start_us_;
   uint64_t window_replies_ = 0;
   uint64_t window_rtt_sum_us_ = 0;
+  uint64_t window_max_lag_us_ = 0;
+  bool window_lag_seen_ = false;
+};
+
+// How late a fixed-rate timer (net/timer_queue: each firing is due a period
+// after the previous one was due; one that fell a whole period behind is due a
+// period after it ran) fires: call Fired at every firing, with the time it ran.
+class TimerLag {
+ public:
+  explicit TimerLag(uint64_t period_us) : period_us_(period_us) {}
+  // Microseconds after its due time (0 for the first firing).
+  uint64_t Fired(uint64_t now_us);
+
+ private:
+  const uint64_t period_us_;
+  uint64_t due_us_ = 0;  // the next firing's (0: before the first)
 };
 
 }  // namespace kvring::repl

@@ -202,7 +202,9 @@ uint64_t BenchRunner::MeasureWindow(Fleet* fleet, uint64_t run_start, uint64_t m
   fleet->control.run_start_ns.store(run_start, std::memory_order_release);
   fleet->control.stage.store(RunControl::kRun, std::memory_order_release);
   prev_tick_ns_ = run_start;
-  uint64_t next_tick = run_start + kSecondNs;
+  next_line_ns_ = run_start + kSecondNs;
+  const uint64_t step = options_.timeline_ms * 1'000'000;
+  uint64_t next_tick = run_start + step;
   while (!fleet->AllFinished()) {
     SleepNs(kPollNs);
     const uint64_t now = MonotonicNanos();
@@ -213,7 +215,7 @@ uint64_t BenchRunner::MeasureWindow(Fleet* fleet, uint64_t run_start, uint64_t m
       if (duration > 0) window_end = std::min(window_end, measure_start + duration);
     }
     if (now < next_tick) continue;
-    next_tick += kSecondNs;
+    next_tick += step;
     Tick(fleet, run_start, measure_start, now);
   }
   return window_end;
@@ -231,7 +233,8 @@ void BenchRunner::Tick(Fleet* fleet, uint64_t run_start, uint64_t measure_start,
   p.errors = errors - prev_errors_;
   result_.timeline.push_back(p);
   prev_completed_ = completed, prev_errors_ = errors, prev_tick_ns_ = now;
-  if (!options_.quiet) {
+  if (!options_.quiet && now >= next_line_ns_) {
+    next_line_ns_ += kSecondNs;
     const double t = static_cast<double>(now - run_start) / 1e9;
     const char* phase = p.warmup ? "warmup" : "run";
     std::fprintf(err_, "%s\n", FormatProgress(t, phase, p.ops_per_sec, cumulative.Percentile(0.99), errors).c_str());

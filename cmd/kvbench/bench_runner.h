@@ -37,7 +37,8 @@ class BenchRunner {
   // Warm-up and measured window, a progress line per second; returns when the
   // workers finished, with the window's end (0 with --requests).
   uint64_t MeasureWindow(Fleet* fleet, uint64_t run_start, uint64_t measure_start);
-  // Adds a timeline point for the second ending at `now` and prints the progress line.
+  // Adds a timeline point for the step (--timeline-ms) ending at `now`; prints the
+  // progress line when a second has passed since the last one.
   void Tick(Fleet* fleet, uint64_t run_start, uint64_t measure_start, uint64_t now);
   base::Status WriteResults();
   bool Interrupted() const { return interrupt_ != nullptr && interrupt_->load(); }
@@ -51,6 +52,7 @@ class BenchRunner {
   uint64_t prev_completed_ = 0;
   uint64_t prev_errors_ = 0;
   uint64_t prev_tick_ns_ = 0;
+  uint64_t next_line_ns_ = 0;  // when the next progress line is due
 };
 
 }  // namespace kvring::cmd::kvbench

@@ -188,6 +188,8 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
           "skip the staleness check (saves ~60 bytes of memory per key); values still carry headers");
   f->String("json", &o->json_path, "write the results as JSON to FILE");
   f->String("csv", &o->csv_path, "append one row per operation type to FILE (header when new)");
+  f->Custom("timeline-ms", "N", "one timeline point (ops/s, p99, errors; in --json) every N ms, 50..1000 (1000)",
+            [o](const std::string& v) { return ParseCount("timeline-ms", v, 50, 1000, &o->timeline_ms); });
   f->Custom("seed", "S", "random seed, for a repeatable request sequence (0 or unset: random, printed)", [o](const std::string& v) {
     return ParseCount("seed", v, 0, UINT64_MAX, &o->seed);
   });

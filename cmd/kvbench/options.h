@@ -41,6 +41,7 @@ struct BenchOptions {
   bool staleness = true;  // off with --no-staleness or when values are too small for the header
   std::string json_path;
   std::string csv_path;
+  uint64_t timeline_ms = 1000;  // one timeline point (in --json) per this many ms
   uint64_t seed = 0;
   bool quiet = false;
   std::string cluster;    // cluster name sent in HELLO ("" = any)

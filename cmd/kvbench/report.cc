@@ -205,7 +205,7 @@ std::string ResultJson(const BenchResult& r) {
   j.BeginArray("timeline");
   for (const auto& p : r.timeline) {
     j.Begin();
-    j.Num("t_s", p.t_s, "%.1f");
+    j.Num("t_s", p.t_s, "%.2f");
     j.Bool("warmup", p.warmup);
     j.Num("ops_per_sec", p.ops_per_sec, "%.1f");
     j.Num("p99_us", p.p99_us, "%.1f");

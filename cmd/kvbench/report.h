@@ -18,9 +18,9 @@ namespace kvring::cmd::kvbench {
 struct TimelinePoint {
   double t_s = 0;         // seconds since the measured window began (negative in warm-up)
   bool warmup = false;
-  double ops_per_sec = 0; // requests finished in that second
-  double p99_us = 0;      // p99 of the measured requests that finished in that second
-  uint64_t errors = 0;    // measured errors in that second
+  double ops_per_sec = 0; // requests finished in that step (--timeline-ms; a second by default), per second
+  double p99_us = 0;      // p99 of the measured requests that finished in that step
+  uint64_t errors = 0;    // measured errors in that step
 };
 
 struct BenchResult {

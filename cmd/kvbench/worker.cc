@@ -22,7 +22,7 @@ constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint16_t kGenMask = 0x7ff;  // keeps every tag below ProtocolCodec::kHelloTag
 constexpr uint64_t kMs = 1'000'000;
 constexpr uint64_t kDrainNs = 5'000 * kMs;
-constexpr uint64_t kPublishNs = 200 * kMs;
+constexpr uint64_t kMaxPublishNs = 200 * kMs;  // finer when the timeline is: a quarter of its step
 constexpr uint64_t kIdlePollNs = 100 * kMs;
 constexpr uint64_t kStagePollNs = 2 * kMs;  // waiting for the others to finish the preload
 constexpr uint64_t kFirstBackoffNs = 100 * kMs;
@@ -61,6 +61,7 @@ Worker::Worker(WorkerConfig config)
   // Worker i preloads keys i, i+T, i+2T, ...; without a preload it starts done.
   preload_next_ = options_.preload ? static_cast<uint64_t>(config_.index) : options_.keys;
   if (open_loop_) interval_ns_ = 1e9 / config_.rate;
+  publish_ns_ = std::min(kMaxPublishNs, options_.timeline_ms * kMs / 4);
 }
 
 Worker::~Worker() {
@@ -107,7 +108,7 @@ void Worker::Tick(uint64_t now) {
   if (down_links_ > 0 && now >= next_retry_ns_) RetryLinks(now);
   if (now >= next_publish_ns_) {
     Publish();
-    next_publish_ns_ = now + kPublishNs;
+    next_publish_ns_ = now + publish_ns_;
   }
 }
 

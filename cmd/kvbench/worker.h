@@ -179,6 +179,7 @@ class Worker {
   int down_links_ = 0;
   uint64_t next_retry_ns_ = UINT64_MAX;
   uint64_t next_publish_ns_ = 0;
+  uint64_t publish_ns_ = 0;  // between two Publish() calls
 
   RunStats stats_;
   Histogram interval_;  // measured latencies since the last Publish()

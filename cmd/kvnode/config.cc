@@ -73,6 +73,8 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
             ByteSize("memtable", &c->memtable_bytes));
   f->Custom("cache", "SIZE", "block cache budget (default 64m)", ByteSize("cache", &c->cache_bytes));
   f->Int("max-open-files", &c->max_open_files, "open SSTable handles kept (default 500)");
+  f->Int("compaction-nice", &c->compaction_nice,
+         "run compactions this many nice levels below the request threads, 0..19 (default 0)");
   f->Custom("max-key", "SIZE", "largest key accepted (default 1k)", ByteSize("max-key", &c->max_key_bytes));
   f->Custom("max-value", "SIZE", "largest value accepted (default 1m)",
             ByteSize("max-value", &c->max_value_bytes));
@@ -228,6 +230,9 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   }
   if (c.hint_window_s < 1) return Status::InvalidArgument("--hint-window-s must be positive");
   if (c.handoff_rate_bytes == 0) return Status::InvalidArgument("--handoff-rate must be positive");
+  if (c.compaction_nice < 0 || c.compaction_nice > 19) {
+    return Status::InvalidArgument("--compaction-nice must be in 0..19");
+  }
   if (c.gossip_interval_ms < 10 || c.probe_interval_ms < 10 || c.probe_timeout_ms < 10 || c.suspect_after_ms < 10) {
     return Status::InvalidArgument("--gossip-interval-ms, --probe-interval-ms, --probe-timeout-ms and "
                                    "--suspect-after-ms must be at least 10");

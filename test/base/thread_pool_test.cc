@@ -1,5 +1,13 @@
 #include "base/thread_pool.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -24,6 +32,33 @@ TEST(ThreadPool, SingleWorkerKeepsFifoOrder) {
   }
   ASSERT_EQ(100u, order.size());
   for (int i = 0; i < 100; ++i) EXPECT_EQ(i, order[i]);
+}
+
+}  // namespace
+}  // namespace kvring::base
+
+namespace kvring::base {
+namespace {
+
+int NiceOfThisThread() {
+  errno = 0;
+  return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)));
+}
+
+TEST(LowerCurrentThreadPriority, LowersOnlyTheCallingThread) {
+  const int main_before = NiceOfThisThread();
+  int before = 0, after = 0;
+  Status s;
+  std::thread t([&] {
+    before = NiceOfThisThread();
+    s = LowerCurrentThreadPriority(3);
+    after = NiceOfThisThread();
+  });
+  t.join();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(std::min(before + 3, 19), after);
+  EXPECT_EQ(main_before, NiceOfThisThread()) << "another thread's priority changed";
+  EXPECT_TRUE(LowerCurrentThreadPriority(0).ok());
 }
 
 }  // namespace

@@ -28,10 +28,13 @@ class ReplayThrottleTest : public ::testing::Test {
   base::ManualClock clock_{1'000'000};
 };
 
-TEST_F(ReplayThrottleTest, StartsAtAQuarterAndRisesToTheMaximumWhileRepliesAreFast) {
-  ReplayThrottle t({.max_rate = 64 * kMiB}, &clock_);
-  EXPECT_EQ(16 * kMiB, t.rate());
-  Run(&t, 2000, 500);
+TEST_F(ReplayThrottleTest, StartsAtTheMinimumAndRisesToTheMaximumWhileRepliesAreFast) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB}, &clock_);
+  EXPECT_EQ(1 * kMiB, t.rate());
+  Run(&t, 500, 500);
+  EXPECT_GT(t.rate(), 8 * kMiB) << "a few windows of fast replies raise it";
+  EXPECT_LT(t.rate(), 64 * kMiB) << "additively: +4 MiB/s per 100 ms window";
+  Run(&t, 1500, 500);
   EXPECT_EQ(64 * kMiB, t.rate());
   // At the maximum, a second moves about that many bytes (not more).
   const uint64_t sent = Run(&t, 1000, 500);
@@ -75,10 +78,50 @@ TEST_F(ReplayThrottleTest, ASetLargerThanTheBucketStillGoesAndIsPaidFor) {
 }
 
 TEST_F(ReplayThrottleTest, AWindowWithoutRepliesChangesNothing) {
-  ReplayThrottle t({.max_rate = 64 * kMiB}, &clock_);
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 2 * kMiB}, &clock_);
   clock_.Advance(10'000'000);
   EXPECT_TRUE(t.Take(1));
-  EXPECT_EQ(16 * kMiB, t.rate());
+  EXPECT_EQ(2 * kMiB, t.rate());
+}
+
+// The owner answers fast, but this node's own loop runs late: the clients whose
+// requests it coordinates wait that long, so the replay slows down all the same.
+TEST_F(ReplayThrottleTest, ALateLoopHalvesTheRateEvenWhenRepliesAreFast) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .slow_us = 5000, .slow_lag_us = 2000}, &clock_);
+  Run(&t, 2000, 500);
+  ASSERT_EQ(64 * kMiB, t.rate());
+  for (int w = 0; w < 3; ++w) {
+    Run(&t, 100, 500);
+    t.OnLoopLag(w == 1 ? 8000 : 300);  // one window with a lag over the bound
+  }
+  EXPECT_LE(t.rate(), 40 * kMiB) << "halved once, then climbing by 4 MiB/s a window";
+  EXPECT_GE(t.rate(), 32 * kMiB);
+  for (int w = 0; w < 30; ++w) {
+    Run(&t, 100, 500);
+    t.OnLoopLag(8000);
+  }
+  EXPECT_EQ(1 * kMiB, t.rate());
+}
+
+TEST_F(ReplayThrottleTest, ASmallLoopLagChangesNothing) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .slow_lag_us = 2000}, &clock_);
+  Run(&t, 2000, 500);
+  ASSERT_EQ(64 * kMiB, t.rate());
+  for (int w = 0; w < 20; ++w) {
+    Run(&t, 100, 500);
+    t.OnLoopLag(1500);
+  }
+  EXPECT_EQ(64 * kMiB, t.rate());
+}
+
+TEST(TimerLagTest, MeasuresFromWhenEachFiringWasDue) {
+  TimerLag lag(100);
+  EXPECT_EQ(0u, lag.Fired(1000));  // the first firing sets the schedule
+  EXPECT_EQ(0u, lag.Fired(1100));
+  EXPECT_EQ(30u, lag.Fired(1230));  // due at 1200
+  EXPECT_EQ(0u, lag.Fired(1300));   // due at 1300: the schedule does not drift
+  EXPECT_EQ(250u, lag.Fired(1650)); // due at 1400; a whole period behind: next due at 1750
+  EXPECT_EQ(5u, lag.Fired(1755));
 }
 
 }  // namespace
