@@ -405,6 +405,26 @@ TEST(KvbenchEndToEnd, OpenLoopKeepsTheRequestedRate) {
   EXPECT_NE(r.json.find("\"mode\": \"open\""), std::string::npos);
 }
 
+// --timeline-ms 100: ten points a second, each with the rate of its own 100 ms.
+TEST(KvbenchEndToEnd, ATimelineStepOfAHundredMillisecondsGivesTenPointsASecond) {
+  FakeKvServer server;
+  test::TempDir dir;
+  BenchRun r = RunKvbench({"--target", server.target(), "--connections", "4", "--keys", "200", "--value-size", "100",
+                           "--rate", "2000", "--duration", "1.5", "--warmup", "0", "--quiet", "--timeline-ms", "100"},
+                          dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const size_t start = r.json.find("\"timeline\"");
+  ASSERT_NE(start, std::string::npos);
+  size_t points = 0;
+  for (size_t at = r.json.find("\"t_s\"", start); at != std::string::npos; at = r.json.find("\"t_s\"", at + 1)) {
+    ++points;
+  }
+  EXPECT_GE(points, 13u);
+  EXPECT_LE(points, 17u);
+  const double first_rate = JsonNumber(r.json.substr(start), "ops_per_sec");
+  EXPECT_NEAR(first_rate, 2000, 600) << "a point's rate is per second, over its 100 ms";
+}
+
 TEST(KvbenchEndToEnd, RequestCountRunsExactlyThatMany) {
   FakeKvServer server;
   test::TempDir dir;

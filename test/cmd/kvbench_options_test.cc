@@ -132,6 +132,8 @@ TEST(KvbenchOptions, BadValuesNameTheFlagAndTheProblem) {
   EXPECT_NE(ErrorOf({"--target", t, "--duration", "ten"}).find("--duration: 'ten' is not a number"), std::string::npos);
   EXPECT_NE(ErrorOf({"--target", t, "--duration", "5", "--requests", "9"}).find("not both"), std::string::npos);
   EXPECT_NE(ErrorOf({"--target", t, "--rate", "-5"}).find("--rate"), std::string::npos);
+  EXPECT_NE(ErrorOf({"--target", t, "--timeline-ms", "10"}).find("--timeline-ms"), std::string::npos);
+  EXPECT_NE(ErrorOf({"--target", t, "--timeline-ms", "5000"}).find("--timeline-ms"), std::string::npos);
   EXPECT_NE(ErrorOf({"--target", t, "--zipf-theta", "0"}).find("--zipf-theta"), std::string::npos);
   EXPECT_NE(ErrorOf({"--target", t, "--keys", "100000", "--key-size", "4"}).find("--key-size 4 is too small"),
             std::string::npos);
@@ -171,7 +173,7 @@ TEST(KvbenchOptions, HelpExplainsEveryFlag) {
   for (const char* flag : {"--target", "--connections", "--pipeline", "--threads", "--keys", "--key-size",
                            "--key-prefix", "--value-size", "--read-ratio", "--workload", "--distribution",
                            "--zipf-theta", "--duration", "--requests", "--warmup", "--rate", "--r ", "--w ",
-                           "--no-preload", "--no-staleness", "--json", "--csv", "--seed", "--quiet", "--cluster",
+                           "--no-preload", "--no-staleness", "--json", "--csv", "--timeline-ms", "--seed", "--quiet", "--cluster",
                            "--help"}) {
     EXPECT_NE(help.find(flag), std::string::npos) << flag;
   }
