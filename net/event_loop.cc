@@ -79,11 +79,15 @@ void EventLoop::Run() {
   running_.store(true, std::memory_order_release);
   while (!stop_.load(std::memory_order_acquire)) {
     RunBeforeSleepHooks();
+    const uint64_t before_wait = clock_->NowMicros();
     int n = ::epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), PollTimeoutMs());
     if (n < 0 && errno != EINTR) {
       LOG_ERROR(logger_, "event loop: epoll_wait: %s", std::strerror(errno));
     }
     now_us_.store(clock_->NowMicros(), std::memory_order_relaxed);
+    if (now_us() > before_wait) {
+      idle_us_.store(idle_us_.load(std::memory_order_relaxed) + (now_us() - before_wait), std::memory_order_relaxed);
+    }
     iterations_.store(iterations_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (n > 0) DispatchEvents(n);
     timers_.RunDue(now_us());

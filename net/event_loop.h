@@ -122,6 +122,10 @@ class EventLoop {
   base::Logger* logger() const { return logger_; }
   // Iterations run so far (tests use it to observe batching).
   uint64_t iterations() const { return iterations_.load(std::memory_order_relaxed); }
+  // Microseconds the loop has spent blocked in epoll_wait since it started: the
+  // rest of the time it was working (or ready but not scheduled), so the share of
+  // a period spent here is how much room the loop has left. Any thread.
+  uint64_t idle_micros() const { return idle_us_.load(std::memory_order_relaxed); }
 
  private:
   struct WatchSlot {
@@ -151,6 +155,7 @@ class EventLoop {
   std::atomic<bool> running_{false};
   std::atomic<uint64_t> now_us_{0};
   std::atomic<uint64_t> iterations_{0};
+  std::atomic<uint64_t> idle_us_{0};
 
   std::vector<WatchSlot> watches_;  // indexed by fd
   std::vector<epoll_event> events_;

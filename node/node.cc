@@ -274,6 +274,7 @@ void Node::StartMembership() {
   GossipRound();
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
+  handoff_->MeasureLoopWith([loop] { return loop->idle_micros(); });
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
   loop->RunEvery(kHintExpiryMicros, [this] {
     io_->Submit([this] {

@@ -277,6 +277,7 @@ std::string NodeService::HintsText() {
   Line(&text, "handoff_refused", h.refused);
   Line(&text, "handoff_active", p_.handoff->active());
   Line(&text, "handoff_rate_bytes", p_.handoff->rate());
+  Line(&text, "handoff_loop_busy_pct", p_.handoff->loop_busy_pct());
   return text;
 }
 

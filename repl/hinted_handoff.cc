@@ -42,9 +42,26 @@ HintedHandoff::HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaSt
 
 HintedHandoff::~HintedHandoff() { *alive_ = false; }
 
+double HintedHandoff::LoopBusy(uint64_t now) {
+  if (!idle_micros_) return 0;
+  const uint64_t idle = idle_micros_();
+  const uint64_t period = now - last_tick_us_, waited = idle - last_idle_us_;
+  const bool first = last_tick_us_ == 0;
+  last_tick_us_ = now, last_idle_us_ = idle;
+  if (first || period == 0) return 0;
+  const double busy = waited >= period ? 0 : 1 - static_cast<double>(waited) / static_cast<double>(period);
+  loop_busy_pct_ = static_cast<uint64_t>(busy * 100 + 0.5);
+  return busy;
+}
+
 void HintedHandoff::Tick() {
-  const uint64_t lag = tick_lag_.Fired(clock_->NowMicros());
-  if (!sessions_.empty()) throttle_.OnLoopLag(lag);
+  const uint64_t now = clock_->NowMicros();
+  const uint64_t lag = tick_lag_.Fired(now);
+  const double busy = LoopBusy(now);
+  if (!sessions_.empty()) {
+    throttle_.OnLoopLag(lag);
+    if (idle_micros_) throttle_.OnLoopBusy(busy);
+  }
   auto ring = view_->Current();
   for (const std::string& id : hints_->Owners()) {
     if (sessions_.count(id) != 0) continue;

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,6 +72,11 @@ class HintedHandoff {
 
   // Starts sessions for owners that are back, and keeps the running ones going.
   void Tick();
+  // Where Tick reads how long the loop it runs on has waited for events in all
+  // (net::EventLoop::idle_micros): the replay slows down while that loop is busy.
+  void MeasureLoopWith(std::function<uint64_t()> idle_micros) { idle_micros_ = std::move(idle_micros); }
+  // The share of the last tick period the loop was busy, in percent (stats).
+  uint64_t loop_busy_pct() const { return loop_busy_pct_; }
   const HandoffStats& stats() const { return stats_; }
   // Owners being replayed to now.
   size_t active() const { return sessions_.size(); }
@@ -80,6 +86,8 @@ class HintedHandoff {
  private:
   struct Session;
 
+  // The share of the time since the last call the loop was working.
+  double LoopBusy(uint64_t now);
   void Start(const ring::NodeInfo& owner);
   void ListNext(const std::shared_ptr<Session>& s);
   void Pump(const std::shared_ptr<Session>& s);
@@ -100,6 +108,10 @@ class HintedHandoff {
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by owner id
   ReplayThrottle throttle_;
   TimerLag tick_lag_;  // how late Tick runs: this node's own load
+  std::function<uint64_t()> idle_micros_;
+  uint64_t last_tick_us_ = 0;
+  uint64_t last_idle_us_ = 0;
+  uint64_t loop_busy_pct_ = 0;
   HandoffStats stats_;
   std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false
 };

@@ -21,7 +21,8 @@ void ReplayThrottle::Adjust(uint64_t now) {
   if (now < window_start_us_ + options_.window_us) return;
   if (window_replies_ > 0 || window_lag_seen_) {
     const double max = static_cast<double>(options_.max_rate);
-    if (window_rtt_sum_us_ > options_.slow_us * window_replies_ || window_max_lag_us_ > options_.slow_lag_us) {
+    if (window_rtt_sum_us_ > options_.slow_us * window_replies_ || window_max_lag_us_ > options_.slow_lag_us ||
+        window_max_busy_ > options_.busy_share) {
       rate_ = std::max(static_cast<double>(options_.min_rate), rate_ / 2);
     } else {
       rate_ = std::min(max, rate_ + max / 16);
@@ -31,6 +32,7 @@ void ReplayThrottle::Adjust(uint64_t now) {
   window_replies_ = 0;
   window_rtt_sum_us_ = 0;
   window_max_lag_us_ = 0;
+  window_max_busy_ = 0;
   window_lag_seen_ = false;
 }
 
@@ -46,6 +48,12 @@ bool ReplayThrottle::Take(uint64_t bytes) {
 void ReplayThrottle::OnLoopLag(uint64_t lag_us) {
   window_lag_seen_ = true;
   window_max_lag_us_ = std::max(window_max_lag_us_, lag_us);
+  Adjust(clock_->NowMicros());
+}
+
+void ReplayThrottle::OnLoopBusy(double share) {
+  window_lag_seen_ = true;
+  window_max_busy_ = std::max(window_max_busy_, share);
   Adjust(clock_->NowMicros());
 }
 

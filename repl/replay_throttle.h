@@ -12,12 +12,17 @@
 //     replays fired): every client request this node coordinates waits that long
 //     before it is even read, so the lag is the queueing the replay adds to them.
 //     The round trips alone miss it: a returning owner is often idle while the
-//     holders, which also coordinate the clients' requests, are saturated.
+//     holders, which also coordinate the clients' requests, are saturated;
+//   - the share of time this node's loop was working rather than waiting for
+//     events (OnLoopBusy): past `busy_share` it has little room left for the
+//     replay's work, and a little more pushes its clients' queues past the point
+//     where they drain.
 // Every `window_us`:
-//   mean round trip > slow_us, or the window's largest lag > slow_lag_us
+//   mean round trip > slow_us, or the window's largest lag > slow_lag_us, or its
+//   largest busy share > busy_share
 //                         rate = max(min_rate, rate * 1/2)
 //   otherwise             rate = min(max_rate, rate + max_rate / 16)
-// (a window with neither replies nor lag samples changes nothing). The rate
+// (a window with neither replies nor loop samples changes nothing). The rate
 // starts at min_rate and climbs (slow start): an owner that comes back to a loaded
 // cluster is not hit at a quarter of the maximum before the first verdict.
 // The bucket holds at most a tenth of a second at the current rate: one set
@@ -36,6 +41,7 @@ struct ReplayThrottleOptions {
   uint64_t min_rate = 1ull << 20;
   uint64_t slow_us = 5000;          // a mean round trip above this: the owner is busy
   uint64_t slow_lag_us = 2000;      // a loop lag above this: this node is busy
+  double busy_share = 0.6;          // a loop busier than this share of the window: this node is busy
   uint64_t window_us = 100000;
 };
 
@@ -49,6 +55,9 @@ class ReplayThrottle {
   void OnReply(uint64_t rtt_us);
   // How late this node's loop ran a timer (its own load).
   void OnLoopLag(uint64_t lag_us);
+  // The share of time, 0..1, this node's loop was working (not waiting for events)
+  // since the last sample.
+  void OnLoopBusy(double share);
   // Bytes per second allowed now.
   uint64_t rate() const { return static_cast<uint64_t>(rate_); }
 
@@ -65,6 +74,7 @@ class ReplayThrottle {
   uint64_t window_replies_ = 0;
   uint64_t window_rtt_sum_us_ = 0;
   uint64_t window_max_lag_us_ = 0;
+  double window_max_busy_ = 0;
   bool window_lag_seen_ = false;
 };
 

@@ -57,6 +57,25 @@ TEST(EventLoopTest, RunInLoopFromManyThreadsRunsEverythingOnTheLoopThread) {
   EXPECT_FALSE(loop->IsInLoopThread());
 }
 
+// idle_micros counts the time spent waiting for events, not the time spent working.
+TEST(EventLoopTest, IdleTimeGrowsWhileTheLoopWaitsAndNotWhileItWorks) {
+  auto t = StartLoop();
+  EventLoop* loop = t->loop();
+  loop->RunSync([] {});
+  const uint64_t before_wait = loop->idle_micros();
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // the loop has nothing to do
+  loop->RunSync([] {});                                         // wakes it: the wait is counted
+  const uint64_t after_wait = loop->idle_micros();
+  EXPECT_GE(after_wait - before_wait, 100'000u);
+  loop->RunSync([] {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    while (std::chrono::steady_clock::now() < end) {
+    }
+  });
+  loop->RunSync([] {});
+  EXPECT_LT(loop->idle_micros() - after_wait, 100'000u) << "200 ms of work counted as idle";
+}
+
 TEST(EventLoopTest, FunctionsQueuedDuringOneIterationRunInTheSameWakeup) {
   auto t = StartLoop();
   EventLoop* loop = t->loop();

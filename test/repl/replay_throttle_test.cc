@@ -103,6 +103,23 @@ TEST_F(ReplayThrottleTest, ALateLoopHalvesTheRateEvenWhenRepliesAreFast) {
   EXPECT_EQ(1 * kMiB, t.rate());
 }
 
+// A loop that works most of each window has no room for the replay's work.
+TEST_F(ReplayThrottleTest, ABusyLoopHalvesTheRateAndAnIdleOneLetsItRise) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .busy_share = 0.6}, &clock_);
+  Run(&t, 2000, 500);
+  ASSERT_EQ(64 * kMiB, t.rate());
+  for (int w = 0; w < 30; ++w) {
+    Run(&t, 100, 500);
+    t.OnLoopBusy(0.9);
+  }
+  EXPECT_EQ(1 * kMiB, t.rate());
+  for (int w = 0; w < 30; ++w) {
+    Run(&t, 100, 500);
+    t.OnLoopBusy(0.4);
+  }
+  EXPECT_EQ(64 * kMiB, t.rate());
+}
+
 TEST_F(ReplayThrottleTest, ASmallLoopLagChangesNothing) {
   ReplayThrottle t({.max_rate = 64 * kMiB, .slow_lag_us = 2000}, &clock_);
   Run(&t, 2000, 500);
