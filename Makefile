@@ -6,6 +6,7 @@
 #   make asan       build into build/asan with ASan+UBSan and run the tests
 #   make tsan       build into build/tsan with TSan and run the threaded tests
 #   make cluster    start a local cluster on loopback (see README.md)
+#   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
 #   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
 #                   DURATION=seconds overrides; not part of make test)
 #   make clean
@@ -83,10 +84,13 @@ $(BUILD)/$(1): $(BUILD)/obj/cmd/$(1)/main.o $(CMDLIB) $(LIBS)
 endef
 $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
-# The history checker (docs/history.md): test/checker/main.cc over the test helpers.
-TOOLS := $(if $(wildcard test/checker/main.cc),$(BUILD)/kvcheck)
+# The history checker (docs/history.md): test/checker/main.cc over the test helpers;
+# the simulator (docs/testing.md, "The simulator"): test/sim/main.cc.
+TOOLS := $(if $(wildcard test/checker/main.cc),$(BUILD)/kvcheck) $(if $(wildcard test/sim/main.cc),$(BUILD)/kvsim)
 $(BUILD)/kvcheck: $(BUILD)/obj/test/checker/main.o $(TESTUTIL) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYSLIBS)
+$(BUILD)/kvsim: $(BUILD)/obj/test/sim/main.o $(TESTUTIL) $(CMDLIB) $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest $(SYSLIBS)
 
 TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
@@ -127,7 +131,7 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster soak-fd clean build-tests
+.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
@@ -157,6 +161,11 @@ cluster: $(foreach b,$(BINS),$(BUILD)/$(b))
 soak-fd: $(foreach b,$(BINS),$(BUILD)/$(b))
 	@DURATION="$${DURATION:-600}" KVNODE=$(BUILD)/kvnode KVCTL=$(BUILD)/kvctl KVBENCH=$(BUILD)/kvbench \
 	  bench/run-false-downs.sh
+
+# SEEDS seeds of the simulator from SEED (default: one from the clock), each run twice
+# (determinism); the first failing seed is printed with its reproduction.
+sim: $(BUILD)/kvsim
+	@$(BUILD)/kvsim --seeds $${SEEDS:-300} --twice $${SEED:+--seed $$SEED} --dir $(BUILD)/sim-failures
 
 clean:
 	rm -rf build

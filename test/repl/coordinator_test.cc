@@ -1,6 +1,6 @@
 // In-process tests of repl::Coordinator: 3 or 5 simulated nodes (each with its
 // own engine on a FaultEnv, replica store, failure detector, ring and
-// coordinator; test/repl/sim_cluster.h) over the seeded fake network
+// coordinator; test/util/sim_cluster.h) over the seeded fake network
 // (test/util/fake_transport.h), on a simulated clock. Each test states what a
 // client must see: which replicas acknowledge at each level, which errors with
 // which words, what late, lost and reordered messages, down nodes and partitions
@@ -21,7 +21,7 @@
 #include "repl/messages.h"
 #include "repl/version_text.h"
 #include "test/repl/repl_test_util.h"
-#include "test/repl/sim_cluster.h"
+#include "test/util/sim_cluster.h"
 
 namespace kvring::repl {
 namespace {

@@ -1,4 +1,4 @@
-// test/repl/sim_cluster.h — N simulated kvring nodes in one process, for the
+// test/util/sim_cluster.h — N simulated kvring nodes in one process, for the
 // coordinator tests: each node has its own lsm engine on its own base::FaultEnv,
 // a repl::ReplicaStore, a repl::FailureDetector, a ring (ring::RingHolder over
 // every member) and a repl::Coordinator, and they talk over one
@@ -136,7 +136,8 @@ class SimCluster {
 
   // Start an operation at coordinator `id`; the outcome fills in when its
   // callback runs (the network must be run for that).
-  std::shared_ptr<GetOutcome> StartGet(std::string_view id, std::string_view key, uint8_t r);
+  // flags: net::kGetFlagStrict.
+  std::shared_ptr<GetOutcome> StartGet(std::string_view id, std::string_view key, uint8_t r, uint8_t flags = 0);
   std::shared_ptr<WriteOutcome> StartPut(std::string_view id, std::string_view key, std::string_view value,
                                          std::string_view context, uint8_t w, uint8_t flags = 0);
   std::shared_ptr<WriteOutcome> StartDelete(std::string_view id, std::string_view key, std::string_view context,

@@ -1,4 +1,4 @@
-#include "test/repl/sim_cluster.h"
+#include "test/util/sim_cluster.h"
 
 #include <gtest/gtest.h>
 
@@ -268,10 +268,11 @@ std::string SimCluster::KeyWithReplicas(const std::vector<std::string>& replicas
   return "key-none";
 }
 
-std::shared_ptr<GetOutcome> SimCluster::StartGet(std::string_view id, std::string_view key, uint8_t r) {
+std::shared_ptr<GetOutcome> SimCluster::StartGet(std::string_view id, std::string_view key, uint8_t r,
+                                                 uint8_t flags) {
   auto outcome = std::make_shared<GetOutcome>();
   outcome->key.assign(key);
-  node(id).coordinator->Get(key, r, [this, outcome](const Status& s, const SiblingSet* merged) {
+  node(id).coordinator->Get(key, r, flags, [this, outcome](const Status& s, const SiblingSet* merged) {
     outcome->calls++;
     outcome->at_us = net_->now();
     outcome->status = s;
