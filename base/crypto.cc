@@ -5,6 +5,7 @@
 // two compressions an HMAC of a short message needs. They remain supported.
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -85,6 +86,23 @@ std::string HmacSha256(std::string_view key, std::initializer_list<std::string_v
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) { return HmacSha256(key, {data}); }
+
+std::string Sha256(std::string_view data) {
+  std::string out(kSha256Bytes, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
+std::string Pbkdf2Sha256(std::string_view password, std::string_view salt, uint32_t iterations) {
+  std::string out(kSha256Bytes, '\0');
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                        static_cast<int>(iterations), EVP_sha256(), static_cast<int>(out.size()),
+                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
+    std::abort();  // only on an allocation failure inside OpenSSL
+  }
+  return out;
+}
 
 std::string RandomBytes(size_t n) {
   std::string out(n, '\0');

@@ -68,21 +68,28 @@ Status BlockingClient::HandshakeStep(Opcode opcode, const std::string& body, con
 }
 
 Status BlockingClient::Hello(uint64_t deadline_us, uint64_t timeout_ms) {
-  const std::string nonce = options_.secret != nullptr ? HelloNonce() : std::string();
+  const ClientCredentials* creds = options_.role == PeerRole::kClient ? options_.credentials : nullptr;
+  const bool with_user = creds != nullptr && !creds->empty();
+  const std::string nonce = options_.secret != nullptr || with_user ? HelloNonce() : std::string();
   HelloRequest hello;
   hello.role = options_.role;
   hello.cluster = options_.cluster;
   hello.id = options_.id;
   hello.nonce = nonce;
+  if (with_user) hello.user = creds->user;
   std::string body, payload;
   EncodeHello(&body, hello);
   HelloReply info;
   KV_RETURN_IF_ERROR(HandshakeStep(Opcode::kHello, body, "HELLO", deadline_us, timeout_ms, &info, &payload));
-  std::string auth;
-  KV_RETURN_IF_ERROR(
-      AnswerChallenge(options_.secret, options_.cluster, options_.id, nonce, info.challenge, address_, &auth));
+  std::string auth, signature;
+  KV_RETURN_IF_ERROR(options_.role == PeerRole::kNode
+                         ? AnswerChallenge(options_.secret, options_.cluster, options_.id, nonce, info.challenge,
+                                           address_, &auth)
+                         : AnswerClientChallenge(creds, options_.cluster, nonce, info.challenge, address_, &auth,
+                                                 &signature));
   if (!auth.empty()) {
     KV_RETURN_IF_ERROR(HandshakeStep(Opcode::kAuth, auth, "AUTH", deadline_us, timeout_ms, &info, &payload));
+    KV_RETURN_IF_ERROR(CheckServerSignature(signature, info.challenge, address_));
   }
   server_cluster_.assign(info.cluster);
   server_node_id_.assign(info.node_id);

@@ -22,6 +22,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "net/buffer.h"
+#include "net/client_auth.h"
 #include "net/hello_auth.h"
 #include "net/protocol.h"
 #include "net/socket.h"
@@ -38,6 +39,9 @@ struct BlockingClientOptions {
   // A node's cluster secret: Connect runs the handshake (net/hello_auth.h).
   // Null: none (a server with a secret refuses a node without). Must outlive us.
   const ClusterSecret* secret = nullptr;
+  // A client's user and password, for a server that authenticates clients
+  // (net/client_auth.h). Null or empty: none. Must outlive us.
+  const ClientCredentials* credentials = nullptr;
 };
 
 struct Reply {

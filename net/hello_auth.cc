@@ -27,20 +27,30 @@ base::Status Refused(const std::string& path, const std::string& why) {
 
 }  // namespace
 
-base::Result<ClusterSecret> ClusterSecret::FromFile(const std::string& path) {
+base::Result<std::string> ReadPrivateFile(const std::string& path, size_t max_bytes, const std::string& what) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return base::Status::FromErrno("cluster secret file " + path, errno);
+  if (fd < 0) return base::Status::FromErrno(what + " " + path, errno);
   struct stat st;
-  std::string content(kMaxSecretFileBytes + 1, '\0');
+  std::string content(max_bytes + 1, '\0');
   ssize_t n = ::fstat(fd, &st) == 0 ? ::read(fd, content.data(), content.size()) : -1;
   const int err = errno;
   ::close(fd);
-  if (n < 0) return base::Status::FromErrno("cluster secret file " + path, err);
+  if (n < 0) return base::Status::FromErrno(what + " " + path, err);
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    return Refused(path, "readable or writable by group or others (run chmod 600 on it)");
+    return base::Status::InvalidArgument(what + " " + path +
+                                         ": readable or writable by group or others (run chmod 600 on it)");
   }
-  if (static_cast<size_t>(n) > kMaxSecretFileBytes) return Refused(path, "larger than 4096 bytes");
+  if (static_cast<size_t>(n) > max_bytes) {
+    return base::Status::InvalidArgument(what + " " + path + ": larger than " + std::to_string(max_bytes) + " bytes");
+  }
   content.resize(static_cast<size_t>(n));
+  return content;
+}
+
+base::Result<ClusterSecret> ClusterSecret::FromFile(const std::string& path) {
+  auto read = ReadPrivateFile(path, kMaxSecretFileBytes, "cluster secret file");
+  if (!read.ok()) return read.status();
+  std::string content = std::move(read).value();
   while (!content.empty() && std::strchr(" \t\r\n", content.back()) != nullptr) content.pop_back();
   if (content.size() < kMinSecretBytes) {
     return Refused(path, "the secret is " + std::to_string(content.size()) + " bytes, at least " +

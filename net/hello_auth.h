@@ -51,6 +51,11 @@ class ClusterSecret {
   std::string key_;
 };
 
+// The content of a file only its owner may read: at most max_bytes, refused
+// (InvalidArgument "WHAT PATH: ...") when group or others may read or write it.
+[[nodiscard]] base::Result<std::string> ReadPrivateFile(const std::string& path, size_t max_bytes,
+                                                        const std::string& what);
+
 enum class HelloSide { kServer, kClient };
 
 // kHelloNonceBytes from the system's cryptographic random source.

@@ -135,6 +135,7 @@ void EncodeHello(std::string* body, const HelloRequest& m) {
   PutLengthPrefixed(body, m.cluster);
   PutLengthPrefixed(body, m.id);
   if (m.version >= 3) PutLengthPrefixed(body, m.nonce);
+  if (m.version >= 3 && !m.user.empty()) PutLengthPrefixed(body, m.user);
 }
 
 bool DecodeHello(std::string_view body, HelloRequest* m) {
@@ -143,7 +144,9 @@ bool DecodeHello(std::string_view body, HelloRequest* m) {
   m->role = static_cast<PeerRole>(role);
   if (!GetLengthPrefixed(&body, &m->cluster) || !GetLengthPrefixed(&body, &m->id)) return false;
   m->nonce = {};
+  m->user = {};
   if (m->version >= 3 && !GetLengthPrefixed(&body, &m->nonce)) return false;
+  if (m->version >= 3 && !body.empty() && (!GetLengthPrefixed(&body, &m->user) || m->user.empty())) return false;
   return body.empty();
 }
 

@@ -96,17 +96,20 @@ constexpr bool ValidConsistency(uint8_t level) { return level <= 250 || level >=
 // --- Messages ---------------------------------------------------------------------------
 enum class PeerRole : uint8_t { kClient = 0, kNode = 1 };
 
-// HELLO := version:fixed16 role:u8 cluster:lp id:lp [nonce:lp, version >= 3]
+// HELLO := version:fixed16 role:u8 cluster:lp id:lp [nonce:lp [user:lp], version >= 3]
 struct HelloRequest {
   uint16_t version = kProtocolVersion;
   PeerRole role = PeerRole::kClient;
   std::string_view cluster;
   std::string_view id;
-  std::string_view nonce;  // a node's client nonce for the handshake; empty otherwise
+  std::string_view nonce;  // the handshake's client nonce (a node, or a client with a user); empty otherwise
+  std::string_view user;   // a client's user name (net/client_auth.h); empty: none (not encoded)
 };
 // HELLO reply := version:fixed16 cluster:lp node_id:lp [challenge:lp, version >= 3]
-// With a challenge (server_nonce || server_proof) the cluster and node id are
-// empty: the server names itself only in the AUTH reply.
+// With a challenge (a node's: server_nonce || server_proof; a client's:
+// server_nonce || salt || iterations) the cluster and node id are empty: the
+// server names itself only in the AUTH reply, whose challenge field carries a
+// client's server signature.
 struct HelloReply {
   uint16_t version = kProtocolVersion;
   std::string_view cluster;

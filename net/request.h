@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "net/client_auth.h"
 #include "net/protocol.h"
 
 namespace kvring::net {
@@ -34,6 +35,10 @@ struct PeerInfo {
   PeerRole role = PeerRole::kClient;
   std::string cluster;
   std::string id;  // client or node id from HELLO
+  // What the connection may do: a client's role when the server authenticates
+  // clients (net/client_auth.h), else everything; node peers are checked apart.
+  Access access = Access::kAdmin;
+  std::string user;  // the authenticated user; empty when clients are not authenticated
 };
 
 // Answers one deferred request from any thread.

@@ -54,6 +54,7 @@ std::string ServerStats::ToString() const {
   line("output_limit_closes", output_limit_closes);
   line("frame_timeouts", frame_timeouts);
   line("hello_timeouts", hello_timeouts);
+  line("auth_failures", auth_failures);
   line("input_budget_closes", input_budget_closes);
   line("accept_errors", accept_errors);
   line("fd_shortages", fd_shortages);
@@ -213,6 +214,7 @@ ServerStats Server::stats() const {
     const SessionCounters& sc = *w->session_counters();
     s.requests_inflight += sc.inflight.load(std::memory_order_relaxed);
     s.hello_timeouts += sc.hello_timeouts.load(std::memory_order_relaxed);
+    s.auth_failures += sc.auth_failures.load(std::memory_order_relaxed);
     s.frame_timeouts += sc.frame_timeouts.load(std::memory_order_relaxed);
     s.input_budget_closes += sc.input_budget_closes.load(std::memory_order_relaxed);
   }

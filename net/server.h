@@ -46,6 +46,7 @@
 #include "base/logging.h"
 #include "base/status.h"
 #include "net/acceptor.h"
+#include "net/client_auth.h"
 #include "net/connection.h"
 #include "net/hello_auth.h"
 #include "net/event_loop.h"
@@ -66,6 +67,10 @@ struct ServerOptions {
   // before any other frame is read. Null: node peers are taken at their word
   // (a node without a secret listens on loopback only). Must outlive the server.
   const ClusterSecret* secret = nullptr;
+  // The users clients authenticate as (net/client_auth.h): a client must prove a
+  // user's password in HELLO and gets its role. Null: clients are not
+  // authenticated and may do everything. Must outlive the server.
+  const UserTable* users = nullptr;
   size_t max_connections = 10000;         // more are refused with an error reply
   uint64_t idle_timeout_ms = 300000;      // close connections idle this long; 0 = never
   uint64_t hello_timeout_ms = 5000;       // close connections without HELLO after this long; 0 = never
@@ -97,6 +102,7 @@ struct ServerStats {
   uint64_t output_limit_closes = 0;   // connections closed over max_unsent_reply_bytes
   uint64_t frame_timeouts = 0;        // connections closed: a frame took over frame_timeout_ms
   uint64_t hello_timeouts = 0;        // connections closed: no HELLO within hello_timeout_ms
+  uint64_t auth_failures = 0;         // clients refused: no credentials, unknown user or wrong password
   uint64_t input_budget_closes = 0;   // connections dropped over max_partial_frame_bytes
   uint64_t accept_errors = 0;         // accept calls that failed (EMFILE, ENFILE, ENOBUFS, ...)
   uint64_t fd_shortages = 0;          // times accepting stopped for lack of descriptors

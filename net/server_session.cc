@@ -70,19 +70,26 @@ void ServerSession::HandleHello(const Frame& frame) {
   peer_.cluster.assign(hello.cluster);
   peer_.id.assign(hello.id);
   if (hello.role == PeerRole::kNode && worker_->options().secret != nullptr) return Challenge(frame, hello);
-  hello_done_ = true;
-  conn_.SetMaxFrameBytes(worker_->connection_options().max_frame_bytes);
+  if (hello.role == PeerRole::kClient && worker_->options().users != nullptr) return ChallengeClient(frame, hello);
   if (hello.role == PeerRole::kNode) reply_estimate_ = 0;  // see the header: nodes are not charged
-  HelloReply reply;
-  reply.version = hello.version;  // the version this connection speaks (the peer's, accepted above)
-  reply.cluster = worker_->options().cluster;
-  reply.node_id = worker_->options().node_id;
-  Request request(this, frame);
-  EncodeHelloReply(request.BeginOkReply(), reply);
-  request.EndReply();
+  Accept(frame, {});
   LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: HELLO from %s '%s'",
             static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(),
             hello.role == PeerRole::kNode ? "node" : "client", peer_.id.c_str());
+}
+
+void ServerSession::Accept(const Frame& frame, std::string_view challenge) {
+  auth_pending_ = false;
+  hello_done_ = true;
+  conn_.SetMaxFrameBytes(worker_->connection_options().max_frame_bytes);
+  HelloReply reply;
+  reply.version = peer_.version;  // the version this connection speaks (the peer's, accepted in CheckHello)
+  reply.cluster = worker_->options().cluster;
+  reply.node_id = worker_->options().node_id;
+  reply.challenge = challenge;
+  Request request(this, frame);
+  EncodeHelloReply(request.BeginOkReply(), reply);
+  request.EndReply();
 }
 
 void ServerSession::Challenge(const Frame& frame, const HelloRequest& hello) {
@@ -95,16 +102,32 @@ void ServerSession::Challenge(const Frame& frame, const HelloRequest& hello) {
   }
   client_nonce_.assign(hello.nonce);
   server_nonce_ = HelloNonce();
-  const std::string challenge =
-      server_nonce_ + HelloProof(*worker_->options().secret, HelloSide::kServer, peer_.cluster, peer_.id,
-                                 client_nonce_, server_nonce_);
+  SendChallenge(frame, server_nonce_ + HelloProof(*worker_->options().secret, HelloSide::kServer, peer_.cluster,
+                                                  peer_.id, client_nonce_, server_nonce_));
+}
+
+void ServerSession::SendChallenge(const Frame& frame, std::string_view challenge) {
   auth_pending_ = true;
   HelloReply reply;  // names nothing until the peer has proved itself
-  reply.version = hello.version;
+  reply.version = peer_.version;
   reply.challenge = challenge;
   Request request(this, frame);
   EncodeHelloReply(request.BeginOkReply(), reply);
   request.EndReply();
+}
+
+void ServerSession::ChallengeClient(const Frame& frame, const HelloRequest& hello) {
+  if (hello.user.empty() || hello.nonce.size() != kHelloNonceBytes) {
+    ConnectionCounters::Add(worker_->session_counters()->auth_failures, 1);
+    RejectAndClose(frame, Status::PermissionDenied("this node requires client authentication: give a user and "
+                                                   "password (--credentials FILE, or KVRING_USER and "
+                                                   "KVRING_PASSWORD)"));
+    return;
+  }
+  peer_.user.assign(hello.user);
+  client_nonce_.assign(hello.nonce);
+  client_challenge_ = worker_->options().users->Challenge(peer_.user, HelloNonce());
+  SendChallenge(frame, client_challenge_);
 }
 
 void ServerSession::HandleAuth(const Frame& frame) {
@@ -114,6 +137,10 @@ void ServerSession::HandleAuth(const Frame& frame) {
                                                    OpcodeName(frame.opcode)));
     return;
   }
+  peer_.role == PeerRole::kNode ? HandleNodeAuth(frame, proof) : HandleClientAuth(frame, proof);
+}
+
+void ServerSession::HandleNodeAuth(const Frame& frame, std::string_view proof) {
   if (!CheckHelloProof(*worker_->options().secret, HelloSide::kClient, peer_.cluster, peer_.id, client_nonce_,
                        server_nonce_, proof)) {
     LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' failed the cluster handshake: its proof does not "
@@ -122,19 +149,27 @@ void ServerSession::HandleAuth(const Frame& frame) {
                                                    "cluster's secret"));
     return;
   }
-  auth_pending_ = false;
-  hello_done_ = true;
-  conn_.SetMaxFrameBytes(worker_->connection_options().max_frame_bytes);
   reply_estimate_ = 0;  // a node: not charged (see the header)
-  HelloReply reply;
-  reply.version = peer_.version;
-  reply.cluster = worker_->options().cluster;
-  reply.node_id = worker_->options().node_id;
-  Request request(this, frame);
-  EncodeHelloReply(request.BeginOkReply(), reply);
-  request.EndReply();
+  Accept(frame, {});
   LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: node '%s' authenticated",
             static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(), peer_.id.c_str());
+}
+
+void ServerSession::HandleClientAuth(const Frame& frame, std::string_view proof) {
+  std::string signature;
+  Status s = VerifyClientProof(*worker_->options().users, peer_.cluster, peer_.user, client_nonce_,
+                               client_challenge_, proof, &peer_.access, &signature);
+  if (!s.ok()) {
+    ConnectionCounters::Add(worker_->session_counters()->auth_failures, 1);
+    LOG_WARN(worker_->logger(), "net: connection from %s: client authentication failed for user '%s'",
+             peer_.address.c_str(), peer_.user.c_str());
+    RejectAndClose(frame, s);
+    return;
+  }
+  Accept(frame, signature);
+  LOG_DEBUG(worker_->logger(), "net: connection #%llu from %s: user '%s' authenticated (%s)",
+            static_cast<unsigned long long>(peer_.connection_id), peer_.address.c_str(), peer_.user.c_str(),
+            std::string(AccessName(peer_.access)).c_str());
 }
 
 Status ServerSession::CheckHello(const HelloRequest& hello) const {
@@ -151,8 +186,9 @@ Status ServerSession::CheckHello(const HelloRequest& hello) const {
   const std::string& cluster = worker_->options().cluster;
   bool wildcard = hello.cluster.empty() && hello.role == PeerRole::kClient;
   if (!wildcard && hello.cluster != cluster) {
-    // With a secret, the server names its cluster only to authenticated peers.
-    const std::string ours = worker_->options().secret != nullptr ? "another" : "'" + cluster + "'";
+    // With a secret or users, the server names its cluster only to authenticated peers.
+    const bool discreet = worker_->options().secret != nullptr || worker_->options().users != nullptr;
+    const std::string ours = discreet ? "another" : "'" + cluster + "'";
     return Status::InvalidArgument("cluster name mismatch: peer is in cluster '" + std::string(hello.cluster) +
                                    "', this server is in cluster " + ours);
   }
@@ -188,7 +224,7 @@ void ServerSession::SendUnpromptedHelloReply(const Status& status) {
 }
 
 void ServerSession::OnClose(Connection* /*conn*/, const Status& /*reason*/) {
-  if (auth_pending_) {
+  if (auth_pending_ && peer_.role == PeerRole::kNode) {
     LOG_WARN(worker_->logger(), "net: connection from %s: node '%s' left during the cluster handshake (it could not "
              "verify this server's proof: another --secret-file?)", peer_.address.c_str(), peer_.id.c_str());
   }

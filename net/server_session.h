@@ -68,7 +68,15 @@ class ServerSession final : public ConnectionDelegate {
   void HandleHello(const Frame& frame);
   // A node's HELLO to a server with a secret: answer the challenge (docs/protocol.md 6.1).
   void Challenge(const Frame& frame, const HelloRequest& hello);
+  // A client's HELLO to a server with users: challenge it (net/client_auth.h).
+  void ChallengeClient(const Frame& frame, const HelloRequest& hello);
+  // The HELLO reply with a challenge (and no names); the next frame must be AUTH.
+  void SendChallenge(const Frame& frame, std::string_view challenge);
   void HandleAuth(const Frame& frame);
+  void HandleNodeAuth(const Frame& frame, std::string_view proof);
+  void HandleClientAuth(const Frame& frame, std::string_view proof);
+  // The handshake is over: full frames, and the HELLO (or AUTH) reply naming us.
+  void Accept(const Frame& frame, std::string_view challenge);
   base::Status CheckHello(const HelloRequest& hello) const;
   void RejectAndClose(const Frame& frame, const base::Status& error);
   void SendUnpromptedHelloReply(const base::Status& status);
@@ -82,6 +90,7 @@ class ServerSession final : public ConnectionDelegate {
   bool hello_done_ = false;
   bool auth_pending_ = false;  // challenged: the next frame must be AUTH
   std::string client_nonce_, server_nonce_;
+  std::string client_challenge_;  // what a challenged client must answer
   bool counted_ = true;  // in ServerShared::connections_current
   bool held_ = false;    // input held for max_inflight_per_connection
   uint32_t inflight_ = 0;

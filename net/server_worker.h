@@ -46,6 +46,7 @@ class WorkerHandle {
 struct SessionCounters {
   std::atomic<uint64_t> inflight{0};             // deferred requests not answered
   std::atomic<uint64_t> hello_timeouts{0};
+  std::atomic<uint64_t> auth_failures{0};
   std::atomic<uint64_t> frame_timeouts{0};
   std::atomic<uint64_t> input_budget_closes{0};
 };

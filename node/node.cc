@@ -56,6 +56,22 @@ Status Node::LoadSecret() {
   return Status::OK();
 }
 
+Status Node::LoadUsers() {
+  if (options_.users_file.empty()) {
+    LOG_INFO(logger_, "no --users-file: clients are not authenticated (any client may read, write and administer)");
+    return Status::OK();
+  }
+  if (!secret_) {
+    return Status::InvalidArgument("--users-file needs --secret-file: without the cluster secret a client could "
+                                   "say HELLO as a node and skip authentication (docs/security.md)");
+  }
+  auto users = net::UserTable::FromFile(options_.users_file);
+  if (!users.ok()) return users.status();
+  users_ = std::move(users).value();
+  LOG_INFO(logger_, "clients authenticate: %zu users from %s", users_->size(), options_.users_file.c_str());
+  return Status::OK();
+}
+
 Status Node::BeginNodeState() {
   base::Env* env = env_.env;
   KV_RETURN_IF_ERROR(env->CreateDir(options_.data_dir));
@@ -128,6 +144,7 @@ Status Node::BuildRing() {
 
 Status Node::Start() {
   KV_RETURN_IF_ERROR(LoadSecret());
+  KV_RETURN_IF_ERROR(LoadUsers());
   KV_RETURN_IF_ERROR(BuildRing());
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
@@ -150,6 +167,7 @@ Status Node::Start() {
   server_options.listen = options_.listen;
   server_options.cluster = options_.cluster;
   server_options.secret = secret_ ? &*secret_ : nullptr;
+  server_options.users = users_ ? &*users_ : nullptr;
   server_options.node_id = options_.id;
   server_options.max_connections = static_cast<size_t>(options_.max_connections);
   server_options.idle_timeout_ms = static_cast<uint64_t>(options_.idle_timeout_s) * 1000;

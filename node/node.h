@@ -76,6 +76,8 @@ class Node {
   // Loads DATA/node_state and settles this run's generation and actor epoch.
   // The cluster secret, or protected mode without one (docs/security.md).
   base::Status LoadSecret();
+  // The users clients authenticate as (--users-file), if any.
+  base::Status LoadUsers();
   base::Status BeginNodeState();
   base::Status OpenEngine();
   base::Status OpenHints();
@@ -105,6 +107,7 @@ class Node {
   std::unique_ptr<repl::HintStore> hints_;  // DATA/hints (docs/formats/hints.md)
   std::optional<net::ClusterSecret> secret_;  // --secret-file; none: loopback only
   repl::ContextKey context_key_;            // from the secret, else from the cluster name
+  std::optional<net::UserTable> users_;     // --users-file; none: clients are not authenticated
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop

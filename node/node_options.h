@@ -21,6 +21,7 @@ struct NodeOptions {
   std::string cluster = "kvring";          // peers with another cluster name are refused
   bool new_epoch = false;                  // start a new write-actor epoch (data restored from a copy)
   std::string secret_file;                 // the cluster secret (docs/security.md); none: loopback only
+  std::string users_file;                  // users clients authenticate as; none: clients are not authenticated
 
   // Storage engine.
   lsm::SyncMode sync = lsm::SyncMode::kInterval;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "net/protocol.h"
+#include "node/client_access.h"
 #include "repl/client_context.h"
 #include "repl/messages.h"
 #include "repl/peer_set.h"
@@ -77,6 +78,10 @@ void NodeService::OnLoopZero(net::Request& request, std::function<void(net::Resp
 void NodeService::OnRequest(net::Request& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!attached_.load(std::memory_order_acquire)) return request.ReplyError(Status::Unavailable("node is starting"));
+  if (Status allowed = CheckAccess(request.peer(), request.opcode()); !allowed.ok()) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    return request.ReplyError(allowed);
+  }
   switch (request.opcode()) {
     case static_cast<uint8_t>(net::Opcode::kPing):
       request.ReplyOk();

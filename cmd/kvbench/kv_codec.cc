@@ -2,6 +2,7 @@
 
 #include "base/coding.h"
 #include "cmd/kvbench/resp_codec.h"
+#include "net/hello_auth.h"
 
 namespace kvring::cmd::kvbench {
 
@@ -14,20 +15,31 @@ uint8_t Op(Opcode op) { return static_cast<uint8_t>(op); }
 }  // namespace
 
 std::unique_ptr<ProtocolCodec> ProtocolCodec::Make(Protocol protocol, const std::string& cluster,
-                                                   size_t max_in_flight, bool overwrite, bool strict) {
+                                                   size_t max_in_flight, bool overwrite, bool strict,
+                                                   const net::ClientCredentials* credentials) {
   if (protocol == Protocol::kRedis) return std::make_unique<RespCodec>(max_in_flight);
-  return std::make_unique<KvCodec>(cluster, overwrite, strict);
+  return std::make_unique<KvCodec>(cluster, overwrite, strict, credentials);
 }
 
 bool KvCodec::AppendHandshake(std::string* out) {
+  const bool with_user = credentials_ != nullptr && !credentials_->empty();
+  nonce_ = with_user ? net::HelloNonce() : std::string();
   net::HelloRequest hello;
   hello.role = net::PeerRole::kClient;
   hello.cluster = cluster_;
   hello.id = kClientId;
+  hello.nonce = nonce_;
+  if (with_user) hello.user = credentials_->user;
   size_t start = net::BeginFrame(out, Op(Opcode::kHello), 0, kHelloTag);
   net::EncodeHello(out, hello);
   net::FinishFrame(out, start);
   return true;
+}
+
+void KvCodec::AppendHandshakeStep(std::string* out) {
+  size_t start = net::BeginFrame(out, Op(Opcode::kAuth), 0, kHelloTag);
+  out->append(auth_);
+  net::FinishFrame(out, start);
 }
 
 void KvCodec::AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) {
@@ -97,18 +109,9 @@ Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* rep
     return Status::OK();
   }
   switch (static_cast<Opcode>(opcode)) {
-    case Opcode::kHello: {
-      net::HelloReply hello;
-      if (!net::DecodeHelloReply(payload, &hello)) return Status::Corruption("malformed HELLO reply");
-      // docs/protocol.md section 12: the reply names the version the server chose;
-      // anything but ours means the frames that follow may not mean what we think.
-      if (hello.version != net::kProtocolVersion) {
-        return Status::NotSupported("HELLO reply names protocol version " + std::to_string(hello.version) +
-                                    ", kvbench speaks version " + std::to_string(net::kProtocolVersion));
-      }
-      reply->kind = ReplyKind::kHello;
-      return Status::OK();
-    }
+    case Opcode::kHello:
+    case Opcode::kAuth:
+      return DecodeHandshakeReply(opcode, payload, reply);
     case Opcode::kGet:
       if (!net::DecodeGetReply(payload, &get_)) return Status::Corruption("malformed GET reply");
       reply->kind = get_.siblings.empty() ? ReplyKind::kNotFound : ReplyKind::kValue;
@@ -123,6 +126,23 @@ Status KvCodec::DecodeReply(uint8_t opcode, std::string_view payload, Reply* rep
     default:
       return Status::Corruption("reply with unexpected opcode " + std::to_string(opcode));
   }
+}
+
+Status KvCodec::DecodeHandshakeReply(uint8_t opcode, std::string_view payload, Reply* reply) {
+  net::HelloReply hello;
+  if (!net::DecodeHelloReply(payload, &hello)) return Status::Corruption("malformed HELLO reply");
+  // docs/protocol.md section 12: the reply names the version the server chose;
+  // anything but ours means the frames that follow may not mean what we think.
+  if (hello.version != net::kProtocolVersion) {
+    return Status::NotSupported("HELLO reply names protocol version " + std::to_string(hello.version) +
+                                ", kvbench speaks version " + std::to_string(net::kProtocolVersion));
+  }
+  reply->kind = ReplyKind::kHello;
+  if (opcode == Op(Opcode::kAuth)) return net::CheckServerSignature(signature_, hello.challenge, "the server");
+  KV_RETURN_IF_ERROR(net::AnswerClientChallenge(credentials_, cluster_, nonce_, hello.challenge, "the server",
+                                                &auth_, &signature_));
+  if (!auth_.empty()) reply->kind = ReplyKind::kHandshakeStep;
+  return Status::OK();
 }
 
 }  // namespace kvring::cmd::kvbench

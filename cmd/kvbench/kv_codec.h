@@ -12,10 +12,12 @@ namespace kvring::cmd::kvbench {
 
 class KvCodec final : public ProtocolCodec {
  public:
-  explicit KvCodec(std::string cluster, bool overwrite = false, bool strict = false)
-      : cluster_(std::move(cluster)), overwrite_(overwrite), strict_(strict) {}
+  explicit KvCodec(std::string cluster, bool overwrite = false, bool strict = false,
+                   const net::ClientCredentials* credentials = nullptr)
+      : cluster_(std::move(cluster)), overwrite_(overwrite), strict_(strict), credentials_(credentials) {}
 
   bool AppendHandshake(std::string* out) override;
+  void AppendHandshakeStep(std::string* out) override;
   void AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) override;
   void AppendPut(std::string* out, uint32_t tag, std::string_view key, std::string_view value,
                  std::string_view context, uint8_t consistency) override;
@@ -26,10 +28,14 @@ class KvCodec final : public ProtocolCodec {
  private:
   // Fills *reply from a reply frame's status and payload.
   base::Status DecodeReply(uint8_t opcode, std::string_view payload, Reply* reply);
+  // A HELLO or AUTH reply: the handshake is done, or AUTH must follow.
+  base::Status DecodeHandshakeReply(uint8_t opcode, std::string_view payload, Reply* reply);
 
   const std::string cluster_;
   const bool overwrite_;
   const bool strict_;
+  const net::ClientCredentials* const credentials_;
+  std::string nonce_, auth_, signature_;  // this connection's client authentication
   net::GetReply get_;     // reused: its sibling vector keeps its capacity
   net::WriteReceipt receipt_;  // reused likewise
   base::Status status_;   // the last error reply (Reply::error points into it)

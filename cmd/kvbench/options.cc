@@ -91,6 +91,9 @@ int DecimalDigits(uint64_t v) {
 // The checks that involve several flags.
 Status Validate(BenchOptions* o, const FlagSet& flags) {
   if (o->targets.empty()) return Status::InvalidArgument("--target is required (kv://HOST:PORT or redis://HOST:PORT)");
+  auto credentials = net::LoadClientCredentials(o->credentials_file);
+  if (!credentials.ok()) return credentials.status().WithContext("--credentials");
+  o->credentials = std::move(credentials).value();
   if (o->connections < o->threads) {
     return Status::InvalidArgument("--connections (" + std::to_string(o->connections) +
                                    ") must be at least --threads (" + std::to_string(o->threads) + ")");
@@ -195,6 +198,8 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
   });
   f->Bool("quiet", &o->quiet, "no progress line and no settings banner; the summary is still printed");
   f->String("cluster", &o->cluster, "cluster name sent in the kv HELLO handshake (empty: any)");
+  f->String("credentials", &o->credentials_file,
+            "file with one line USER:PASSWORD for nodes with --users-file (default $KVRING_USER, $KVRING_PASSWORD)");
   f->Bool("help", &o->help, "print this help");
 }
 

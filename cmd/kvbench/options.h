@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "cmd/kvbench/key_chooser.h"
 #include "cmd/kvbench/target.h"
+#include "net/client_auth.h"
 #include "net/protocol.h"
 
 namespace kvring::cmd::kvbench {
@@ -45,6 +46,8 @@ struct BenchOptions {
   uint64_t seed = 0;
   bool quiet = false;
   std::string cluster;    // cluster name sent in HELLO ("" = any)
+  std::string credentials_file;         // --credentials: USER:PASSWORD; empty: $KVRING_USER, $KVRING_PASSWORD
+  net::ClientCredentials credentials;   // loaded from either; empty: no authentication
   bool help = false;
 };
 

@@ -45,9 +45,10 @@ Status ReadReply(Connection* c, uint64_t deadline_ns, const char* what, Parse pa
 
 }  // namespace
 
-Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms) {
+Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms,
+                   const net::ClientCredentials* credentials) {
   const uint64_t deadline = MonotonicNanos() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
-  Connection c(&target, ProtocolCodec::Make(target.protocol, cluster, 1));
+  Connection c(&target, ProtocolCodec::Make(target.protocol, cluster, 1, false, false, credentials));
   KV_RETURN_IF_ERROR(c.StartConnect());
   if (c.state() == Connection::State::kConnecting) {
     KV_RETURN_IF_ERROR(WaitFor(c, POLLOUT, deadline, "connect"));
@@ -65,6 +66,11 @@ Status ProbeTarget(const Target& target, const std::string& cluster, int timeout
       net::ParseResult r = c.codec()->ParseReply(c.in_data(), c.in_size(), &reply, &used, &error);
       if (r == net::ParseResult::kError) return error.WithContext(target.text);
       if (r == net::ParseResult::kNeedMore) return Status::OK();
+      if (reply.kind == ReplyKind::kHandshakeStep) {  // AUTH follows (client authentication)
+        c.Consume(used);
+        c.codec()->AppendHandshakeStep(c.out());
+        return c.Flush();
+      }
       if (reply.kind != ReplyKind::kHello) {
         return Status::Unavailable(target.text + ": HELLO refused: " + std::string(reply.error_kind) + ": " +
                                    std::string(reply.error));

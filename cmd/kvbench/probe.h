@@ -8,10 +8,12 @@
 
 #include "base/status.h"
 #include "cmd/kvbench/target.h"
+#include "net/client_auth.h"
 
 namespace kvring::cmd::kvbench {
 
 // REQUIRES: target.Resolve() succeeded.
-[[nodiscard]] base::Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms);
+[[nodiscard]] base::Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms,
+                                       const net::ClientCredentials* credentials = nullptr);
 
 }  // namespace kvring::cmd::kvbench

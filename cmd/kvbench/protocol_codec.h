@@ -14,12 +14,14 @@
 
 #include "base/status.h"
 #include "cmd/kvbench/target.h"
+#include "net/client_auth.h"
 #include "net/protocol.h"
 
 namespace kvring::cmd::kvbench {
 
 enum class ReplyKind : uint8_t {
   kHello,     // handshake accepted
+  kHandshakeStep,  // the handshake goes on: send what AppendHandshakeStep appends (kv: AUTH)
   kValue,     // GET found: see values
   kNotFound,  // GET: no such key
   kStored,    // PUT acknowledged
@@ -57,6 +59,8 @@ class ProtocolCodec {
   virtual ~ProtocolCodec() = default;
   // kv: appends HELLO (tag kHelloTag) and returns true; RESP: nothing to do, false.
   virtual bool AppendHandshake(std::string* out) = 0;
+  // After a kHandshakeStep reply: appends the next handshake frame (tag kHelloTag).
+  virtual void AppendHandshakeStep(std::string* /*out*/) {}
   virtual void AppendGet(std::string* out, uint32_t tag, std::string_view key, uint8_t consistency) = 0;
   virtual void AppendPut(std::string* out, uint32_t tag, std::string_view key, std::string_view value,
                          std::string_view context, uint8_t consistency) = 0;
@@ -69,9 +73,11 @@ class ProtocolCodec {
   virtual void Reset() = 0;
 
   // cluster: the HELLO cluster name (kv). max_in_flight: requests in flight at once.
-  // overwrite: kv puts carry the OVERWRITE flag.
+  // overwrite: kv puts carry the OVERWRITE flag. credentials: kv's user (may be
+  // null; must outlive the codec).
   static std::unique_ptr<ProtocolCodec> Make(Protocol protocol, const std::string& cluster, size_t max_in_flight,
-                                             bool overwrite = false, bool strict = false);
+                                             bool overwrite = false, bool strict = false,
+                                             const net::ClientCredentials* credentials = nullptr);
 };
 
 }  // namespace kvring::cmd::kvbench

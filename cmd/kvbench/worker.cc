@@ -47,7 +47,7 @@ Worker::Worker(WorkerConfig config)
     link.conn = std::make_unique<Connection>(
         config_.link_targets[li],
         ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_, options_.overwrite,
-                            options_.strict));
+                            options_.strict, &options_.credentials));
     link.first_slot = li * pipeline_;
     link.backoff_ns = kFirstBackoffNs;
     for (uint32_t i = pipeline_; i > 0; --i) {
@@ -266,6 +266,10 @@ Status Worker::OnReply(uint32_t li, const Reply& reply, uint64_t now) {
   Link& link = links_[li];
   if (reply.tag == ProtocolCodec::kHelloTag) {
     if (link.conn->state() != State::kHandshaking) return Status::Corruption("unexpected HELLO reply");
+    if (reply.kind == ReplyKind::kHandshakeStep) {
+      link.conn->codec()->AppendHandshakeStep(link.conn->out());
+      return Status::OK();
+    }
     if (reply.kind != ReplyKind::kHello) {
       return Status::Unavailable("HELLO refused: " + std::string(reply.error_kind) + ": " + std::string(reply.error));
     }

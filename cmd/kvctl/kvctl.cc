@@ -39,6 +39,11 @@ constexpr char kUsage[] =
     "  ring                   ownership of the token ring per node and per datacenter\n"
     "  status                 cluster members as this node sees them: status, up/suspect/down and\n"
     "                         who suspects it, heartbeat age, generation, load, hints held for it (--json)\n"
+    "  hash-password USER ROLE  print the users-file line for USER (role read, read-write or admin) with\n"
+    "                         the password read from stdin (or $KVRING_PASSWORD); needs no node\n"
+    "\n"
+    "A node started with --users-file authenticates clients: kvctl takes the user and password from\n"
+    "--credentials FILE (one line USER:PASSWORD, chmod 600) or $KVRING_USER and $KVRING_PASSWORD.\n"
     "\n"
     "Exit codes: 0 success (found), 1 not found, 2 error.\n"
     "The host defaults to $KVRING_HOST, else 127.0.0.1:7000.";
@@ -50,6 +55,7 @@ struct Options {
   std::string r = "default";
   std::string w = "default";
   std::string context;  // base64, as printed by get
+  std::string credentials;  // file holding USER:PASSWORD; empty: $KVRING_USER, $KVRING_PASSWORD
   bool json = false;
   bool base64 = false;
   bool local = false;
@@ -62,6 +68,8 @@ struct Options {
 void DeclareFlags(FlagSet* f, Options* o) {
   f->String("host", &o->host, "node to talk to, HOST:PORT (default $KVRING_HOST or 127.0.0.1:7000)");
   f->String("cluster", &o->cluster, "cluster name to insist on (default: any)");
+  f->String("credentials", &o->credentials,
+            "file with one line USER:PASSWORD for a node with --users-file (default $KVRING_USER, $KVRING_PASSWORD)");
   f->Int("timeout", &o->timeout_ms, "milliseconds to wait for the node (default 5000)");
   f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
   f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
@@ -109,16 +117,39 @@ class Session {
   int Stats();
   int Ring();
   int ClusterStatus();
+  int HashPassword(const std::vector<std::string>& args);
   void PrintReceipt(std::string_view payload, const char* what);
 
   const Options& o_;
   std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;
-  net::BlockingClient client_{net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl"}};
+  net::ClientCredentials credentials_;
+  net::BlockingClient client_{
+      net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_}};
 };
 
-Status Session::Connect() { return client_.Connect(o_.host, static_cast<uint64_t>(o_.timeout_ms)); }
+Status Session::Connect() {
+  auto credentials = net::LoadClientCredentials(o_.credentials);
+  if (!credentials.ok()) return credentials.status();
+  credentials_ = std::move(credentials).value();
+  return client_.Connect(o_.host, static_cast<uint64_t>(o_.timeout_ms));
+}
+
+int Session::HashPassword(const std::vector<std::string>& args) {
+  net::Access access;
+  if (!net::ParseAccess(args[2], &access)) return Usage("role '" + args[2] + "' is not read, read-write or admin");
+  std::string password;
+  const char* env = std::getenv("KVRING_PASSWORD");
+  if (env != nullptr && *env != '\0') {
+    password = env;
+  } else if (!std::getline(in_, password) || password.empty()) {
+    return Usage("hash-password: no password on stdin (or in $KVRING_PASSWORD)");
+  }
+  if (!net::ValidUserName(args[1])) return Usage("user name must be 1-64 of A-Z a-z 0-9 _ - . @");
+  out_ << net::MakeUserLine(args[1], access, password) << "\n";
+  return kExitOk;
+}
 
 bool Session::Level(const std::string& text, const char* flag, uint8_t* level) {
   if (net::ParseConsistency(text, level)) return true;
@@ -134,6 +165,7 @@ int Session::Run(const std::vector<std::string>& args) {
       ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status") && !need(1))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
   }
+  if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
       cmd != "status") {
     return Usage("unknown command '" + cmd + "'");

@@ -56,6 +56,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
             "file holding the cluster secret, the same on every node (chmod 600; at least 16 bytes): nodes prove "
             "they hold it before being taken as peers, and it keys client contexts; without one the node listens "
             "on loopback addresses only (docs/security.md)");
+  f->String("users-file", &c->users_file,
+            "file of the users clients authenticate as, one `NAME ROLE ...` line each from `kvctl hash-password` "
+            "(chmod 600; needs --secret-file); without one any client may read, write and administer");
   f->Bool("new-epoch", &c->new_epoch,
           "coordinate writes under a new actor epoch even after a clean stop: use it when the data directory "
           "was restored from a backup or copy (docs/versioning.md)");

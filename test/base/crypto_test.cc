@@ -30,6 +30,16 @@ TEST(Crypto, HmacSha256MatchesRfc4231) {
   EXPECT_EQ(kMac6, HexDigits(HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")));
 }
 
+// FIPS 180-2's "abc"; RFC 7914 section 11's PBKDF2-HMAC-SHA256 (first 32 bytes of
+// its 64) and the widely published c = 4096 vector.
+TEST(Crypto, Sha256AndPbkdf2MatchPublishedVectors) {
+  EXPECT_EQ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", HexDigits(Sha256("abc")));
+  EXPECT_EQ("55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc",
+            HexDigits(Pbkdf2Sha256("passwd", "salt", 1)));
+  EXPECT_EQ("c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
+            HexDigits(Pbkdf2Sha256("password", "salt", 4096)));
+}
+
 // Against OpenSSL's own one-shot HMAC: keys and messages of every size around the
 // block boundaries (0..130 bytes), random bytes.
 TEST(Crypto, HmacSha256AgreesWithOpenSslForAllSizes) {

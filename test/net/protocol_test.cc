@@ -10,6 +10,7 @@
 
 #include "base/coding.h"
 #include "base/random.h"
+#include "net/client_auth.h"
 #include "net/hello_auth.h"
 #include "test/util/test_util.h"
 
@@ -511,6 +512,57 @@ TEST(GoldenBytes, TheClusterHandshakeMatchesTheDocumentedHexDump) {
   EncodeHelloReply(&body, HelloReply{3, "kvring", "n1", ""});
   EXPECT_EQ("14 00 00 00 03 01 00 00 00 00 00 03 00 06 6b 76 72 69 6e 67 02 6e 31 00",
             HexFrame(Opcode::kAuth, kFlagReply, body));
+}
+
+// docs/protocol.md section 6.2: user alice (password "pencil", salt 00..0f, 4096
+// iterations), client nonce 0x11 x 16, server nonce 0x22 x 16. The proof and the
+// signature are cross-checked with Python's hashlib in test/net/client_auth_test.cc.
+TEST(GoldenBytes, TheClientHandshakeMatchesTheDocumentedHexDump) {
+  const std::string client_nonce(16, '\x11'), server_nonce(16, '\x22');
+  std::string body;
+  EncodeHello(&body, HelloRequest{3, PeerRole::kClient, "kvring", "kvctl", client_nonce, "alice"});
+  EXPECT_EQ("2d 00 00 00 01 00 00 00 00 00 03 00 00 06 6b 76 72 69 6e 67 05 6b 76 63 74 6c 10 11 11 11 11 11 11 11 "
+            "11 11 11 11 11 11 11 11 11 05 61 6c 69 63 65",
+            HexFrame(Opcode::kHello, 0, body));
+  auto users = UserTable::Parse(
+      "alice read-write 4096 000102030405060708090a0b0c0d0e0f "
+      "cc709da25db4e38fd9c96ccf2e2ee8c40a4291a98ac3d67e13853f400a5dff96 "
+      "75de697813a2b559cb345bbb566c0ff8788369ac383940afdfde9e5425a16221",
+      "users");
+  ASSERT_TRUE(users.ok()) << users.status().ToString();
+  const std::string challenge = users->Challenge("alice", server_nonce);
+  body.clear();
+  AppendStatus(&body, Status::OK());
+  EncodeHelloReply(&body, HelloReply{3, "", "", challenge});
+  EXPECT_EQ("30 00 00 00 01 01 00 00 00 00 00 03 00 00 00 24 22 22 22 22 22 22 22 22 22 22 22 22 22 22 22 22 00 01 "
+            "02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f 00 10 00 00",
+            HexFrame(Opcode::kHello, kFlagReply, body));
+  const ClientCredentials alice{"alice", "pencil"};
+  std::string auth, signature;
+  ASSERT_TRUE(AnswerClientChallenge(&alice, "kvring", client_nonce, challenge, "n1", &auth, &signature).ok());
+  EXPECT_EQ("27 00 00 00 03 00 00 00 00 00 20 a3 d1 8f c5 20 a0 1c ef d5 fa 63 ae 29 8d 0f 63 a9 54 a7 f7 86 53 a2 "
+            "e8 56 55 b2 d7 80 f2 5c bc",
+            HexFrame(Opcode::kAuth, 0, auth));
+  body.clear();
+  AppendStatus(&body, Status::OK());
+  EncodeHelloReply(&body, HelloReply{3, "kvring", "n1", signature});
+  EXPECT_EQ("34 00 00 00 03 01 00 00 00 00 00 03 00 06 6b 76 72 69 6e 67 02 6e 31 20 d2 2a 55 e1 02 78 cd 9d d9 d2 "
+            "21 c9 0e c7 63 4c ee a5 3e 4f e7 7e c0 48 e3 61 c2 4e e6 07 1b 55",
+            HexFrame(Opcode::kAuth, kFlagReply, body));
+}
+
+TEST(MessageCodec, AHellosUserIsOptionalButNeverEmpty) {
+  std::string body;
+  EncodeHello(&body, HelloRequest{3, PeerRole::kClient, "kvring", "c", std::string(16, 'n'), "alice"});
+  HelloRequest hello;
+  ASSERT_TRUE(DecodeHello(body, &hello));
+  EXPECT_EQ("alice", hello.user);
+  body.clear();
+  EncodeHello(&body, HelloRequest{3, PeerRole::kClient, "kvring", "c", "", ""});
+  ASSERT_TRUE(DecodeHello(body, &hello));
+  EXPECT_EQ("", hello.user);
+  EXPECT_FALSE(DecodeHello(body + std::string(1, '\0'), &hello)) << "an empty user field is malformed";
+  EXPECT_FALSE(DecodeHello(body + std::string("\x05" "ab"), &hello)) << "a truncated user field";
 }
 
 TEST(MessageCodec, OlderHellosHaveNoNonceAndOlderRepliesNoChallenge) {

@@ -185,10 +185,12 @@ base::Result<ReadResult> DecodeReadResult(std::string_view payload) {
   return result;
 }
 
-KvClient::KvClient(std::string address, uint64_t timeout_ms, std::string source_address)
+KvClient::KvClient(std::string address, uint64_t timeout_ms, std::string source_address,
+                   const net::ClientCredentials* credentials)
     : address_(std::move(address)),
       timeout_ms_(timeout_ms),
-      client_(net::BlockingClientOptions{.id = "test", .source_address = std::move(source_address)}) {}
+      client_(net::BlockingClientOptions{
+          .id = "test", .source_address = std::move(source_address), .credentials = credentials}) {}
 
 void KvClient::set_address(std::string address) {
   client_.Close();
@@ -393,7 +395,7 @@ bool KvnodeProcess::running() {
 
 Status KvnodeProcess::WaitReady(uint64_t timeout_ms) {
   const uint64_t deadline = NowMs() + timeout_ms;
-  KvClient client(address(), 1000, options_.client_source);
+  KvClient client(address(), 1000, options_.client_source, &options_.credentials);
   Status last;
   for (;;) {
     if (!running()) return Failed("exited (status " + std::to_string(ExitCodeOf(last_wait_status_)) + ") before it answered PING");
@@ -457,7 +459,7 @@ Status KvnodeProcess::Restart(uint64_t timeout_ms) {
 std::string KvnodeProcess::LogTail(size_t lines) const { return LastLines(ReadWholeFile(log_path()), lines); }
 
 base::Result<std::vector<repl::MemberReport>> KvnodeProcess::ClusterStatus() {
-  KvClient client(address(), 2000, options_.client_source);
+  KvClient client(address(), 2000, options_.client_source, &options_.credentials);
   return client.ClusterStatus();
 }
 
@@ -472,7 +474,7 @@ base::Result<uint64_t> KvnodeProcess::Generation() {
 
 Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
                                      uint64_t timeout_ms, const std::map<std::string, uint64_t>* generations) {
-  KvClient client(address(), 2000, options_.client_source);
+  KvClient client(address(), 2000, options_.client_source, &options_.credentials);
   std::string last = "no reply yet";
   bool ok = WaitFor(
       [&] {
@@ -563,8 +565,10 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     o.sync = options_.sync;
     o.extra_flags = options_.extra_flags;
     o.client_source = options_.client_source;
+    o.credentials = options_.credentials;
     nodes_.push_back(std::make_unique<KvnodeProcess>(dir, std::move(o)));
-    clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source));
+    clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source,
+                                                  &options_.credentials));
     client_launches_.push_back(1);
   }
   for (auto& n : nodes_) KV_RETURN_IF_ERROR(n->Launch());
@@ -611,7 +615,7 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
 }
 
 Status Cluster::WaitUntilSeenDown(size_t observer, size_t down, uint64_t timeout_ms) {
-  KvClient client(nodes_[observer]->address(), 2000, options_.client_source);
+  KvClient client(nodes_[observer]->address(), 2000, options_.client_source, &options_.credentials);
   const std::string id = nodes_[down]->id();
   bool ok = WaitFor(
       [&] {

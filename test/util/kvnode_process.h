@@ -101,7 +101,9 @@ class KvClient {
  public:
   // source_address: the host our side binds to ("" = the kernel's choice), so
   // iptables rules on node address pairs leave the test's own traffic alone.
-  explicit KvClient(std::string address, uint64_t timeout_ms = kClientTimeoutMs, std::string source_address = "");
+  // credentials: the user to authenticate as (may be null; must outlive us).
+  explicit KvClient(std::string address, uint64_t timeout_ms = kClientTimeoutMs, std::string source_address = "",
+                    const net::ClientCredentials* credentials = nullptr);
   KvClient(const KvClient&) = delete;
   KvClient& operator=(const KvClient&) = delete;
 
@@ -162,6 +164,7 @@ struct KvnodeOptions {
   std::string sync = "interval";    // --sync none|interval|always
   std::vector<std::string> extra_flags;
   std::string client_source;        // source host of the harness's own connections ("" = any)
+  net::ClientCredentials credentials;  // the user the harness's own connections authenticate as
 };
 
 class KvnodeProcess {
@@ -252,6 +255,7 @@ struct ClusterOptions {
   std::vector<std::string> extra_flags;
   std::string client_source;       // source host of the test's connections ("" = any)
   bool single_seed = false;        // every node's only seed is n1 (n1 has none): gossip must spread it
+  net::ClientCredentials credentials;  // the user client(i) authenticates as (nodes with --users-file)
 };
 
 class Cluster {
