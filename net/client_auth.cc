@@ -173,6 +173,8 @@ base::Result<UserTable> UserTable::FromFile(const std::string& path) {
 base::Result<UserTable> UserTable::Parse(std::string_view text, const std::string& name) {
   UserTable table;
   table.decoy_key_ = base::RandomBytes(base::kSha256Bytes);
+  table.decoy_.stored_key = base::RandomBytes(base::kSha256Bytes);
+  table.decoy_.server_key = base::RandomBytes(base::kSha256Bytes);
   for (int number = 1; !text.empty(); ++number) {
     const std::string_view line = NextLine(&text);
     if (Skipped(line)) continue;
@@ -203,11 +205,12 @@ Status VerifyClientProof(const UserTable& users, std::string_view cluster, std::
                          Access* access, std::string* server_signature) {
   const Status denied = Status::PermissionDenied("authentication failed for user '" + std::string(user) +
                                                  "': unknown user or wrong password");
-  const UserRecord* u = users.Find(user);
-  if (u == nullptr || proof.size() != base::kSha256Bytes) return denied;
+  const UserRecord* found = users.Find(user);
+  const UserRecord* u = found != nullptr ? found : &users.decoy();
   const std::string message = AuthMessage(cluster, user, client_nonce, challenge);
   const std::string client_key = Xor(proof, base::HmacSha256(u->stored_key, message));
-  if (!base::ConstantTimeEqual(base::Sha256(client_key), u->stored_key)) return denied;
+  const bool match = base::ConstantTimeEqual(base::Sha256(client_key), u->stored_key);
+  if (found == nullptr || !match || proof.size() != base::kSha256Bytes) return denied;
   *access = u->access;
   *server_signature = base::HmacSha256(u->server_key, message);
   return Status::OK();

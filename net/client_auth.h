@@ -65,6 +65,8 @@ class UserTable {
   [[nodiscard]] static base::Result<UserTable> Parse(std::string_view text, const std::string& name);
 
   const UserRecord* Find(std::string_view user) const;
+  // What an unknown user's proof is checked against, so that it costs the same.
+  const UserRecord& decoy() const { return decoy_; }
   size_t size() const { return users_.size(); }
   // The challenge for `user` (a made-up salt when there is no such user).
   std::string Challenge(std::string_view user, std::string_view server_nonce) const;
@@ -73,11 +75,12 @@ class UserTable {
   UserTable() = default;
   std::map<std::string, UserRecord, std::less<>> users_;
   std::string decoy_key_;  // salts of unknown users: HMAC(decoy_key_, name)
+  UserRecord decoy_;       // random keys: never matches
 };
 
 // The server's check of an AUTH proof. OK: *access is the user's role and
 // *server_signature what the AUTH reply carries. PermissionDenied otherwise (the
-// same message for an unknown user and a wrong password).
+// same message, and the same work, for an unknown user and a wrong password).
 [[nodiscard]] base::Status VerifyClientProof(const UserTable& users, std::string_view cluster, std::string_view user,
                                              std::string_view client_nonce, std::string_view challenge,
                                              std::string_view proof, Access* access, std::string* server_signature);
