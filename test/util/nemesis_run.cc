@@ -263,6 +263,17 @@ class NemesisRun {
     Log("hinted handoff " + std::string(drained ? "drained" : "not drained") + " (" + std::to_string(pending) +
         " hints pending)");
     if (!drained) r_.notes.push_back(std::to_string(pending) + " hints still pending before the final reads");
+    for (size_t i = 0; i < clients.size(); ++i) NoteDroppedHints(nodes_[i]->id(), *clients[i]);
+  }
+
+  // Hints a node dropped (over its bounds, or older than the window) never reach
+  // their owner: worth knowing when a write goes missing.
+  void NoteDroppedHints(const std::string& id, KvClient& client) {
+    const int64_t dropped = StatsCounter(client, "hints_dropped");
+    if (dropped > 0) {
+      r_.notes.push_back(id + " dropped " + std::to_string(dropped) + " hints (window " +
+                         std::to_string(StatsCounter(client, "hints_dropped_window")) + ")");
+    }
   }
 
   std::string ClientSource() const { return o_.network ? kClientHost : ""; }
