@@ -42,12 +42,12 @@ std::vector<std::string> Children(const TempDir& dir) {
 
 TEST(ClusterNemesisTest, AShortRunWithAFixedSeedIsCleanAndRemovesItsDirectory) {
   TempDir dir;
-  ProgramResult run = Nemesis(dir, {"--seed", "12", "--seconds", "12"});
+  ProgramResult run = Nemesis(dir, {"--seed", "12", "--seconds", "10"});
   ASSERT_FALSE(run.timed_out) << run.ToString();
   EXPECT_EQ(0, run.exit_code) << run.ToString();
   EXPECT_TRUE(Contains(run.out, "kvnemesis: seed 12: clean")) << run.out;
   EXPECT_TRUE(Contains(run.out, "result: clean")) << run.out;
-  EXPECT_TRUE(Contains(run.out, "reproduce: build/kvnemesis --seed 12 --seconds 12")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "reproduce: build/kvnemesis --seed 12 --seconds 10")) << run.out;
   EXPECT_FALSE(Contains(run.out, "faults applied: none")) << run.out;
   EXPECT_GT(Number(run.out, R"(\((\d+) acknowledged)"), 100u) << run.out;
   EXPECT_GT(Number(run.out, R"(final reads: (\d+) of)"), 10u) << run.out;
