@@ -85,8 +85,8 @@ TEST(Kvnemesis, NoAcknowledgedWriteLostNoStaleStrictRead) {
   std::printf("%s", kvring::test::NemesisReport(result).c_str());
   EXPECT_TRUE(result.clean()) << "kvnemesis: seed " << g_flags.run.seed << " found violations";
   const bool failed = ::testing::Test::HasFailure();
-  std::printf("kvnemesis: seed %llu: %s\nreproduce: %s\n", static_cast<unsigned long long>(g_flags.run.seed),
-              failed ? "FAILED" : "clean", Reproduction().c_str());
+  std::printf("kvnemesis: seed %llu: %s\nreproduce: %s  (same faults and choices; real processes' timing differs)\n",
+              static_cast<unsigned long long>(g_flags.run.seed), failed ? "FAILED" : "clean", Reproduction().c_str());
   if (result.run_dir.empty()) return;
   if (failed || g_flags.keep) {
     std::printf("kvnemesis: run directory kept: %s (history.jsonl, faults.log, n*.log)\n", result.run_dir.c_str());
