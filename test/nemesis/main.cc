@@ -4,7 +4,7 @@
 //
 //   build/kvnemesis [--seed S] [--seconds N] [--dir DIR] [--keep] [--disk-full]
 //                   [--workers N] [--think-ms MS] [--sync MODE] [--no-faults]
-//                   [--no-netns] [--plant-lost-write]
+//                   [--max-skew-s S] [--no-netns] [--plant-lost-write]
 //
 // As root (with unshare, ip and iptables) it re-runs itself inside a private
 // network and mount namespace and adds the network faults; otherwise it says
@@ -50,6 +50,7 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     else if (a == "--workers" && has_value) f->run.workers = std::atoi(argv[++i]);
     else if (a == "--think-ms" && has_value) f->run.think_ms = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--sync" && has_value) f->run.sync = argv[++i];
+    else if (a == "--max-skew-s" && has_value) f->run.max_skew_s = std::strtoull(argv[++i], nullptr, 10);
     else if (a == "--dir" && has_value) f->run.dir = argv[++i];
     else {
       std::fprintf(stderr, "kvnemesis: unknown flag or missing value: %s\n", a.c_str());
@@ -70,6 +71,8 @@ std::string Reproduction() {
   if (!r.network) line += " --no-netns";
   if (!r.faults) line += " --no-faults";
   if (r.plant_lost_write) line += " --plant-lost-write";
+  if (r.sync != "interval") line += " --sync " + r.sync;
+  if (r.max_skew_s != 300) line += " --max-skew-s " + std::to_string(r.max_skew_s);
   return line;
 }
 

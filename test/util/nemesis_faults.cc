@@ -61,10 +61,10 @@ std::vector<int> ProcessTarget(base::Random* rnd, const FaultPlanOptions& o, con
   return {free[rnd->Uniform(free.size())]};
 }
 
-int64_t ParamOf(base::Random* rnd, FaultKind kind) {
+int64_t ParamOf(base::Random* rnd, const FaultPlanOptions& o, FaultKind kind) {
   if (kind == FaultKind::kPacketLoss) return static_cast<int64_t>(rnd->Range(10, 60));  // percent
   if (kind == FaultKind::kClockSkew) {
-    const int64_t ms = static_cast<int64_t>(rnd->Range(1'000, 300'000));
+    const int64_t ms = static_cast<int64_t>(rnd->Range(1'000, std::max<uint64_t>(1'000, o.max_skew_ms)));
     return rnd->OneIn(2) ? ms : -ms;
   }
   return 0;
@@ -89,7 +89,7 @@ Fault DrawFault(base::Random* rnd, const FaultPlanOptions& o, const std::vector<
   }
   f.start_ms = t;
   f.end_ms = std::min(o.duration_ms, t + rnd->Range(o.min_length_ms, o.max_length_ms));
-  f.param = ParamOf(rnd, f.kind);
+  f.param = ParamOf(rnd, o, f.kind);
   return f;
 }
 

@@ -62,6 +62,7 @@ struct FaultPlanOptions {
   uint64_t max_gap_ms = 5'000;
   uint64_t min_length_ms = 3'000;
   uint64_t max_length_ms = 10'000;
+  uint64_t max_skew_ms = 300'000;  // clock skews are ±1 s .. ± this
 };
 
 // The schedule, in start order. At most one process fault (pause, kill, clock,

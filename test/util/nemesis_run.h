@@ -37,6 +37,7 @@ struct NemesisOptions {
   bool disk_full = false;         // the last node's data dir on a 64 MiB tmpfs, disk-full faults on
   bool faults = true;             // false: the workload alone
   std::string sync = "interval";  // the nodes' --sync
+  uint64_t max_skew_s = 300;      // clock skews are ±1 s .. ± this (past 3 h: hint expiry)
   // Test of the harness: drop one acknowledged value from its key's final reads
   // (the checker must then report exactly one lost write).
   bool plant_lost_write = false;
