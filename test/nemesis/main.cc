@@ -72,6 +72,8 @@ std::string Reproduction() {
   if (!r.faults) line += " --no-faults";
   if (r.plant_lost_write) line += " --plant-lost-write";
   if (r.sync != "interval") line += " --sync " + r.sync;
+  if (r.workers != 6) line += " --workers " + std::to_string(r.workers);
+  if (r.think_ms != 10) line += " --think-ms " + std::to_string(r.think_ms);
   if (r.max_skew_s != 300) line += " --max-skew-s " + std::to_string(r.max_skew_s);
   return line;
 }
