@@ -7,6 +7,8 @@
 #   make tsan       build into build/tsan with TSan and run the threaded tests
 #   make cluster    start a local cluster on loopback (see README.md)
 #   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
+#   make soak       the nemesis: 5 real kvnodes under random faults for SECONDS (60) from
+#                   SEED (random, printed), history checked (DISK_FULL=1, KEEP=1; docs/testing.md)
 #   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
 #                   DURATION=seconds overrides; not part of make test)
 #   make clean
@@ -86,11 +88,15 @@ $(foreach b,$(BINS),$(eval $(call bin_rule,$(b))))
 
 # The history checker (docs/history.md): test/checker/main.cc over the test helpers;
 # the simulator (docs/testing.md, "The simulator"): test/sim/main.cc.
-TOOLS := $(if $(wildcard test/checker/main.cc),$(BUILD)/kvcheck) $(if $(wildcard test/sim/main.cc),$(BUILD)/kvsim)
+# The nemesis (docs/testing.md, "The nemesis"): test/nemesis/main.cc, real kvnodes under faults.
+TOOLS := $(if $(wildcard test/checker/main.cc),$(BUILD)/kvcheck) $(if $(wildcard test/sim/main.cc),$(BUILD)/kvsim) \
+         $(if $(wildcard test/nemesis/main.cc),$(BUILD)/kvnemesis)
 $(BUILD)/kvcheck: $(BUILD)/obj/test/checker/main.o $(TESTUTIL) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(SYSLIBS)
 $(BUILD)/kvsim: $(BUILD)/obj/test/sim/main.o $(TESTUTIL) $(CMDLIB) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest $(SYSLIBS)
+$(BUILD)/kvnemesis: $(BUILD)/obj/test/nemesis/main.o $(TESTUTIL) $(CMDLIB) $(LIBS) | $(BUILD)/kvnode
+	$(CXX) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lgtest $(SYSLIBS)
 
 TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
@@ -103,6 +109,7 @@ TESTS := $(foreach t,$(TEST_PKGS),$(if $(wildcard test/$(t)/*.cc),$(BUILD)/test/
 # Suites that run the binaries: building one of them alone rebuilds what it runs.
 $(BUILD)/test/cluster_test $(BUILD)/test/cmd_test: $(BUILD)/kvnode $(BUILD)/kvctl $(BUILD)/kvbench
 $(BUILD)/test/repl_test: $(TOOLS)
+$(BUILD)/test/cluster_test: $(BUILD)/kvnemesis
 
 # Benchmarks: Google Benchmark micro-benchmarks and the db_bench-style driver.
 MICRO_SRCS := $(wildcard bench/*_bench.cc)
@@ -131,7 +138,7 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests
+.PHONY: all deps test bench asan tsan cluster soak-fd sim soak clean build-tests
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
@@ -166,6 +173,13 @@ soak-fd: $(foreach b,$(BINS),$(BUILD)/$(b))
 # (determinism); the first failing seed is printed with its reproduction.
 sim: $(BUILD)/kvsim
 	@$(BUILD)/kvsim --seeds $${SEEDS:-300} --twice $${SEED:+--seed $$SEED} --dir $(BUILD)/sim-failures
+
+# The nemesis on real kvnodes for SECONDS (60) from SEED (default: one from the clock,
+# printed); as root inside a private network namespace with network faults.
+# DISK_FULL=1 adds disk-full faults on a tmpfs data dir; KEEP=1 keeps the run directory.
+soak: $(BUILD)/kvnemesis $(BUILD)/kvnode
+	@$(BUILD)/kvnemesis --seconds $(or $(SECONDS),60) $(if $(SEED),--seed $(SEED)) \
+	  $(if $(DISK_FULL),--disk-full) $(if $(KEEP),--keep)
 
 clean:
 	rm -rf build

@@ -88,6 +88,7 @@ Status RpcChannel::StartConnecting() {
   conn_ = std::make_unique<Connection>(client_->loop(), std::move(fd.value()), client_->NextConnectionId(), address_,
                                        client_->connection_options(), this, client_->flush_list(),
                                        client_->counters(), in_progress);
+  established_ = !in_progress;
   KV_RETURN_IF_ERROR(conn_->Start());
   state_ = State::kConnecting;
   held_.clear();
@@ -118,6 +119,7 @@ void RpcChannel::OnFrame(Connection* conn, const Frame& frame) {
     return;
   }
   if (state_ == State::kConnecting && frame.request_id == 0) {
+    established_ = false;  // HELLO answered: a rejection ran nothing sent behind it
     OnHelloReply(frame);
     return;
   }
@@ -216,6 +218,8 @@ void RpcChannel::OnDeadline(uint32_t request_id) {
          false);
 }
 
+void RpcChannel::OnConnected(Connection* /*conn*/) { established_ = true; }
+
 void RpcChannel::OnClose(Connection* conn, const Status& reason) {
   assert(conn == conn_.get());
   const bool was_ready = state_ == State::kReady;
@@ -241,6 +245,14 @@ void RpcChannel::OnClose(Connection* conn, const Status& reason) {
     EnterBackoff(failure);
   }
   client_->NotePeer(address_, failure);
+  if (!was_ready && established_ && client_->options().secret == nullptr) {
+    // Without a secret the requests went out right behind HELLO (nothing is held
+    // back for AUTH): the peer may have run them though its HELLO reply never
+    // came. Unavailable would tell the caller they never left, and a forwarded
+    // write would then be coordinated again elsewhere, under a second dot.
+    failure = Status::Aborted("connection to " + address_ + " lost before its HELLO reply, requests sent: " +
+                              reason.message());
+  }
   FailAll(failure, &client_->call_counters()->failed);
 }
 

@@ -36,6 +36,7 @@ class RpcChannel final : public ConnectionDelegate {
   bool ready() const { return state_ == State::kReady; }
 
   void OnFrame(Connection* conn, const Frame& frame) override;
+  void OnConnected(Connection* conn) override;
   void OnClose(Connection* conn, const base::Status& reason) override;
 
  private:
@@ -74,6 +75,10 @@ class RpcChannel final : public ConnectionDelegate {
   bool closing_ = false;        // Shutdown in progress: no backoff, no reconnect
   std::string nonce_;           // this attempt's client nonce (with a secret)
   std::string held_;            // request frames waiting for AUTH (with a secret)
+  // This attempt's TCP connect completed and HELLO is not answered yet: without
+  // a secret the requests sent behind HELLO may have reached the peer and run
+  // there, although the reply to HELLO never comes.
+  bool established_ = false;
 };
 
 }  // namespace kvring::net

@@ -74,6 +74,11 @@ struct NodeOptions {
   int64_t max_siblings = 64;
 
   base::LogLevel log_level = base::LogLevel::kInfo;
+
+  // Test-only fault hooks (node/test_hooks.h; hidden flags, docs/operations.md).
+  int64_t test_clock_offset_ms = 0;    // added to the wall clock
+  bool test_fault_files = false;       // steer the hooks through DATA/test-* files
+  int64_t test_fail_syncs_after = -1;  // every fdatasync after this many fails (-1: never)
 };
 
 }  // namespace kvring::node

@@ -152,6 +152,7 @@ Status FlagSet::ParseConfigFile(const std::string& path) {
 std::string FlagSet::Help() const {
   std::string out = usage_ + "\n\nFlags:\n";
   for (const auto& f : flags_) {
+    if (f.help.empty()) continue;  // a hidden flag (kvnode's test-only --test-*)
     std::string head = "  --" + f.name + (f.value_name.empty() ? "" : " " + f.value_name);
     if (head.size() < 28) head.resize(28, ' ');
     else head += "\n" + std::string(28, ' ');

@@ -146,6 +146,10 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Custom("handoff-rate", "SIZE", "hint replay rate at most, bytes per second; adapts below it to load (default 64m)",
             ByteSize("handoff-rate", &c->handoff_rate_bytes));
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
+  // Test-only hooks (node/test_hooks.h): no help text, so --help does not list them.
+  f->Int("test-clock-offset-ms", &c->test_clock_offset_ms, "");
+  f->Bool("test-fault-files", &c->test_fault_files, "");
+  f->Int("test-fail-syncs-after", &c->test_fail_syncs_after, "");
   f->Custom("log-level", "debug|info|warn|error", "stderr log level (default info)",
             [c](const std::string& v) {
               if (!base::ParseLogLevel(v, &c->log_level)) {

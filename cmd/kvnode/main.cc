@@ -6,6 +6,7 @@
 #include "base/logging.h"
 #include "cmd/kvnode/config.h"
 #include "node/node.h"
+#include "node/test_hooks.h"
 
 int main(int argc, char** argv) {
   using kvring::cmd::kvnode::NodeConfig;
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   kvring::base::Logger logger(2, config.id, config.log_level);
-  kvring::node::Node node(config, kvring::node::NodeEnvironment{.logger = &logger});
+  kvring::node::TestHooks hooks(config, kvring::node::NodeEnvironment{.logger = &logger});  // --test-* only
+  kvring::node::Node node(config, hooks.environment());
   s = node.Start();
   if (!s.ok()) {
     LOG_ERROR(&logger, "cannot start: %s", s.ToString().c_str());

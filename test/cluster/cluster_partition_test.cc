@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "test/cluster/cluster_test_util.h"
+#include "test/util/netns.h"
 
 namespace kvring::test {
 namespace {
@@ -27,20 +28,6 @@ constexpr char kChildEnv[] = "KV_NETNS_CHILD";
 constexpr char kClientSource[] = "127.0.0.9";  // the test's own traffic: never cut
 
 bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::string FindProgram(const std::string& name) {
-  for (const char* dir : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
-    std::string path = std::string(dir) + "/" + name;
-    if (::access(path.c_str(), X_OK) == 0) return path;
-  }
-  return "";
-}
-
-std::string SelfPath() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
 
 // Drops (or, with add=false, stops dropping) packets between two hosts, both ways.
 base::Status CutLink(const std::string& a, const std::string& b, bool add) {

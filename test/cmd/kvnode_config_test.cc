@@ -151,5 +151,31 @@ TEST(NodeConfig, LoneNodeDefaultsToOneReplicaButKeepsAnExplicitN) {
   EXPECT_EQ(3, clustered.n);
 }
 
+TEST(NodeConfig, TestHookFlagsParseButStayOutOfTheHelp) {
+  NodeConfig c;
+  ASSERT_TRUE(Parse({"--data", "/tmp/x", "--test-clock-offset-ms", "-300000", "--test-fault-files",
+                     "--test-fail-syncs-after", "12"},
+                    &c)
+                  .ok());
+  EXPECT_EQ(-300000, c.test_clock_offset_ms);
+  EXPECT_TRUE(c.test_fault_files);
+  EXPECT_EQ(12, c.test_fail_syncs_after);
+  NodeConfig defaults;
+  ASSERT_TRUE(Parse({"--data", "/tmp/x"}, &defaults).ok());
+  EXPECT_EQ(0, defaults.test_clock_offset_ms);
+  EXPECT_FALSE(defaults.test_fault_files);
+  EXPECT_EQ(-1, defaults.test_fail_syncs_after);
+  std::vector<std::string> args = {"kvnode", "--help"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  bool help = false;
+  std::string text;
+  NodeConfig h;
+  ASSERT_TRUE(ParseNodeConfig(2, argv.data(), &h, &help, &text).ok());
+  EXPECT_TRUE(help);
+  EXPECT_NE(std::string::npos, text.find("--sync")) << text;
+  EXPECT_EQ(std::string::npos, text.find("--test-")) << "the test-only flags are hidden:\n" << text;
+}
+
 }  // namespace
 }  // namespace kvring::cmd::kvnode

@@ -317,6 +317,24 @@ TEST_F(RpcClientTest, GarbageFromThePeerFailsPendingCallsAtOnce) {
   EXPECT_NE(o.status.message().find("shorter than"), std::string::npos) << o.status.ToString();
 }
 
+// Regression (found by the nemesis, seed 7007, docs/reliability.md): without a
+// secret a call made while connecting goes out right behind HELLO. When HELLO's
+// reply never comes (a lossy link, a paused peer) the peer may still have run
+// the call, so it must not be reported as never sent (Unavailable): a
+// coordinator forwarding a write took that as leave to forward it to another
+// replica, which stored it a second time under another dot.
+TEST_F(RpcClientTest, ACallSentBehindAnUnansweredHelloIsNotReportedUnsent) {
+  testing::OneShotServer silent("");  // reads HELLO and the call, never answers
+  RpcClientOptions o;
+  o.connect_timeout_ms = 300;
+  MakeClient(o);
+  Outcome out = CallAndWait(silent.address(), kPing, "", 5000);
+  ASSERT_FALSE(out.status.ok());
+  EXPECT_TRUE(out.status.IsAborted()) << "the call was sent and may have run: " << out.status.ToString();
+  EXPECT_NE(out.status.message().find("lost before its HELLO reply"), std::string::npos) << out.status.ToString();
+  EXPECT_NE(out.status.message().find("no HELLO reply within 300ms"), std::string::npos) << out.status.ToString();
+}
+
 TEST_F(RpcClientTest, MalformedPeerAddressFailsWithInvalidArgument) {
   MakeClient();
   Outcome o = CallAndWait("no-port-here", kPing, "", 1000);

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <mutex>
 
+#include "net/protocol.h"
+#include "repl/client_context.h"
 #include "test/util/json.h"
 
 namespace kvring::test {
@@ -20,6 +22,21 @@ HistoryContext ContextOf(const repl::VersionVector& vv) {
   for (const repl::VersionVector::Entry& e : vv.entries()) out[e.node] = e.counter;
   return out;
 }
+
+std::optional<HistoryContext> HistoryContextOfClientContext(std::string_view key, std::string_view context) {
+  if (context.empty()) return std::nullopt;
+  base::Result<repl::VersionVector> vv = repl::DecodeClientContext(repl::ContextKey::Default(), key, context);
+  if (!vv.ok()) return std::nullopt;
+  return ContextOf(*vv);
+}
+
+ConsistencyLevel LevelOfConsistencyByte(uint8_t level) {
+  if (level == net::kConsistencyQuorum) return ConsistencyLevel::Quorum();
+  if (level == net::kConsistencyAll) return ConsistencyLevel::All();
+  return ConsistencyLevel(level);
+}
+
+bool IndeterminateOutcome(const base::Status& s) { return s.IsTimedOut() || s.IsAborted() || s.IsUnavailable(); }
 
 namespace {
 

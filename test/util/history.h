@@ -61,6 +61,12 @@ HistoryContext ContextOf(const repl::VersionVector& vv);
 // {"n1":3,"n2":1}
 std::string ContextText(const HistoryContext& context);
 
+// A client context (repl/client_context.h, sealed with repl::ContextKey::Default():
+// a cluster named "kvring" without a secret) as a history records it; nullopt
+// when empty (none sent or returned) or not decodable (the node refuses it: it
+// supersedes nothing).
+std::optional<HistoryContext> HistoryContextOfClientContext(std::string_view key, std::string_view context);
+
 enum class EventType { kInvoke, kOk, kFail, kInfo };
 enum class OpKind { kPut, kDelete, kGet };
 const char* EventTypeName(EventType type);  // "invoke", "ok", "fail", "info"
@@ -94,6 +100,13 @@ class ConsistencyLevel {
   Kind kind_ = Kind::kUnset;
   int number_ = 0;
 };
+
+// A request's R or W byte (net/protocol.h: a number, kConsistencyQuorum or
+// kConsistencyAll) as a history records it.
+ConsistencyLevel LevelOfConsistencyByte(uint8_t level);
+// A timed-out or cut-off request (TimedOut, Aborted, Unavailable) has an unknown
+// outcome (record it as `info`); any other error is a `fail`.
+bool IndeterminateOutcome(const base::Status& status);
 
 // The first line of a history file.
 struct HistoryHeader {

@@ -233,11 +233,12 @@ int64_t StatsCounter(KvClient& client, const std::string& name) {
   return std::stoll(t.substr(pos + name.size() + 2));
 }
 
-base::Result<ReadResult> KvClient::Read(std::string_view key, uint8_t r) {
+base::Result<ReadResult> KvClient::Read(std::string_view key, uint8_t r, uint8_t flags) {
   auto c = Connected();
   if (!c.ok()) return c.status();
   net::GetRequest req;
   req.consistency = r;
+  req.flags = flags;
   req.key = key;
   std::string body;
   net::EncodeGet(&body, req);

@@ -114,7 +114,8 @@ class KvClient {
   // A missing (or deleted) key is NotFound.
   base::Result<ReadResult> Get(std::string_view key, uint8_t r = net::kConsistencyDefault);
   // Like Get, but a missing key is a result with found = false and its context.
-  base::Result<ReadResult> Read(std::string_view key, uint8_t r = net::kConsistencyDefault);
+  // flags: net::kGetFlagStrict or 0.
+  base::Result<ReadResult> Read(std::string_view key, uint8_t r = net::kConsistencyDefault, uint8_t flags = 0);
   // Reads only this node's own replica (GET with net::kGetFlagLocal).
   base::Result<ReadResult> GetLocal(std::string_view key);
   // flags: net::kWriteFlagOverwrite or 0.

@@ -42,22 +42,11 @@ struct Client {
   bool busy() const { return (get && !get->done()) || (write && !write->done()); }
 };
 
-// A context string as the history records it (nullopt: none was sent).
 std::optional<test::HistoryContext> HistoryContextOf(std::string_view key, std::string_view context) {
-  if (context.empty()) return std::nullopt;
-  base::Result<VersionVector> vv = DecodeClientContext(ContextKey::Default(), key, context);
-  if (!vv.ok()) return std::nullopt;  // refused: supersedes nothing
-  return test::ContextOf(*vv);
+  return test::HistoryContextOfClientContext(key, context);
 }
-
-test::ConsistencyLevel LevelOf(uint8_t level) {
-  if (level == net::kConsistencyQuorum) return test::ConsistencyLevel::Quorum();
-  if (level == net::kConsistencyAll) return test::ConsistencyLevel::All();
-  return test::ConsistencyLevel(level);
-}
-
-// A timed-out or cut-off request has an unknown outcome; anything else failed.
-bool Indeterminate(const base::Status& s) { return s.IsTimedOut() || s.IsAborted() || s.IsUnavailable(); }
+test::ConsistencyLevel LevelOf(uint8_t level) { return test::LevelOfConsistencyByte(level); }
+bool Indeterminate(const base::Status& s) { return test::IndeterminateOutcome(s); }
 
 class Run {
  public:

@@ -92,8 +92,9 @@ std::string BuildDir() {
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
   if (n <= 0) return "build";
   std::string exe(buf, static_cast<size_t>(n));
-  std::string test_dir = base::DirName(exe);  // build/test
-  return base::DirName(test_dir);             // build
+  std::string exe_dir = base::DirName(exe);  // build/test, or build for a tool (kvnemesis)
+  if (::access((exe_dir + "/kvnode").c_str(), X_OK) == 0) return exe_dir;
+  return base::DirName(exe_dir);             // build
 }
 
 ChildProcess::~ChildProcess() { Kill(); }

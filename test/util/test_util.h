@@ -39,7 +39,7 @@ std::string HexDigits(std::string_view bytes);
 int PickFreePort();
 
 // Directory of the running test binary's build tree root (where kvnode etc. live):
-// build/test/x_test → build/.
+// build/test/x_test → build/; a tool next to kvnode (build/kvnemesis) → build/.
 std::string BuildDir();
 
 // A child process started with fork/exec; killed by pid (SIGKILL) when the object
