@@ -7,6 +7,7 @@
 #   make tsan       build into build/tsan with TSan and run the threaded tests
 #   make cluster    start a local cluster on loopback (see README.md)
 #   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
+#   make check      clang -fsyntax-only -Wthread-safety -Werror over every source
 #   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
 #                   DURATION=seconds overrides; not part of make test)
 #   make clean
@@ -131,11 +132,13 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests
+.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests deps-clang check
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
 	@scripts/deps.sh
+deps-clang: deps
+	@scripts/deps.sh clang
 
 build-tests: $(TESTS) $(TOOLS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b)))
 
@@ -167,7 +170,23 @@ soak-fd: $(foreach b,$(BINS),$(BUILD)/$(b))
 sim: $(BUILD)/kvsim
 	@$(BUILD)/kvsim --seeds $${SEEDS:-300} --twice $${SEED:+--seed $$SEED} --dir $(BUILD)/sim-failures
 
+# The static checks: clang's thread-safety analysis (GUARDED_BY and friends of
+# base/thread_annotations.h) and its warnings over every source, compiling nothing.
+CLANG_CXX ?= clang++
+CHECK_SRCS := $(wildcard base/*.cc lsm/*.cc net/*.cc ring/*.cc repl/*.cc node/*.cc cmd/*/*.cc test/*/*.cc \
+                bench/*.cc bench/*/*.cc)
+CHECK_STAMPS := $(patsubst %.cc,build/check/%.ok,$(CHECK_SRCS))
+check: $(CHECK_STAMPS)
+build/check/%.ok: %.cc | deps-clang
+	@mkdir -p $(dir $@)
+	$(CLANG_CXX) -std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	  -Wthread-safety -MMD -MP -MT $@ -MF $(basename $@).d -I. $(PEER_CXXFLAGS) $<
+	@touch $@
+
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+-include $(shell find build/check -name '*.d' 2>/dev/null)
+endif

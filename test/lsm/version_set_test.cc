@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/fault_env.h"
+#include "base/mutex.h"
 #include "lsm/filename.h"
 #include "lsm/table_format.h"
 
@@ -17,8 +18,7 @@ class VersionSetTest : public ::testing::Test {
     options_.max_bytes_level1 = 10000;
     options_.l0_compaction_trigger = 4;
     EXPECT_TRUE(env_.CreateDir("/db").ok());
-    table_cache_ = std::make_unique<TableCache>(&env_, "/db", TableOptionsForLevel(options_, 0), 100, nullptr);
-    versions_ = std::make_unique<VersionSet>("/db", options_, table_cache_.get());
+    versions_ = std::make_unique<VersionSet>("/db", options_);
     EXPECT_TRUE(versions_->CreateNew().ok());
     EXPECT_TRUE(versions_->Recover().ok());
   }
@@ -34,8 +34,8 @@ class VersionSetTest : public ::testing::Test {
   }
 
   base::Status Apply(VersionEdit* edit) {
-    std::unique_lock<std::mutex> l(mu_);
-    return versions_->LogAndApply(edit, &l);
+    base::MutexLock l(&mu_);
+    return versions_->LogAndApply(edit, &mu_);
   }
 
   void Add(int level, uint64_t number, const std::string& smallest, const std::string& largest, uint64_t size = 100) {
@@ -53,8 +53,7 @@ class VersionSetTest : public ::testing::Test {
 
   base::FaultEnv env_;
   Options options_;
-  std::mutex mu_;
-  std::unique_ptr<TableCache> table_cache_;
+  base::Mutex mu_;
   std::unique_ptr<VersionSet> versions_;
 };
 
@@ -147,7 +146,7 @@ TEST_F(VersionSetTest, RecoveryRebuildsTheSameFilesAndCounters) {
   ASSERT_TRUE(Apply(&remove).ok());
   versions_->SetLastSequence(777);
   Add(1, 12, "g", "h");
-  VersionSet recovered("/db", options_, table_cache_.get());
+  VersionSet recovered("/db", options_);
   ASSERT_TRUE(recovered.Recover().ok());
   EXPECT_EQ(versions_->current()->DebugString(), recovered.current()->DebugString());
   EXPECT_EQ(777u, recovered.last_sequence());
@@ -170,14 +169,14 @@ TEST_F(VersionSetTest, FailedManifestWriteIsUncertainUntilAFreshManifest) {
   Add(0, 12, "f", "g");
   EXPECT_FALSE(versions_->manifest_uncertain());
   EXPECT_NE(old_manifest, versions_->manifest_file_number());
-  VersionSet recovered("/db", options_, table_cache_.get());
+  VersionSet recovered("/db", options_);
   ASSERT_TRUE(recovered.Recover().ok());
   EXPECT_EQ("L0: 12[f..g] 10[a..c]", recovered.current()->DebugString().substr(0, 21));
 }
 
 TEST_F(VersionSetTest, MalformedCurrentIsCorruption) {
   ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000001", "/db/CURRENT").ok());
-  VersionSet v("/db", options_, table_cache_.get());
+  VersionSet v("/db", options_);
   EXPECT_TRUE(v.Recover().IsCorruption());
   ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000099\n", "/db/CURRENT").ok());
   base::Status s = v.Recover();
