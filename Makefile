@@ -7,6 +7,11 @@
 #   make tsan       build into build/tsan with TSan and run the threaded tests
 #   make cluster    start a local cluster on loopback (see README.md)
 #   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
+#   make fuzz       build the libFuzzer targets (test/fuzz/, clang, ASan+UBSan) into
+#                   build/fuzz and run each for SECONDS seconds (60); prints executions
+#   make fuzz-ci    the same, 3 s per target (what CI runs)
+#   make fuzz-corpus  regenerate the seed corpus test/fuzz/corpus/ from the encoders
+#                   and the docs (inputs a run found, found-*, are kept)
 #   make check      clang -fsyntax-only -Wthread-safety -Werror over every source
 #   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
 #                   DURATION=seconds overrides; not part of make test)
@@ -37,6 +42,14 @@ endif
 ifeq ($(SAN),tsan)
   OPT := -O1
   SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+# The libFuzzer build (make fuzz): clang only; the libraries are instrumented for
+# coverage (fuzzer-no-link), the targets link libFuzzer's main. Line tables only:
+# stack traces need no more, and it halves the compile time.
+ifeq ($(SAN),fuzz)
+  OPT := -O1
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+              -gline-tables-only
 endif
 
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -93,6 +106,24 @@ $(BUILD)/kvcheck: $(BUILD)/obj/test/checker/main.o $(TESTUTIL) $(LIBS)
 $(BUILD)/kvsim: $(BUILD)/obj/test/sim/main.o $(TESTUTIL) $(CMDLIB) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ -lgtest $(SYSLIBS)
 
+# Fuzz targets (docs/testing.md, "Fuzzing"): every test/fuzz/*.cc is one libFuzzer
+# binary build/fuzz/fuzzers/<name>, built only in the SAN=fuzz build, from the
+# library sources it needs (scripts/fuzz-sources.sh follows its includes): far
+# fewer than every library, which keeps `make fuzz-ci` short.
+FUZZ_NAMES := $(basename $(notdir $(wildcard test/fuzz/*.cc)))
+FUZZ_BINS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/fuzzers/$(f))
+ifeq ($(SAN),fuzz)
+define fuzz_rule
+$(BUILD)/fuzzers/$(1): $(BUILD)/obj/test/fuzz/$(1).o $(call objs_of,$(shell scripts/fuzz-sources.sh test/fuzz/$(1).cc))
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $(SYSLIBS)
+endef
+$(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
+endif
+# The seed corpus generator (make fuzz-corpus): the ordinary build.
+$(BUILD)/fuzz_corpus_gen: $(BUILD)/obj/test/fuzz/corpus_gen/main.o $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYSLIBS)
+
 TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
 $(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
@@ -132,7 +163,7 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests deps-clang check
+.PHONY: all deps test bench asan tsan cluster soak-fd sim clean build-tests deps-clang fuzz fuzz-ci fuzz-bins fuzz-corpus check
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
@@ -170,11 +201,23 @@ soak-fd: $(foreach b,$(BINS),$(BUILD)/$(b))
 sim: $(BUILD)/kvsim
 	@$(BUILD)/kvsim --seeds $${SEEDS:-300} --twice $${SEED:+--seed $$SEED} --dir $(BUILD)/sim-failures
 
+# SECONDS seconds of libFuzzer per target (60), one target at a time, each over its
+# checked-in seeds and its own working corpus in build/fuzz/corpus/; a crash stops
+# the run with the input and its reproduction line (scripts/run-fuzz.sh).
+fuzz: deps-clang
+	@$(MAKE) BUILD=build/fuzz SAN=fuzz CXX=$(CLANG_CXX) fuzz-bins
+	@scripts/run-fuzz.sh build/fuzz $(or $(SECONDS),60) $(FUZZ_NAMES)
+fuzz-ci:
+	@$(MAKE) fuzz SECONDS=3
+fuzz-bins: $(FUZZ_BINS)
+fuzz-corpus: $(BUILD)/fuzz_corpus_gen
+	@find test/fuzz/corpus -type f ! -name 'found-*' -delete 2>/dev/null; $(BUILD)/fuzz_corpus_gen test/fuzz/corpus docs
+
 # The static checks: clang's thread-safety analysis (GUARDED_BY and friends of
 # base/thread_annotations.h) and its warnings over every source, compiling nothing.
 CLANG_CXX ?= clang++
 CHECK_SRCS := $(wildcard base/*.cc lsm/*.cc net/*.cc ring/*.cc repl/*.cc node/*.cc cmd/*/*.cc test/*/*.cc \
-                bench/*.cc bench/*/*.cc)
+                test/fuzz/corpus_gen/*.cc bench/*.cc bench/*/*.cc)
 CHECK_STAMPS := $(patsubst %.cc,build/check/%.ok,$(CHECK_SRCS))
 check: $(CHECK_STAMPS)
 build/check/%.ok: %.cc | deps-clang
