@@ -6,9 +6,18 @@
 #include "base/mutex.h"
 #include "lsm/filename.h"
 #include "lsm/table_format.h"
+#include "lsm/wal_writer.h"
 
 namespace kvring::lsm {
 namespace {
+
+std::string Unhex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 3) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
 
 class VersionSetTest : public ::testing::Test {
  protected:
@@ -61,7 +70,7 @@ TEST_F(VersionSetTest, NothingToCompactBelowTheTriggers) {
   Add(0, 10, "a", "c");
   Add(1, 11, "a", "z", 5000);
   EXPECT_FALSE(versions_->NeedsCompaction());
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   EXPECT_EQ(nullptr, versions_->PickCompaction());
 }
 
@@ -74,7 +83,7 @@ TEST_F(VersionSetTest, L0AtTheTriggerCompactsEveryOverlappingL0FileWithL1) {
   Add(0, 12, "k", "m");
   Add(0, 13, "e", "g");
   ASSERT_TRUE(versions_->NeedsCompaction());
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto c = versions_->PickCompaction();
   ASSERT_NE(nullptr, c);
   EXPECT_EQ(0, c->level());
@@ -90,7 +99,7 @@ TEST_F(VersionSetTest, OversizedLevelCompactsRoundRobinFromItsPointer) {
   Add(1, 12, "e", "f", 4000);
   Add(2, 20, "c", "c", 100);
   Add(2, 21, "d", "e", 100);
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto first = versions_->PickCompaction();
   ASSERT_NE(nullptr, first);
   EXPECT_EQ(1, first->level());
@@ -108,7 +117,7 @@ TEST_F(VersionSetTest, InputLevelGrowsWhenItAddsNoOutputFile) {
   Add(1, 10, "a", "b", 6000);
   Add(1, 11, "c", "d", 6000);
   Add(2, 20, "a", "d", 100);
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto c = versions_->PickCompaction();
   ASSERT_NE(nullptr, c);
   EXPECT_EQ("10,11", Numbers(c->inputs(0)));
@@ -119,7 +128,7 @@ TEST_F(VersionSetTest, BaseLevelForKeyLooksBelowTheOutputLevel) {
   Add(1, 10, "a", "z", 20000);
   Add(2, 20, "a", "c");
   Add(3, 30, "m", "n");
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto c = versions_->PickCompaction();
   ASSERT_NE(nullptr, c);
   ASSERT_EQ(1, c->level());
@@ -172,6 +181,31 @@ TEST_F(VersionSetTest, FailedManifestWriteIsUncertainUntilAFreshManifest) {
   VersionSet recovered("/db", options_);
   ASSERT_TRUE(recovered.Recover().ok());
   EXPECT_EQ("L0: 12[f..g] 10[a..c]", recovered.current()->DebugString().substr(0, 21));
+}
+
+// Found by the manifest fuzz target (test/fuzz/corpus/manifest/found-huge-log-number):
+// a manifest whose edit names log number 16122744820328820703 used to recover,
+// and the fresh manifest the next change wrote was MANIFEST-16122744820328820704,
+// a name the following open refused ("not a manifest"): one open and the DB
+// could not be opened again. Such a manifest is now refused at once.
+TEST_F(VersionSetTest, AManifestNamingAFileNumberPastTheNameFormatIsRefused) {
+  // The one record of that manifest (a version edit), byte for byte.
+  const std::string record = Unhex(
+      "01 01 02 08 03 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 "
+      "05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 05 8f "
+      "05 05 05 05 3d 01 00 01 df df df df df df df df df 05 05 05 df df 05 05 05 05 05 05 05 05 05 05 "
+      "05 05 05 05 05 05 05 05 01");
+  ASSERT_TRUE(env_.CreateDir("/huge").ok());
+  std::unique_ptr<base::WritableFile> file;
+  ASSERT_TRUE(env_.NewWritableFile("/huge/MANIFEST-000001", &file).ok());
+  WalWriter writer(file.get());
+  ASSERT_TRUE(writer.AddRecord(record).ok());
+  ASSERT_TRUE(file->Close().ok());
+  ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000001\n", "/huge/CURRENT").ok());
+  VersionSet v("/huge", options_);
+  base::Status s = v.Recover();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("log number")) << s.ToString();
 }
 
 TEST_F(VersionSetTest, MalformedCurrentIsCorruption) {
