@@ -9,7 +9,7 @@
 #   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
 #   make fuzz       build the libFuzzer targets (test/fuzz/, clang, ASan+UBSan) into
 #                   build/fuzz and run each for SECONDS seconds (60); prints executions
-#   make fuzz-ci    the same, 3 s per target (what CI runs)
+#   make fuzz-ci    the same, 2 s per target (what CI runs)
 #   make fuzz-corpus  regenerate the seed corpus test/fuzz/corpus/ from the encoders
 #                   and the docs (inputs a run found, found-*, are kept)
 #   make check      clang -fsyntax-only -Wthread-safety -Werror over the sources that lock
@@ -209,7 +209,7 @@ fuzz: deps-clang
 	@$(MAKE) BUILD=build/fuzz SAN=fuzz CXX=$(CLANG_CXX) fuzz-bins
 	@scripts/run-fuzz.sh build/fuzz $(or $(SECONDS),60) $(FUZZ_NAMES)
 fuzz-ci:
-	@$(MAKE) fuzz SECONDS=3
+	@$(MAKE) fuzz SECONDS=2
 fuzz-bins: $(FUZZ_BINS)
 fuzz-corpus: $(BUILD)/fuzz_corpus_gen
 	@find test/fuzz/corpus -type f ! -name 'found-*' -delete 2>/dev/null; $(BUILD)/fuzz_corpus_gen test/fuzz/corpus docs
