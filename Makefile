@@ -9,6 +9,13 @@
 #   make sim        the deterministic simulator over SEEDS seeds (300; SEED= the first)
 #   make soak       the nemesis: 5 real kvnodes under random faults for SECONDS (60) from
 #                   SEED (random, printed), history checked (DISK_FULL=1, KEEP=1; docs/testing.md)
+#   make fuzz       build the libFuzzer targets (test/fuzz/, clang, ASan+UBSan) into
+#                   build/fuzz and run each for SECONDS seconds (60); prints executions
+#   make fuzz-ci    the same, 2 s per target (what CI runs)
+#   make fuzz-corpus  regenerate the seed corpus test/fuzz/corpus/ from the encoders
+#                   and the docs (inputs a run found, found-*, are kept)
+#   make check      clang -fsyntax-only -Wthread-safety -Werror over the sources that lock
+#                   (make check-all: over every source)
 #   make soak-fd    the failure detector's 10-minute false-down soak (bench/run-false-downs.sh;
 #                   DURATION=seconds overrides; not part of make test)
 #   make clean
@@ -38,6 +45,14 @@ endif
 ifeq ($(SAN),tsan)
   OPT := -O1
   SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+endif
+# The libFuzzer build (make fuzz): clang only; the libraries are instrumented for
+# coverage (fuzzer-no-link), the targets link libFuzzer's main. Line tables only:
+# stack traces need no more, and it halves the compile time.
+ifeq ($(SAN),fuzz)
+  OPT := -O1
+  SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+              -gline-tables-only
 endif
 
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
@@ -98,6 +113,24 @@ $(BUILD)/kvsim: $(BUILD)/obj/test/sim/main.o $(TESTUTIL) $(CMDLIB) $(LIBS)
 $(BUILD)/kvnemesis: $(BUILD)/obj/test/nemesis/main.o $(TESTUTIL) $(CMDLIB) $(LIBS) | $(BUILD)/kvnode
 	$(CXX) $(LDFLAGS) -o $@ $(filter %.o %.a,$^) -lgtest $(SYSLIBS)
 
+# Fuzz targets (docs/testing.md, "Fuzzing"): every test/fuzz/*.cc is one libFuzzer
+# binary build/fuzz/fuzzers/<name>, built only in the SAN=fuzz build, from the
+# library sources it needs (scripts/fuzz-sources.sh follows its includes): far
+# fewer than every library, which keeps `make fuzz-ci` short.
+FUZZ_NAMES := $(basename $(notdir $(wildcard test/fuzz/*.cc)))
+FUZZ_BINS := $(foreach f,$(FUZZ_NAMES),$(BUILD)/fuzzers/$(f))
+ifeq ($(SAN),fuzz)
+define fuzz_rule
+$(BUILD)/fuzzers/$(1): $(BUILD)/obj/test/fuzz/$(1).o $(call objs_of,$(shell scripts/fuzz-sources.sh test/fuzz/$(1).cc))
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $(SYSLIBS)
+endef
+$(foreach f,$(FUZZ_NAMES),$(eval $(call fuzz_rule,$(f))))
+endif
+# The seed corpus generator (make fuzz-corpus): the ordinary build.
+$(BUILD)/fuzz_corpus_gen: $(BUILD)/obj/test/fuzz/corpus_gen/main.o $(LIBS)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(SYSLIBS)
+
 TEST_PKGS := base lsm net ring repl node cmd cluster
 define test_rule
 $(1)_TEST_SRCS := $(wildcard test/$(1)/*.cc)
@@ -138,11 +171,13 @@ $(BUILD)/obj/%.o: %.cc | deps
 $(BUILD)/lib $(BUILD)/test:
 	@mkdir -p $@
 
-.PHONY: all deps test bench asan tsan cluster soak-fd sim soak clean build-tests
+.PHONY: all deps test bench asan tsan cluster soak-fd sim soak clean build-tests deps-clang fuzz fuzz-ci fuzz-bins fuzz-corpus check check-all
 all: $(LIBS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b))) $(TESTS) $(TOOLS) $(BENCHES)
 
 deps:
 	@scripts/deps.sh
+deps-clang: deps
+	@scripts/deps.sh clang
 
 build-tests: $(TESTS) $(TOOLS) $(foreach b,$(BINS),$(if $(wildcard cmd/$(b)/main.cc),$(BUILD)/$(b)))
 
@@ -180,8 +215,42 @@ sim: $(BUILD)/kvsim
 soak: $(BUILD)/kvnemesis $(BUILD)/kvnode
 	@$(BUILD)/kvnemesis --seconds $(or $(SECONDS),60) $(if $(SEED),--seed $(SEED)) \
 	  $(if $(DISK_FULL),--disk-full) $(if $(KEEP),--keep)
+# SECONDS seconds of libFuzzer per target (60), one target at a time, each over its
+# checked-in seeds and its own working corpus in build/fuzz/corpus/; a crash stops
+# the run with the input and its reproduction line (scripts/run-fuzz.sh).
+fuzz: deps-clang
+	@$(MAKE) BUILD=build/fuzz SAN=fuzz CXX=$(CLANG_CXX) fuzz-bins
+	@scripts/run-fuzz.sh build/fuzz $(or $(SECONDS),60) $(FUZZ_NAMES)
+fuzz-ci:
+	@$(MAKE) fuzz SECONDS=2
+fuzz-bins: $(FUZZ_BINS)
+fuzz-corpus: $(BUILD)/fuzz_corpus_gen
+	@find test/fuzz/corpus -type f ! -name 'found-*' -delete 2>/dev/null; $(BUILD)/fuzz_corpus_gen test/fuzz/corpus docs
+
+# The static checks: clang's thread-safety analysis (GUARDED_BY and friends of
+# base/thread_annotations.h) and its warnings, compiling nothing. `make check`
+# (CI) covers the sources that lock a base::Mutex or carry annotations, they or
+# their header (about 20, under a minute); `make check-all` every source (a few
+# minutes: clang's other warnings over the tests and benches too).
+CLANG_CXX ?= clang++
+ALL_SRCS := $(wildcard base/*.cc lsm/*.cc net/*.cc ring/*.cc repl/*.cc node/*.cc cmd/*/*.cc test/*/*.cc \
+              test/fuzz/corpus_gen/*.cc bench/*.cc bench/*/*.cc)
+ifneq ($(filter check,$(MAKECMDGOALS)),)
+LOCKING_SRCS := $(shell for f in $(ALL_SRCS); do h=$${f%.cc}.h; [ -f $$h ] || h=; \
+                  grep -qE 'base/mutex\.h|base::Mutex|GUARDED_BY|LOCKS_REQUIRED' $$f $$h && echo $$f; done)
+endif
+check: $(patsubst %.cc,build/check/%.ok,$(LOCKING_SRCS))
+check-all: $(patsubst %.cc,build/check/%.ok,$(ALL_SRCS))
+build/check/%.ok: %.cc | deps-clang
+	@mkdir -p $(dir $@)
+	$(CLANG_CXX) -std=c++20 -fsyntax-only -Wall -Wextra -Werror -Wno-missing-field-initializers \
+	  -Wthread-safety -MMD -MP -MT $@ -MF $(basename $@).d -I. $(PEER_CXXFLAGS) $<
+	@touch $@
 
 clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+ifneq ($(filter check check-all,$(MAKECMDGOALS)),)
+-include $(shell find build/check -name '*.d' 2>/dev/null)
+endif

@@ -101,7 +101,7 @@ std::shared_ptr<FaultEnv::Inode> FaultEnv::FindLocked(const std::string& path) c
 }
 
 Status FaultEnv::OpenForRead(const std::string& path, std::shared_ptr<Inode>* inode) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CheckAliveLocked("open " + path));
   *inode = FindLocked(path);
   if (*inode == nullptr) return Status::NotFound("open " + path + ": No such file or directory");
@@ -111,7 +111,7 @@ Status FaultEnv::OpenForRead(const std::string& path, std::shared_ptr<Inode>* in
 Status FaultEnv::NewSequentialFile(const std::string& path, std::unique_ptr<SequentialFile>* out) {
   std::shared_ptr<Inode> inode;
   KV_RETURN_IF_ERROR(OpenForRead(path, &inode));
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   *out = std::make_unique<FaultReadFile>(this, inode, generation_);
   return Status::OK();
 }
@@ -119,13 +119,13 @@ Status FaultEnv::NewSequentialFile(const std::string& path, std::unique_ptr<Sequ
 Status FaultEnv::NewRandomAccessFile(const std::string& path, std::unique_ptr<RandomAccessFile>* out) {
   std::shared_ptr<Inode> inode;
   KV_RETURN_IF_ERROR(OpenForRead(path, &inode));
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   *out = std::make_unique<FaultReadFile>(this, inode, generation_);
   return Status::OK();
 }
 
 Status FaultEnv::OpenForWrite(const std::string& path, bool truncate, std::unique_ptr<WritableFile>* out) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("open " + path));
   const std::string dir = DirName(path);
   if (dirs_.count(dir) == 0) return Status::NotFound("open " + path + ": No such file or directory");
@@ -148,7 +148,7 @@ Status FaultEnv::NewAppendableFile(const std::string& path, std::unique_ptr<Writ
 
 Status FaultEnv::Append(const std::string& path, const std::shared_ptr<Inode>& inode, uint64_t generation,
                         std::string_view data) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("write " + path));
   if (generation != generation_) return Status::IOError("write " + path + ": stale handle after power loss");
   if (space_limit_ != kUnlimited && Matches(path, space_filter_) &&
@@ -171,11 +171,11 @@ Status FaultEnv::Append(const std::string& path, const std::shared_ptr<Inode>& i
 Status FaultEnv::Sync(const std::string& path, const std::shared_ptr<Inode>& inode, uint64_t generation) {
   uint64_t delay;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     delay = sync_delay_micros_;
   }
   if (delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("fdatasync " + path));
   if (generation != generation_) return Status::IOError("fdatasync " + path + ": stale handle after power loss");
   if (sync_failure_ && Matches(path, sync_failure_filter_)) {
@@ -189,7 +189,7 @@ Status FaultEnv::Sync(const std::string& path, const std::shared_ptr<Inode>& ino
 
 Status FaultEnv::Read(const std::shared_ptr<Inode>& inode, uint64_t generation, uint64_t offset, size_t n,
                       std::string_view* result, char* scratch) const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   *result = {};
   if (crashed_) return Status::IOError("read: machine crashed (FaultEnv)");
   if (generation != generation_) return Status::IOError("read: stale handle after power loss");
@@ -201,12 +201,12 @@ Status FaultEnv::Read(const std::shared_ptr<Inode>& inode, uint64_t generation, 
 }
 
 bool FaultEnv::FileExists(const std::string& path) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return FindLocked(path) != nullptr || dirs_.count(path) != 0;
 }
 
 Status FaultEnv::GetChildren(const std::string& dir, std::vector<std::string>* names) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   names->clear();
   KV_RETURN_IF_ERROR(CheckAliveLocked("opendir " + dir));
   if (dirs_.count(dir) == 0) return Status::NotFound("opendir " + dir + ": No such file or directory");
@@ -221,7 +221,7 @@ Status FaultEnv::GetChildren(const std::string& dir, std::vector<std::string>* n
 }
 
 Status FaultEnv::RemoveFile(const std::string& path) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("unlink " + path));
   auto dir = live_.find(DirName(path));
   if (dir == live_.end() || dir->second.count(BaseName(path)) == 0) {
@@ -232,14 +232,14 @@ Status FaultEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultEnv::CreateDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("mkdir " + dir));
   dirs_.insert(dir);
   return Status::OK();
 }
 
 Status FaultEnv::RemoveDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("rmdir " + dir));
   if (dirs_.count(dir) == 0) return Status::NotFound("rmdir " + dir + ": No such file or directory");
   auto it = live_.find(dir);
@@ -251,7 +251,7 @@ Status FaultEnv::RemoveDir(const std::string& dir) {
 }
 
 Status FaultEnv::GetFileSize(const std::string& path, uint64_t* size) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CheckAliveLocked("stat " + path));
   auto inode = FindLocked(path);
   if (inode == nullptr) return Status::NotFound("stat " + path + ": No such file or directory");
@@ -260,7 +260,7 @@ Status FaultEnv::GetFileSize(const std::string& path, uint64_t* size) {
 }
 
 Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("rename " + from + " to " + to));
   auto inode = FindLocked(from);
   if (inode == nullptr) return Status::NotFound("rename " + from + ": No such file or directory");
@@ -273,11 +273,11 @@ Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
 Status FaultEnv::SyncDir(const std::string& dir) {
   uint64_t delay;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     delay = sync_delay_micros_;
   }
   if (delay > 0) std::this_thread::sleep_for(std::chrono::microseconds(delay));
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CountMutationLocked("fsync directory " + dir));
   if (dirs_.count(dir) == 0) return Status::NotFound("open directory " + dir + ": No such file or directory");
   durable_[dir] = live_[dir];
@@ -286,7 +286,7 @@ Status FaultEnv::SyncDir(const std::string& dir) {
 }
 
 Status FaultEnv::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   KV_RETURN_IF_ERROR(CheckAliveLocked("lock " + path));
   if (locks_.count(path) != 0) return Status::Busy("lock " + path + ": already held by this process");
   if (dirs_.count(DirName(path)) == 0) return Status::NotFound("open lock file " + path + ": No such file or directory");
@@ -299,13 +299,13 @@ Status FaultEnv::LockFile(const std::string& path, std::unique_ptr<FileLock>* lo
 }
 
 Status FaultEnv::UnlockFile(std::unique_ptr<FileLock> lock) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   locks_.erase(static_cast<FaultLock*>(lock.get())->path);
   return Status::OK();
 }
 
 void FaultEnv::SimulatePowerLoss() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   live_ = durable_;
   for (auto& [dir, listing] : live_) {
     for (auto& [name, inode] : listing) {
@@ -324,55 +324,55 @@ void FaultEnv::SimulatePowerLoss() {
 }
 
 void FaultEnv::SetSpaceLimit(uint64_t bytes, const std::string& path_filter) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   space_limit_ = bytes;
   space_filter_ = path_filter;
 }
 
 void FaultEnv::SetSyncFailure(bool on, const std::string& path_filter) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   sync_failure_ = on;
   sync_failure_filter_ = path_filter;
 }
 
 void FaultEnv::SetShortWrites(int count, const std::string& path_filter) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   short_writes_ = count;
   short_write_filter_ = path_filter;
 }
 
 void FaultEnv::CrashAfterOps(uint64_t n) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   ops_until_crash_ = n;
 }
 
 void FaultEnv::SetSyncDelayMicros(uint64_t micros) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   sync_delay_micros_ = micros;
 }
 
 bool FaultEnv::crashed() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return crashed_;
 }
 
 uint64_t FaultEnv::syncs() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return syncs_;
 }
 
 uint64_t FaultEnv::dir_syncs() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return dir_syncs_;
 }
 
 uint64_t FaultEnv::bytes_written() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return bytes_written_;
 }
 
 uint64_t FaultEnv::mutating_ops() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return mutating_ops_;
 }
 
@@ -385,12 +385,12 @@ uint64_t FaultEnv::BytesStoredLocked() const {
 }
 
 uint64_t FaultEnv::BytesStored() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return BytesStoredLocked();
 }
 
 Status FaultEnv::ReadRaw(const std::string& path, std::string* data) const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto inode = FindLocked(path);
   if (inode == nullptr) return Status::NotFound("read " + path + ": No such file or directory");
   *data = inode->data;
@@ -398,7 +398,7 @@ Status FaultEnv::ReadRaw(const std::string& path, std::string* data) const {
 }
 
 Status FaultEnv::WriteRaw(const std::string& path, const std::string& data) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto inode = FindLocked(path);
   if (inode == nullptr) return Status::NotFound("write " + path + ": No such file or directory");
   inode->data = data;

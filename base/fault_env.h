@@ -26,12 +26,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/thread_annotations.h"
 
@@ -121,7 +121,7 @@ class FaultEnv final : public Env {
   Status Read(const std::shared_ptr<Inode>& inode, uint64_t generation, uint64_t offset, size_t n,
               std::string_view* result, char* scratch) const;
 
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   Random rnd_ GUARDED_BY(mu_);
   const bool keep_random_prefix_;
   std::set<std::string> dirs_ GUARDED_BY(mu_);

@@ -4,14 +4,13 @@
 // Thread safety: thread-safe. The destructor runs every queued task, then joins.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 
@@ -31,8 +30,8 @@ class ThreadPool {
  private:
   void WorkerMain();
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable base::Mutex mu_;
+  base::CondVar cv_;
   std::deque<std::function<void()>> tasks_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

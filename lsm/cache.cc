@@ -2,11 +2,11 @@
 
 #include <cassert>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <vector>
 
 #include "base/hash.h"
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 
 namespace kvring::lsm {
@@ -153,7 +153,7 @@ class alignas(64) Cache::Shard {
   Handle* Insert(Handle* e) {
     Handle* dead = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      base::MutexLock lock(&mu_);
       e->refs = 1;  // the caller's pin
       if (capacity_ > 0) {
         e->refs++;  // the cache's reference
@@ -169,7 +169,7 @@ class alignas(64) Cache::Shard {
   }
 
   Handle* Lookup(std::string_view key, uint64_t hash) {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     Handle* e = table_.Lookup(key, hash);
     if (e == nullptr) {
       misses_.fetch_add(1, std::memory_order_relaxed);
@@ -188,7 +188,7 @@ class alignas(64) Cache::Shard {
   void Release(Handle* e) {
     Handle* dead = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      base::MutexLock lock(&mu_);
       UnrefLocked(e, &dead);
       EvictLocked(&dead);
     }
@@ -198,14 +198,14 @@ class alignas(64) Cache::Shard {
   void Erase(std::string_view key, uint64_t hash) {
     Handle* dead = nullptr;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      base::MutexLock lock(&mu_);
       if (Handle* e = table_.Remove(key, hash)) DetachLocked(e, &dead);
     }
     FreeChain(dead);
   }
 
   size_t usage() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     return usage_;
   }
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
@@ -248,7 +248,7 @@ class alignas(64) Cache::Shard {
     }
   }
 
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   size_t capacity_ = 0;
   size_t usage_ GUARDED_BY(mu_) = 0;
   Handle lru_ GUARDED_BY(mu_);     // dummy head; lru_.next is the oldest

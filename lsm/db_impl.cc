@@ -39,17 +39,17 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       block_cache_(std::make_unique<Cache>(options_.block_cache_bytes)),
       table_cache_(std::make_unique<TableCache>(env_, dbname_, TableOptionsForLevel(options_, 0),
                                                 options_.max_open_files, block_cache_.get())),
-      versions_(std::make_unique<VersionSet>(dbname_, options_, table_cache_.get())),
+      versions_(std::make_unique<VersionSet>(dbname_, options_)),
       level_counters_(static_cast<size_t>(options_.num_levels)) {}
 
 DBImpl::~DBImpl() {
   // manual_wal_flush: buffered records reach the OS (and their callbacks run) first.
   if (log_ != nullptr) FlushWal().IgnoreError();  // a failure is logged and given to the callbacks
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     shutting_down_.store(true, std::memory_order_release);
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
   syncer_.reset();  // syncs what was written and resolves every callback
@@ -68,7 +68,7 @@ base::Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::
   std::shared_ptr<const Version> version;
   SequenceNumber sequence;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     sequence = options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
     mems[num_mems++] = mem_;
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) mems[num_mems++] = it->mem;  // newest first
@@ -99,7 +99,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::shared_ptr<const Version> version;
   SequenceNumber sequence;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     sequence = options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
     children.push_back(mem_->NewIterator());
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) children.push_back(it->mem->NewIterator());
@@ -115,7 +115,7 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
 }
 
 const Snapshot* DBImpl::GetSnapshot() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   SequenceNumber s = versions_->last_sequence();
   snapshots_.insert(s);
   return new SnapshotImpl(s);
@@ -124,7 +124,7 @@ const Snapshot* DBImpl::GetSnapshot() {
 void DBImpl::ReleaseSnapshot(const Snapshot* snapshot) {
   if (snapshot == nullptr) return;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     auto it = snapshots_.find(snapshot->sequence());
     if (it != snapshots_.end()) snapshots_.erase(it);
   }
@@ -145,7 +145,7 @@ base::Status DBImpl::SyncWal() {
 
 base::Status DBImpl::CompactRange(const std::string* begin, const std::string* end) {
   KV_RETURN_IF_ERROR(Flush());
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   // Push everything down to the deepest level holding data (at least L1).
   int max_level = 1;
   for (int level = 1; level < options_.num_levels; level++) {
@@ -156,13 +156,13 @@ base::Status DBImpl::CompactRange(const std::string* begin, const std::string* e
     m.level = level;
     m.begin = begin;
     m.end = end;
-    bg_cv_.wait(l, [&] { return manual_ == nullptr || shutting_down_.load(); });
+    while (manual_ != nullptr && !shutting_down_.load()) bg_cv_.Wait(&mu_);
     if (shutting_down_.load()) return base::Status::Aborted("shutting down");
     manual_ = &m;
-    bg_cv_.notify_all();
-    bg_cv_.wait(l, [&] { return m.done || shutting_down_.load(); });
+    bg_cv_.SignalAll();
+    while (!m.done && !shutting_down_.load()) bg_cv_.Wait(&mu_);
     if (manual_ == &m) manual_ = nullptr;
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
     if (!m.done) return base::Status::Aborted("shutting down");
     KV_RETURN_IF_ERROR(m.status);
   }
@@ -173,7 +173,7 @@ base::Status DBImpl::CompactRange(const std::string* begin, const std::string* e
 
 Stats DBImpl::GetStats() {
   Stats s;
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   const auto& v = versions_->current();
   for (int level = 0; level < options_.num_levels; level++) {
     LevelStats ls;
@@ -208,7 +208,7 @@ Stats DBImpl::GetStats() {
 }
 
 std::string DBImpl::DebugLevels() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return versions_->current()->DebugString();
 }
 

@@ -18,15 +18,14 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/thread_annotations.h"
 #include "lsm/cache.h"
 #include "lsm/compaction_job.h"
@@ -84,28 +83,28 @@ class DBImpl final : public DB {
   };
 
   // --- open (db_impl_open.cc) ---
-  base::Status RecoverLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  base::Status CheckLiveFilesExist();
+  base::Status RecoverLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status CheckLiveFilesExist() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // paranoid_checks: every live table must open (footer, index, filter intact).
-  base::Status CheckTablesOpen();
+  base::Status CheckTablesOpen() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence, MemTable** mem);
   // Writes *mem to an L0 table during recovery (mutex not held) and adds it to edit.
   base::Status WriteRecoveredTable(MemTable* mem, VersionEdit* edit);
-  base::Status NewLogFileLocked(std::unique_lock<std::mutex>* lock, std::shared_ptr<LogFile>* log)
+  base::Status NewLogFileLocked(std::shared_ptr<LogFile>* log)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- writes (db_impl_write.cc) ---
   base::Status WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable);
   // The leader's work: room, group record, WAL append, memtable insert. Sets
   // the group's last writer and where its record ends in which log.
-  base::Status LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer* w, Writer** last,
+  base::Status LeadGroupLocked(Writer* w, Writer** last,
                                std::shared_ptr<LogFile>* log, uint64_t* end) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After the write is applied: waits for (or registers a callback on) its sync.
   base::Status AwaitDurability(const WriteOptions& options, Writer* w, WriteCallback on_durable);
-  base::Status MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status MakeRoomForWrite(bool force) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves the memtable (when not empty) to the immutable list and starts a new
   // WAL for the next writes.
-  base::Status RotateLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status RotateLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // manual_wal_flush: hands log's buffered bytes to the OS and publishes them to
   // the syncer. The write leader's job (nobody else appends meanwhile).
   base::Status FlushLogBuffer(LogFile* log);
@@ -121,11 +120,13 @@ class DBImpl final : public DB {
   // --- background (db_impl_background.cc) ---
   void FlushThread();
   void CompactionThread();
-  base::Status FlushOldestLocked(std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  base::Status RunCompactionLocked(Compaction* c, std::unique_lock<std::mutex>* lock) EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RemoveObsoleteFilesLocked(std::unique_lock<std::mutex>* lock, bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // There is compaction work the compaction thread may start now.
+  bool CompactionWantedLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status FlushOldestLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status RunCompactionLocked(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveObsoleteFilesLocked(bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits out a retry delay (or until shutdown); doubles *backoff_ms.
-  void BackoffLocked(std::unique_lock<std::mutex>* lock, uint32_t* backoff_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void BackoffLocked(uint32_t* backoff_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SequenceNumber SmallestSnapshotLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   JobContext MakeJobContext();
   uint64_t NewPendingFileNumber();
@@ -139,8 +140,8 @@ class DBImpl final : public DB {
   std::unique_ptr<base::FileLock> db_lock_;
   std::unique_ptr<LogSyncer> syncer_;
 
-  std::mutex mu_;
-  std::condition_variable bg_cv_;  // background work to do, or done
+  base::Mutex mu_;
+  base::CondVar bg_cv_;  // background work to do, or done
   std::atomic<bool> shutting_down_{false};
   bool opened_ = false;
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);

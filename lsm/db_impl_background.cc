@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/thread_pool.h"
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
@@ -16,7 +17,7 @@ constexpr uint32_t kMaxBackoffMs = 1000;
 }  // namespace
 
 uint64_t DBImpl::NewPendingFileNumber() {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   uint64_t number = versions_->NewFileNumber();
   pending_outputs_.insert(number);
   return number;
@@ -33,47 +34,48 @@ JobContext DBImpl::MakeJobContext() {
   return ctx;
 }
 
-void DBImpl::BackoffLocked(std::unique_lock<std::mutex>* lock, uint32_t* backoff_ms) {
-  bg_cv_.wait_for(*lock, std::chrono::milliseconds(*backoff_ms),
-                  [this] { return shutting_down_.load(std::memory_order_acquire); });
+void DBImpl::BackoffLocked(uint32_t* backoff_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(*backoff_ms);
+  while (!shutting_down_.load(std::memory_order_acquire) && bg_cv_.WaitUntil(&mu_, deadline)) {
+  }
   *backoff_ms = std::min(kMaxBackoffMs, *backoff_ms * 2);
 }
 
 // ---------------------------------------------------------------- flush
 
 void DBImpl::FlushThread() {
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   uint32_t backoff_ms = kFirstBackoffMs;
   while (true) {
-    bg_cv_.wait(l, [this] { return shutting_down_.load() || !imm_.empty(); });
+    while (!shutting_down_.load() && imm_.empty()) bg_cv_.Wait(&mu_);
     if (shutting_down_.load()) break;
-    base::Status s = FlushOldestLocked(&l);
+    base::Status s = FlushOldestLocked();
     if (s.ok()) {
       flush_error_ = base::Status::OK();
       backoff_ms = kFirstBackoffMs;
-      RemoveObsoleteFilesLocked(&l, false);
+      RemoveObsoleteFilesLocked(false);
     } else if (!shutting_down_.load()) {
       flush_error_ = s;
       LOG_ERROR(logger_, "flush failed (retrying in %u ms): %s", backoff_ms, s.ToString().c_str());
-      bg_cv_.notify_all();  // stalled writers fail fast with the error
-      BackoffLocked(&l, &backoff_ms);
+      bg_cv_.SignalAll();  // stalled writers fail fast with the error
+      BackoffLocked(&backoff_ms);
     }
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
-base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
+base::Status DBImpl::FlushOldestLocked() {
   const ImmEntry imm = imm_.front();
   const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
   // A guess for the table's compression; the level is decided at install time.
   FileMetaData meta;
   JobStats stats;
-  lock->unlock();
+  mu_.Unlock();
   auto iter = imm.mem->NewIterator();
   base::Status s = BuildTable(MakeJobContext(), iter.get(), 0, smallest_snapshot, &meta, &stats);
   iter.reset();
   if (s.ok() && meta.file_size > 0) s = env_->SyncDir(dbname_);
-  lock->lock();
+  mu_.Lock();
   int level = 0;
   VersionEdit edit;
   if (s.ok()) {
@@ -89,7 +91,7 @@ base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
     // The WALs before the next memtable's are no longer needed.
     edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : log_->number);
     flush_installing_deep_ = level > 0;
-    s = versions_->LogAndApply(&edit, lock);
+    s = versions_->LogAndApply(&edit, &mu_);
     flush_installing_deep_ = false;
   }
   for (uint64_t number : stats.file_numbers) pending_outputs_.erase(number);
@@ -103,23 +105,24 @@ base::Status DBImpl::FlushOldestLocked(std::unique_lock<std::mutex>* lock) {
 
 // ---------------------------------------------------------------- compaction
 
+bool DBImpl::CompactionWantedLocked() const {
+  return !flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction());
+}
+
 void DBImpl::CompactionThread() {
   base::Status nice = base::LowerCurrentThreadPriority(options_.compaction_nice);
   if (!nice.ok()) LOG_WARN(logger_, "compaction thread keeps its priority: %s", nice.ToString().c_str());
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   uint32_t backoff_ms = kFirstBackoffMs;
   while (true) {
-    bg_cv_.wait(l, [this] {
-      return shutting_down_.load() ||
-             (!flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction()));
-    });
+    while (!shutting_down_.load() && !CompactionWantedLocked()) bg_cv_.Wait(&mu_);
     if (shutting_down_.load()) break;
     ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;
     std::unique_ptr<Compaction> c =
         manual != nullptr ? versions_->PickRangeCompaction(manual->level, manual->begin, manual->end)
                           : versions_->PickCompaction();
     base::Status s;
-    if (c != nullptr) s = RunCompactionLocked(c.get(), &l);
+    if (c != nullptr) s = RunCompactionLocked(c.get());
     if (manual != nullptr && (c == nullptr || !s.ok())) {
       manual->done = true;  // finished this level, or failed
       manual->status = s;
@@ -127,18 +130,18 @@ void DBImpl::CompactionThread() {
     if (s.ok()) {
       compaction_error_ = base::Status::OK();
       backoff_ms = kFirstBackoffMs;
-      RemoveObsoleteFilesLocked(&l, false);
+      RemoveObsoleteFilesLocked(false);
     } else if (!shutting_down_.load()) {
       compaction_error_ = s;
       LOG_ERROR(logger_, "compaction failed (retrying in %u ms): %s", backoff_ms, s.ToString().c_str());
-      bg_cv_.notify_all();
-      BackoffLocked(&l, &backoff_ms);
+      bg_cv_.SignalAll();
+      BackoffLocked(&backoff_ms);
     }
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
 }
 
-base::Status DBImpl::RunCompactionLocked(Compaction* c, std::unique_lock<std::mutex>* lock) {
+base::Status DBImpl::RunCompactionLocked(Compaction* c) {
   compaction_running_ = true;
   base::Status s;
   JobStats stats;
@@ -146,14 +149,14 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c, std::unique_lock<std::mu
     const FileRef& f = c->inputs(0)[0];
     c->edit()->RemoveFile(c->level(), f->number);
     c->edit()->AddFile(c->output_level(), *f);
-    s = versions_->LogAndApply(c->edit(), lock);
+    s = versions_->LogAndApply(c->edit(), &mu_);
   } else {
     const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
-    lock->unlock();
+    mu_.Unlock();
     s = RunCompaction(MakeJobContext(), c, smallest_snapshot, &stats);
     if (s.ok() && stats.files_written > 0) s = env_->SyncDir(dbname_);
-    lock->lock();
-    if (s.ok()) s = versions_->LogAndApply(c->edit(), lock);
+    mu_.Lock();
+    if (s.ok()) s = versions_->LogAndApply(c->edit(), &mu_);
     for (uint64_t number : stats.file_numbers) pending_outputs_.erase(number);
   }
   compaction_running_ = false;
@@ -172,7 +175,7 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c, std::unique_lock<std::mu
 
 // ---------------------------------------------------------------- obsolete files
 
-void DBImpl::RemoveObsoleteFilesLocked(std::unique_lock<std::mutex>* lock, bool at_open) {
+void DBImpl::RemoveObsoleteFilesLocked(bool at_open) {
   // After a failed manifest write the disk may hold an edit naming files we
   // think are garbage: delete nothing until a fresh manifest is written.
   if (versions_->manifest_uncertain()) return;
@@ -199,12 +202,12 @@ void DBImpl::RemoveObsoleteFilesLocked(std::unique_lock<std::mutex>* lock, bool 
     if (!keep) doomed.emplace_back(name, type == FileType::kTable ? number : 0);
   }
   if (doomed.empty()) return;
-  lock->unlock();
+  mu_.Unlock();
   for (const auto& [name, table] : doomed) {
     if (table != 0) table_cache_->Evict(table);
     env_->RemoveFile(base::JoinPath(dbname_, name)).IgnoreError();  // a leftover is retried next time
   }
-  lock->lock();
+  mu_.Lock();
 }
 
 }  // namespace kvring::lsm

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
 #include "lsm/wal_reader.h"
@@ -17,9 +18,9 @@ base::Status DBImpl::Open() {
   KV_RETURN_IF_ERROR(s);
   syncer_ = std::make_unique<LogSyncer>(options_.sync_mode, options_.sync_interval_ms, logger_);
   {
-    std::unique_lock<std::mutex> l(mu_);
-    KV_RETURN_IF_ERROR(RecoverLocked(&l));
-    RemoveObsoleteFilesLocked(&l, /*at_open=*/true);
+    base::MutexLock l(&mu_);
+    KV_RETURN_IF_ERROR(RecoverLocked());
+    RemoveObsoleteFilesLocked(/*at_open=*/true);
   }
   opened_ = true;
   flush_thread_ = std::thread([this] { FlushThread(); });
@@ -27,7 +28,7 @@ base::Status DBImpl::Open() {
   return base::Status::OK();
 }
 
-base::Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>* lock) {
+base::Status DBImpl::RecoverLocked() {
   const bool exists = env_->FileExists(CurrentFileName(dbname_));
   if (!exists) {
     if (!options_.create_if_missing) {
@@ -57,7 +58,7 @@ base::Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>* lock) {
   VersionEdit edit;
   SequenceNumber max_sequence = versions_->last_sequence();
   MemTable* mem = new MemTable();
-  lock->unlock();
+  mu_.Unlock();
   base::Status s;
   for (uint64_t number : logs) {
     s = ReplayLog(number, &edit, &max_sequence, &mem);
@@ -65,17 +66,17 @@ base::Status DBImpl::RecoverLocked(std::unique_lock<std::mutex>* lock) {
   }
   if (s.ok() && !mem->empty()) s = WriteRecoveredTable(mem, &edit);
   mem->Unref();
-  lock->lock();
+  mu_.Lock();
   KV_RETURN_IF_ERROR(s);
   versions_->SetLastSequence(max_sequence);
 
   std::shared_ptr<LogFile> log;
-  KV_RETURN_IF_ERROR(NewLogFileLocked(lock, &log));
+  KV_RETURN_IF_ERROR(NewLogFileLocked(&log));
   log_ = log;
   mem_ = MemTable::NewForBudget(options_.memtable_bytes);
   edit.SetLogNumber(log->number);
   // Writes a fresh manifest holding the recovered state.
-  s = versions_->LogAndApply(&edit, lock);
+  s = versions_->LogAndApply(&edit, &mu_);
   pending_outputs_.clear();  // recovery's tables: installed, or garbage if it failed
   if (!s.ok()) return s;
   if (!logs.empty()) {
@@ -179,7 +180,7 @@ base::Status DBImpl::WriteRecoveredTable(MemTable* mem, VersionEdit* edit) {
   if (meta.file_size == 0) return base::Status::OK();
   KV_RETURN_IF_ERROR(env_->SyncDir(dbname_));
   edit->AddFile(0, meta);
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   level_counters_[0].bytes_written += meta.file_size;
   return base::Status::OK();
 }

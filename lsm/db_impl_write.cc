@@ -9,6 +9,7 @@
 // syncer, or a callback from the syncer (lsm/log_syncer.h).
 #include "base/coding.h"
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
 
@@ -34,7 +35,7 @@ struct DBImpl::Writer {
   base::Status status;
   std::shared_ptr<LogFile> log;  // where the write's record went
   uint64_t log_end = 0;          // ... and the byte it ends at
-  std::condition_variable cv;
+  base::CondVar cv;
   // Set (under mu_) with every cv signal: lets a waiter spin on it unlocked.
   std::atomic<bool> signaled{false};
 
@@ -72,13 +73,13 @@ base::Status DBImpl::Flush() {
   Writer w;
   w.force_rotate = true;
   KV_RETURN_IF_ERROR(WriteInternal(WriteOptions(), &w, nullptr));
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   if (imm_.empty()) return base::Status::OK();
   const uint64_t target = imm_.back().log_number;  // everything up to the rotation
   while (!imm_.empty() && imm_.front().log_number <= target) {
     if (shutting_down_.load()) return base::Status::Aborted("shutting down");
     if (!flush_error_.ok()) return flush_error_;
-    bg_cv_.wait(l);
+    bg_cv_.Wait(&mu_);
   }
   return base::Status::OK();
 }
@@ -124,24 +125,24 @@ DBImpl::Writer* DBImpl::BuildGroupLocked(std::string_view* record) {
 }
 
 base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, WriteCallback on_durable) {
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   writers_.push_back(w);
   while (!w->done && w != writers_.front()) {
     // A leader's group takes a few microseconds: spin for about that long before
     // a futex sleep and wake-up, which cost more (event loops on several threads
     // write concurrently).
-    l.unlock();
+    l.Unlock();
     for (int i = 0; i < kWriterSpins && !w->signaled.load(std::memory_order_acquire); i++) CpuRelax();
-    l.lock();
+    l.Lock();
     w->signaled.store(false, std::memory_order_relaxed);
-    if (!w->done && w != writers_.front()) w->cv.wait(l);
+    if (!w->done && w != writers_.front()) w->cv.Wait(&mu_);
   }
   if (!w->done) {
     // The leader: write for the group, then hand every member its outcome.
     Writer* last = w;
     std::shared_ptr<LogFile> log;
     uint64_t end = 0;
-    const base::Status s = LeadGroupLocked(&l, w, &last, &log, &end);
+    const base::Status s = LeadGroupLocked(w, &last, &log, &end);
     while (true) {
       Writer* ready = writers_.front();
       writers_.pop_front();
@@ -151,30 +152,30 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
       ready->done = true;
       if (ready != w) {
         ready->signaled.store(true, std::memory_order_release);
-        ready->cv.notify_one();
+        ready->cv.Signal();
       }
       if (ready == last) break;
     }
     if (!writers_.empty()) {
       writers_.front()->signaled.store(true, std::memory_order_release);
-      writers_.front()->cv.notify_one();
+      writers_.front()->cv.Signal();
     }
   }
-  l.unlock();
+  l.Unlock();
   if (!w->status.ok() || w->writes_nothing()) return w->status;
   return AwaitDurability(options, w, std::move(on_durable));
 }
 
-base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer* w, Writer** last,
+base::Status DBImpl::LeadGroupLocked(Writer* w, Writer** last,
                                      std::shared_ptr<LogFile>* log_out, uint64_t* end) {
   if (w->flush_wal) {
     *log_out = log_;
     if (!wal_buffered_) return base::Status::OK();
     wal_buffered_ = false;
     std::shared_ptr<LogFile> log = log_;
-    lock->unlock();
+    mu_.Unlock();
     base::Status s = FlushLogBuffer(log.get());
-    lock->lock();
+    mu_.Lock();
     if (!s.ok()) {
       // The buffer may have gone out in part: roll to a fresh WAL, as after a failed append.
       log->flush_error = s.WithContext("WAL flush");
@@ -184,7 +185,7 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
     }
     return s;
   }
-  base::Status s = MakeRoomForWrite(lock, w->force_rotate);
+  base::Status s = MakeRoomForWrite(w->force_rotate);
   std::shared_ptr<LogFile> log = log_;
   *log_out = log;
   if (!s.ok() || w->force_rotate) return s;
@@ -197,14 +198,14 @@ base::Status DBImpl::LeadGroupLocked(std::unique_lock<std::mutex>* lock, Writer*
   // With manual_wal_flush the record waits in the buffer for FlushWal (writes
   // needing a sync flush it themselves, in AwaitDurability).
   const bool defer_flush = DefersWalFlush();
-  lock->unlock();
+  mu_.Unlock();
   if (count > 0) {
     s = log->writer->AddRecord(record);
     if (s.ok() && !defer_flush) s = FlushLogBuffer(log.get());
     if (s.ok()) s = mem->AddBatchRep(record);  // our own encoding: cannot fail
   }
   *end = log->writer->file_bytes();
-  lock->lock();
+  mu_.Lock();
   if (defer_flush && count > 0) {
     wal_buffered_ = true;
     flush_needed_.store(true, std::memory_order_release);
@@ -233,7 +234,7 @@ base::Status DBImpl::AwaitDurability(const WriteOptions& options, Writer* w, Wri
     if (need_sync) {
       syncer_->NotifyWhenDurable(w->log, w->log_end, std::move(on_durable));
     } else if (DefersWalFlush()) {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       unflushed_acks_.push_back({w->log, w->log_end, std::move(on_durable)});
       flush_needed_.store(true, std::memory_order_release);
     } else {
@@ -257,7 +258,7 @@ base::Status DBImpl::FlushWal() {
   std::vector<UnflushedAck> acks;
   std::vector<base::Status> outcomes;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     std::vector<UnflushedAck> waiting;
     for (UnflushedAck& ack : unflushed_acks_) {
       if (ack.log->published.load(std::memory_order_acquire) >= ack.end) {
@@ -285,7 +286,7 @@ base::Status DBImpl::FlushLogBuffer(LogFile* log) {
   return base::Status::OK();
 }
 
-base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool force) {
+base::Status DBImpl::MakeRoomForWrite(bool force) {
   bool allow_delay = !force;
   bool stalled = false;
   uint64_t stall_start = 0;
@@ -299,9 +300,9 @@ base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool f
     const int l0_files = versions_->current()->NumFiles(0);
     if (!broken && allow_delay && l0_files >= options_.l0_slowdown_trigger) {
       // Spread the delay over many writes rather than stopping one for long.
-      lock->unlock();
+      mu_.Unlock();
       options_.clock->SleepMicros(1000);
-      lock->lock();
+      mu_.Lock();
       allow_delay = false;
       slowdowns_++;
       stall_micros_ += 1000;
@@ -325,10 +326,10 @@ base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool f
         stops_++;
         stall_start = options_.clock->NowMicros();
       }
-      bg_cv_.wait(*lock);
+      bg_cv_.Wait(&mu_);
       continue;
     }
-    s = RotateLocked(lock);
+    s = RotateLocked();
     if (!s.ok()) break;
     force = false;
   }
@@ -336,9 +337,9 @@ base::Status DBImpl::MakeRoomForWrite(std::unique_lock<std::mutex>* lock, bool f
   return s;
 }
 
-base::Status DBImpl::RotateLocked(std::unique_lock<std::mutex>* lock) {
+base::Status DBImpl::RotateLocked() {
   std::shared_ptr<LogFile> log;
-  KV_RETURN_IF_ERROR(NewLogFileLocked(lock, &log));
+  KV_RETURN_IF_ERROR(NewLogFileLocked(&log));
   std::shared_ptr<LogFile> old = log_;
   if (wal_buffered_) {
     // manual_wal_flush: the old log's buffered records go to the OS before it is
@@ -358,22 +359,22 @@ base::Status DBImpl::RotateLocked(std::unique_lock<std::mutex>* lock) {
   if (!mem_->empty()) {
     imm_.push_back({mem_, old->number});
     mem_ = MemTable::NewForBudget(options_.memtable_bytes);
-    bg_cv_.notify_all();
+    bg_cv_.SignalAll();
   }
   log_ = std::move(log);
   log_broken_ = false;
   return base::Status::OK();
 }
 
-base::Status DBImpl::NewLogFileLocked(std::unique_lock<std::mutex>* lock, std::shared_ptr<LogFile>* log) {
+base::Status DBImpl::NewLogFileLocked(std::shared_ptr<LogFile>* log) {
   const uint64_t number = versions_->NewFileNumber();
   const std::string path = LogFileName(dbname_, number);
-  lock->unlock();
+  mu_.Unlock();
   base::Status s = LogFile::Create(env_, path, number, log);
   // The new log's directory entry must survive a power loss before any write
   // acknowledged through it does.
   if (s.ok()) s = env_->SyncDir(dbname_);
-  lock->lock();
+  mu_.Lock();
   if (!s.ok()) {
     *log = nullptr;
     return s.WithContext("creating WAL " + path);

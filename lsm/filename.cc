@@ -14,7 +14,8 @@ std::string Numbered(std::string_view dir, const char* prefix, uint64_t number, 
   return base::JoinPath(dir, buf);
 }
 
-// Parses a decimal number filling all of s; false on anything else or overflow.
+// Parses a decimal file number filling all of s; false on anything else or a
+// number not below kMaxFileNumber.
 bool ParseNumber(std::string_view s, uint64_t* out) {
   if (s.empty() || s.size() > 19) return false;
   uint64_t v = 0;
@@ -23,7 +24,7 @@ bool ParseNumber(std::string_view s, uint64_t* out) {
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   *out = v;
-  return true;
+  return v < kMaxFileNumber;
 }
 
 bool EndsWith(std::string_view s, std::string_view suffix) {

@@ -4,7 +4,8 @@
 //   MANIFEST-NNNNNN  the version-edit log        (docs/formats/manifest.md)
 //   CURRENT          the name of the live manifest, one line
 //   LOCK             held (flock) by the process that has the DB open
-// Numbers come from one counter per DB and are never reused.
+// Numbers come from one counter per DB and are never reused, and stay below
+// kMaxFileNumber.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,11 @@
 namespace kvring::lsm {
 
 enum class FileType { kLog, kTable, kManifest, kCurrent, kLock, kTemp };
+
+// File numbers are below 10^18: a name of up to 19 digits parses back, and a
+// counter this far from 2^64 never wraps. A manifest or a file name carrying a
+// larger one is not ours (docs/formats/manifest.md).
+constexpr uint64_t kMaxFileNumber = 1'000'000'000'000'000'000ull;
 
 std::string LogFileName(std::string_view dir, uint64_t number);
 std::string TableFileName(std::string_view dir, uint64_t number);

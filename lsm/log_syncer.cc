@@ -31,15 +31,15 @@ LogSyncer::LogSyncer(SyncMode mode, uint32_t interval_ms, base::Logger* logger)
 LogSyncer::~LogSyncer() {
   SyncAll().IgnoreError();  // failures already reached the waiters and callbacks
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     stop_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
   thread_.join();
   // Anything still pending (a callback registered after the last sync) resolves now.
   std::vector<std::pair<WriteCallback, base::Status>> ready;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     for (auto& p : pending_) {
       base::Status s = Resolved(*p.log, p.end) && p.log->error.ok()
                            ? base::Status::OK()
@@ -53,7 +53,7 @@ LogSyncer::~LogSyncer() {
 }
 
 void LogSyncer::AddLog(std::shared_ptr<LogFile> log) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   for (auto& old : logs_) old->retired = true;
   logs_.push_back(std::move(log));
   PruneLocked();
@@ -62,19 +62,24 @@ void LogSyncer::AddLog(std::shared_ptr<LogFile> log) {
 void LogSyncer::PruneLocked() {
   // A retired log is forgotten once nothing is left to sync (in kNone mode:
   // once nobody waits for it).
-  logs_.erase(std::remove_if(logs_.begin(), logs_.end(),
-                             [this](const std::shared_ptr<LogFile>& log) {
-                               if (!log->retired || !Resolved(*log, log->requested)) return false;
-                               if (mode_ != SyncMode::kNone &&
-                                   !Resolved(*log, log->published.load(std::memory_order_acquire))) {
-                                 return false;
-                               }
-                               for (const auto& p : pending_) {
-                                 if (p.log == log) return false;
-                               }
-                               return true;
-                             }),
-              logs_.end());
+  // A loop, not remove_if with a lambda: the thread-safety analysis cannot see
+  // that a lambda runs with mu_ held.
+  size_t kept = 0;
+  for (size_t i = 0; i < logs_.size(); ++i) {
+    if (ForgettableLocked(logs_[i])) continue;
+    if (kept != i) logs_[kept] = std::move(logs_[i]);
+    ++kept;
+  }
+  logs_.resize(kept);
+}
+
+bool LogSyncer::ForgettableLocked(const std::shared_ptr<LogFile>& log) const {
+  if (!log->retired || !Resolved(*log, log->requested)) return false;
+  if (mode_ != SyncMode::kNone && !Resolved(*log, log->published.load(std::memory_order_acquire))) return false;
+  for (const auto& p : pending_) {
+    if (p.log == log) return false;
+  }
+  return true;
 }
 
 void LogSyncer::TrackLocked(const std::shared_ptr<LogFile>& log) {
@@ -89,7 +94,7 @@ void LogSyncer::Published(LogFile* log, uint64_t end) {
 }
 
 base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_t end) {
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   if (!Resolved(*log, end)) {
     TrackLocked(log);
     log->requested = std::max(log->requested, end);
@@ -98,24 +103,24 @@ base::Status LogSyncer::WaitDurable(const std::shared_ptr<LogFile>& log, uint64_
         // Nobody is syncing: this waiter would only sleep through a hand-off
         // to the syncer thread and back, so it runs the fdatasync itself (it
         // covers every writer published so far, like the syncer's would).
-        SyncLocked(&l, log);
+        SyncLocked(log);
         // Callbacks it resolved are the syncer's to run; wake it only then (a
         // wake-up per durable write would cost what the inline sync saves).
-        if (!pending_.empty()) work_cv_.notify_one();
+        if (!pending_.empty()) work_cv_.Signal();
       } else {
-        done_cv_.wait(l);  // the running sync may cover us; else we go next
+        done_cv_.Wait(&mu_);  // the running sync may cover us; else we go next
       }
     }
   }
   return log->synced >= end ? base::Status::OK() : log->error;
 }
 
-void LogSyncer::SyncLocked(std::unique_lock<std::mutex>* lock, const std::shared_ptr<LogFile>& log) {
+void LogSyncer::SyncLocked(const std::shared_ptr<LogFile>& log) {
   syncing_ = true;
   const uint64_t target = log->published.load(std::memory_order_acquire);
-  lock->unlock();
+  mu_.Unlock();
   base::Status s = log->sync_file->Sync();
-  lock->lock();
+  mu_.Lock();
   syncing_ = false;
   if (s.ok()) {
     log->synced = std::max(log->synced, target);
@@ -126,27 +131,27 @@ void LogSyncer::SyncLocked(std::unique_lock<std::mutex>* lock, const std::shared
     LOG_ERROR(logger_, "WAL %s: %s; its unsynced writes are reported failed", log->path.c_str(),
               s.ToString().c_str());
   }
-  done_cv_.notify_all();
+  done_cv_.SignalAll();
 }
 
 void LogSyncer::NotifyWhenDurable(const std::shared_ptr<LogFile>& log, uint64_t end, WriteCallback cb) {
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   if (Resolved(*log, end)) {
     base::Status s = log->synced >= end ? base::Status::OK() : log->error;
-    l.unlock();
+    l.Unlock();
     cb(s);
     return;
   }
   TrackLocked(log);
   log->requested = std::max(log->requested, end);
   pending_.push_back({log, end, std::move(cb)});
-  work_cv_.notify_one();
+  work_cv_.Signal();
 }
 
 base::Status LogSyncer::SyncAll() {
   std::vector<std::pair<std::shared_ptr<LogFile>, uint64_t>> targets;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     for (const auto& log : logs_) targets.emplace_back(log, log->published.load(std::memory_order_acquire));
   }
   base::Status first;
@@ -158,12 +163,12 @@ base::Status LogSyncer::SyncAll() {
 }
 
 base::Status LogSyncer::ErrorOf(const LogFile* log) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return log->error;
 }
 
 uint64_t LogSyncer::syncs() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   return syncs_;
 }
 
@@ -193,16 +198,16 @@ void LogSyncer::CollectReadyLocked(std::vector<std::pair<WriteCallback, base::St
 void LogSyncer::Run() {
   using Clock = std::chrono::steady_clock;
   auto next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
-  std::unique_lock<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   while (true) {
     // Callbacks resolved by a waiter's own sync are delivered here.
     std::vector<std::pair<WriteCallback, base::Status>> resolved;
     CollectReadyLocked(&resolved);
     if (!resolved.empty()) {
       PruneLocked();
-      l.unlock();
+      l.Unlock();
       for (auto& [cb, status] : resolved) cb(status);
-      l.lock();
+      l.Lock();
       continue;
     }
     const bool interval_due = mode_ == SyncMode::kInterval && Clock::now() >= next_interval;
@@ -211,21 +216,21 @@ void LogSyncer::Run() {
       if (interval_due && !syncing_) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
       if (stop_ && !syncing_) break;
       if (mode_ == SyncMode::kInterval) {
-        work_cv_.wait_until(l, next_interval);
+        work_cv_.WaitUntil(&mu_, next_interval);
       } else {
-        work_cv_.wait(l);
+        work_cv_.Wait(&mu_);
       }
       continue;
     }
-    SyncLocked(&l, log);
+    SyncLocked(log);
     if (interval_due) next_interval = Clock::now() + std::chrono::milliseconds(interval_ms_);
     std::vector<std::pair<WriteCallback, base::Status>> ready;
     CollectReadyLocked(&ready);
     PruneLocked();
     if (!ready.empty()) {
-      l.unlock();
+      l.Unlock();
       for (auto& [cb, status] : ready) cb(status);
-      l.lock();
+      l.Lock();
     }
   }
 }

@@ -23,17 +23,16 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "lsm/engine.h"
@@ -105,13 +104,15 @@ class LogSyncer {
   void Run();
   // Syncs log up to what is published now, with mu_ released during the
   // fdatasync; records the result and wakes waiters. REQUIRES: !syncing_.
-  void SyncLocked(std::unique_lock<std::mutex>* lock, const std::shared_ptr<LogFile>& log)
+  void SyncLocked(const std::shared_ptr<LogFile>& log)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The log to sync next and up to where; null when nothing is due.
   std::shared_ptr<LogFile> PickLocked(bool interval_due) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Moves callbacks that can be resolved into *ready.
   void CollectReadyLocked(std::vector<std::pair<WriteCallback, base::Status>>* ready) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PruneLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A retired log with nothing left to sync or deliver.
+  bool ForgettableLocked(const std::shared_ptr<LogFile>& log) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TrackLocked(const std::shared_ptr<LogFile>& log) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Resolved(const LogFile& log, uint64_t end) const EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return log.synced >= end || !log.error.ok();
@@ -120,9 +121,9 @@ class LogSyncer {
   const SyncMode mode_;
   const uint32_t interval_ms_;
   base::Logger* const logger_;
-  mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // wakes the syncer
-  std::condition_variable done_cv_;  // wakes waiters
+  mutable base::Mutex mu_;
+  base::CondVar work_cv_;  // wakes the syncer
+  base::CondVar done_cv_;  // wakes waiters
   std::vector<std::shared_ptr<LogFile>> logs_ GUARDED_BY(mu_);
   std::deque<Pending> pending_ GUARDED_BY(mu_);
   bool stop_ GUARDED_BY(mu_) = false;

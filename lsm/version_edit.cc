@@ -1,6 +1,7 @@
 #include "lsm/version_edit.h"
 
 #include "base/coding.h"
+#include "lsm/filename.h"
 
 namespace kvring::lsm {
 
@@ -13,6 +14,12 @@ bool GetLevel(std::string_view* input, int* level) {
   if (!base::GetVarint32(input, &v) || v >= static_cast<uint32_t>(kMaxLevels)) return false;
   *level = static_cast<int>(v);
   return true;
+}
+
+// A file number (log, next, table): below kMaxFileNumber, so that its file name
+// parses back and the counter never wraps.
+bool GetFileNumber(std::string_view* input, uint64_t* n) {
+  return base::GetVarint64(input, n) && *n < kMaxFileNumber;
 }
 
 bool GetInternalKey(std::string_view* input, std::string* key) {
@@ -68,10 +75,10 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
     int level;
     switch (static_cast<EditTag>(tag)) {
       case EditTag::kLogNumber:
-        if (base::GetVarint64(&input, &n)) log_number_ = n; else bad = "log number";
+        if (GetFileNumber(&input, &n)) log_number_ = n; else bad = "log number (truncated, or not below 10^18)";
         break;
       case EditTag::kNextFileNumber:
-        if (base::GetVarint64(&input, &n)) next_file_number_ = n; else bad = "next file number";
+        if (GetFileNumber(&input, &n)) next_file_number_ = n; else bad = "next file number (truncated, or not below 10^18)";
         break;
       case EditTag::kLastSequence:
         if (base::GetVarint64(&input, &n)) last_sequence_ = n; else bad = "last sequence";
@@ -86,20 +93,20 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
         break;
       }
       case EditTag::kDeletedFile:
-        if (GetLevel(&input, &level) && base::GetVarint64(&input, &n)) {
+        if (GetLevel(&input, &level) && GetFileNumber(&input, &n)) {
           deleted_files_.emplace(level, n);
         } else {
-          bad = "deleted file";
+          bad = "deleted file (truncated, or a number not below 10^18)";
         }
         break;
       case EditTag::kNewFile: {
         FileMetaData f;
-        if (GetLevel(&input, &level) && base::GetVarint64(&input, &f.number) &&
+        if (GetLevel(&input, &level) && GetFileNumber(&input, &f.number) &&
             base::GetVarint64(&input, &f.file_size) && GetInternalKey(&input, &f.smallest) &&
             GetInternalKey(&input, &f.largest)) {
           new_files_.emplace_back(level, std::move(f));
         } else {
-          bad = "new file";
+          bad = "new file (truncated, or a number not below 10^18)";
         }
         break;
       }

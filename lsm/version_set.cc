@@ -83,11 +83,10 @@ class VersionSet::Builder {
 
 // ---------------------------------------------------------------- VersionSet
 
-VersionSet::VersionSet(std::string dbname, const Options& options, TableCache* table_cache)
+VersionSet::VersionSet(std::string dbname, const Options& options)
     : env_(options.env),
       dbname_(std::move(dbname)),
       options_(options),
-      table_cache_(table_cache),
       compact_pointers_(static_cast<size_t>(options.num_levels)) {
   auto v = std::make_shared<Version>(options.num_levels);
   v->ComputeScores(options_);
@@ -221,8 +220,8 @@ base::Status VersionSet::Recover() {
   return base::Status::OK();
 }
 
-base::Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock) {
-  manifest_cv_.wait(*lock, [this] { return !manifest_writing_; });
+base::Status VersionSet::LogAndApply(VersionEdit* edit, base::Mutex* mu) {
+  while (manifest_writing_) manifest_cv_.Wait(mu);
   manifest_writing_ = true;
   if (edit->log_number()) {
     assert(*edit->log_number() >= log_number_);
@@ -239,7 +238,7 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mu
   if (s.ok()) s = builder.SaveTo(v.get());
   if (!s.ok()) {
     manifest_writing_ = false;
-    manifest_cv_.notify_all();
+    manifest_cv_.SignalAll();
     return s;
   }
 
@@ -254,7 +253,7 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mu
   std::string record;
   edit->EncodeTo(&record);
 
-  lock->unlock();
+  mu->Unlock();
   std::unique_ptr<base::WritableFile> new_file;
   std::unique_ptr<WalWriter> new_log;
   if (roll) {
@@ -269,7 +268,7 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mu
   if (s.ok()) s = log->AddRecord(record);
   if (s.ok()) s = file->Sync();
   if (s.ok() && roll) s = SetCurrentFile(new_manifest_number);
-  lock->lock();
+  mu->Lock();
 
   if (s.ok()) {
     if (roll) {
@@ -295,7 +294,7 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, std::unique_lock<std::mu
     s = s.WithContext("manifest write");
   }
   manifest_writing_ = false;
-  manifest_cv_.notify_all();
+  manifest_cv_.SignalAll();
   return s;
 }
 

@@ -17,20 +17,18 @@
 // DB mutex held. LogAndApply releases the mutex while it writes (one at a time).
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/env.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "lsm/compaction.h"
 #include "lsm/engine.h"
 #include "lsm/lookup_key.h"
-#include "lsm/table_cache.h"
 #include "lsm/version.h"
 #include "lsm/version_edit.h"
 #include "lsm/wal_writer.h"
@@ -41,8 +39,9 @@ class VersionSet {
  public:
   static constexpr uint64_t kMaxManifestBytes = 8 << 20;
 
-  // *table_cache must outlive the VersionSet (evicts are the DB's business).
-  VersionSet(std::string dbname, const Options& options, TableCache* table_cache);
+  // *options must outlive the VersionSet. It reads no table: the table cache and
+  // its evictions are the DB's business.
+  VersionSet(std::string dbname, const Options& options);
   VersionSet(const VersionSet&) = delete;
   VersionSet& operator=(const VersionSet&) = delete;
   ~VersionSet();
@@ -56,8 +55,9 @@ class VersionSet {
 
   // Applies *edit to the current version, makes it durable in the manifest and
   // installs the result. Fills in the counters the edit does not set.
-  // REQUIRES: *lock holds the DB mutex; it is released during the I/O.
-  [[nodiscard]] base::Status LogAndApply(VersionEdit* edit, std::unique_lock<std::mutex>* lock);
+  // REQUIRES: *mu (the DB mutex) is held; it is released during the I/O and
+  // held again on return.
+  [[nodiscard]] base::Status LogAndApply(VersionEdit* edit, base::Mutex* mu) EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   const std::shared_ptr<const Version>& current() const { return current_; }
   uint64_t NewFileNumber() { return next_file_number_++; }
@@ -93,7 +93,6 @@ class VersionSet {
   base::Env* const env_;
   const std::string dbname_;
   const Options& options_;
-  TableCache* const table_cache_;
   uint64_t next_file_number_ = 2;
   uint64_t manifest_file_number_ = 0;
   SequenceNumber last_sequence_ = 0;
@@ -105,7 +104,7 @@ class VersionSet {
   std::unique_ptr<WalWriter> manifest_log_;
   bool manifest_uncertain_ = false;
   bool manifest_writing_ = false;
-  std::condition_variable manifest_cv_;
+  base::CondVar manifest_cv_;
 };
 
 }  // namespace kvring::lsm

@@ -5,7 +5,6 @@
 
 #include <cassert>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 
 namespace kvring::net {
@@ -118,23 +117,23 @@ void EventLoop::RunSync(const Functor& fn) {
     fn();
     return;
   }
-  std::mutex mu;
-  std::condition_variable cv;
+  base::Mutex mu;
+  base::CondVar cv;
   bool done = false;
   QueueInLoop([&] {
     fn();
-    std::lock_guard<std::mutex> lock(mu);
+    base::MutexLock lock(&mu);
     done = true;
-    cv.notify_one();
+    cv.Signal();
   });
-  std::unique_lock<std::mutex> lock(mu);
-  cv.wait(lock, [&] { return done; });
+  base::MutexLock lock(&mu);
+  while (!done) cv.Wait(&mu);
 }
 
 void EventLoop::QueueInLoop(Functor fn) {
   bool was_empty;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     was_empty = queued_.empty();
     queued_.push_back(std::move(fn));
   }
@@ -146,7 +145,7 @@ void EventLoop::QueueInLoop(Functor fn) {
 }
 
 bool EventLoop::HasQueued() {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return !queued_.empty();
 }
 
@@ -164,7 +163,7 @@ void EventLoop::DrainWakeFd() {
 
 int EventLoop::PollTimeoutMs() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (!queued_.empty()) return 0;
   }
   std::optional<uint64_t> due = timers_.NextDue();
@@ -274,7 +273,7 @@ void EventLoop::RunBeforeSleepHooks() {
 
 void EventLoop::RunQueuedFunctors() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     if (queued_.empty()) return;
     batch_.swap(queued_);
   }

@@ -29,12 +29,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "net/timer_queue.h"
@@ -163,7 +163,7 @@ class EventLoop {
   std::vector<Hook> hooks_;
   HookId next_hook_id_ = 1;
 
-  std::mutex mu_;
+  base::Mutex mu_;
   std::vector<Functor> queued_ GUARDED_BY(mu_);
   std::vector<Functor> batch_;  // swapped with queued_; loop thread only
 };

@@ -17,13 +17,13 @@ uint64_t Elapsed(uint64_t now, uint64_t since) { return now > since ? now - sinc
 
 void WorkerHandle::Post(uint64_t connection_id, uint8_t opcode, uint32_t request_id, const Status& status,
                         std::string_view payload) {
-  std::unique_lock<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   ServerWorker* worker = worker_;
   if (worker == nullptr) return;  // the server stopped: drop silently
   EventLoop* loop = worker->loop();
   if (loop->IsInLoopThread()) {
     // Detach also runs on this thread, so the worker cannot go away under us.
-    lock.unlock();
+    lock.Unlock();
     worker->Deliver(connection_id, opcode, request_id, status, payload);
     return;
   }
@@ -34,7 +34,7 @@ void WorkerHandle::Post(uint64_t connection_id, uint8_t opcode, uint32_t request
 }
 
 void WorkerHandle::Detach() {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   worker_ = nullptr;
 }
 

@@ -11,11 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "net/connection.h"
@@ -37,7 +37,7 @@ class WorkerHandle {
   void Detach();
 
  private:
-  std::mutex mu_;
+  base::Mutex mu_;
   ServerWorker* worker_ GUARDED_BY(mu_);
 };
 

@@ -18,7 +18,7 @@ FailureDetector::FailureDetector(base::Clock* clock, DetectorOptions options, st
 
 void FailureDetector::SetMembers(const std::vector<ring::NodeInfo>& members) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   std::map<std::string, Peer, std::less<>> next;
   for (const auto& n : members) {
     if (n.id == self_id_) continue;
@@ -64,12 +64,12 @@ void FailureDetector::EvidenceLocked(Peer* p, uint64_t now) {
 
 void FailureDetector::ReportAnswered(std::string_view address) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   if (Peer* p = FindByAddress(address)) EvidenceLocked(p, now);
 }
 
 void FailureDetector::ReportUnreachable(std::string_view address, std::string_view reason) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   Peer* p = FindByAddress(address);
   if (p == nullptr) return;
   p->refused = true;
@@ -79,19 +79,19 @@ void FailureDetector::ReportUnreachable(std::string_view address, std::string_vi
 
 void FailureDetector::ReportHeartbeat(std::string_view id) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   if (Peer* p = FindById(id)) EvidenceLocked(p, now);
 }
 
 void FailureDetector::ReportRelayedHeartbeat(std::string_view id) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   Peer* p = FindById(id);
   if (p != nullptr && p->state == Liveness::kUp) p->evidence_us = std::max(p->evidence_us, now);
 }
 
 void FailureDetector::ReportSuspicions(std::string_view from, const std::vector<std::string>& suspects) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   for (auto& [id, p] : peers_) {
     if (std::binary_search(suspects.begin(), suspects.end(), id)) {
       p.suspected_by.emplace(from);
@@ -180,7 +180,7 @@ void FailureDetector::MaybeConvictLocked(Peer* p, uint64_t now) {
 
 ProbePlan FailureDetector::Tick() {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   DiscountStallLocked(now);
   last_tick_us_ = now;
   ProbePlan plan;
@@ -192,7 +192,7 @@ ProbePlan FailureDetector::Tick() {
 
 void FailureDetector::OnDirectProbe(std::string_view id, bool reached, uint64_t sent_us, uint64_t epoch) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   Peer* p = FindById(id);
   if (p == nullptr || epoch != epoch_) return;
   p->direct_in_flight = false;
@@ -206,7 +206,7 @@ void FailureDetector::OnDirectProbe(std::string_view id, bool reached, uint64_t 
 
 void FailureDetector::OnIndirectProbe(std::string_view id, bool reached, uint64_t sent_us, uint64_t epoch) {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   Peer* p = FindById(id);
   if (p == nullptr || epoch != epoch_) return;
   p->indirect_in_flight = false;
@@ -219,7 +219,7 @@ void FailureDetector::OnIndirectProbe(std::string_view id, bool reached, uint64_
 }
 
 void FailureDetector::OnHelperSilent(std::string_view id, uint64_t epoch) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   Peer* p = FindById(id);
   if (p != nullptr && epoch == epoch_) p->indirect_in_flight = false;
 }
@@ -227,7 +227,7 @@ void FailureDetector::OnHelperSilent(std::string_view id, uint64_t epoch) {
 bool FailureDetector::IsDown(const ring::NodeInfo& node) const { return StateOf(node.id) == Liveness::kDown; }
 
 bool FailureDetector::IsDown(std::string_view address) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   for (const auto& [id, p] : peers_) {
     if (p.node.address == address) return p.state == Liveness::kDown;
   }
@@ -235,7 +235,7 @@ bool FailureDetector::IsDown(std::string_view address) const {
 }
 
 uint64_t FailureDetector::EvidenceUs(std::string_view address) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   for (const auto& [id, p] : peers_) {
     if (p.node.address == address) return p.evidence_us;
   }
@@ -243,13 +243,13 @@ uint64_t FailureDetector::EvidenceUs(std::string_view address) const {
 }
 
 Liveness FailureDetector::StateOf(std::string_view id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = peers_.find(id);
   return it == peers_.end() ? Liveness::kUp : it->second.state;
 }
 
 PeerLiveness FailureDetector::Get(std::string_view id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = peers_.find(id);
   if (it == peers_.end()) return PeerLiveness();
   const Peer& p = it->second;
@@ -258,7 +258,7 @@ PeerLiveness FailureDetector::Get(std::string_view id) const {
 }
 
 std::vector<std::string> FailureDetector::Suspected() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   std::vector<std::string> out;
   for (const auto& [id, p] : peers_) {
     if (p.state != Liveness::kUp) out.push_back(id);
@@ -268,14 +268,14 @@ std::vector<std::string> FailureDetector::Suspected() const {
 
 bool FailureDetector::Fresh(std::string_view id) const {
   const uint64_t now = clock_->NowMicros();
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto it = peers_.find(id);
   return it != peers_.end() && it->second.state == Liveness::kUp &&
          now - std::min(now, it->second.evidence_us) < options_.probe_interval_ms * 1000;
 }
 
 uint64_t FailureDetector::stalls() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return stalls_;
 }
 

@@ -33,7 +33,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -41,6 +40,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/thread_annotations.h"
 #include "ring/node_info.h"
@@ -151,7 +151,7 @@ class FailureDetector {
   base::Clock* const clock_;
   const DetectorOptions options_;
   const std::string self_id_;
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   std::map<std::string, Peer, std::less<>> peers_ GUARDED_BY(mu_);  // by id
   base::Random rnd_ GUARDED_BY(mu_);
   uint64_t last_tick_us_ GUARDED_BY(mu_) = 0;

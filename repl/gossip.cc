@@ -155,7 +155,7 @@ size_t Gossiper::Apply(const std::vector<MemberState>& states) {
   bool ring_changed = false;
   std::vector<const MemberState*> taken;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& s : states) {
       if (TakeLocked(s, now, &ring_changed)) taken.push_back(&s);
     }
@@ -173,7 +173,7 @@ void Gossiper::PublishRing() {
   std::vector<ring::NodeInfo> owners, all;
   std::vector<MemberState> persisted;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& [id, e] : table_) {
       all.push_back(e.state.node);
       if (OwnsRanges(e.state.status) || id == options_.self.id) owners.push_back(e.state.node);
@@ -190,7 +190,7 @@ void Gossiper::PublishRing() {
 
 void Gossiper::UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<std::string> suspects,
                           std::vector<std::pair<std::string, uint64_t>> hints) {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   MemberState& self = table_[options_.self.id].state;
   self.load_bytes = load_bytes;
   self.load_keys = load_keys;
@@ -201,7 +201,7 @@ void Gossiper::UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<s
 std::string Gossiper::EncodeSyn() const {
   std::vector<GossipDigest> digests;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& [id, e] : table_) digests.push_back({id, e.state.generation, e.state.version});
   }
   std::string body;
@@ -212,7 +212,7 @@ std::string Gossiper::EncodeSyn() const {
 std::vector<ring::NodeInfo> Gossiper::PickPeers() {
   std::vector<ring::NodeInfo> up, down;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& [id, e] : table_) {
       if (id == options_.self.id) continue;
       (detector_->IsDown(e.state.node) ? down : up).push_back(e.state.node);
@@ -236,7 +236,7 @@ std::vector<ring::NodeInfo> Gossiper::PickPeers() {
 
 void Gossiper::Tick() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     Entry& self = table_[options_.self.id];
     self.state.version++;  // the heartbeat
     self.updated_us = clock_->NowMicros();
@@ -247,7 +247,7 @@ void Gossiper::Tick() {
 
 void Gossiper::ExchangeWith(const ring::NodeInfo& peer) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     stats_.syns_sent++;
   }
   transport_->Call(peer, Op(ClusterOpcode::kGossipSyn), EncodeSyn(), options_.timeout_ms,
@@ -273,7 +273,7 @@ void Gossiper::OnAck(const ring::NodeInfo& peer, std::string_view payload) {
   if (wants.empty()) return;
   std::vector<MemberState> pushed;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     for (const auto& id : wants) {
       auto it = table_.find(id);
       if (it != table_.end()) pushed.push_back(it->second.state);
@@ -291,7 +291,7 @@ base::Result<std::string> Gossiper::OnSyn(std::string_view body) {
   std::vector<GossipDigest> digests;
   if (!DecodeGossipSyn(body, &cluster, &from, &digests)) return Status::InvalidArgument("malformed GOSSIP_SYN body");
   if (cluster != options_.cluster) {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     stats_.refused_cluster++;
     LOG_WARN(logger_, "gossip from %s refused: it is in cluster '%s', this node is in cluster '%s'", from.c_str(),
              cluster.c_str(), options_.cluster.c_str());
@@ -301,7 +301,7 @@ base::Result<std::string> Gossiper::OnSyn(std::string_view body) {
   detector_->ReportHeartbeat(from);  // it just spoke
   std::vector<MemberState> newer;
   std::vector<std::string> wants;
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   stats_.syns_received++;
   std::map<std::string_view, const GossipDigest*> theirs;
   for (const auto& d : digests) theirs[d.id] = &d;
@@ -341,7 +341,7 @@ Status Gossiper::OnPush(std::string_view body) {
 std::vector<MemberView> Gossiper::Snapshot() const {
   const uint64_t now = clock_->NowMicros();
   std::vector<MemberView> out;
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   auto self = table_.find(options_.self.id);
   out.push_back(MemberView{self->second.state, 0, true});
   for (const auto& [id, e] : table_) {
@@ -358,7 +358,7 @@ std::vector<ring::NodeInfo> Gossiper::members() const {
 }
 
 GossipStats Gossiper::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return stats_;
 }
 

@@ -28,7 +28,6 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +35,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
@@ -118,7 +118,7 @@ class Gossiper {
   base::Clock* const clock_;
   base::Logger* const logger_;
   base::Random rnd_;
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   std::map<std::string, Entry, std::less<>> table_ GUARDED_BY(mu_);  // by id, this node included
   GossipStats stats_ GUARDED_BY(mu_);
 };

@@ -97,8 +97,8 @@ base::Result<std::unique_ptr<HintStore>> HintStore::Open(const HintStoreOptions&
 
 HintStore::~HintStore() {
   {
-    std::unique_lock<std::mutex> l(offload_mu_);
-    offload_cv_.wait(l, [this] { return offloaded_ == 0; });
+    base::MutexLock l(&offload_mu_);
+    while (offloaded_ != 0) offload_cv_.Wait(&offload_mu_);
   }
   db_.reset();  // resolves every pending durability callback while the store is whole
 }
@@ -119,7 +119,7 @@ Status HintStore::Rebuild() {
     Change change;
     change.owner = OwnerOf(it->key());
     change.added = *record;
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ApplyLocked(change, /*revert=*/false);
   }
   KV_RETURN_IF_ERROR(it->status().WithContext("scan hint engine in " + options_.dir));
@@ -138,7 +138,7 @@ bool HintStore::IsExpired(uint64_t first_us, uint64_t now_us) const {
   return now_us > first_us && now_us - first_us > options_.window_micros;
 }
 
-std::mutex& HintStore::StripeFor(std::string_view engine_key) {
+base::Mutex& HintStore::StripeFor(std::string_view engine_key) {
   return stripes_[base::Hash64(engine_key) % kStripes];
 }
 
@@ -182,12 +182,19 @@ void HintStore::WithRecord(std::string engine_key, RecordStep step, StepFailed f
 
 bool HintStore::TryWithRecord(const std::string& engine_key, const RecordStep& step, const StepFailed& failed,
                               bool allow_io) {
-  std::unique_lock<std::mutex> lock(StripeFor(engine_key), std::defer_lock);
+  base::Mutex& stripe = StripeFor(engine_key);
   if (allow_io) {
-    lock.lock();
-  } else if (!lock.try_lock()) {
+    stripe.Lock();
+  } else if (!stripe.TryLock()) {
     return false;  // another thread works on this stripe (maybe waiting on the disk): queue behind it
   }
+  const bool done = WithRecordLocked(engine_key, step, failed, allow_io);
+  stripe.Unlock();
+  return done;
+}
+
+bool HintStore::WithRecordLocked(const std::string& engine_key, const RecordStep& step, const StepFailed& failed,
+                                 bool allow_io) {
   Stored stored;
   Status s = LoadRecord(/*no_io=*/!allow_io, engine_key, &stored);
   if (s.IsBusy() && !allow_io) return false;
@@ -200,22 +207,22 @@ bool HintStore::TryWithRecord(const std::string& engine_key, const RecordStep& s
 }
 
 void HintStore::BeginOffload() {
-  std::lock_guard<std::mutex> l(offload_mu_);
+  base::MutexLock l(&offload_mu_);
   offloaded_++;
 }
 
 void HintStore::EndOffload() {
-  std::lock_guard<std::mutex> l(offload_mu_);
+  base::MutexLock l(&offload_mu_);
   // Notified under the lock: the destructor cannot destroy the condition
   // variable before notify_all returns.
   offloaded_--;
-  offload_cv_.notify_all();
+  offload_cv_.SignalAll();
 }
 
 Status HintStore::WriteOrRevert(lsm::WriteBatch* batch, const Change& change, lsm::WriteCallback on_durable) {
   Status s = db_->Write(lsm::WriteOptions(), batch, std::move(on_durable));
   if (!s.ok()) {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ApplyLocked(change, /*revert=*/true);  // the engine applied nothing
   }
   return s;
@@ -249,7 +256,7 @@ HintStore::Decision HintStore::DecideAdd(const std::string& owner, uint64_t byte
                                          uint64_t now_us) {
   Decision d;
   d.change.owner = owner;
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   OwnerState& state = owners_[owner];
   if (stored.state == Stored::State::kLive) {
     DecideUpdateLocked(state, stored.record, bytes, now_us, &d);
@@ -368,7 +375,7 @@ void HintStore::RemoveStep(Executor* ex, const std::string& engine_key, const st
   change.removed = stored.record;
   change.counters.replayed = 1;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ApplyLocked(change, /*revert=*/false);
   }
   lsm::WriteBatch batch;
@@ -413,7 +420,7 @@ Status HintStore::List(std::string_view owner, std::string_view after_key, size_
 }
 
 bool HintStore::DropIfStale(const std::string& engine_key, bool drop_damaged) {
-  std::lock_guard<std::mutex> stripe(StripeFor(engine_key));
+  base::MutexLock stripe(&StripeFor(engine_key));
   Stored stored;
   Status s = LoadRecord(/*no_io=*/false, engine_key, &stored);
   if (!s.ok()) {
@@ -432,7 +439,7 @@ bool HintStore::DropIfStale(const std::string& engine_key, bool drop_damaged) {
     return false;  // refreshed by an Add since it was met, or kept
   }
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ApplyLocked(change, /*revert=*/false);
   }
   lsm::WriteBatch batch;
@@ -470,7 +477,7 @@ Status HintStore::Expire() {
   } else {
     std::vector<std::string> candidates;
     {
-      std::lock_guard<std::mutex> l(mu_);
+      base::MutexLock l(&mu_);
       for (const auto& [owner, state] : owners_) {
         // The oldest bucket's start is at or before every first_us in it.
         if (!state.first_secs.empty() && IsExpired(state.first_secs.begin()->first * kMicrosPerSecond, now)) {
@@ -493,7 +500,7 @@ Status HintStore::Expire() {
 
 void HintStore::ApplyLocked(const Change& change, bool revert) {
   OwnerState& state = owners_[change.owner];
-  auto count = [&](const HintRecord& r, bool plus) {
+  auto count = [&](const HintRecord& r, bool plus) EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const uint64_t sec = r.first_us / kMicrosPerSecond;
     if (plus) {
       state.count++;
@@ -548,7 +555,7 @@ HintStats HintStore::StatsLocked(const OwnerState& owner, uint64_t now_us) const
 
 std::vector<std::string> HintStore::Owners() const {
   std::vector<std::string> out;
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   for (const auto& [owner, state] : owners_) {
     if (state.count > 0) out.push_back(owner);
   }
@@ -557,7 +564,7 @@ std::vector<std::string> HintStore::Owners() const {
 
 HintStats HintStore::Stats(std::string_view owner) const {
   const uint64_t now = clock_->WallMicros();
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   auto it = owners_.find(owner);
   return it == owners_.end() ? HintStats() : StatsLocked(it->second, now);
 }
@@ -566,7 +573,7 @@ HintTotals HintStore::Totals() const {
   const uint64_t now = clock_->WallMicros();
   HintTotals t;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     for (const auto& [owner, state] : owners_) {
       const HintStats s = StatsLocked(state, now);
       if (s.pending > 0) t.owners++;

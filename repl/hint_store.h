@@ -31,12 +31,10 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +43,7 @@
 #include "base/clock.h"
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "base/thread_pool.h"
@@ -210,6 +209,10 @@ class HintStore {
   void WithRecord(std::string engine_key, RecordStep step, StepFailed failed);
   bool TryWithRecord(const std::string& engine_key, const RecordStep& step, const StepFailed& failed,
                      bool allow_io);
+  // TryWithRecord's body. REQUIRES: the key's stripe is held (a stripe picked by
+  // hash is an expression the thread-safety analysis cannot name).
+  bool WithRecordLocked(const std::string& engine_key, const RecordStep& step, const StepFailed& failed,
+                        bool allow_io);
   void AddStep(Executor* ex, const std::string& engine_key, const std::string& owner, uint64_t bytes,
                const Stored& stored, const AddDone& done);
   // Decides what an Add does and applies it to the accounting (reserving room).
@@ -236,7 +239,7 @@ class HintStore {
   std::optional<AddOutcome> OverBoundLocked(const OwnerState& owner, uint64_t removed, uint64_t added) const
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   HintStats StatsLocked(const OwnerState& owner, uint64_t now_us) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::mutex& StripeFor(std::string_view engine_key);
+  base::Mutex& StripeFor(std::string_view engine_key);
   void BeginOffload();
   void EndOffload();
 
@@ -247,7 +250,7 @@ class HintStore {
   base::Logger* const logger_;
 
   static constexpr size_t kStripes = 256;
-  std::array<std::mutex, kStripes> stripes_;
+  std::array<base::Mutex, kStripes> stripes_;
   // Seqs come from one counter, set above every stored seq at Open, so a record
   // deleted and added again never reuses a seq a replayer may still hold.
   std::atomic<uint64_t> next_seq_{1};
@@ -255,12 +258,12 @@ class HintStore {
   // Set when a damaged record was met: the next Expire scans everything.
   std::atomic<bool> damage_pending_{false};
 
-  mutable std::mutex mu_;  // the accounting
+  mutable base::Mutex mu_;  // the accounting
   std::map<std::string, OwnerState, std::less<>> owners_ GUARDED_BY(mu_);
   uint64_t total_bytes_ GUARDED_BY(mu_) = 0;
 
-  std::mutex offload_mu_;
-  std::condition_variable offload_cv_;
+  base::Mutex offload_mu_;
+  base::CondVar offload_cv_;
   int offloaded_ GUARDED_BY(offload_mu_) = 0;  // tasks on the I/O pool
 };
 

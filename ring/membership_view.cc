@@ -34,7 +34,7 @@ base::Result<std::unique_ptr<RingHolder>> RingHolder::Create(std::vector<NodeInf
 }
 
 base::Status RingHolder::Update(std::vector<NodeInfo> members) {
-  std::lock_guard<std::mutex> lock(update_mu_);
+  base::MutexLock lock(&update_mu_);
   const std::shared_ptr<const Ring> old = Current();
   if (SameMembers(members, old->nodes())) return base::Status::OK();
   base::Result<std::shared_ptr<const Ring>> next = Ring::Build(std::move(members), options_, old->version() + 1);
@@ -46,14 +46,14 @@ base::Status RingHolder::Update(std::vector<NodeInfo> members) {
 }
 
 std::shared_ptr<const Ring> RingHolder::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  base::MutexLock lock(&mu_);
   return current_;
 }
 
 void RingHolder::Publish(std::shared_ptr<const Ring> ring) {
   std::shared_ptr<const Ring> old;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    base::MutexLock lock(&mu_);
     old = std::exchange(current_, std::move(ring));
   }
   // `old` is released here, outside the lock: the last reference frees a whole ring.

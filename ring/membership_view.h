@@ -11,9 +11,9 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "ring/ring.h"
@@ -52,8 +52,8 @@ class RingHolder final : public MembershipView {
   void Publish(std::shared_ptr<const Ring> ring);
 
   const RingOptions options_;
-  std::mutex update_mu_;  // one Update builds and publishes at a time; taken before mu_
-  mutable std::mutex mu_;
+  base::Mutex update_mu_;  // one Update builds and publishes at a time; taken before mu_
+  mutable base::Mutex mu_;
   std::shared_ptr<const Ring> current_ GUARDED_BY(mu_);
 };
 

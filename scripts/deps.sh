@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# deps.sh — makes sure the Debian packages kvring builds with are installed.
+# deps.sh [clang] — makes sure the Debian packages kvring builds with are installed.
 # As root it installs what is missing with apt-get; otherwise it prints the one
 # line to run and fails. Cheap when everything is present (no apt call at all).
+# With `clang` (make fuzz, make check) also clang and libFuzzer's runtime.
 set -u
 need=()
+if [ "${1:-}" = clang ]; then
+  command -v clang++ >/dev/null 2>&1 || need+=(clang)
+  # libFuzzer (-fsanitize=fuzzer) lives in compiler-rt: Debian 12 ships it in
+  # libclang-rt-14-dev, which clang only recommends.
+  ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || need+=(libclang-rt-14-dev)
+fi
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -f /usr/include/gtest/gtest.h ] || need+=(libgtest-dev)

@@ -58,7 +58,7 @@ struct BenchRunner::Fleet {
   void TakeHistograms(Histogram* cumulative, Histogram* interval) {
     cumulative->Clear();
     for (auto& p : progress) {
-      std::lock_guard<std::mutex> lock(p->mu);
+      base::MutexLock lock(&p->mu);
       cumulative->Merge(p->cumulative);
       interval->Merge(p->interval);
       p->interval.Clear();

@@ -179,7 +179,7 @@ void Worker::HandleEvent(uint32_t li, uint32_t events) {
 void Worker::Publish() {
   WorkerProgress* p = config_.progress;
   {
-    std::lock_guard<std::mutex> lock(p->mu);
+    base::MutexLock lock(&p->mu);
     p->cumulative = stats_.all.latency;
     p->interval.Merge(interval_);
   }

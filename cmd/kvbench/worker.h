@@ -22,10 +22,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/random.h"
 #include "base/thread_annotations.h"
 #include "cmd/kvbench/connection.h"
@@ -56,7 +56,7 @@ struct WorkerProgress {
   std::atomic<uint64_t> preloaded{0};  // preload writes finished
   std::atomic<bool> preload_done{false};
   std::atomic<bool> finished{false};
-  std::mutex mu;
+  base::Mutex mu;
   Histogram cumulative GUARDED_BY(mu);  // measured latencies so far
   Histogram interval GUARDED_BY(mu);    // measured latencies since the runner last took them
 };

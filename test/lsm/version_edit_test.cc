@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "base/coding.h"
+#include "lsm/filename.h"
 
 namespace kvring::lsm {
 namespace {
@@ -92,6 +95,38 @@ TEST(VersionEdit, TruncatedInputIsCorruption) {
   for (size_t cut = 1; cut < encoded.size(); cut++) {
     VersionEdit decoded;
     EXPECT_TRUE(decoded.DecodeFrom(std::string_view(encoded).substr(0, cut)).IsCorruption()) << cut;
+  }
+}
+
+// A file number of 20 digits names a file the next open cannot parse back, and
+// a counter near 2^64 wraps: every file number a manifest carries is below
+// kMaxFileNumber (10^18), or the edit is corrupt.
+TEST(VersionEdit, AFileNumberNotBelowTenToTheEighteenIsCorruption) {
+  VersionEdit edge;
+  edge.SetLogNumber(kMaxFileNumber - 1);
+  edge.SetNextFileNumber(kMaxFileNumber - 1);
+  edge.AddFile(1, File(kMaxFileNumber - 1, "a", "b", 10));
+  edge.RemoveFile(1, kMaxFileNumber - 1);
+  std::string bytes;
+  edge.EncodeTo(&bytes);
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.DecodeFrom(bytes).ok());
+  struct Case { const char* field; VersionEdit edit; };
+  std::vector<Case> cases(4);
+  cases[0] = {"log number", {}};
+  cases[0].edit.SetLogNumber(kMaxFileNumber);
+  cases[1] = {"next file number", {}};
+  cases[1].edit.SetNextFileNumber(~0ull);
+  cases[2] = {"new file", {}};
+  cases[2].edit.AddFile(1, File(kMaxFileNumber, "a", "b", 10));
+  cases[3] = {"deleted file", {}};
+  cases[3].edit.RemoveFile(1, kMaxFileNumber);
+  for (const auto& c : cases) {
+    bytes.clear();
+    c.edit.EncodeTo(&bytes);
+    base::Status s = decoded.DecodeFrom(bytes);
+    EXPECT_TRUE(s.IsCorruption()) << c.field << ": " << s.ToString();
+    EXPECT_NE(std::string::npos, s.message().find(c.field)) << s.ToString();
   }
 }
 

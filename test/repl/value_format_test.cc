@@ -246,5 +246,29 @@ TEST(ValueFormat, DecodingRandomAndDamagedBytesNeverCrashes) {
   EXPECT_GT(decoded, 100u);
 }
 
+// Found by the sibling_set fuzz target (test/fuzz/corpus/sibling_set/found-obsolete-sibling):
+// two siblings n1:3 and n2:5 where n1:3's context covers n2:5. The decoder
+// checks the structural invariants only (as FromParts does), so such a value
+// decodes, with the obsolete sibling; a blind put over it (its history as the
+// context) resolves both and leaves a set that keeps every invariant.
+TEST(ValueFormat, AnObsoleteSiblingDecodesAndABlindPutResolvesIt) {
+  const std::string bytes = Unhex(
+      "01 02 02 6e 31 04 e4 e2 cf aa 06 02 6e 32 05 f0 93 cf aa 06 02 01 00 01 80 30 19 1b 24 cf aa 06 "
+      "02 01 00 01 80 30 19 1b 24 0a 06 00 02 68 69");
+  auto decoded = DecodeSiblingSet(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_EQ(decoded->siblings().size(), 2u);
+  EXPECT_EQ(decoded->CheckInvariants().ToString(),
+            "Corruption: sibling set: sibling n2:5 is obsoleted by sibling n1:3");
+  EXPECT_EQ(EncodeSiblingSet(*decoded), bytes);
+  SiblingSet written = *decoded;
+  auto put = written.Put("n3", decoded->history(), "v", kT0, VersioningOptions());
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->superseded, 2u);
+  ASSERT_EQ(written.siblings().size(), 1u);
+  EXPECT_EQ(written.siblings()[0].value, "v");
+  EXPECT_TRUE(written.CheckInvariants().ok()) << written.CheckInvariants().ToString();
+}
+
 }  // namespace
 }  // namespace kvring::repl
