@@ -62,6 +62,20 @@ TEST(ClusterNemesisTest, AShortRunWithAFixedSeedIsCleanAndRemovesItsDirectory) {
   EXPECT_TRUE(Children(dir).empty()) << "a clean run removes its run directory";
 }
 
+// Regression: without --seed every run used seed 1 (the options' default), so
+// `make soak` repeated one schedule. A seed comes from the clock, and the re-run
+// inside the namespace keeps it.
+TEST(ClusterNemesisTest, ARunWithoutASeedDrawsOneAndPrintsIt) {
+  TempDir dir;
+  ProgramResult run = Nemesis(dir, {"--seconds", "1", "--no-faults"});
+  ASSERT_FALSE(run.timed_out) << run.ToString();
+  EXPECT_EQ(0, run.exit_code) << run.ToString();
+  const uint64_t seed = NumberAfter(run.out, "kvnemesis: seed ");
+  EXPECT_GT(seed, 1u) << run.out;
+  EXPECT_TRUE(Contains(run.out, "rerun: build/kvnemesis --seed " + std::to_string(seed) + " ")) << run.out;
+  EXPECT_TRUE(Contains(run.out, "kvnemesis: seed " + std::to_string(seed) + ": clean")) << run.out;
+}
+
 TEST(ClusterNemesisTest, APlantedLostWriteFailsTheRunKeepsItsDirectoryAndConvictsItsHistory) {
   TempDir dir;
   ProgramResult run = Nemesis(dir, {"--seed", "12", "--seconds", "3", "--no-faults", "--plant-lost-write"});

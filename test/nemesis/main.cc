@@ -104,6 +104,7 @@ TEST(Kvnemesis, NoAcknowledgedWriteLostNoStaleStrictRead) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);  // takes its own --gtest_* flags out
+  g_flags.run.seed = 0;  // none given: one from the clock, below
   if (!ParseFlags(argc, argv, &g_flags)) return 2;
   if (g_flags.run.seed == 0) {
     g_flags.run.seed =
