@@ -77,6 +77,7 @@ void NodeService::OnLoopZero(net::Request& request, std::function<void(net::Resp
 void NodeService::OnRequest(net::Request& request) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!attached_.load(std::memory_order_acquire)) return request.ReplyError(Status::Unavailable("node is starting"));
+  if (RefusedForFullDisk(request)) return;
   switch (request.opcode()) {
     case static_cast<uint8_t>(net::Opcode::kPing):
       request.ReplyOk();
@@ -246,6 +247,7 @@ std::string NodeService::StatsText() {
   Line(&text, "store_refused_size", rs.refused_size);
   Line(&text, "store_merges_refused_size", rs.merges_refused_size);
   text += HintsText();
+  if (p_.disk != nullptr) text += p_.disk->StatsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();
   return text;
