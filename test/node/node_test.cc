@@ -51,6 +51,15 @@ class InProcessNodeTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
+  // The machine dies: every file operation fails from now on, so the stop cannot
+  // mark the run clean; then the power cut drops whatever was not synced.
+  void PowerCut() {
+    env_.CrashAfterOps(0);
+    node_->Stop().IgnoreError();
+    node_.reset();
+    env_.SimulatePowerLoss();
+  }
+
   base::Result<net::Reply> Call(net::Opcode op, const std::string& body) {
     return client_->CallForReply(static_cast<uint8_t>(op), body, 5000);
   }
@@ -104,12 +113,7 @@ TEST_F(InProcessNodeTest, APowerCutMakesTheNextStartCoordinateUnderANewEpochAndL
     auto put = Put("k" + std::to_string(i), "v" + std::to_string(i), "");
     ASSERT_TRUE(put.ok() && put->status.ok());
   }
-  // The machine dies: every file operation fails from now on, so the stop cannot
-  // mark the run clean; then the power cut drops whatever was not synced.
-  env_.CrashAfterOps(0);
-  node_->Stop().IgnoreError();
-  node_.reset();
-  env_.SimulatePowerLoss();
+  PowerCut();
   StartNode();
   EXPECT_EQ("n1#2", node_->actor());
   for (int i = 0; i < 20; ++i) {
@@ -145,10 +149,7 @@ TEST_F(InProcessNodeTest, ACleanStopKeepsTheEpoch) {
 TEST_F(InProcessNodeTest, AStartOnAFullDiskServesReadsAndTakesWritesUnderItsNewEpochOnceSpaceReturns) {
   StartNode();
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(Put("k" + std::to_string(i), "v", "")->status.ok());
-  env_.CrashAfterOps(0);
-  node_->Stop().IgnoreError();
-  node_.reset();
-  env_.SimulatePowerLoss();
+  PowerCut();
   env_.SetSpaceLimit(env_.BytesStored());
   StartNode();
   EXPECT_EQ("n1#2", node_->actor());
@@ -172,10 +173,7 @@ TEST_F(InProcessNodeTest, AStartOnAFullDiskServesReadsAndTakesWritesUnderItsNewE
   ASSERT_TRUE(repl::DecodeSiblingClock(receipt.clock, &dot, &seen).ok());
   EXPECT_EQ("n1#2", dot.node);
   // The epoch it wrote with was on disk first: the next unclean start raises it.
-  env_.CrashAfterOps(0);
-  node_->Stop().IgnoreError();
-  node_.reset();
-  env_.SimulatePowerLoss();
+  PowerCut();
   StartNode();
   EXPECT_EQ("n1#3", node_->actor());
   auto get = Get("k0");
