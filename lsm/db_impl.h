@@ -83,13 +83,26 @@ class DBImpl final : public DB {
   };
 
   // --- open (db_impl_open.cc) ---
+  struct Recovery;
   base::Status RecoverLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The WALs at or past the manifest's log number, oldest first.
+  base::Status LogsToReplay(std::vector<uint64_t>* logs) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Replays logs and installs the outcome: as tables in a new manifest, or (in
+  // memory, for a full disk) as one immutable memtable over the old manifest.
+  base::Status RecoverWalsLocked(const std::vector<uint64_t>& logs, bool in_memory) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The last sequence, the memtable and the fresh WAL (none, on a full disk in
+  // memory mode: the first write creates it).
+  base::Status StartFreshLogLocked(const Recovery& r) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes the tables recovery wrote but no manifest names.
+  void RemoveRecoveredTablesLocked(const VersionEdit& edit) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status CheckLiveFilesExist() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // paranoid_checks: every live table must open (footer, index, filter intact).
   base::Status CheckTablesOpen() EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  base::Status ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence, MemTable** mem);
+  base::Status ReplayLog(uint64_t number, Recovery* r);
   // Writes *mem to an L0 table during recovery (mutex not held) and adds it to edit.
   base::Status WriteRecoveredTable(MemTable* mem, VersionEdit* edit);
+  // The log number a flush of the newest immutable memtable records.
+  uint64_t LogNumberAfterImmLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status NewLogFileLocked(std::shared_ptr<LogFile>* log)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -89,7 +89,7 @@ base::Status DBImpl::FlushOldestLocked() {
       edit.AddFile(level, meta);
     }
     // The WALs before the next memtable's are no longer needed.
-    edit.SetLogNumber(imm_.size() > 1 ? imm_[1].log_number : log_->number);
+    edit.SetLogNumber(LogNumberAfterImmLocked());
     flush_installing_deep_ = level > 0;
     s = versions_->LogAndApply(&edit, &mu_);
     flush_installing_deep_ = false;
@@ -101,6 +101,12 @@ base::Status DBImpl::FlushOldestLocked() {
   flushes_++;
   level_counters_[static_cast<size_t>(level)].bytes_written += meta.file_size;
   return base::Status::OK();
+}
+
+uint64_t DBImpl::LogNumberAfterImmLocked() {
+  if (imm_.size() > 1) return imm_[1].log_number;
+  // No WAL yet (opened on a full disk): every write so far is in imm_.
+  return log_ != nullptr ? log_->number : versions_->NewFileNumber();
 }
 
 // ---------------------------------------------------------------- compaction

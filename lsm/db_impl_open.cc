@@ -1,6 +1,8 @@
 // lsm/db_impl_open.cc — opening a DB: the LOCK file, creating or recovering the
 // manifest, replaying the WALs the manifest does not cover into L0 tables, a
-// fresh WAL, and the background threads.
+// fresh WAL, and the background threads. With Options::open_on_full_disk, a
+// recovery that runs out of space starts over keeping the replayed writes in
+// memory (docs/architecture.md, "Failures on the write path").
 #include <algorithm>
 
 #include "base/logging.h"
@@ -28,6 +30,18 @@ base::Status DBImpl::Open() {
   return base::Status::OK();
 }
 
+// What replaying the WALs produced, before it is installed.
+struct DBImpl::Recovery {
+  bool in_memory = false;  // keep the replayed writes in one memtable, write nothing
+  VersionEdit edit;        // the tables written (not in memory mode)
+  SequenceNumber max_sequence = 0;
+  MemTable* mem = nullptr;
+  uint64_t mem_first_log = 0;  // the oldest WAL with a record in mem
+  ~Recovery() {
+    if (mem != nullptr) mem->Unref();
+  }
+};
+
 base::Status DBImpl::RecoverLocked() {
   const bool exists = env_->FileExists(CurrentFileName(dbname_));
   if (!exists) {
@@ -41,49 +55,91 @@ base::Status DBImpl::RecoverLocked() {
   KV_RETURN_IF_ERROR(versions_->Recover());
   KV_RETURN_IF_ERROR(CheckLiveFilesExist());
   if (options_.paranoid_checks) KV_RETURN_IF_ERROR(CheckTablesOpen());
+  std::vector<uint64_t> logs;
+  KV_RETURN_IF_ERROR(LogsToReplay(&logs));
+  base::Status s = RecoverWalsLocked(logs, /*in_memory=*/false);
+  if (!s.IsNoSpace() || !options_.open_on_full_disk) return s;
+  LOG_WARN(logger_, "DB %s: the disk is full (%s): opened with the replayed writes in memory; writes fail "
+           "until space returns, then the flush writes them out", dbname_.c_str(), s.ToString().c_str());
+  return RecoverWalsLocked(logs, /*in_memory=*/true);
+}
 
+base::Status DBImpl::LogsToReplay(std::vector<uint64_t>* logs) {
   // Logs at or past the manifest's log number hold writes no table has yet.
   std::vector<std::string> names;
   KV_RETURN_IF_ERROR(env_->GetChildren(dbname_, &names));
-  std::vector<uint64_t> logs;
   for (const auto& name : names) {
     uint64_t number;
     FileType type;
     if (ParseFileName(name, &number, &type) && type == FileType::kLog) {
       versions_->MarkFileNumberUsed(number);
-      if (number >= versions_->log_number()) logs.push_back(number);
+      if (number >= versions_->log_number()) logs->push_back(number);
     }
   }
-  std::sort(logs.begin(), logs.end());
-  VersionEdit edit;
-  SequenceNumber max_sequence = versions_->last_sequence();
-  MemTable* mem = new MemTable();
+  std::sort(logs->begin(), logs->end());
+  return base::Status::OK();
+}
+
+base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool in_memory) {
+  Recovery r;
+  r.in_memory = in_memory;
+  r.max_sequence = versions_->last_sequence();
+  r.mem = new MemTable();
   mu_.Unlock();
   base::Status s;
   for (uint64_t number : logs) {
-    s = ReplayLog(number, &edit, &max_sequence, &mem);
+    s = ReplayLog(number, &r);
     if (!s.ok()) break;
   }
-  if (s.ok() && !mem->empty()) s = WriteRecoveredTable(mem, &edit);
-  mem->Unref();
+  if (s.ok() && !in_memory && !r.mem->empty()) s = WriteRecoveredTable(r.mem, &r.edit);
   mu_.Lock();
-  KV_RETURN_IF_ERROR(s);
-  versions_->SetLastSequence(max_sequence);
-
-  std::shared_ptr<LogFile> log;
-  KV_RETURN_IF_ERROR(NewLogFileLocked(&log));
-  log_ = log;
-  mem_ = MemTable::NewForBudget(options_.memtable_bytes);
-  edit.SetLogNumber(log->number);
-  // Writes a fresh manifest holding the recovered state.
-  s = versions_->LogAndApply(&edit, &mu_);
+  if (s.ok()) s = StartFreshLogLocked(r);
+  if (!s.ok()) {
+    RemoveRecoveredTablesLocked(r.edit);
+    return s;
+  }
+  if (in_memory) {
+    // The old manifest stays in force: its log number keeps these WALs live
+    // until the flush of this memtable records a later one.
+    if (!r.mem->empty()) {
+      imm_.push_back({r.mem, r.mem_first_log});
+      r.mem = nullptr;  // imm_ holds its reference now
+    }
+    LOG_INFO(logger_, "DB %s: replayed %zu WAL file(s) into memory up to sequence %llu", dbname_.c_str(),
+             logs.size(), static_cast<unsigned long long>(r.max_sequence));
+    return base::Status::OK();
+  }
+  r.edit.SetLogNumber(log_->number);
+  // Writes a fresh manifest holding the recovered state. On failure the tables
+  // stay: whether the manifest naming them reached the disk is unknown.
+  s = versions_->LogAndApply(&r.edit, &mu_);
   pending_outputs_.clear();  // recovery's tables: installed, or garbage if it failed
   if (!s.ok()) return s;
   if (!logs.empty()) {
     LOG_INFO(logger_, "DB %s: recovered %zu WAL file(s) up to sequence %llu", dbname_.c_str(), logs.size(),
-             static_cast<unsigned long long>(max_sequence));
+             static_cast<unsigned long long>(r.max_sequence));
   }
   return base::Status::OK();
+}
+
+base::Status DBImpl::StartFreshLogLocked(const Recovery& r) {
+  versions_->SetLastSequence(r.max_sequence);
+  if (mem_ == nullptr) mem_ = MemTable::NewForBudget(options_.memtable_bytes);
+  if (log_ != nullptr) return base::Status::OK();  // an earlier attempt created it
+  std::shared_ptr<LogFile> log;
+  base::Status s = NewLogFileLocked(&log);
+  if (s.ok()) log_ = log;
+  if (s.ok() || !r.in_memory || !s.IsNoSpace()) return s;
+  log_broken_ = true;  // the first write creates one
+  return base::Status::OK();
+}
+
+void DBImpl::RemoveRecoveredTablesLocked(const VersionEdit& edit) {
+  for (const auto& [level, meta] : edit.new_files()) {
+    table_cache_->Evict(meta.number);
+    env_->RemoveFile(TableFileName(dbname_, meta.number)).IgnoreError();  // garbage either way
+    pending_outputs_.erase(meta.number);
+  }
 }
 
 base::Status DBImpl::CheckLiveFilesExist() {
@@ -133,7 +189,7 @@ class LogReporter final : public WalReader::Reporter {
 
 }  // namespace
 
-base::Status DBImpl::ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumber* max_sequence, MemTable** mem) {
+base::Status DBImpl::ReplayLog(uint64_t number, Recovery* r) {
   const std::string path = LogFileName(dbname_, number);
   std::unique_ptr<base::SequentialFile> file;
   KV_RETURN_IF_ERROR(env_->NewSequentialFile(path, &file));
@@ -150,15 +206,18 @@ base::Status DBImpl::ReplayLog(uint64_t number, VersionEdit* edit, SequenceNumbe
                           s.WithContext(path + " at offset " + std::to_string(reader.last_record_offset())));
       continue;
     }
-    KV_RETURN_IF_ERROR((*mem)->AddBatchRep(record));
+    if (r->mem->empty()) r->mem_first_log = number;
+    KV_RETURN_IF_ERROR(r->mem->AddBatchRep(record));
     const uint32_t count = WriteBatch::CountOf(record);
     if (count > 0) {
-      *max_sequence = std::max(*max_sequence, WriteBatch::SequenceOf(record) + count - 1);
+      r->max_sequence = std::max(r->max_sequence, WriteBatch::SequenceOf(record) + count - 1);
     }
-    if ((*mem)->ApproximateMemoryUsage() >= options_.memtable_bytes) {
-      KV_RETURN_IF_ERROR(WriteRecoveredTable(*mem, edit));
-      (*mem)->Unref();
-      *mem = new MemTable();
+    // In memory mode one memtable holds everything: reads look at a bounded
+    // number of memtables, and the WALs bound its size.
+    if (!r->in_memory && r->mem->ApproximateMemoryUsage() >= options_.memtable_bytes) {
+      KV_RETURN_IF_ERROR(WriteRecoveredTable(r->mem, &r->edit));
+      r->mem->Unref();
+      r->mem = new MemTable();
     }
   }
   KV_RETURN_IF_ERROR(reader.status());

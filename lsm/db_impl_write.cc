@@ -7,6 +7,8 @@
 // the new last sequence and hands the outcome to every writer of its group.
 // Durability is then each writer's own business: none needed, wait for the
 // syncer, or a callback from the syncer (lsm/log_syncer.h).
+#include <cassert>
+
 #include "base/coding.h"
 #include "base/logging.h"
 #include "base/mutex.h"
@@ -296,7 +298,7 @@ base::Status DBImpl::MakeRoomForWrite(bool force) {
       s = base::Status::Aborted("DB is shutting down");
       break;
     }
-    const bool broken = log_broken_ || LogSyncer::Failed(log_.get());
+    const bool broken = log_broken_ || log_ == nullptr || LogSyncer::Failed(log_.get());
     const int l0_files = versions_->current()->NumFiles(0);
     if (!broken && allow_delay && l0_files >= options_.l0_slowdown_trigger) {
       // Spread the delay over many writes rather than stopping one for long.
@@ -341,6 +343,13 @@ base::Status DBImpl::RotateLocked() {
   std::shared_ptr<LogFile> log;
   KV_RETURN_IF_ERROR(NewLogFileLocked(&log));
   std::shared_ptr<LogFile> old = log_;
+  if (old == nullptr) {
+    // Opened on a full disk without a WAL: no write has been applied since.
+    assert(mem_->empty());
+    log_ = std::move(log);
+    log_broken_ = false;
+    return base::Status::OK();
+  }
   if (wal_buffered_) {
     // manual_wal_flush: the old log's buffered records go to the OS before it is
     // closed (we are the write leader: nobody appends meanwhile). A failure leaves

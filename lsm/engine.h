@@ -51,6 +51,14 @@ struct Options {
   // When true, corruption in the middle of the WAL or a bad block fails Open
   // instead of being reported and skipped.
   bool paranoid_checks = false;
+  // When true, an Open that runs out of space (NoSpace) writing what recovery
+  // writes (the tables of the replayed WALs, the fresh WAL, the new manifest)
+  // still succeeds, degraded as a DB whose disk fills while it runs: the
+  // replayed writes stay in one immutable memtable that reads see and the flush
+  // thread writes out, retrying with backoff, once space returns; writes fail
+  // with NoSpace until then. A DB that does not exist yet still fails. kvnode
+  // sets it (docs/operations.md, "A full disk").
+  bool open_on_full_disk = false;
 
   SyncMode sync_mode = SyncMode::kInterval;
   uint32_t sync_interval_ms = 5;

@@ -19,6 +19,8 @@ uint8_t ConsistencyOrQuorum(const std::string& text) {
 // How often the handoff looks for owners that came back, and old hints are dropped.
 constexpr uint64_t kHandoffTickMicros = 100'000;
 constexpr uint64_t kHintExpiryMicros = 60'000'000;
+// How often a read-only node (full disk) looks for room again.
+constexpr uint64_t kDiskCheckMicros = 1'000'000;
 
 repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   repl::DetectorOptions d;
@@ -73,15 +75,20 @@ Status Node::LoadUsers() {
 }
 
 Status Node::BeginNodeState() {
-  base::Env* env = env_.env;
+  base::Env* env = disk_->env();
   KV_RETURN_IF_ERROR(env->CreateDir(options_.data_dir));
   const bool has_data = env->FileExists(base::JoinPath(options_.data_dir, "db/CURRENT"));
   state_ = std::make_unique<repl::NodeStateFile>(env, base::JoinPath(options_.data_dir, repl::kNodeStateFileName));
-  auto state = state_->Begin(options_.id, options_.new_epoch, has_data,
-                             repl::WallSeconds(env_.clock->WallMicros()));
+  auto state = state_->Begin(options_.id, options_.new_epoch, has_data, env_.clock->WallMicros());
   if (!state.ok()) return state.status();
+  if (state_->pending()) {
+    // Read-only already (the failed write said so): no write is coordinated
+    // before this run's generation and epoch are on disk.
+    disk_->AddRetry("DATA/node_state (this run's generation and actor epoch)",
+                    [this] { return state_->PersistPending(); });
+  }
   if (state_->epoch_raised()) {
-    LOG_WARN(logger_, "start %llu: the last run did not stop cleanly (or --new-epoch): writes are coordinated "
+    LOG_WARN(logger_, "start (generation %llu): the last run did not stop cleanly (or --new-epoch): writes are coordinated "
              "under the new actor %s, so no dot of a write lost with an unsynced tail is minted again",
              static_cast<unsigned long long>(state->generation), repl::ActorId(options_.id, state->epoch).c_str());
   }
@@ -90,7 +97,8 @@ Status Node::BeginNodeState() {
 
 Status Node::OpenEngine() {
   lsm::Options options;
-  options.env = env_.env;
+  options.env = disk_->env();
+  options.open_on_full_disk = true;  // read-only until space returns (node/disk_guard.h)
   options.logger = logger_;
   options.sync_mode = options_.sync;
   options.sync_interval_ms = static_cast<uint32_t>(options_.sync_interval_ms);
@@ -115,10 +123,11 @@ Status Node::OpenHints() {
   options.sync_mode = options_.sync;  // a hint is as durable as the write it carries
   options.sync_interval_ms = static_cast<uint32_t>(options_.sync_interval_ms);
   options.manual_wal_flush = options_.sync != lsm::SyncMode::kAlways;
+  options.open_on_full_disk = true;
   options.max_bytes_per_owner = options_.hint_max_bytes_per_owner;
   options.max_bytes_total = options_.hint_max_bytes_total;
   options.window_micros = static_cast<uint64_t>(options_.hint_window_s) * 1'000'000;
-  auto hints = repl::HintStore::Open(options, env_.env, env_.clock, io_.get(), logger_);
+  auto hints = repl::HintStore::Open(options, disk_->env(), env_.clock, io_.get(), logger_);
   if (!hints.ok()) return hints.status().WithContext("open hints in " + options.dir);
   hints_ = std::move(hints).value();
   return Status::OK();
@@ -143,6 +152,7 @@ Status Node::BuildRing() {
 }
 
 Status Node::Start() {
+  disk_ = std::make_unique<DiskGuard>(env_.env, options_.data_dir, env_.clock, logger_);
   KV_RETURN_IF_ERROR(LoadSecret());
   KV_RETURN_IF_ERROR(LoadUsers());
   KV_RETURN_IF_ERROR(BuildRing());
@@ -205,12 +215,17 @@ Status Node::Start() {
   parts.context_key = &context_key_;
   parts.handoff = handoff_.get();
   parts.generation = state_->state().generation;
+  parts.disk = disk_.get();
   service_->Attach(std::move(parts), server_.get());
   LOG_INFO(logger_, "kvnode %s serving on %s (cluster %s, data %s, sync %s, ring %s, %d loops, generation %llu, actor %s)",
            options_.id.c_str(), server_->address().ToString().c_str(), options_.cluster.c_str(),
            options_.data_dir.c_str(), lsm::SyncModeName(options_.sync),
            view_->Current()->replication().ToString().c_str(), server_->loop_count(),
            static_cast<unsigned long long>(state_->state().generation), store_->self().c_str());
+  if (disk_->read_only()) {
+    LOG_WARN(logger_, "kvnode %s serves reads only: its disk is full (%s); writes are refused until it has room "
+             "again", options_.id.c_str(), options_.data_dir.c_str());
+  }
   return Status::OK();
 }
 
@@ -278,8 +293,8 @@ void Node::StartMembership() {
   gossip.members_path = base::JoinPath(options_.data_dir, repl::kMembersFileName);
   gossip.seed = env_.clock->WallMicros() ^ std::hash<std::string>()(options_.id);
   repl::Transport* transport = loops_.front().transport.get();
-  gossip_ = std::make_unique<repl::Gossiper>(gossip, view_.get(), liveness_.get(), transport, env_.env, env_.clock,
-                                             logger_);
+  gossip_ = std::make_unique<repl::Gossiper>(gossip, view_.get(), liveness_.get(), transport, disk_->env(),
+                                             env_.clock, logger_);
   gossip_->Load().IgnoreError();  // a bad members file is logged; the seeds fill the table
   prober_ = std::make_unique<repl::Prober>(options_.id, liveness_.get(), transport, DetectorOptionsOf(options_));
   repl::HandoffOptions handoff;
@@ -294,12 +309,17 @@ void Node::StartMembership() {
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
   handoff_->MeasureLoopWith([loop] { return loop->idle_micros(); });
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
+  loop->RunEvery(kDiskCheckMicros, [this] { CheckDisk(); });
   loop->RunEvery(kHintExpiryMicros, [this] {
     io_->Submit([this] {
       Status s = hints_->Expire();
       if (!s.ok()) LOG_WARN(logger_, "expiring old hints: %s", s.ToString().c_str());
     });
   });
+}
+
+void Node::CheckDisk() {
+  if (disk_->read_only()) io_->Submit([this] { disk_->Check(); });
 }
 
 void Node::GossipRound() {

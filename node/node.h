@@ -28,6 +28,7 @@
 #include "net/hello_auth.h"
 #include "net/rpc_client.h"
 #include "net/server.h"
+#include "node/disk_guard.h"
 #include "node/node_options.h"
 #include "node/node_service.h"
 #include "node/rpc_transport.h"
@@ -87,6 +88,7 @@ class Node {
   void StartMembership();  // on loop 0: gossip and probing
   void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
   void FlushWalBeforeReplies(net::EventLoop* loop);
+  void CheckDisk();  // loop 0, every second: while read-only, DiskGuard::Check on the I/O pool
 
   struct PerLoop {
     std::unique_ptr<net::RpcClient> rpc;
@@ -98,6 +100,7 @@ class Node {
   const NodeOptions options_;
   const NodeEnvironment env_;
   base::Logger* const logger_;
+  std::unique_ptr<DiskGuard> disk_;  // every write under DATA goes through disk_->env()
   std::unique_ptr<repl::NodeStateFile> state_;
   std::unique_ptr<lsm::DB> db_;
   std::unique_ptr<base::ThreadPool> io_;

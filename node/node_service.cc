@@ -82,6 +82,7 @@ void NodeService::OnRequest(net::Request& request) {
     bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(allowed);
   }
+  if (RefusedForFullDisk(request)) return;
   switch (request.opcode()) {
     case static_cast<uint8_t>(net::Opcode::kPing):
       request.ReplyOk();
@@ -251,6 +252,7 @@ std::string NodeService::StatsText() {
   Line(&text, "store_refused_size", rs.refused_size);
   Line(&text, "store_merges_refused_size", rs.merges_refused_size);
   text += HintsText();
+  if (p_.disk != nullptr) text += p_.disk->StatsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();
   return text;

@@ -24,6 +24,7 @@
 #include "lsm/engine.h"
 #include "net/request.h"
 #include "net/server.h"
+#include "node/disk_guard.h"
 #include "node/node_options.h"
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
@@ -53,6 +54,7 @@ struct NodeParts {
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
   uint64_t generation = 0;           // this run's (DATA/node_state)
+  const DiskGuard* disk = nullptr;   // read-only mode: writes refused (null: never)
   const repl::ContextKey* context_key = nullptr;  // the coordinators' (contexts in GET replies)
   base::Logger* logger = nullptr;
   std::vector<LoopParts> loops;  // one per server loop, in server order
@@ -104,6 +106,8 @@ class NodeService final : public net::RequestHandler {
   std::string StatsText();             // loop 0
   std::string HintsText();             // loop 0
   void ReplyMalformed(net::Request& request, const char* what);
+  // A write (to coordinate or to store) while the disk is full: refused.
+  bool RefusedForFullDisk(net::Request& request);
 
   NodeParts p_;  // written once by Attach, before attached_
   const net::Server* server_ = nullptr;

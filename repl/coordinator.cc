@@ -368,9 +368,10 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
   const ring::NodeInfo& node = *op->candidates[op->next++];
   transport_->Send(node, Op(ClusterOpcode::kForwardWrite), op->body, options_.request_timeout_ms,
                    [this, op, &node](const Status& s, std::string_view payload, bool answered) {
-                     if (s.IsUnavailable() && !answered) {
-                       // Never delivered (the transport could not reach it): another replica
-                       // may coordinate. An Unavailable the replica answered itself ("quorum
+                     if ((s.IsUnavailable() && !answered) || (s.IsNoSpace() && answered)) {
+                       // Never delivered (the transport could not reach it), or refused by a
+                       // replica whose disk is full (it stored nothing): another replica may
+                       // coordinate. An Unavailable the replica answered itself ("quorum
                        // not reached") is its outcome: it stored the write.
                        op->failures.push_back(DescribeFailure(node, s));
                        ForwardToNextReplica(op);

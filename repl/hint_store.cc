@@ -84,6 +84,7 @@ base::Result<std::unique_ptr<HintStore>> HintStore::Open(const HintStoreOptions&
   engine.sync_mode = options.sync_mode;
   engine.sync_interval_ms = options.sync_interval_ms;
   engine.manual_wal_flush = options.manual_wal_flush;
+  engine.open_on_full_disk = options.open_on_full_disk;
   engine.memtable_bytes = options.memtable_bytes;
   engine.block_cache_bytes = options.block_cache_bytes;
   engine.max_open_files = 64;

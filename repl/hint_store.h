@@ -85,6 +85,7 @@ struct HintStoreOptions {
   lsm::SyncMode sync_mode = lsm::SyncMode::kInterval;  // the node's sync mode
   uint32_t sync_interval_ms = 5;
   bool manual_wal_flush = false;  // see lsm::Options::manual_wal_flush and FlushWal()
+  bool open_on_full_disk = false;  // see lsm::Options::open_on_full_disk
   uint64_t max_bytes_per_owner = 128ull << 20;
   uint64_t max_bytes_total = 1ull << 30;
   uint64_t window_micros = 3ull * 3600 * 1000 * 1000;  // older hints are dropped; > 0

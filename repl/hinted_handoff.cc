@@ -64,7 +64,7 @@ void HintedHandoff::Tick() {
   }
   auto ring = view_->Current();
   for (const std::string& id : hints_->Owners()) {
-    if (sessions_.count(id) != 0) continue;
+    if (sessions_.count(id) != 0 || Paused(id, now)) continue;
     const ring::NodeInfo* owner = ring->FindNode(id);
     if (owner == nullptr || liveness_->StateOf(id) != Liveness::kUp) continue;
     Start(*owner);
@@ -73,6 +73,14 @@ void HintedHandoff::Tick() {
   std::vector<std::shared_ptr<Session>> running;
   for (const auto& [id, s] : sessions_) running.push_back(s);
   for (const auto& s : running) Pump(s);
+}
+
+bool HintedHandoff::Paused(const std::string& owner, uint64_t now) {
+  auto it = paused_until_us_.find(owner);
+  if (it == paused_until_us_.end()) return false;
+  if (now < it->second) return true;
+  paused_until_us_.erase(it);
+  return false;
 }
 
 void HintedHandoff::Start(const ring::NodeInfo& owner) {
@@ -151,6 +159,7 @@ void HintedHandoff::Done(const std::shared_ptr<Session>& s, const Hint& hint, co
              s->owner.id.c_str(), hint.key.c_str(), status.ToString().c_str());
   } else if (!status.ok()) {
     stats_.failures++;
+    if (status.IsNoSpace()) paused_until_us_[s->owner.id] = clock_->NowMicros() + options_.no_space_pause_us;
     LOG_INFO(logger_, "hinted handoff to %s stopped: %s", s->owner.id.c_str(), status.ToString().c_str());
     return End(s, "send failed");
   }

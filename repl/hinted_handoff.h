@@ -12,7 +12,9 @@
 //      merge is durable (a hint re-added meanwhile for a newer write stays),
 //   4. go on with the next batch until none is left.
 // A failed send ends the session (the owner may be down again); the next Tick
-// starts over from the owner's first remaining hint. A key this node no longer
+// starts over from the owner's first remaining hint, except after the owner
+// answered NoSpace (its disk is full: node/disk_guard.h), when it is left alone
+// for no_space_pause_us instead of being asked again ten times a second. A key this node no longer
 // holds has nothing to hand over: its hint is removed.
 // Throttled: at most max_in_flight sends per owner at once, and at most
 // rate_bytes_per_sec of sets per second over all owners, less when the replay's
@@ -49,6 +51,7 @@ struct HandoffOptions {
   size_t max_in_flight = 32;                  // sends per owner at once
   size_t batch = 256;                         // hints listed at a time
   uint64_t timeout_ms = 2000;                 // one REPLICA_WRITE
+  uint64_t no_space_pause_us = 1000000;       // after an owner answered NoSpace
 };
 
 struct HandoffStats {
@@ -88,6 +91,8 @@ class HintedHandoff {
 
   // The share of the time since the last call the loop was working.
   double LoopBusy(uint64_t now);
+  // Whether owner answered NoSpace less than no_space_pause_us ago.
+  bool Paused(const std::string& owner, uint64_t now);
   void Start(const ring::NodeInfo& owner);
   void ListNext(const std::shared_ptr<Session>& s);
   void Pump(const std::shared_ptr<Session>& s);
@@ -106,6 +111,7 @@ class HintedHandoff {
   base::Clock* const clock_;
   base::Logger* const logger_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;  // by owner id
+  std::map<std::string, uint64_t> paused_until_us_;           // owners that answered NoSpace
   ReplayThrottle throttle_;
   TimerLag tick_lag_;  // how late Tick runs: this node's own load
   std::function<uint64_t()> idle_micros_;

@@ -63,7 +63,8 @@ std::string ActorId(std::string_view node_id, uint64_t epoch) {
 }
 
 base::Result<NodeState> NodeStateFile::Begin(std::string_view node_id, bool new_epoch, bool has_data,
-                                             uint64_t now_secs) {
+                                             uint64_t now_micros) {
+  const uint64_t now_secs = now_micros / 1'000'000;
   std::string bytes;
   Status s = base::ReadFileToString(env_, path_, &bytes);
   bool fresh = false;
@@ -87,10 +88,19 @@ base::Result<NodeState> NodeStateFile::Begin(std::string_view node_id, bool new_
     epoch_raised_ = new_epoch || !state_.clean;
     if (epoch_raised_) state_.epoch++;
   }
-  state_.generation++;
+  state_.generation = std::max(state_.generation + 1, now_micros / 1000);
   state_.clean = false;
-  KV_RETURN_IF_ERROR(Persist());
+  s = Persist();
+  pending_ = s.IsNoSpace();
+  if (!s.ok() && !pending_) return s;
   return state_;
+}
+
+Status NodeStateFile::PersistPending() {
+  if (!pending_) return Status::OK();
+  KV_RETURN_IF_ERROR(Persist());
+  pending_ = false;
+  return Status::OK();
 }
 
 Status NodeStateFile::MarkClean() {

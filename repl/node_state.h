@@ -13,13 +13,20 @@
 // that follows a run which did not stop cleanly. A clean stop (every write
 // flushed and synced) keeps the epoch.
 //
+// The generation is the larger of the last one plus 1 and the wall clock in
+// milliseconds (Cassandra's rule, finer): so a run whose generation could not be
+// persisted (a full disk) is still outgrown by every later start, whatever that
+// start reads from the file. Such a run keeps its state in memory (pending())
+// and coordinates no write until PersistPending() succeeds: the epoch it raised
+// is durable before it is used.
+//
 //   node_state := magic:"KVNS" version:u8 id:lp generation:varint64 epoch:varint64
 //                 flags:u8 crc:fixed32                  flags: 0x01 CLEAN
 //   crc        := masked crc32c of every byte before it
 // Byte-by-byte with an example: docs/formats/node_state.md. On-disk values:
 // never renumber.
 // Thread safety: NodeStateFile needs external synchronization (the node calls it
-// at start and at stop only).
+// at start, from its read-only retry while pending, and at stop).
 #pragma once
 
 #include <cstdint>
@@ -61,21 +68,26 @@ class NodeStateFile {
   NodeStateFile(base::Env* env, std::string path) : env_(env), path_(std::move(path)) {}
 
   // At start, before the node coordinates any write: loads the state, raises the
-  // generation, raises the epoch unless the last run stopped cleanly and
-  // !new_epoch, and persists it durably marked not clean. Without a file the
+  // generation (see above), raises the epoch unless the last run stopped cleanly
+  // and !new_epoch, and persists it durably marked not clean. Without a file the
   // state is new (epoch 1), unless `has_data` says the engine already holds data
   // (the file was lost, or the data predates it): then nothing is known of the
-  // epochs used before, and the epoch becomes `now_secs` (wall clock seconds),
-  // larger than any epoch raised one start at a time.
+  // epochs used before, and the epoch becomes the wall clock in seconds, larger
+  // than any epoch raised one start at a time. now_micros: the wall clock.
+  // A persist that fails with NoSpace still returns the state, with pending().
   // InvalidArgument when the directory belongs to another node id.
   [[nodiscard]] base::Result<NodeState> Begin(std::string_view node_id, bool new_epoch, bool has_data,
-                                              uint64_t now_secs);
+                                              uint64_t now_micros);
+  // Persists the state Begin could not (OK when nothing is pending).
+  [[nodiscard]] base::Status PersistPending();
   // At a clean stop, once every write is durable: persists the state marked clean.
   [[nodiscard]] base::Status MarkClean();
 
   const NodeState& state() const { return state_; }
   // Whether Begin raised the epoch (for the start-up log line).
   bool epoch_raised() const { return epoch_raised_; }
+  // Whether this run's state is not on disk yet (Begin met a full disk).
+  bool pending() const { return pending_; }
 
  private:
   base::Status Persist();
@@ -84,6 +96,7 @@ class NodeStateFile {
   const std::string path_;
   NodeState state_;
   bool epoch_raised_ = false;
+  bool pending_ = false;
 };
 
 }  // namespace kvring::repl

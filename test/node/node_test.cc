@@ -8,8 +8,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/fault_env.h"
@@ -47,6 +49,15 @@ class InProcessNodeTest : public ::testing::Test {
     client_ = std::make_unique<net::BlockingClient>(net::BlockingClientOptions{.id = "test"});
     s = client_->Connect(node_->address(), 5000);
     ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+
+  // The machine dies: every file operation fails from now on, so the stop cannot
+  // mark the run clean; then the power cut drops whatever was not synced.
+  void PowerCut() {
+    env_.CrashAfterOps(0);
+    node_->Stop().IgnoreError();
+    node_.reset();
+    env_.SimulatePowerLoss();
   }
 
   base::Result<net::Reply> Call(net::Opcode op, const std::string& body) {
@@ -102,12 +113,7 @@ TEST_F(InProcessNodeTest, APowerCutMakesTheNextStartCoordinateUnderANewEpochAndL
     auto put = Put("k" + std::to_string(i), "v" + std::to_string(i), "");
     ASSERT_TRUE(put.ok() && put->status.ok());
   }
-  // The machine dies: every file operation fails from now on, so the stop cannot
-  // mark the run clean; then the power cut drops whatever was not synced.
-  env_.CrashAfterOps(0);
-  node_->Stop().IgnoreError();
-  node_.reset();
-  env_.SimulatePowerLoss();
+  PowerCut();
   StartNode();
   EXPECT_EQ("n1#2", node_->actor());
   for (int i = 0; i < 20; ++i) {
@@ -135,6 +141,46 @@ TEST_F(InProcessNodeTest, ACleanStopKeepsTheEpoch) {
   node_.reset();
   StartNode();
   EXPECT_EQ("n1", node_->actor());
+}
+
+// Restarted after a power cut on a full disk: it starts, serves what it had
+// acknowledged, refuses writes; once space returns (checked every second of
+// its clock) it writes its new epoch first and then takes writes under it.
+TEST_F(InProcessNodeTest, AStartOnAFullDiskServesReadsAndTakesWritesUnderItsNewEpochOnceSpaceReturns) {
+  StartNode();
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(Put("k" + std::to_string(i), "v", "")->status.ok());
+  PowerCut();
+  env_.SetSpaceLimit(env_.BytesStored());
+  StartNode();
+  EXPECT_EQ("n1#2", node_->actor());
+  for (int i = 0; i < 20; ++i) EXPECT_TRUE(Get("k" + std::to_string(i))->status.ok()) << i;
+  auto refused = Put("k0", "refused", "");
+  ASSERT_TRUE(refused.ok());
+  EXPECT_TRUE(refused->status.IsNoSpace()) << refused->status.ToString();
+  EXPECT_EQ("this node's disk is full (/data/n1): it serves reads only", refused->status.message());
+  env_.SetSpaceLimit(base::FaultEnv::kUnlimited);
+  base::Result<net::Reply> put = refused;
+  for (int i = 0; i < 500 && put.ok() && !put->status.ok(); ++i) {
+    clock_.Advance(100'000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    put = Put("k0", "after", "");
+  }
+  ASSERT_TRUE(put.ok() && put->status.ok()) << put->status.ToString();
+  net::WriteReceipt receipt;
+  ASSERT_TRUE(net::DecodeWriteReceipt(put->payload, &receipt));
+  repl::Dot dot;
+  repl::VersionVector seen;
+  ASSERT_TRUE(repl::DecodeSiblingClock(receipt.clock, &dot, &seen).ok());
+  EXPECT_EQ("n1#2", dot.node);
+  // The epoch it wrote with was on disk first: the next unclean start raises it.
+  PowerCut();
+  StartNode();
+  EXPECT_EQ("n1#3", node_->actor());
+  auto get = Get("k0");
+  ASSERT_TRUE(get.ok() && get->status.ok());
+  net::GetReply reply;
+  ASSERT_TRUE(net::DecodeGetReply(get->payload, &reply));
+  EXPECT_EQ(2u, reply.siblings.size());  // "v" and "after": nothing acknowledged lost
 }
 
 }  // namespace

@@ -483,6 +483,20 @@ TEST_F(CoordinatorForwardingTest, AReplicasFailedQuorumIsItsAnswerAndTheWriteIsN
   EXPECT_EQ(Values{"v1"}, seen.values()) << "stored once, by n3 (a failed write is maybe applied)";
 }
 
+// A replica whose disk is full stores nothing and says NoSpace: the next one
+// coordinates the write instead.
+TEST_F(CoordinatorForwardingTest, AForwardRefusedByAReplicaWithAFullDiskMovesOnToTheNext) {
+  base::FaultEnv& disk = c().node("n3").env;
+  disk.SetSpaceLimit(disk.BytesStored());
+  auto put = Put("n1", key_, "v", "", kQuorum);
+  ASSERT_TRUE(put.status.ok()) << put.status.ToString();
+  EXPECT_EQ("n4", put.dot().node);
+  EXPECT_EQ(1u, ForwardsTo("n3"));
+  EXPECT_EQ(1u, ForwardsTo("n4"));
+  disk.SetSpaceLimit(base::FaultEnv::kUnlimited);
+  EXPECT_EQ(Values{"v"}, c().Get("n2", key_, kAll).values());
+}
+
 // Found by these tests: a forward whose connection was lost after the request
 // arrived used to be forwarded again, like one that never left, and was stored
 // twice under two dots. The transport now reports a lost connection as Aborted

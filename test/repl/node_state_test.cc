@@ -50,14 +50,22 @@ class NodeStateFileTest : public ::testing::Test {
 
   NodeState Start(bool new_epoch = false, bool has_data = false) {
     NodeStateFile file(&env_, kPath);
-    auto state = file.Begin("n1", new_epoch, has_data, 1'700'000'000);
+    auto state = file.Begin("n1", new_epoch, has_data, now_micros_);
     EXPECT_TRUE(state.ok()) << state.status().ToString();
     last_ = std::make_unique<NodeStateFile>(std::move(file));
     return state.ok() ? state.value() : NodeState();
   }
   void StopCleanly() { ASSERT_TRUE(last_->MarkClean().ok()); }
 
+  NodeState OnDisk() {
+    std::string bytes;
+    EXPECT_TRUE(base::ReadFileToString(&env_, kPath, &bytes).ok());
+    auto state = DecodeNodeState(bytes);
+    return state.ok() ? state.value() : NodeState();
+  }
+
   base::FaultEnv env_;
+  uint64_t now_micros_ = 0;  // the wall clock Begin sees
   std::unique_ptr<NodeStateFile> last_;
 };
 
@@ -100,8 +108,39 @@ TEST_F(NodeStateFileTest, APowerLossRightAfterStartStillCountsAsUnclean) {
 }
 
 TEST_F(NodeStateFileTest, DataWithoutAStateFileGetsAnEpochNoEarlierStartCanHaveUsed) {
+  now_micros_ = 1'700'000'000'000'000;
   NodeState s = Start(/*new_epoch=*/false, /*has_data=*/true);
   EXPECT_EQ(1'700'000'000u, s.epoch);
+}
+
+TEST_F(NodeStateFileTest, TheGenerationIsTheWallClockInMillisecondsUnlessTheLastOneWasLarger) {
+  now_micros_ = 1'700'000'000'000'000;
+  EXPECT_EQ(1'700'000'000'000u, Start().generation);
+  now_micros_ -= 60'000'000;  // the clock went back a minute
+  EXPECT_EQ(1'700'000'000'001u, Start().generation);
+}
+
+// A full disk: the state stays in memory (pending), and a crash before it could
+// be persisted cannot make a later start reuse its generation or its epoch.
+TEST_F(NodeStateFileTest, OnAFullDiskTheStateIsPendingAndNoLaterStartReusesItsGenerationOrEpoch) {
+  now_micros_ = 1'700'000'000'000'000;
+  const NodeState first = Start();  // killed: never marked clean
+  env_.SetSpaceLimit(env_.BytesStored());
+  now_micros_ += 5'000;
+  const NodeState full = Start();
+  EXPECT_TRUE(last_->pending());
+  EXPECT_GT(full.generation, first.generation);
+  EXPECT_EQ(first.epoch + 1, full.epoch);
+  EXPECT_EQ(first, OnDisk());  // nothing written
+  now_micros_ += 5'000;  // killed again, restarted on the still full disk
+  const NodeState again = Start();
+  EXPECT_GT(again.generation, full.generation);
+  EXPECT_EQ(full.epoch, again.epoch);  // never used for a write: the same actor is safe
+  EXPECT_TRUE(last_->PersistPending().IsNoSpace());
+  env_.SetSpaceLimit(base::FaultEnv::kUnlimited);
+  ASSERT_TRUE(last_->PersistPending().ok());
+  EXPECT_FALSE(last_->pending());
+  EXPECT_EQ(again, OnDisk());
 }
 
 TEST_F(NodeStateFileTest, ADirectoryOfAnotherNodeIsRefused) {
