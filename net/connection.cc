@@ -17,6 +17,7 @@ using base::Status;
 namespace {
 
 constexpr size_t kMinReadBytes = 4096;
+constexpr unsigned char kTlsHandshakeRecord = 0x16;  // the first byte a TLS client sends
 // Output storage above this is released once drained (after a burst of large replies).
 constexpr size_t kKeepOutputCapacity = 1u << 20;
 
@@ -89,6 +90,11 @@ void Connection::HandleReadable(uint32_t events) {
   }
   bool eof = false;
   if (!ReadOnce(&eof)) return;  // closed on a read error
+  if (plain_on_tls_port_) {
+    RejectInput(Status::PermissionDenied("this port requires TLS: connect with TLS (kvctl --tls-ca FILE)"),
+                LogLevel::kWarn);
+    return;
+  }
   ProcessInput();
   if (!closed_ && !lingering_ && options_.input_budget_bytes > 0 &&
       counters_->input_buffered.load(std::memory_order_relaxed) > options_.input_budget_bytes) {
@@ -135,6 +141,7 @@ bool Connection::ReadOnce(bool* eof) {
 // failed). Through TLS, remembers whether the read waits for the socket to be writable.
 ssize_t Connection::ReadSocket(char* dst, size_t len) {
   if (tls_ == nullptr) return ::read(fd_.get(), dst, len);
+  if (!tls_sniffed_ && options_.tls->is_server() && !SniffTls()) return ::read(fd_.get(), dst, len);
   size_t n = 0;
   const TlsIo io = tls_->Read(dst, len, &n);
   if (tls_read_wants_write_ != (io == TlsIo::kWantWrite)) {
@@ -158,6 +165,18 @@ ssize_t Connection::WriteSocket(const char* src, size_t len) {
     return -1;
   }
   return static_cast<ssize_t>(n);
+}
+
+// A server's first look at its peer: false when the first byte is not a TLS
+// handshake record (then TLS is dropped and the plain peer is refused in plain text).
+bool Connection::SniffTls() {
+  unsigned char first = 0;
+  if (::recv(fd_.get(), &first, 1, MSG_PEEK) <= 0) return true;  // nothing yet, EOF or an error: TLS says which
+  tls_sniffed_ = true;
+  if (first == kTlsHandshakeRecord) return true;
+  tls_.reset();
+  plain_on_tls_port_ = true;
+  return false;
 }
 
 Status Connection::SocketFailure(const char* op) const {

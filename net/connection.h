@@ -35,7 +35,10 @@
 // write that needs it readable) waits for that event instead of the usual one, so
 // the loop neither spins nor stalls; a read drains what OpenSSL already decrypted
 // (epoll cannot see it). Counters count the bytes inside TLS. A TLS error closes
-// the connection, logged at warning with the peer and OpenSSL's reason.
+// the connection, logged at warning with the peer and OpenSSL's reason. A server
+// whose peer's first byte is not a TLS handshake record answers that plain-text
+// peer with a plain error reply ("this port requires TLS") and closes: no frame of
+// it is delivered.
 //
 // Lifetime: after Close() the delegate's OnClose runs; the owner must not destroy the
 // Connection inside a delegate callback (defer it, e.g. with EventLoop::QueueInLoop).
@@ -195,6 +198,7 @@ class Connection final : public FdHandler {
   ssize_t ReadSocket(char* dst, size_t len);
   ssize_t WriteSocket(const char* src, size_t len);
   base::Status SocketFailure(const char* op) const;
+  bool SniffTls();
   size_t TlsPending() const { return tls_ != nullptr ? tls_->pending() : 0; }
   size_t BytesWantedForFrame() const;
   void ProcessInput();
@@ -230,6 +234,8 @@ class Connection final : public FdHandler {
   std::unique_ptr<TlsStream> tls_;  // null: plain TCP
   bool tls_read_wants_write_ = false;  // the last TLS read waits for the socket to be writable
   bool tls_write_wants_read_ = false;  // the last TLS write waits for it to be readable
+  bool tls_sniffed_ = false;           // a server saw the peer's first byte
+  bool plain_on_tls_port_ = false;     // ... and it was not TLS: refuse the peer
   Buffer in_;
   std::string out_;
   size_t out_sent_ = 0;       // bytes at the front of out_ already written

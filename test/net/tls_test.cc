@@ -151,7 +151,8 @@ TEST_F(TlsTest, APlainClientAgainstATlsPortFailsQuicklyAndTheServerIsUnharmed) {
   Status s = plain.Connect(ts_->address(), 5000);
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(s.IsUnavailable()) << s.ToString();  // the server closed: not a timeout
+  EXPECT_TRUE(s.IsPermissionDenied()) << s.ToString();  // answered in plain text, not a timeout
+  EXPECT_NE(std::string::npos, s.message().find("this port requires TLS")) << s.ToString();
   EXPECT_LT(took, std::chrono::seconds(2)) << s.ToString();
   EXPECT_EQ(0u, ts_->handler()->requests());
   auto good = Dial(server_, &s);
