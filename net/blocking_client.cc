@@ -156,6 +156,7 @@ Status BlockingClient::SendRaw(std::string_view bytes, uint64_t timeout_ms) {
 
 void BlockingClient::Close() {
   tls_.reset();
+  tls_buffered_ = false;
   fd_.Reset();
   out_.clear();
   in_.Consume(in_.size());
@@ -214,6 +215,7 @@ Status BlockingClient::ReceiveTls(char* dst, short* wait) {
   size_t n = 0;
   const TlsIo io = tls_->Read(dst, in_.writable(), &n);
   if (io == TlsIo::kOk) in_.CommitWrite(n);
+  tls_buffered_ = io == TlsIo::kOk && tls_->buffered();  // once it wants more, wait for the socket
   if (io == TlsIo::kWantWrite) *wait = POLLOUT;
   if (io == TlsIo::kEof) return Lost("peer closed the connection");
   if (io == TlsIo::kError) return TlsFailed();
@@ -251,9 +253,8 @@ base::Result<Reply> BlockingClient::ReadReply(uint64_t deadline_us, const char* 
       in_.Consume(consumed);
       return reply;
     }
-    // What OpenSSL decrypted already is not on the socket: read it without waiting.
-    const bool buffered = tls_ != nullptr && tls_->pending() > 0;
-    if (!buffered && !WaitFor(wait, deadline_us)) return TimedOut(what, timeout_ms);
+    // What OpenSSL read ahead is not on the socket any more: read it without waiting.
+    if (!tls_buffered_ && !WaitFor(wait, deadline_us)) return TimedOut(what, timeout_ms);
     KV_RETURN_IF_ERROR(ReceiveSome(&wait));
   }
 }

@@ -120,6 +120,7 @@ class BlockingClient {
   base::Clock* const clock_;
   UniqueFd fd_;
   std::unique_ptr<TlsStream> tls_;  // with options_.tls, once connected
+  bool tls_buffered_ = false;       // the last TLS read returned data and OpenSSL holds more
   std::string address_;
   std::string server_cluster_;
   std::string server_node_id_;

@@ -123,7 +123,7 @@ bool Connection::ReadOnce(bool* eof) {
       ConnectionCounters::Add(counters_->bytes_in, static_cast<uint64_t>(n));
       last_active_us_ = loop_->now_us();
       if (static_cast<size_t>(n) == avail && BytesWantedForFrame() > 0) continue;
-      if (TlsPending() > 0) continue;  // decrypted already: no readable event will come for it
+      if (TlsBuffered()) continue;  // read ahead by OpenSSL: no readable event will come for it
       return true;
     }
     if (n == 0) {

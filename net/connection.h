@@ -33,8 +33,8 @@
 // (net/tls.h); the handshake runs inside the first reads and writes, bounded by
 // the owner's HELLO timeout. A TLS read that needs the socket writable (or a
 // write that needs it readable) waits for that event instead of the usual one, so
-// the loop neither spins nor stalls; a read drains what OpenSSL already decrypted
-// (epoll cannot see it). Counters count the bytes inside TLS. A TLS error closes
+// the loop neither spins nor stalls; a read drains what OpenSSL already read
+// ahead (epoll cannot see it). Counters count the bytes inside TLS. A TLS error closes
 // the connection, logged at warning with the peer and OpenSSL's reason. A server
 // whose peer's first byte is not a TLS handshake record answers that plain-text
 // peer with a plain error reply ("this port requires TLS") and closes: no frame of
@@ -199,7 +199,7 @@ class Connection final : public FdHandler {
   ssize_t WriteSocket(const char* src, size_t len);
   base::Status SocketFailure(const char* op) const;
   bool SniffTls();
-  size_t TlsPending() const { return tls_ != nullptr ? tls_->pending() : 0; }
+  bool TlsBuffered() const { return tls_ != nullptr && tls_->buffered(); }
   size_t BytesWantedForFrame() const;
   void ProcessInput();
   void HandleBadFrame(const base::Status& error);

@@ -39,7 +39,7 @@ void ClearErrors() {
 
 Status ContextError(const std::string& what) { return Status::InvalidArgument("TLS " + what + ": " + OpenSslReason()); }
 
-// Settings both sides share: TLS 1.2 at least, retries with a moved buffer,
+// Settings both sides share: TLS 1.2 at least, read-ahead, retries with a moved buffer,
 // writes that return after each record, a peer's EOF without close_notify read as
 // EOF (frames carry their own lengths, so a truncation cannot pass for data).
 SSL_CTX* NewContext(const SSL_METHOD* method) {
@@ -49,6 +49,7 @@ SSL_CTX* NewContext(const SSL_METHOD* method) {
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+  SSL_CTX_set_read_ahead(ctx, 1);  // one read() per wake-up, as without TLS
   return ctx;
 }
 
@@ -166,7 +167,7 @@ TlsIo TlsStream::Write(const char* src, size_t len, size_t* n) {
   return TlsIo::kOk;
 }
 
-size_t TlsStream::pending() const { return ssl_ != nullptr ? static_cast<size_t>(SSL_pending(ssl_)) : 0; }
+bool TlsStream::buffered() const { return ssl_ != nullptr && (SSL_pending(ssl_) > 0 || SSL_has_pending(ssl_) == 1); }
 
 void TlsStream::Shutdown() {
   if (ssl_ == nullptr || shut_ || !handshake_done()) return;

@@ -17,9 +17,10 @@
 // what the socket must become before the same call is tried again; either call may
 // want either direction (SSL_read during a handshake or a key update wants to
 // write; SSL_write wants to read). The handshake runs implicitly inside the first
-// Read or Write (or explicitly with Handshake). Bytes already decrypted stay inside
-// OpenSSL where epoll cannot see them: read until pending() is 0, or the stream
-// stalls.
+// Read or Write (or explicitly with Handshake). Reads read ahead (one read()
+// takes every record the socket holds, not a header and then a body), so bytes
+// wait inside OpenSSL where epoll cannot see them: after a read that returned
+// data, read again while buffered(), or the stream stalls.
 //
 // Thread safety: a TlsContext is immutable after creation and may be shared by
 // any threads (SSL_CTX is reference counted and locked by OpenSSL). A TlsStream
@@ -88,8 +89,9 @@ class TlsStream {
   // how much. kOk with *n < len never happens: a partial write returns kWant*.
   // A retry must pass the unwritten rest again (it may have moved and grown).
   TlsIo Write(const char* src, size_t len, size_t* n);
-  // Decrypted bytes waiting inside OpenSSL.
-  size_t pending() const;
+  // OpenSSL holds bytes read from the socket that no Read returned yet (decrypted,
+  // or records read ahead; an incomplete record too: the next Read then wants more).
+  bool buffered() const;
   // Sends close_notify (once, best effort; the caller then closes or shuts down the socket).
   void Shutdown();
   // Why the last call returned kError: "TLS handshake with 127.0.0.1:7000 failed:

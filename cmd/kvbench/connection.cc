@@ -64,8 +64,8 @@ void Connection::AfterConnected() {
 
 Status Connection::Read(bool* closed) {
   *closed = false;
-  // Past kMaxReadsPerWake only while OpenSSL holds decrypted bytes (no event would come for them).
-  for (int i = 0; i < kMaxReadsPerWake || (tls_ != nullptr && tls_->pending() > 0); ++i) {
+  // Past kMaxReadsPerWake only while OpenSSL holds bytes read ahead (no event would come for them).
+  for (int i = 0; i < kMaxReadsPerWake || (tls_ != nullptr && tls_->buffered()); ++i) {
     if (in_.size() - in_end_ < kMinReadRoom) {
       // Move the unparsed tail to the front; grow when a large reply needs it.
       std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
@@ -79,8 +79,8 @@ Status Connection::Read(bool* closed) {
     if (!error.ok()) return error;
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);
-      const bool more_decrypted = tls_ != nullptr && tls_->pending() > 0;
-      if (static_cast<size_t>(n) < room && !more_decrypted) return Status::OK();  // drained the socket
+      const bool read_ahead = tls_ != nullptr && tls_->buffered();
+      if (static_cast<size_t>(n) < room && !read_ahead) return Status::OK();  // drained the socket
       continue;
     }
     if (n == 0) {

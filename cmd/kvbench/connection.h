@@ -6,7 +6,7 @@
 // With --tls-ca, the same through a net::TlsStream: the handshake runs inside the
 // first Flush and Read; NeedsWritable says when to wait for EPOLLOUT (output the
 // socket can take, or a TLS read that must write), and Read drains what OpenSSL
-// decrypted already.
+// read ahead (epoll cannot see it).
 // Thread safety: needs external synchronization (owned by one worker loop).
 #pragma once
 
