@@ -58,7 +58,7 @@ endif
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -MMD -MP -I. -pthread $(SANFLAGS) $(EXTRA_CXXFLAGS)
 LDFLAGS := -pthread $(SANFLAGS)
-SYSLIBS := -llz4 -lcrypto
+SYSLIBS := -llz4 -lssl -lcrypto
 
 # Library packages, in link order (users before what they use).
 PKGS := node repl ring net lsm base

@@ -21,6 +21,7 @@ Status BlockingClient::Connect(std::string_view address, uint64_t timeout_ms) {
   address_.assign(address);
   const uint64_t deadline = clock_->NowMicros() + timeout_ms * 1000;
   Status s = ConnectSocket(deadline, timeout_ms);
+  if (s.ok() && options_.tls != nullptr) s = TlsHandshake(deadline, timeout_ms);
   if (s.ok()) s = Hello(deadline, timeout_ms);
   if (!s.ok()) Close();
   return s;
@@ -46,6 +47,19 @@ Status BlockingClient::ConnectSocket(uint64_t deadline_us, uint64_t timeout_ms) 
     KV_RETURN_IF_ERROR(SocketError(fd_.get(), "connect to " + address_));
   }
   return Status::OK();
+}
+
+Status BlockingClient::TlsHandshake(uint64_t deadline_us, uint64_t timeout_ms) {
+  tls_ = std::make_unique<TlsStream>(*options_.tls, fd_.get(), address_);
+  while (true) {
+    const TlsIo io = tls_->Handshake();
+    if (io == TlsIo::kOk) return Status::OK();
+    if (io == TlsIo::kError) return tls_->error();
+    if (io == TlsIo::kEof) return Status::Unavailable("TLS handshake with " + address_ + " failed: peer closed the connection");
+    if (!WaitFor(io == TlsIo::kWantRead ? POLLIN : POLLOUT, deadline_us)) {
+      return Status::TimedOut("TLS handshake with " + address_ + " timed out after " + std::to_string(timeout_ms) + "ms");
+    }
+  }
 }
 
 Status BlockingClient::HandshakeStep(Opcode opcode, const std::string& body, const char* step, uint64_t deadline_us,
@@ -141,6 +155,8 @@ Status BlockingClient::SendRaw(std::string_view bytes, uint64_t timeout_ms) {
 }
 
 void BlockingClient::Close() {
+  tls_.reset();
+  tls_buffered_ = false;
   fd_.Reset();
   out_.clear();
   in_.Consume(in_.size());
@@ -150,14 +166,11 @@ void BlockingClient::Close() {
 Status BlockingClient::WriteOut(uint64_t deadline_us, const char* what, uint64_t timeout_ms) {
   size_t sent = 0;
   while (sent < out_.size()) {
-    ssize_t n = ::send(fd_.get(), out_.data() + sent, out_.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return Lost(std::string("write: ") + std::strerror(errno));
-    if (!WaitFor(POLLOUT, deadline_us)) {
+    size_t n = 0;
+    short wait = 0;
+    KV_RETURN_IF_ERROR(SendSome(out_.data() + sent, out_.size() - sent, &n, &wait));
+    sent += n;
+    if (wait != 0 && !WaitFor(wait, deadline_us)) {
       out_.erase(0, sent);  // keep the unsent rest: a later Flush may finish it
       return TimedOut(what, timeout_ms);
     }
@@ -166,7 +179,57 @@ Status BlockingClient::WriteOut(uint64_t deadline_us, const char* what, uint64_t
   return Status::OK();
 }
 
+Status BlockingClient::SendSome(const char* data, size_t len, size_t* sent, short* wait) {
+  *sent = 0;
+  *wait = 0;
+  if (tls_ != nullptr) {
+    const TlsIo io = tls_->Write(data, len, sent);
+    if (io == TlsIo::kError) return TlsFailed();
+    if (io != TlsIo::kOk) *wait = io == TlsIo::kWantRead ? POLLIN : POLLOUT;
+    return Status::OK();
+  }
+  ssize_t n = ::send(fd_.get(), data, len, MSG_NOSIGNAL);
+  if (n > 0) *sent = static_cast<size_t>(n);
+  if (n >= 0 || errno == EINTR) return Status::OK();
+  if (errno != EAGAIN && errno != EWOULDBLOCK) return Lost(std::string("write: ") + std::strerror(errno));
+  *wait = POLLOUT;
+  return Status::OK();
+}
+
+Status BlockingClient::ReceiveSome(short* wait) {
+  *wait = POLLIN;
+  char* dst = in_.PrepareWrite(16 * 1024);
+  if (tls_ != nullptr) return ReceiveTls(dst, wait);
+  ssize_t n = ::read(fd_.get(), dst, in_.writable());
+  if (n > 0) {
+    in_.CommitWrite(static_cast<size_t>(n));
+  } else if (n == 0) {
+    return Lost("peer closed the connection");
+  } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
+    return Lost(std::string("read: ") + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+Status BlockingClient::ReceiveTls(char* dst, short* wait) {
+  size_t n = 0;
+  const TlsIo io = tls_->Read(dst, in_.writable(), &n);
+  if (io == TlsIo::kOk) in_.CommitWrite(n);
+  tls_buffered_ = io == TlsIo::kOk && tls_->buffered();  // once it wants more, wait for the socket
+  if (io == TlsIo::kWantWrite) *wait = POLLOUT;
+  if (io == TlsIo::kEof) return Lost("peer closed the connection");
+  if (io == TlsIo::kError) return TlsFailed();
+  return Status::OK();
+}
+
+Status BlockingClient::TlsFailed() {
+  Status s = tls_->error();
+  Close();
+  return s;
+}
+
 base::Result<Reply> BlockingClient::ReadReply(uint64_t deadline_us, const char* what, uint64_t timeout_ms) {
+  short wait = POLLIN;
   while (true) {
     Frame frame;
     size_t consumed = 0;
@@ -190,16 +253,9 @@ base::Result<Reply> BlockingClient::ReadReply(uint64_t deadline_us, const char* 
       in_.Consume(consumed);
       return reply;
     }
-    if (!WaitFor(POLLIN, deadline_us)) return TimedOut(what, timeout_ms);
-    char* dst = in_.PrepareWrite(16 * 1024);
-    ssize_t n = ::read(fd_.get(), dst, in_.writable());
-    if (n > 0) {
-      in_.CommitWrite(static_cast<size_t>(n));
-    } else if (n == 0) {
-      return Lost("peer closed the connection");
-    } else if (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
-      return Lost(std::string("read: ") + std::strerror(errno));
-    }
+    // What OpenSSL read ahead is not on the socket any more: read it without waiting.
+    if (!tls_buffered_ && !WaitFor(wait, deadline_us)) return TimedOut(what, timeout_ms);
+    KV_RETURN_IF_ERROR(ReceiveSome(&wait));
   }
 }
 

@@ -12,10 +12,14 @@
 // Errors: Unavailable("connection to 127.0.0.1:7000 lost: peer closed the
 // connection"), TimedOut("request to 127.0.0.1:7000 timed out after 500ms"), the
 // server's own status for an error reply, Corruption for a malformed reply.
+// With options.tls, everything above runs inside TLS; a TLS failure is the
+// TlsStream's error ("TLS handshake with 127.0.0.1:7000 failed: certificate
+// verify failed (self-signed certificate)") and closes the connection.
 // Thread safety: needs external synchronization.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -26,6 +30,7 @@
 #include "net/hello_auth.h"
 #include "net/protocol.h"
 #include "net/socket.h"
+#include "net/tls.h"
 
 namespace kvring::net {
 
@@ -42,6 +47,10 @@ struct BlockingClientOptions {
   // A client's user and password, for a server that authenticates clients
   // (net/client_auth.h). Null or empty: none. Must outlive us.
   const ClientCredentials* credentials = nullptr;
+  // TLS: a client context (net/tls.h) with the CA that signed the server's
+  // certificate; Connect runs the TLS handshake before HELLO. Null: plain TCP.
+  // Must outlive us.
+  const TlsContext* tls = nullptr;
 };
 
 struct Reply {
@@ -93,6 +102,13 @@ class BlockingClient {
   // One handshake step (HELLO or AUTH): sends `body`, decodes the reply into *info.
   base::Status HandshakeStep(Opcode opcode, const std::string& body, const char* step, uint64_t deadline_us,
                              uint64_t timeout_ms, HelloReply* info, std::string* payload);
+  base::Status TlsHandshake(uint64_t deadline_us, uint64_t timeout_ms);
+  // One write (or read) of what the socket takes; *wait: the poll events to wait
+  // for before the next try (0: try again at once).
+  base::Status SendSome(const char* data, size_t len, size_t* sent, short* wait);
+  base::Status ReceiveSome(short* wait);
+  base::Status ReceiveTls(char* dst, short* wait);
+  base::Status TlsFailed();
   base::Status WriteOut(uint64_t deadline_us, const char* what, uint64_t timeout_ms);
   base::Result<Reply> ReadReply(uint64_t deadline_us, const char* what, uint64_t timeout_ms);
   // Waits for events on the socket until the deadline; false on timeout.
@@ -103,6 +119,8 @@ class BlockingClient {
   const BlockingClientOptions options_;
   base::Clock* const clock_;
   UniqueFd fd_;
+  std::unique_ptr<TlsStream> tls_;  // with options_.tls, once connected
+  bool tls_buffered_ = false;       // the last TLS read returned data and OpenSSL holds more
   std::string address_;
   std::string server_cluster_;
   std::string server_node_id_;

@@ -17,6 +17,7 @@ using base::Status;
 namespace {
 
 constexpr size_t kMinReadBytes = 4096;
+constexpr unsigned char kTlsHandshakeRecord = 0x16;  // the first byte a TLS client sends
 // Output storage above this is released once drained (after a burst of large replies).
 constexpr size_t kKeepOutputCapacity = 1u << 20;
 
@@ -36,7 +37,9 @@ Connection::Connection(EventLoop* loop, UniqueFd fd, uint64_t id, std::string na
       counters_(counters),
       in_(options.initial_buffer_bytes),
       connecting_(connecting),
-      last_active_us_(loop->now_us()) {}
+      last_active_us_(loop->now_us()) {
+  if (options.tls != nullptr) tls_ = std::make_unique<TlsStream>(*options.tls, fd_.get(), name_);
+}
 
 Connection::~Connection() {
   loop_->CancelTimer(linger_timer_);
@@ -62,9 +65,11 @@ void Connection::OnFdEvents(uint32_t events) {
     FinishConnect();
     return;
   }
-  if (events & (kReadable | kHangup)) HandleReadable(events);
+  const bool readable = (events & (kReadable | kHangup)) != 0;
+  const bool writable = (events & kWritable) != 0;
+  if (readable || (writable && tls_read_wants_write_)) HandleReadable(events);
   if (closed_) return;
-  if (events & kWritable) Flush();
+  if (writable || (readable && tls_write_wants_read_)) Flush();
 }
 
 // --- input ---------------------------------------------------------------------------
@@ -85,6 +90,11 @@ void Connection::HandleReadable(uint32_t events) {
   }
   bool eof = false;
   if (!ReadOnce(&eof)) return;  // closed on a read error
+  if (plain_on_tls_port_) {
+    RejectInput(Status::PermissionDenied("this port requires TLS: connect with TLS (kvctl --tls-ca FILE)"),
+                LogLevel::kWarn);
+    return;
+  }
   ProcessInput();
   if (!closed_ && !lingering_ && options_.input_budget_bytes > 0 &&
       counters_->input_buffered.load(std::memory_order_relaxed) > options_.input_budget_bytes) {
@@ -107,12 +117,13 @@ bool Connection::ReadOnce(bool* eof) {
     if (room < kMinReadBytes) room = kMinReadBytes;
     char* dst = in_.PrepareWrite(room);
     size_t avail = in_.writable();
-    ssize_t n = ::read(fd_.get(), dst, avail);
+    ssize_t n = ReadSocket(dst, avail);
     if (n > 0) {
       in_.CommitWrite(static_cast<size_t>(n));
       ConnectionCounters::Add(counters_->bytes_in, static_cast<uint64_t>(n));
       last_active_us_ = loop_->now_us();
       if (static_cast<size_t>(n) == avail && BytesWantedForFrame() > 0) continue;
+      if (TlsBuffered()) continue;  // read ahead by OpenSSL: no readable event will come for it
       return true;
     }
     if (n == 0) {
@@ -121,9 +132,56 @@ bool Connection::ReadOnce(bool* eof) {
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
-    Close(Status::Unavailable(std::string("read: ") + std::strerror(errno)));
+    Close(SocketFailure("read"), tls_ != nullptr ? LogLevel::kWarn : LogLevel::kInfo);
     return false;
   }
+}
+
+// One read: bytes, 0 at EOF, or -1 with errno (EAGAIN: nothing now, EPROTO: TLS
+// failed). Through TLS, remembers whether the read waits for the socket to be writable.
+ssize_t Connection::ReadSocket(char* dst, size_t len) {
+  if (tls_ == nullptr) return ::read(fd_.get(), dst, len);
+  if (!tls_sniffed_ && options_.tls->is_server() && !SniffTls()) return ::read(fd_.get(), dst, len);
+  size_t n = 0;
+  const TlsIo io = tls_->Read(dst, len, &n);
+  if (tls_read_wants_write_ != (io == TlsIo::kWantWrite)) {
+    tls_read_wants_write_ = io == TlsIo::kWantWrite;
+    UpdateInterest();
+  }
+  if (io == TlsIo::kOk) return static_cast<ssize_t>(n);
+  if (io == TlsIo::kEof) return 0;
+  errno = io == TlsIo::kError ? EPROTO : EAGAIN;
+  return -1;
+}
+
+// The same for writes: bytes written (possibly 0), or -1 with errno set.
+ssize_t Connection::WriteSocket(const char* src, size_t len) {
+  if (tls_ == nullptr) return ::send(fd_.get(), src, len, MSG_NOSIGNAL);
+  size_t n = 0;
+  const TlsIo io = tls_->Write(src, len, &n);
+  tls_write_wants_read_ = io == TlsIo::kWantRead;  // Flush updates the interest
+  if (io == TlsIo::kError) {
+    errno = EPROTO;
+    return -1;
+  }
+  return static_cast<ssize_t>(n);
+}
+
+// A server's first look at its peer: false when the first byte is not a TLS
+// handshake record (then TLS is dropped and the plain peer is refused in plain text).
+bool Connection::SniffTls() {
+  unsigned char first = 0;
+  if (::recv(fd_.get(), &first, 1, MSG_PEEK) <= 0) return true;  // nothing yet, EOF or an error: TLS says which
+  tls_sniffed_ = true;
+  if (first == kTlsHandshakeRecord) return true;
+  tls_.reset();
+  plain_on_tls_port_ = true;
+  return false;
+}
+
+Status Connection::SocketFailure(const char* op) const {
+  if (tls_ != nullptr && !tls_->error().ok()) return tls_->error();
+  return Status::Unavailable(std::string(op) + ": " + std::strerror(errno));
 }
 
 // Bytes still missing from the frame at the front of the input buffer (at least the
@@ -337,10 +395,10 @@ bool Connection::Flush() {
     if (lingering_) MaybeShutdownWrite();
     return true;
   }
-  ssize_t n = ::send(fd_.get(), out_.data() + out_sent_, pending_output(), MSG_NOSIGNAL);
+  ssize_t n = WriteSocket(out_.data() + out_sent_, pending_output());
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-      Close(Status::Unavailable(std::string("write: ") + std::strerror(errno)));
+      Close(SocketFailure("write"), tls_ != nullptr ? LogLevel::kWarn : LogLevel::kInfo);
       return false;
     }
     n = 0;
@@ -354,7 +412,7 @@ bool Connection::Flush() {
     if (out_.capacity() > kKeepOutputCapacity) std::string().swap(out_);
     want_write_ = false;
   } else {
-    want_write_ = true;
+    want_write_ = !tls_write_wants_read_;  // else the socket is writable already: wait to read
     // Drop the written prefix once it is the larger part (amortized O(1) per byte).
     if (out_sent_ > out_.size() / 2) {
       out_.erase(0, out_sent_);
@@ -404,8 +462,8 @@ void Connection::UpdateInterest() {
   } else if (lingering_) {
     interest = kReadable | (want_write_ ? kWritable : 0);  // keep draining the peer's input
   } else {
-    if (reading_ && !paused_) interest |= kReadable;
-    if (want_write_) interest |= kWritable;
+    if ((reading_ && !paused_) || tls_write_wants_read_) interest |= kReadable;
+    if (want_write_ || tls_read_wants_write_) interest |= kWritable;
   }
   if (interest == interest_) return;
   interest_ = interest;
@@ -442,6 +500,7 @@ void Connection::CloseAfterFlush(const Status& reason, LogLevel level) {
 void Connection::MaybeShutdownWrite() {
   if (write_shut_ || closed_ || pending_output() > 0) return;
   write_shut_ = true;
+  if (tls_ != nullptr) tls_->Shutdown();  // close_notify, then the TCP half-close
   ::shutdown(fd_.get(), SHUT_WR);  // the peer reads our last reply, then EOF
 }
 

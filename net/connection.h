@@ -29,6 +29,17 @@
 // then discards input until the peer closes, linger_bytes were discarded or
 // linger_ms passed, and only then closes the socket.
 //
+// TLS (ConnectionOptions::tls): the same, through a TlsStream over the socket
+// (net/tls.h); the handshake runs inside the first reads and writes, bounded by
+// the owner's HELLO timeout. A TLS read that needs the socket writable (or a
+// write that needs it readable) waits for that event instead of the usual one, so
+// the loop neither spins nor stalls; a read drains what OpenSSL already read
+// ahead (epoll cannot see it). Counters count the bytes inside TLS. A TLS error closes
+// the connection, logged at warning with the peer and OpenSSL's reason. A server
+// whose peer's first byte is not a TLS handshake record answers that plain-text
+// peer with a plain error reply ("this port requires TLS") and closes: no frame of
+// it is delivered.
+//
 // Lifetime: after Close() the delegate's OnClose runs; the owner must not destroy the
 // Connection inside a delegate callback (defer it, e.g. with EventLoop::QueueInLoop).
 // Thread safety: loop thread only.
@@ -36,6 +47,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -45,6 +57,7 @@
 #include "net/event_loop.h"
 #include "net/protocol.h"
 #include "net/socket.h"
+#include "net/tls.h"
 
 namespace kvring::net {
 
@@ -62,6 +75,9 @@ struct ConnectionOptions {
   bool reply_to_bad_frames = false;  // answer a malformed frame before closing (the Server sets it)
   uint64_t linger_ms = 2000;           // lingering close: longest wait for the peer's EOF
   size_t linger_bytes = 64u << 20;     // lingering close: most input discarded
+  // TLS over the socket: a server context for accepted sockets, a client context
+  // for outgoing ones. Null: plain TCP. Must outlive the connection.
+  const TlsContext* tls = nullptr;
 };
 
 // Counters shared by the connections of one loop. Single writer (the loop thread,
@@ -179,6 +195,11 @@ class Connection final : public FdHandler {
  private:
   void HandleReadable(uint32_t events);
   bool ReadOnce(bool* eof);
+  ssize_t ReadSocket(char* dst, size_t len);
+  ssize_t WriteSocket(const char* src, size_t len);
+  base::Status SocketFailure(const char* op) const;
+  bool SniffTls();
+  bool TlsBuffered() const { return tls_ != nullptr && tls_->buffered(); }
   size_t BytesWantedForFrame() const;
   void ProcessInput();
   void HandleBadFrame(const base::Status& error);
@@ -210,6 +231,11 @@ class Connection final : public FdHandler {
   FlushList* const flush_list_;
   ConnectionCounters* const counters_;
 
+  std::unique_ptr<TlsStream> tls_;  // null: plain TCP
+  bool tls_read_wants_write_ = false;  // the last TLS read waits for the socket to be writable
+  bool tls_write_wants_read_ = false;  // the last TLS write waits for it to be readable
+  bool tls_sniffed_ = false;           // a server saw the peer's first byte
+  bool plain_on_tls_port_ = false;     // ... and it was not TLS: refuse the peer
   Buffer in_;
   std::string out_;
   size_t out_sent_ = 0;       // bytes at the front of out_ already written

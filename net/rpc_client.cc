@@ -16,6 +16,7 @@ RpcClient::RpcClient(EventLoop* loop, RpcClientOptions options, base::Logger* lo
   conn_options_.high_water_bytes = std::numeric_limits<size_t>::max();
   conn_options_.low_water_bytes = std::numeric_limits<size_t>::max();
   conn_options_.initial_buffer_bytes = 4096;
+  conn_options_.tls = options_.tls;
   loop_->RunSync([this] {
     flush_list_ = std::make_unique<FlushList>(loop_);
     bury_hook_ = loop_->AddBeforeSleep([this] { graveyard_.clear(); });

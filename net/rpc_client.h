@@ -70,6 +70,9 @@ struct RpcClientOptions {
   // server does (net/hello_auth.h). Null: no handshake (a server with a secret
   // refuses us). Must outlive the client.
   const ClusterSecret* secret = nullptr;
+  // TLS to every peer: a client context (net/tls.h) that verifies the peers'
+  // certificates. Null: plain TCP. Must outlive the client.
+  const TlsContext* tls = nullptr;
   // Told what the client learns of a peer's reachability, on the loop thread: OK
   // when the peer answered (its HELLO was accepted, or any reply arrived, whatever
   // its status); the failure when it could not be reached (connect failed,

@@ -71,6 +71,10 @@ struct ServerOptions {
   // user's password in HELLO and gets its role. Null: clients are not
   // authenticated and may do everything. Must outlive the server.
   const UserTable* users = nullptr;
+  // TLS on this port for every peer, clients and nodes alike: a server context
+  // (net/tls.h). One port serves TLS or plain TCP, never both. Null: plain TCP.
+  // Must outlive the server.
+  const TlsContext* tls = nullptr;
   size_t max_connections = 10000;         // more are refused with an error reply
   uint64_t idle_timeout_ms = 300000;      // close connections idle this long; 0 = never
   uint64_t hello_timeout_ms = 5000;       // close connections without HELLO after this long; 0 = never

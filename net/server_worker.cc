@@ -49,6 +49,7 @@ ServerWorker::ServerWorker(int index, EventLoop* loop, const ServerOptions& opti
       on_session_closed_(std::move(on_session_closed)),
       handle_(std::make_shared<WorkerHandle>(this)) {
   conn_options_.reply_to_bad_frames = true;
+  conn_options_.tls = options.tls;
   conn_options_.max_output_bytes = options.max_unsent_reply_bytes;
   // Each loop enforces its share of the budget: no cross-thread accounting.
   const size_t loops = static_cast<size_t>(std::max(options.loops, 1));

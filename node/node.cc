@@ -155,6 +155,7 @@ Status Node::Start() {
   disk_ = std::make_unique<DiskGuard>(env_.env, options_.data_dir, env_.clock, logger_);
   KV_RETURN_IF_ERROR(LoadSecret());
   KV_RETURN_IF_ERROR(LoadUsers());
+  KV_RETURN_IF_ERROR(LoadNodeTls(options_, logger_, &tls_));
   KV_RETURN_IF_ERROR(BuildRing());
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
@@ -178,6 +179,7 @@ Status Node::Start() {
   server_options.cluster = options_.cluster;
   server_options.secret = secret_ ? &*secret_ : nullptr;
   server_options.users = users_ ? &*users_ : nullptr;
+  server_options.tls = tls_.server.get();
   server_options.node_id = options_.id;
   server_options.max_connections = static_cast<size_t>(options_.max_connections);
   server_options.idle_timeout_ms = static_cast<uint64_t>(options_.idle_timeout_s) * 1000;
@@ -251,6 +253,7 @@ void Node::WireLoop(int index) {
   net::RpcClientOptions rpc_options;
   rpc_options.cluster = options_.cluster;
   rpc_options.secret = secret_ ? &*secret_ : nullptr;
+  rpc_options.tls = tls_.peers.get();
   rpc_options.id = options_.id;
   rpc_options.role = net::PeerRole::kNode;
   rpc_options.source_address = options_.listen;  // peers see us coming from our own address

@@ -30,6 +30,7 @@
 #include "net/server.h"
 #include "node/disk_guard.h"
 #include "node/node_options.h"
+#include "node/node_tls.h"
 #include "node/node_service.h"
 #include "node/rpc_transport.h"
 #include "repl/coordinator.h"
@@ -111,6 +112,7 @@ class Node {
   std::optional<net::ClusterSecret> secret_;  // --secret-file; none: loopback only
   repl::ContextKey context_key_;            // from the secret, else from the cluster name
   std::optional<net::UserTable> users_;     // --users-file; none: clients are not authenticated
+  NodeTls tls_;                             // --tls; none: plain TCP
   std::unique_ptr<NodeService> service_;
   std::unique_ptr<net::Server> server_;
   std::vector<PerLoop> loops_;  // one per server loop

@@ -22,6 +22,11 @@ struct NodeOptions {
   bool new_epoch = false;                  // start a new write-actor epoch (data restored from a copy)
   std::string secret_file;                 // the cluster secret (docs/security.md); none: loopback only
   std::string users_file;                  // users clients authenticate as; none: clients are not authenticated
+  bool tls = false;                        // TLS on the port and to peers (node/node_tls.h)
+  std::string tls_cert_file;               // this node's certificate (PEM)
+  std::string tls_key_file;                // its private key (PEM)
+  std::string tls_ca_file;                 // the CA peers' certificates are checked against
+  bool tls_verify_clients = false;         // clients too must present a certificate signed by it
 
   // Storage engine.
   lsm::SyncMode sync = lsm::SyncMode::kInterval;

@@ -133,7 +133,7 @@ Status BenchRunner::CheckTargets() {
   for (auto& t : options_.targets) {
     KV_RETURN_IF_ERROR(t.Resolve());
     if (!probed.insert(t.text).second) continue;
-    Status s = ProbeTarget(t, options_.cluster, kProbeTimeoutMs, &options_.credentials);
+    Status s = ProbeTarget(t, options_.cluster, kProbeTimeoutMs, &options_.credentials, options_.tls.get());
     if (s.ok()) {
       ++reachable;
     } else {

@@ -18,8 +18,8 @@ constexpr size_t kMinReadRoom = 8 * 1024;  // compact or grow below this much fr
 constexpr int kMaxReadsPerWake = 4;        // then let other connections run
 }  // namespace
 
-Connection::Connection(const Target* target, std::unique_ptr<ProtocolCodec> codec)
-    : target_(target), codec_(std::move(codec)), in_(kInitialReceiveBytes) {}
+Connection::Connection(const Target* target, std::unique_ptr<ProtocolCodec> codec, const net::TlsContext* tls)
+    : target_(target), codec_(std::move(codec)), tls_context_(tls), in_(kInitialReceiveBytes) {}
 
 Connection::~Connection() { Close(); }
 
@@ -56,12 +56,16 @@ Status Connection::FinishConnect() {
 }
 
 void Connection::AfterConnected() {
+  if (tls_context_ != nullptr) {
+    tls_ = std::make_unique<net::TlsStream>(*tls_context_, fd_, target_->host + ":" + std::to_string(target_->port));
+  }
   state_ = codec_->AppendHandshake(&out_) ? State::kHandshaking : State::kReady;
 }
 
 Status Connection::Read(bool* closed) {
   *closed = false;
-  for (int i = 0; i < kMaxReadsPerWake; ++i) {
+  // Past kMaxReadsPerWake only while OpenSSL holds bytes read ahead (no event would come for them).
+  for (int i = 0; i < kMaxReadsPerWake || (tls_ != nullptr && tls_->buffered()); ++i) {
     if (in_.size() - in_end_ < kMinReadRoom) {
       // Move the unparsed tail to the front; grow when a large reply needs it.
       std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
@@ -70,10 +74,13 @@ Status Connection::Read(bool* closed) {
       if (in_.size() - in_end_ < kMinReadRoom) in_.resize(in_.size() * 2);
     }
     const size_t room = in_.size() - in_end_;
-    ssize_t n = ::read(fd_, in_.data() + in_end_, room);
+    Status error;
+    ssize_t n = ReadSome(room, &error);
+    if (!error.ok()) return error;
     if (n > 0) {
       in_end_ += static_cast<size_t>(n);
-      if (static_cast<size_t>(n) < room) return Status::OK();  // drained the socket
+      const bool read_ahead = tls_ != nullptr && tls_->buffered();
+      if (static_cast<size_t>(n) < room && !read_ahead) return Status::OK();  // drained the socket
       continue;
     }
     if (n == 0) {
@@ -87,9 +94,35 @@ Status Connection::Read(bool* closed) {
   return Status::OK();
 }
 
+ssize_t Connection::ReadSome(size_t room, Status* error) {
+  if (tls_ == nullptr) return ::read(fd_, in_.data() + in_end_, room);
+  size_t n = 0;
+  const net::TlsIo io = tls_->Read(in_.data() + in_end_, room, &n);
+  tls_read_wants_write_ = io == net::TlsIo::kWantWrite;
+  if (io == net::TlsIo::kOk) return static_cast<ssize_t>(n);
+  if (io == net::TlsIo::kEof) return 0;
+  if (io == net::TlsIo::kError) *error = tls_->error();
+  errno = EAGAIN;
+  return -1;
+}
+
+ssize_t Connection::WriteSome(Status* error) {
+  const size_t len = out_.size() - out_sent_;
+  if (tls_ == nullptr) return ::send(fd_, out_.data() + out_sent_, len, MSG_NOSIGNAL);
+  size_t n = 0;
+  const net::TlsIo io = tls_->Write(out_.data() + out_sent_, len, &n);
+  tls_write_wants_read_ = io == net::TlsIo::kWantRead;
+  if (io == net::TlsIo::kError) *error = tls_->error();
+  if (n > 0) return static_cast<ssize_t>(n);
+  errno = EAGAIN;
+  return -1;
+}
+
 Status Connection::Flush() {
   while (out_sent_ < out_.size()) {
-    ssize_t n = ::send(fd_, out_.data() + out_sent_, out_.size() - out_sent_, MSG_NOSIGNAL);
+    Status error;
+    ssize_t n = WriteSome(&error);
+    if (!error.ok()) return error;
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
       continue;
@@ -104,6 +137,8 @@ Status Connection::Flush() {
 }
 
 void Connection::Close() {
+  tls_.reset();
+  tls_read_wants_write_ = tls_write_wants_read_ = false;
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   state_ = State::kDown;

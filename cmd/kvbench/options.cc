@@ -88,9 +88,18 @@ int DecimalDigits(uint64_t v) {
   return d;
 }
 
+Status LoadTls(BenchOptions* o) {
+  if (o->tls_ca_file.empty()) return Status::OK();
+  auto tls = net::TlsContext::ForClient(o->tls_ca_file);
+  if (!tls.ok()) return tls.status().WithContext("--tls-ca");
+  o->tls = std::move(tls).value();
+  return Status::OK();
+}
+
 // The checks that involve several flags.
 Status Validate(BenchOptions* o, const FlagSet& flags) {
   if (o->targets.empty()) return Status::InvalidArgument("--target is required (kv://HOST:PORT or redis://HOST:PORT)");
+  KV_RETURN_IF_ERROR(LoadTls(o));
   auto credentials = net::LoadClientCredentials(o->credentials_file);
   if (!credentials.ok()) return credentials.status().WithContext("--credentials");
   o->credentials = std::move(credentials).value();
@@ -200,6 +209,8 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
   f->String("cluster", &o->cluster, "cluster name sent in the kv HELLO handshake (empty: any)");
   f->String("credentials", &o->credentials_file,
             "file with one line USER:PASSWORD for nodes with --users-file (default $KVRING_USER, $KVRING_PASSWORD)");
+  f->String("tls-ca", &o->tls_ca_file,
+            "TLS to every target, verifying its certificate (and its IP address or name) against this PEM CA file");
   f->Bool("help", &o->help, "print this help");
 }
 

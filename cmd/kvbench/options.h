@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "cmd/kvbench/target.h"
 #include "net/client_auth.h"
 #include "net/protocol.h"
+#include "net/tls.h"
 
 namespace kvring::cmd::kvbench {
 
@@ -48,6 +50,8 @@ struct BenchOptions {
   std::string cluster;    // cluster name sent in HELLO ("" = any)
   std::string credentials_file;         // --credentials: USER:PASSWORD; empty: $KVRING_USER, $KVRING_PASSWORD
   net::ClientCredentials credentials;   // loaded from either; empty: no authentication
+  std::string tls_ca_file;              // --tls-ca: TLS to every target, verified against this CA
+  std::shared_ptr<const net::TlsContext> tls;  // made from tls_ca_file; null: plain TCP
   bool help = false;
 };
 

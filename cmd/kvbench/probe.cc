@@ -33,9 +33,10 @@ Status WaitFor(const Connection& c, short events, uint64_t deadline_ns, const ch
 template <typename Parse>
 Status ReadReply(Connection* c, uint64_t deadline_ns, const char* what, Parse parsed) {
   for (;;) {
-    KV_RETURN_IF_ERROR(WaitFor(*c, POLLIN, deadline_ns, what));
+    KV_RETURN_IF_ERROR(WaitFor(*c, POLLIN | (c->NeedsWritable() ? POLLOUT : 0), deadline_ns, what));
     bool closed = false;
     KV_RETURN_IF_ERROR(c->Read(&closed));
+    KV_RETURN_IF_ERROR(c->Flush());  // with TLS the request may have waited for the handshake
     bool done = false;
     KV_RETURN_IF_ERROR(parsed(&done));
     if (done) return Status::OK();
@@ -46,9 +47,9 @@ Status ReadReply(Connection* c, uint64_t deadline_ns, const char* what, Parse pa
 }  // namespace
 
 Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms,
-                   const net::ClientCredentials* credentials) {
+                   const net::ClientCredentials* credentials, const net::TlsContext* tls) {
   const uint64_t deadline = MonotonicNanos() + static_cast<uint64_t>(timeout_ms) * 1'000'000;
-  Connection c(&target, ProtocolCodec::Make(target.protocol, cluster, 1, false, false, credentials));
+  Connection c(&target, ProtocolCodec::Make(target.protocol, cluster, 1, false, false, credentials), tls);
   KV_RETURN_IF_ERROR(c.StartConnect());
   if (c.state() == Connection::State::kConnecting) {
     KV_RETURN_IF_ERROR(WaitFor(c, POLLOUT, deadline, "connect"));

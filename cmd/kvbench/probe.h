@@ -9,11 +9,13 @@
 #include "base/status.h"
 #include "cmd/kvbench/target.h"
 #include "net/client_auth.h"
+#include "net/tls.h"
 
 namespace kvring::cmd::kvbench {
 
 // REQUIRES: target.Resolve() succeeded.
 [[nodiscard]] base::Status ProbeTarget(const Target& target, const std::string& cluster, int timeout_ms,
-                                       const net::ClientCredentials* credentials = nullptr);
+                                       const net::ClientCredentials* credentials = nullptr,
+                                       const net::TlsContext* tls = nullptr);
 
 }  // namespace kvring::cmd::kvbench

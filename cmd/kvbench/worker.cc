@@ -47,7 +47,8 @@ Worker::Worker(WorkerConfig config)
     link.conn = std::make_unique<Connection>(
         config_.link_targets[li],
         ProtocolCodec::Make(config_.link_targets[li]->protocol, options_.cluster, pipeline_, options_.overwrite,
-                            options_.strict, &options_.credentials));
+                            options_.strict, &options_.credentials),
+        options_.tls.get());
     link.first_slot = li * pipeline_;
     link.backoff_ns = kFirstBackoffNs;
     for (uint32_t i = pipeline_; i > 0; --i) {
@@ -166,7 +167,7 @@ void Worker::HandleEvent(uint32_t li, uint32_t events) {
     if ((events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) == 0) return;
     Status s = c.FinishConnect();
     if (!s.ok()) return LinkFailed(li, s);
-  } else if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+  } else if ((events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0 || ((events & EPOLLOUT) && c.ReadWantsWritable())) {
     bool closed = false;
     Status s = c.Read(&closed);
     if (s.ok()) s = ParseReplies(li, MonotonicNanos());
@@ -236,7 +237,7 @@ void Worker::LinkFailed(uint32_t li, const Status& why) {
 void Worker::UpdateEpoll(uint32_t li) {
   Link& link = links_[li];
   if (link.conn->fd() < 0 || link.epoll_mask == 0) return;
-  const bool want_out = link.conn->state() == State::kConnecting || link.conn->HasPendingOutput();
+  const bool want_out = link.conn->state() == State::kConnecting || link.conn->NeedsWritable();
   const uint32_t mask = EPOLLIN | (want_out ? EPOLLOUT : 0u);
   if (mask == link.epoll_mask) return;
   epoll_event ev{};

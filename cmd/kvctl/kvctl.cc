@@ -44,6 +44,7 @@ constexpr char kUsage[] =
     "\n"
     "A node started with --users-file authenticates clients: kvctl takes the user and password from\n"
     "--credentials FILE (one line USER:PASSWORD, chmod 600) or $KVRING_USER and $KVRING_PASSWORD.\n"
+    "A node started with --tls needs --tls-ca FILE (the CA that signed its certificate).\n"
     "\n"
     "Exit codes: 0 success (found), 1 not found, 2 error.\n"
     "The host defaults to $KVRING_HOST, else 127.0.0.1:7000.";
@@ -56,6 +57,9 @@ struct Options {
   std::string w = "default";
   std::string context;  // base64, as printed by get
   std::string credentials;  // file holding USER:PASSWORD; empty: $KVRING_USER, $KVRING_PASSWORD
+  std::string tls_ca;       // TLS, verifying the node against this CA; empty: plain TCP
+  std::string tls_cert;     // a client certificate, for nodes with --tls-verify-clients
+  std::string tls_key;
   bool json = false;
   bool base64 = false;
   bool local = false;
@@ -70,6 +74,10 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("cluster", &o->cluster, "cluster name to insist on (default: any)");
   f->String("credentials", &o->credentials,
             "file with one line USER:PASSWORD for a node with --users-file (default $KVRING_USER, $KVRING_PASSWORD)");
+  f->String("tls-ca", &o->tls_ca,
+            "connect with TLS, checking the node's certificate (and its address) against this PEM CA file");
+  f->String("tls-cert", &o->tls_cert, "with --tls-ca: a client certificate (PEM), for nodes with --tls-verify-clients");
+  f->String("tls-key", &o->tls_key, "the private key of --tls-cert (PEM)");
   f->Int("timeout", &o->timeout_ms, "milliseconds to wait for the node (default 5000)");
   f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
   f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
@@ -104,7 +112,7 @@ class Session {
   }
   Status Connect();
   base::Result<std::string> Call(uint8_t opcode, std::string_view body) {
-    return client_.Call(opcode, body, static_cast<uint64_t>(o_.timeout_ms));
+    return client_->Call(opcode, body, static_cast<uint64_t>(o_.timeout_ms));
   }
   bool Level(const std::string& text, const char* flag, uint8_t* level);
 
@@ -125,15 +133,22 @@ class Session {
   std::ostream& out_;
   std::ostream& err_;
   net::ClientCredentials credentials_;
-  net::BlockingClient client_{
-      net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_}};
+  std::unique_ptr<net::TlsContext> tls_;          // --tls-ca; null: plain TCP
+  std::unique_ptr<net::BlockingClient> client_;  // made by Connect
 };
 
 Status Session::Connect() {
   auto credentials = net::LoadClientCredentials(o_.credentials);
   if (!credentials.ok()) return credentials.status();
   credentials_ = std::move(credentials).value();
-  return client_.Connect(o_.host, static_cast<uint64_t>(o_.timeout_ms));
+  if (!o_.tls_ca.empty()) {
+    auto tls = net::TlsContext::ForClient(o_.tls_ca, o_.tls_cert, o_.tls_key);
+    if (!tls.ok()) return tls.status();
+    tls_ = std::move(tls).value();
+  }
+  client_ = std::make_unique<net::BlockingClient>(
+      net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_, .tls = tls_.get()});
+  return client_->Connect(o_.host, static_cast<uint64_t>(o_.timeout_ms));
 }
 
 int Session::HashPassword(const std::vector<std::string>& args) {
@@ -187,7 +202,7 @@ Status Session::Read(const std::string& key, net::GetReply* get, std::string* pa
   req.key = key;
   std::string body;
   net::EncodeGet(&body, req);
-  auto reply = client_.CallForReply(static_cast<uint8_t>(net::Opcode::kGet), body, static_cast<uint64_t>(o_.timeout_ms));
+  auto reply = client_->CallForReply(static_cast<uint8_t>(net::Opcode::kGet), body, static_cast<uint64_t>(o_.timeout_ms));
   if (!reply.ok()) return reply.status();
   *payload = std::move(reply->payload);
   if (reply->status.IsNotFound()) {
@@ -333,7 +348,7 @@ int Session::Ping() {
   auto reply = Call(static_cast<uint8_t>(net::Opcode::kPing), "");
   if (!reply.ok()) return Fail(reply.status());
   uint64_t us = base::SystemClock::Get()->NowMicros() - start;
-  out_ << "PONG from " << client_.server_node_id() << " (" << o_.host << ", cluster " << client_.server_cluster()
+  out_ << "PONG from " << client_->server_node_id() << " (" << o_.host << ", cluster " << client_->server_cluster()
        << ") in " << us << " us\n";
   return kExitOk;
 }

@@ -59,6 +59,16 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->String("users-file", &c->users_file,
             "file of the users clients authenticate as, one `NAME ROLE ...` line each from `kvctl hash-password` "
             "(chmod 600; needs --secret-file); without one any client may read, write and administer");
+  f->Bool("tls", &c->tls,
+          "TLS on this node's port, for clients and peers alike, and to every peer it dials (needs --tls-cert, "
+          "--tls-key, --tls-ca; every node of the cluster must have it: a port speaks TLS or plain TCP, not both)");
+  f->String("tls-cert", &c->tls_cert_file, "this node's TLS certificate chain (PEM), with --tls");
+  f->String("tls-key", &c->tls_key_file, "the private key of --tls-cert (PEM; chmod 600)");
+  f->String("tls-ca", &c->tls_ca_file,
+            "CA certificate(s) (PEM) that signed the cluster's certificates: peers' certificates must chain to it "
+            "and name the peer's address");
+  f->Bool("tls-verify-clients", &c->tls_verify_clients,
+          "with --tls, clients too must present a certificate signed by --tls-ca (kvctl --tls-cert/--tls-key)");
   f->Bool("new-epoch", &c->new_epoch,
           "coordinate writes under a new actor epoch even after a clean stop: use it when the data directory "
           "was restored from a backup or copy (docs/versioning.md)");

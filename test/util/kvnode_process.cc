@@ -186,11 +186,11 @@ base::Result<ReadResult> DecodeReadResult(std::string_view payload) {
 }
 
 KvClient::KvClient(std::string address, uint64_t timeout_ms, std::string source_address,
-                   const net::ClientCredentials* credentials)
+                   const net::ClientCredentials* credentials, const net::TlsContext* tls)
     : address_(std::move(address)),
       timeout_ms_(timeout_ms),
       client_(net::BlockingClientOptions{
-          .id = "test", .source_address = std::move(source_address), .credentials = credentials}) {}
+          .id = "test", .source_address = std::move(source_address), .credentials = credentials, .tls = tls}) {}
 
 void KvClient::set_address(std::string address) {
   client_.Close();
@@ -396,7 +396,7 @@ bool KvnodeProcess::running() {
 
 Status KvnodeProcess::WaitReady(uint64_t timeout_ms) {
   const uint64_t deadline = NowMs() + timeout_ms;
-  KvClient client(address(), 1000, options_.client_source, &options_.credentials);
+  KvClient client(address(), 1000, options_.client_source, &options_.credentials, options_.tls.get());
   Status last;
   for (;;) {
     if (!running()) return Failed("exited (status " + std::to_string(ExitCodeOf(last_wait_status_)) + ") before it answered PING");
@@ -460,7 +460,7 @@ Status KvnodeProcess::Restart(uint64_t timeout_ms) {
 std::string KvnodeProcess::LogTail(size_t lines) const { return LastLines(ReadWholeFile(log_path()), lines); }
 
 base::Result<std::vector<repl::MemberReport>> KvnodeProcess::ClusterStatus() {
-  KvClient client(address(), 2000, options_.client_source, &options_.credentials);
+  KvClient client(address(), 2000, options_.client_source, &options_.credentials, options_.tls.get());
   return client.ClusterStatus();
 }
 
@@ -475,7 +475,7 @@ base::Result<uint64_t> KvnodeProcess::Generation() {
 
 Status KvnodeProcess::WaitForMembers(const std::vector<std::string>& ids, const std::vector<std::string>& up,
                                      uint64_t timeout_ms, const std::map<std::string, uint64_t>* generations) {
-  KvClient client(address(), 2000, options_.client_source, &options_.credentials);
+  KvClient client(address(), 2000, options_.client_source, &options_.credentials, options_.tls.get());
   std::string last = "no reply yet";
   bool ok = WaitFor(
       [&] {
@@ -567,9 +567,10 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     o.extra_flags = options_.extra_flags;
     o.client_source = options_.client_source;
     o.credentials = options_.credentials;
+    o.tls = options_.tls;
     nodes_.push_back(std::make_unique<KvnodeProcess>(dir, std::move(o)));
     clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source,
-                                                  &options_.credentials));
+                                                  &options_.credentials, options_.tls.get()));
     client_launches_.push_back(1);
   }
   for (auto& n : nodes_) KV_RETURN_IF_ERROR(n->Launch());
@@ -616,7 +617,7 @@ Status Cluster::WaitUntilConnected(uint64_t timeout_ms) {
 }
 
 Status Cluster::WaitUntilSeenDown(size_t observer, size_t down, uint64_t timeout_ms) {
-  KvClient client(nodes_[observer]->address(), 2000, options_.client_source, &options_.credentials);
+  KvClient client(nodes_[observer]->address(), 2000, options_.client_source, &options_.credentials, options_.tls.get());
   const std::string id = nodes_[down]->id();
   bool ok = WaitFor(
       [&] {

@@ -102,8 +102,9 @@ class KvClient {
   // source_address: the host our side binds to ("" = the kernel's choice), so
   // iptables rules on node address pairs leave the test's own traffic alone.
   // credentials: the user to authenticate as (may be null; must outlive us).
+  // tls: a client context for nodes with --tls (may be null; must outlive us).
   explicit KvClient(std::string address, uint64_t timeout_ms = kClientTimeoutMs, std::string source_address = "",
-                    const net::ClientCredentials* credentials = nullptr);
+                    const net::ClientCredentials* credentials = nullptr, const net::TlsContext* tls = nullptr);
   KvClient(const KvClient&) = delete;
   KvClient& operator=(const KvClient&) = delete;
 
@@ -166,6 +167,7 @@ struct KvnodeOptions {
   std::vector<std::string> extra_flags;
   std::string client_source;        // source host of the harness's own connections ("" = any)
   net::ClientCredentials credentials;  // the user the harness's own connections authenticate as
+  std::shared_ptr<const net::TlsContext> tls;  // the harness's own connections use TLS (nodes with --tls)
 };
 
 class KvnodeProcess {
@@ -257,6 +259,7 @@ struct ClusterOptions {
   std::string client_source;       // source host of the test's connections ("" = any)
   bool single_seed = false;        // every node's only seed is n1 (n1 has none): gossip must spread it
   net::ClientCredentials credentials;  // the user client(i) authenticates as (nodes with --users-file)
+  std::shared_ptr<const net::TlsContext> tls;  // client(i) and the harness use TLS (nodes with --tls)
 };
 
 class Cluster {
