@@ -22,7 +22,7 @@ Status DiskGuard::Refusal() const {
 void DiskGuard::OnFailedWrite(const Status& cause) {
   if (!cause.IsNoSpace()) return;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     if (read_only()) return;
     cause_ = cause.ToString();
     since_us_ = clock_->NowMicros();
@@ -34,7 +34,7 @@ void DiskGuard::OnFailedWrite(const Status& cause) {
 }
 
 void DiskGuard::AddRetry(std::string what, std::function<Status()> retry) {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   retries_.push_back({std::move(what), std::move(retry)});
 }
 
@@ -65,7 +65,7 @@ Status DiskGuard::WriteProbe() {
 Status DiskGuard::RunRetries() {
   std::vector<Retry> pending;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     pending.swap(retries_);
   }
   Status first;
@@ -79,7 +79,7 @@ Status DiskGuard::RunRetries() {
     if (first.ok()) first = s;
     failed.push_back(std::move(r));
   }
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   for (Retry& r : failed) retries_.push_back(std::move(r));
   return first;
 }
@@ -87,7 +87,7 @@ Status DiskGuard::RunRetries() {
 void DiskGuard::Leave() {
   uint64_t ms;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    base::MutexLock l(&mu_);
     ms = (clock_->NowMicros() - since_us_) / 1000;
     read_only_.store(false, std::memory_order_release);
   }
@@ -96,7 +96,7 @@ void DiskGuard::Leave() {
 }
 
 std::string DiskGuard::StatsText() const {
-  std::lock_guard<std::mutex> l(mu_);
+  base::MutexLock l(&mu_);
   const uint64_t ms = read_only() ? (clock_->NowMicros() - since_us_) / 1000 : 0;
   char buf[160];
   std::snprintf(buf, sizeof(buf), "disk_read_only %d\ndisk_full_events %" PRIu64 "\ndisk_read_only_ms %" PRIu64 "\n",

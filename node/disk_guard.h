@@ -16,12 +16,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "base/watched_env.h"
@@ -73,7 +73,7 @@ class DiskGuard {
   base::WatchedEnv env_;
   std::atomic<bool> read_only_{false};
   std::atomic<bool> checking_{false};
-  mutable std::mutex mu_;
+  mutable base::Mutex mu_;
   std::vector<Retry> retries_ GUARDED_BY(mu_);
   std::string cause_ GUARDED_BY(mu_);  // what made it read-only
   uint64_t since_us_ GUARDED_BY(mu_) = 0;
