@@ -9,7 +9,7 @@ namespace kvring::net {
 using base::Status;
 
 RpcClient::RpcClient(EventLoop* loop, RpcClientOptions options, base::Logger* logger)
-    : loop_(loop), options_(std::move(options)), logger_(logger), random_(options_.seed) {
+    : loop_(loop), options_(std::move(options)), logger_(logger), random_(options_.seed), delayed_(loop) {
   conn_options_.max_frame_bytes = options_.max_frame_bytes;
   // A client must keep reading replies whatever its own backlog of requests, or it
   // and a server applying backpressure could each wait for the other.
@@ -57,7 +57,31 @@ void RpcClient::CallInLoop(std::string_view peer, uint8_t opcode, std::string_vi
     done(Status::Aborted("RPC client closed"), {}, false);
     return;
   }
+  if (Delayed(peer, opcode, body, timeout_ms, &done)) return;
   ChannelFor(peer)->Call(opcode, body, timeout_ms, std::move(done));
+}
+
+bool RpcClient::Delayed(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
+                        RpcReplyCallback* done) {
+  const uint64_t delay_ms = options_.send_delay_ms ? options_.send_delay_ms() : 0;
+  if (delay_ms == 0) return false;
+  auto call = std::make_shared<RpcReplyCallback>(std::move(*done));
+  std::string deadline = "request to " + std::string(peer) + " timed out after " + std::to_string(timeout_ms) + "ms";
+  delayed_.Hold(
+      delay_ms, timeout_ms, std::move(deadline),
+      [this, p = std::string(peer), opcode, b = std::string(body), call](uint64_t left, bool late) {
+        if (late) {
+          ChannelFor(p)->Call(opcode, b, left, [](const Status&, std::string_view, bool) {});
+        } else {
+          ChannelFor(p)->Call(opcode, b, left, std::move(*call));
+        }
+      },
+      [this, call](const Status& why) {
+        ConnectionCounters::Add(call_counters_.calls, 1);
+        ConnectionCounters::Add(why.IsTimedOut() ? call_counters_.timeouts : call_counters_.failed, 1);
+        (*call)(why, {}, false);
+      });
+  return true;
 }
 
 RpcChannel* RpcClient::ChannelFor(std::string_view peer) {
@@ -71,6 +95,7 @@ RpcChannel* RpcClient::ChannelFor(std::string_view peer) {
 
 void RpcClient::Close() {
   closed_ = true;
+  delayed_.Close(Status::Aborted("RPC client closed"));
   for (auto& [peer, channel] : channels_) channel->Shutdown(Status::Aborted("RPC client closed"));
 }
 

@@ -46,6 +46,7 @@
 #include "base/random.h"
 #include "base/status.h"
 #include "net/connection.h"
+#include "net/delayed_calls.h"
 #include "net/hello_auth.h"
 #include "net/event_loop.h"
 #include "net/flush_list.h"
@@ -83,6 +84,10 @@ struct RpcClientOptions {
   // never. A peer in reconnect backoff that was heard of since the attempt that
   // failed is retried at once instead of failing the call fast. Null: backoff only.
   std::function<uint64_t(std::string_view peer)> last_heard_us;
+  // Test hook (the nemesis's delay fault: kvnode --test-fault-files): every call
+  // waits this many ms before it is sent, as on a slow link, the wait counting
+  // against its timeout (net/delayed_calls.h). Null or 0: sent at once.
+  std::function<uint64_t()> send_delay_ms;
 };
 
 // Status of a call plus the reply payload (valid only during the callback).
@@ -155,6 +160,9 @@ class RpcClient {
   void CallInLoop(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
                   RpcReplyCallback done);
   RpcChannel* ChannelFor(std::string_view peer);
+  // Holds the call for options_.send_delay_ms when the hook asks for a delay.
+  bool Delayed(std::string_view peer, uint8_t opcode, std::string_view body, uint64_t timeout_ms,
+               RpcReplyCallback* done);
 
   EventLoop* const loop_;
   const RpcClientOptions options_;
@@ -167,6 +175,7 @@ class RpcClient {
   base::Random random_;
   uint64_t next_connection_id_ = 1;
   bool closed_ = false;
+  DelayedCalls delayed_;
   std::unordered_map<std::string, std::unique_ptr<RpcChannel>, StringHash, std::equal_to<>> channels_;
   std::vector<std::unique_ptr<Connection>> graveyard_;
 };

@@ -260,6 +260,7 @@ void Node::WireLoop(int index) {
   rpc_options.max_frame_bytes = static_cast<uint32_t>(options_.max_frame_bytes);
   rpc_options.on_peer = ReportPeersTo(liveness_.get());
   rpc_options.last_heard_us = LastHeardFrom(liveness_.get());
+  rpc_options.send_delay_ms = env_.send_delay_ms;
   pl.rpc = std::make_unique<net::RpcClient>(loop, rpc_options, logger_);
   pl.executor = std::make_unique<LoopExecutor>(loop);
   pl.transport = std::make_unique<RpcTransport>(pl.rpc.get(), loop);

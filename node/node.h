@@ -51,6 +51,9 @@ struct NodeEnvironment {
   base::Env* env = base::Env::Default();
   base::Clock* clock = base::SystemClock::Get();
   base::Logger* logger = nullptr;
+  // Test hook (node/test_hooks.h): ms every node-to-node call waits before it is
+  // sent. Null: none.
+  std::function<uint64_t()> send_delay_ms;
 };
 
 class Node {

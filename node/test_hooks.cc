@@ -1,5 +1,7 @@
 #include "node/test_hooks.h"
 
+#include <algorithm>
+
 namespace kvring::node {
 
 bool TestHooksWanted(const NodeOptions& o) {
@@ -22,6 +24,10 @@ TestHooks::TestHooks(const NodeOptions& options, const NodeEnvironment& base) : 
   env_ = std::make_unique<base::SyncFaultEnv>(base.env, std::move(failing), options.test_fail_syncs_after);
   environment_.clock = clock_.get();
   environment_.env = env_.get();
+  if (options.test_fault_files) {
+    delay_ = ControlIn(options, kTestDelayFile, 0);
+    environment_.send_delay_ms = [delay = delay_] { return static_cast<uint64_t>(std::max<int64_t>(0, delay->Value())); };
+  }
   if (base.logger != nullptr) {
     LOG_WARN(base.logger, "test hooks on (--test-*): wall clock offset %lld ms%s, fdatasync fails after %lld",
              static_cast<long long>(options.test_clock_offset_ms),

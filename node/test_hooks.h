@@ -9,8 +9,10 @@
 //
 // With --test-fault-files the node re-reads, once a second, two files in its
 // data directory: test-clock-offset-ms (an integer: the wall-clock offset, which
-// then replaces --test-clock-offset-ms) and test-fail-syncs (non-zero: every
-// fdatasync fails with EIO). A missing file means the flag's value.
+// then replaces --test-clock-offset-ms), test-fail-syncs (non-zero: every
+// fdatasync fails with EIO) and test-delay-ms (every node-to-node call this node
+// sends waits that long first: a slow link out of it). A missing file means the
+// flag's value (no delay for the last).
 // Thread safety: built once before the node; the parts are thread-safe.
 #pragma once
 
@@ -26,6 +28,7 @@ namespace kvring::node {
 // The control files' names under the data directory.
 inline constexpr char kTestClockOffsetFile[] = "test-clock-offset-ms";
 inline constexpr char kTestFailSyncsFile[] = "test-fail-syncs";
+inline constexpr char kTestDelayFile[] = "test-delay-ms";
 
 // True when any --test-* hook is asked for.
 bool TestHooksWanted(const NodeOptions& options);
@@ -46,6 +49,7 @@ class TestHooks {
   NodeEnvironment environment_;
   std::unique_ptr<base::SkewedClock> clock_;
   std::unique_ptr<base::SyncFaultEnv> env_;
+  std::shared_ptr<base::ControlFile> delay_;
 };
 
 }  // namespace kvring::node

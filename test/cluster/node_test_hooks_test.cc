@@ -6,6 +6,7 @@
 // it acknowledged is lost, across a kill -9 too.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -79,6 +80,36 @@ TEST(NodeTestHooksTest, FsyncErrorsFailWritesUntilHealedAndLoseNothingAcknowledg
   KV_ASSERT_OK(node.node().Restart());  // kill -9, then the same data directory
   KvClient after(node.node().address());
   EXPECT_EQ("", CheckReadable(after, acked, kOne));
+}
+
+// The delay hook: with test-delay-ms on n1, a write through n1 at W=ALL waits
+// for its replica writes to leave n1 late (and still succeeds within the 1 s
+// request timeout), a write through n2 does not; removing the file heals, and
+// every acknowledged write is readable at ALL.
+uint64_t MillisToPut(KvClient& client, const std::string& key, std::map<std::string, std::string>* acked) {
+  const auto start = std::chrono::steady_clock::now();
+  auto w = client.Put(key, "v-" + key, kAll);
+  const auto took = std::chrono::steady_clock::now() - start;
+  if (!w.ok()) return UINT64_MAX;
+  (*acked)[key] = "v-" + key;
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+}
+
+TEST(NodeTestHooksTest, DelayFileHoldsBackWhatTheNodeSendsUntilRemoved) {
+  Cluster cluster({.nodes = 3, .n = 3, .extra_flags = {"--test-fault-files"}});
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> acked;
+  WriteControl(cluster.node(0), node::kTestDelayFile, "300");
+  int attempt = 0;
+  uint64_t slow = 0;
+  EXPECT_TRUE(WaitFor([&] { return (slow = MillisToPut(cluster.client(0), Key("slow", attempt++), &acked)) >= 300; },
+                      10'000) && slow != UINT64_MAX)
+      << "the delay file was not picked up: last put took " << slow << " ms";
+  EXPECT_LT(MillisToPut(cluster.client(1), "through-n2", &acked), 300u) << "n2's calls are not delayed";
+  ASSERT_TRUE(base::Env::Default()->RemoveFile(base::JoinPath(cluster.node(0).data_dir(), node::kTestDelayFile)).ok());
+  EXPECT_TRUE(WaitFor([&] { return MillisToPut(cluster.client(0), Key("fast", attempt++), &acked) < 200; }, 10'000))
+      << "n1 still slow after healing";
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ("", CheckReadable(cluster.client(i), acked, kAll)) << "via n" << i + 1;
 }
 
 }  // namespace

@@ -287,6 +287,56 @@ TEST_F(RpcClientTest, CloseFailsPendingCallsAndLaterCallsWithAborted) {
   EXPECT_TRUE(after.status.IsAborted()) << after.status.ToString();
 }
 
+// The delay hook (RpcClientOptions::send_delay_ms, the nemesis's slow link): a
+// call reaches the server only after the delay, which counts against its timeout;
+// one delayed past its deadline still arrives (a late packet) and times out at
+// the caller; Close fails the held calls.
+RpcClientOptions DelayedBy(std::atomic<uint64_t>* delay_ms) {
+  RpcClientOptions options;
+  options.send_delay_ms = [delay_ms] { return delay_ms->load(); };
+  return options;
+}
+
+TEST_F(RpcClientTest, ADelayedCallArrivesAfterTheDelayAndItsDeadlineIncludesIt) {
+  TestServer ts;
+  ASSERT_TRUE(ts.Start().ok());
+  std::atomic<uint64_t> delay_ms{300};
+  MakeClient(DelayedBy(&delay_ms));
+  auto start = std::chrono::steady_clock::now();
+  Outcome o = CallAndWait(ts.address(), kPing, "slow", 2000);
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(o.payload, "slow");
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+
+  o = CallAndWait(ts.address(), kPing, "late", 200);  // delayed past its 200 ms
+  EXPECT_TRUE(o.status.IsTimedOut()) << o.status.ToString();
+  for (int i = 0; i < 500 && ts.handler()->requests() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(ts.handler()->requests(), 2u) << "the late call never arrived";
+
+  delay_ms = 0;
+  start = std::chrono::steady_clock::now();
+  o = CallAndWait(ts.address(), kPing, "fast", 2000);
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(250));
+}
+
+TEST_F(RpcClientTest, CloseFailsHeldCallsWithAbortedAndNothingIsSent) {
+  TestServer ts;
+  ASSERT_TRUE(ts.Start().ok());
+  std::atomic<uint64_t> delay_ms{10'000};
+  MakeClient(DelayedBy(&delay_ms));
+  std::atomic<int> aborted{0};
+  for (int i = 0; i < 3; ++i) {
+    client_->Call(ts.address(), kPing, "", 20'000, [&](const Status& s, std::string_view) {
+      if (s.IsAborted()) aborted.fetch_add(1);
+    });
+  }
+  loop()->RunSync([] {});  // the calls are held
+  client_.reset();
+  EXPECT_EQ(aborted.load(), 3);
+  EXPECT_EQ(ts.handler()->requests(), 0u);
+}
+
 TEST_F(RpcClientTest, DestroyingTheClientFailsPendingCallsWithAborted) {
   TestServer ts;
   ASSERT_TRUE(ts.Start().ok());

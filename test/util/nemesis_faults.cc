@@ -63,6 +63,8 @@ std::vector<int> ProcessTarget(base::Random* rnd, const FaultPlanOptions& o, con
 
 int64_t ParamOf(base::Random* rnd, const FaultPlanOptions& o, FaultKind kind) {
   if (kind == FaultKind::kPacketLoss) return static_cast<int64_t>(rnd->Range(10, 60));  // percent
+  // Below, around and past the timeouts (500 ms probe, 1 s request and gossip round).
+  if (kind == FaultKind::kDelay) return static_cast<int64_t>(rnd->Range(20, 1'500));
   if (kind == FaultKind::kClockSkew) {
     const int64_t ms = static_cast<int64_t>(rnd->Range(1'000, std::max<uint64_t>(1'000, o.max_skew_ms)));
     return rnd->OneIn(2) ? ms : -ms;
@@ -166,6 +168,7 @@ const char* FaultKindName(FaultKind kind) {
     case FaultKind::kClockSkew: return "clock-skew";
     case FaultKind::kSyncErrors: return "fsync-errors";
     case FaultKind::kDiskFull: return "disk-full";
+    case FaultKind::kDelay: return "delay";
   }
   return "?";
 }
@@ -184,6 +187,7 @@ std::string FaultText(const Fault& f) {
   for (int n : f.nodes) text += " n" + std::to_string(n + 1);
   if (f.kind == FaultKind::kPacketLoss) text += " " + std::to_string(f.param) + "%";
   if (f.kind == FaultKind::kClockSkew) text += (f.param >= 0 ? " +" : " ") + std::to_string(f.param) + " ms";
+  if (f.kind == FaultKind::kDelay) text += " " + std::to_string(f.param) + " ms";
   return text;
 }
 

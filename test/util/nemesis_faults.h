@@ -29,12 +29,14 @@ enum class FaultKind {
   kClockSkew,          // the node's wall clock jumps by an offset, and back when healed
   kSyncErrors,         // every fdatasync fails with EIO
   kDiskFull,           // the node's tmpfs data directory is filled (optional: --disk-full)
+  kDelay,              // every node-to-node call the node sends waits param ms first (a slow link out)
 };
 inline constexpr FaultKind kAllFaultKinds[] = {
     FaultKind::kPartitionOne, FaultKind::kPartitionMinority, FaultKind::kPartitionBridge,
     FaultKind::kPartitionRing, FaultKind::kOneWayIn,          FaultKind::kOneWayOut,
     FaultKind::kPacketLoss,   FaultKind::kPause,             FaultKind::kKill,
     FaultKind::kClockSkew,    FaultKind::kSyncErrors,        FaultKind::kDiskFull,
+    FaultKind::kDelay,
 };
 
 const char* FaultKindName(FaultKind kind);  // "partition-one", "pause", ...
@@ -46,7 +48,7 @@ struct Fault {
   std::vector<int> nodes;   // 0-based node indexes; for a ring, the ring's order
   uint64_t start_ms = 0;    // after the workload started
   uint64_t end_ms = 0;      // healed then
-  int64_t param = 0;        // packet loss: percent dropped; clock skew: offset in ms
+  int64_t param = 0;        // packet loss: percent dropped; clock skew: offset in ms; delay: ms
 };
 
 // "12.5 s - 18.0 s  partition-minority n2 n4" (node names are n<index+1>).

@@ -97,6 +97,7 @@ Status FaultInjector::Apply(const Fault& f) {
       break;
     case FaultKind::kClockSkew: s = WriteControl(i, node::kTestClockOffsetFile, std::to_string(f.param)); break;
     case FaultKind::kSyncErrors: s = WriteControl(i, node::kTestFailSyncsFile, "1"); break;
+    case FaultKind::kDelay: s = WriteControl(i, node::kTestDelayFile, std::to_string(f.param)); break;
     case FaultKind::kDiskFull: s = FillDisk(i); break;
     default: s = Rules(f, "-I"); break;
   }
@@ -112,6 +113,7 @@ Status FaultInjector::Heal(const Fault& f) {
     case FaultKind::kKill: s = Restart(i); break;
     case FaultKind::kClockSkew: s = RemoveControl(i, node::kTestClockOffsetFile); break;
     case FaultKind::kSyncErrors: s = RemoveControl(i, node::kTestFailSyncsFile); break;
+    case FaultKind::kDelay: s = RemoveControl(i, node::kTestDelayFile); break;
     case FaultKind::kDiskFull: s = EmptyDisk(i); break;
     default: s = Rules(f, "-D"); break;
   }
@@ -131,6 +133,7 @@ Status FaultInjector::HealEverything() {
     if (node(i).running()) ::kill(node(i).pid(), SIGCONT);
     keep(RemoveControl(i, node::kTestClockOffsetFile));
     keep(RemoveControl(i, node::kTestFailSyncsFile));
+    keep(RemoveControl(i, node::kTestDelayFile));
     keep(EmptyDisk(i));
     if (!node(i).running()) keep(Restart(i));
   }
