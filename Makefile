@@ -211,10 +211,11 @@ sim: $(BUILD)/kvsim
 
 # The nemesis on real kvnodes for SECONDS (60) from SEED (default: one from the clock,
 # printed); as root inside a private network namespace with network faults.
-# DISK_FULL=1 adds disk-full faults on a tmpfs data dir; KEEP=1 keeps the run directory.
+# DISK_FULL=1 adds disk-full faults on a tmpfs data dir; POWER_LOSS=1 power-loss faults
+# (the nodes then run --sync always); KEEP=1 keeps the run directory.
 soak: $(BUILD)/kvnemesis $(BUILD)/kvnode
 	@$(BUILD)/kvnemesis --seconds $(or $(SECONDS),60) $(if $(SEED),--seed $(SEED)) \
-	  $(if $(DISK_FULL),--disk-full) $(if $(KEEP),--keep)
+	  $(if $(DISK_FULL),--disk-full) $(if $(POWER_LOSS),--power-loss --sync always) $(if $(KEEP),--keep)
 # SECONDS seconds of libFuzzer per target (60), one target at a time, each over its
 # checked-in seeds and its own working corpus in build/fuzz/corpus/; a crash stops
 # the run with the input and its reproduction line (scripts/run-fuzz.sh).

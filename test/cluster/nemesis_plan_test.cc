@@ -41,7 +41,7 @@ TEST(NemesisPlan, TheScheduleIsAFunctionOfTheSeed) {
 TEST(NemesisPlan, FaultsNeverStackOnANodeAndAllHealWithinTheRun) {
   std::set<FaultKind> seen;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
-    const FaultPlanOptions o{.seed = seed, .duration_ms = 60'000, .disk_full_node = 4};
+    const FaultPlanOptions o{.seed = seed, .duration_ms = 60'000, .disk_full_node = 4, .power_loss = true};
     const std::vector<Fault> plan = PlanFaults(o);
     for (size_t i = 0; i < plan.size(); ++i) {
       const Fault& f = plan[i];
@@ -60,7 +60,7 @@ TEST(NemesisPlan, FaultsNeverStackOnANodeAndAllHealWithinTheRun) {
         if (j != i) {
           EXPECT_NE(f.nodes, g.nodes) << "seed " << seed << ": " << FaultText(f) << " / " << FaultText(g);
         }
-        stopped += g.kind == FaultKind::kPause || g.kind == FaultKind::kKill;
+        stopped += g.kind == FaultKind::kPause || g.kind == FaultKind::kKill || g.kind == FaultKind::kPowerLoss;
       }
       EXPECT_LE(stopped, 2) << "seed " << seed << " at " << FaultText(f);
     }

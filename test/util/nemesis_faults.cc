@@ -10,7 +10,9 @@ namespace kvring::test {
 namespace {
 
 bool IsProcessFault(FaultKind kind) { return !IsNetworkFault(kind); }
-bool StopsNode(FaultKind kind) { return kind == FaultKind::kPause || kind == FaultKind::kKill; }
+bool StopsNode(FaultKind kind) {
+  return kind == FaultKind::kPause || kind == FaultKind::kKill || kind == FaultKind::kPowerLoss;
+}
 
 // 0..n-1 in a random order.
 std::vector<int> Shuffled(base::Random* rnd, int n) {
@@ -25,6 +27,7 @@ std::vector<FaultKind> AllowedKinds(const FaultPlanOptions& o) {
   for (FaultKind k : kAllFaultKinds) {
     if (IsNetworkFault(k) && !o.network) continue;
     if (k == FaultKind::kDiskFull && o.disk_full_node < 0) continue;
+    if (k == FaultKind::kPowerLoss && !o.power_loss) continue;
     if ((k == FaultKind::kPartitionBridge || k == FaultKind::kPartitionRing) && o.nodes < 5) continue;
     kinds.push_back(k);
   }
@@ -169,6 +172,7 @@ const char* FaultKindName(FaultKind kind) {
     case FaultKind::kSyncErrors: return "fsync-errors";
     case FaultKind::kDiskFull: return "disk-full";
     case FaultKind::kDelay: return "delay";
+    case FaultKind::kPowerLoss: return "power-loss";
   }
   return "?";
 }

@@ -30,13 +30,14 @@ enum class FaultKind {
   kSyncErrors,         // every fdatasync fails with EIO
   kDiskFull,           // the node's tmpfs data directory is filled (optional: --disk-full)
   kDelay,              // every node-to-node call the node sends waits param ms first (a slow link out)
+  kPowerLoss,          // the node loses its unsynced bytes and exits, healed by a restart (optional: --power-loss)
 };
 inline constexpr FaultKind kAllFaultKinds[] = {
     FaultKind::kPartitionOne, FaultKind::kPartitionMinority, FaultKind::kPartitionBridge,
     FaultKind::kPartitionRing, FaultKind::kOneWayIn,          FaultKind::kOneWayOut,
     FaultKind::kPacketLoss,   FaultKind::kPause,             FaultKind::kKill,
     FaultKind::kClockSkew,    FaultKind::kSyncErrors,        FaultKind::kDiskFull,
-    FaultKind::kDelay,
+    FaultKind::kDelay,        FaultKind::kPowerLoss,
 };
 
 const char* FaultKindName(FaultKind kind);  // "partition-one", "pause", ...
@@ -60,6 +61,7 @@ struct FaultPlanOptions {
   int nodes = 5;
   bool network = true;            // network kinds allowed (a namespace was made)
   int disk_full_node = -1;        // the node whose data dir is a tmpfs (-1: no disk-full faults)
+  bool power_loss = false;        // power-loss faults (the nodes run --sync always)
   uint64_t min_gap_ms = 2'000;    // between the starts of consecutive faults
   uint64_t max_gap_ms = 5'000;
   uint64_t min_length_ms = 3'000;

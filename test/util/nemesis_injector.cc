@@ -85,6 +85,15 @@ Status FaultInjector::Restart(int i) {
   return s;
 }
 
+Status FaultInjector::LosePower(int i) {
+  killed_[static_cast<size_t>(i)] = true;  // its exit is the fault, not a crash
+  KV_RETURN_IF_ERROR(WriteControl(i, node::kTestPowerLossFile, "1"));
+  if (WaitFor([&] { return !node(i).running(); }, 10'000)) return Status::OK();
+  node(i).Kill();
+  return Status::TimedOut(node(i).id() + " did not lose power within 10 s of " + node::kTestPowerLossFile +
+                          " (killed instead)");
+}
+
 Status FaultInjector::Apply(const Fault& f) {
   ++applied_;
   const int i = f.nodes.empty() ? 0 : f.nodes[0];
@@ -98,6 +107,7 @@ Status FaultInjector::Apply(const Fault& f) {
     case FaultKind::kClockSkew: s = WriteControl(i, node::kTestClockOffsetFile, std::to_string(f.param)); break;
     case FaultKind::kSyncErrors: s = WriteControl(i, node::kTestFailSyncsFile, "1"); break;
     case FaultKind::kDelay: s = WriteControl(i, node::kTestDelayFile, std::to_string(f.param)); break;
+    case FaultKind::kPowerLoss: s = LosePower(i); break;
     case FaultKind::kDiskFull: s = FillDisk(i); break;
     default: s = Rules(f, "-I"); break;
   }
@@ -110,7 +120,8 @@ Status FaultInjector::Heal(const Fault& f) {
   Status s;
   switch (f.kind) {
     case FaultKind::kPause: s = Signal(i, SIGCONT, "SIGCONT"); break;
-    case FaultKind::kKill: s = Restart(i); break;
+    case FaultKind::kKill:
+    case FaultKind::kPowerLoss: s = Restart(i); break;
     case FaultKind::kClockSkew: s = RemoveControl(i, node::kTestClockOffsetFile); break;
     case FaultKind::kSyncErrors: s = RemoveControl(i, node::kTestFailSyncsFile); break;
     case FaultKind::kDelay: s = RemoveControl(i, node::kTestDelayFile); break;
@@ -134,6 +145,7 @@ Status FaultInjector::HealEverything() {
     keep(RemoveControl(i, node::kTestClockOffsetFile));
     keep(RemoveControl(i, node::kTestFailSyncsFile));
     keep(RemoveControl(i, node::kTestDelayFile));
+    keep(RemoveControl(i, node::kTestPowerLossFile));
     keep(EmptyDisk(i));
     if (!node(i).running()) keep(Restart(i));
   }

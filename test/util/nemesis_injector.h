@@ -56,6 +56,8 @@ class FaultInjector {
   base::Status FillDisk(int i);
   base::Status EmptyDisk(int i);
   base::Status Restart(int i);
+  // Writes the node's power-loss file and waits until it exited (it then counts as killed).
+  base::Status LosePower(int i);
   void Log(const std::string& line) { if (o_.log) o_.log(line); }
 
   const FaultInjectorOptions o_;

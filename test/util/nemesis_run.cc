@@ -83,6 +83,7 @@ class NemesisRun {
     p.nodes = o_.nodes;
     p.network = o_.network;
     p.disk_full_node = o_.disk_full ? o_.nodes - 1 : -1;
+    p.power_loss = o_.power_loss;
     p.max_skew_ms = o_.max_skew_s * 1000;
     return p;
   }

@@ -35,6 +35,7 @@ struct NemesisOptions {
   uint64_t think_ms = 10;         // mean pause of a worker between operations
   bool network = false;           // in a private network namespace: network faults on
   bool disk_full = false;         // the last node's data dir on a 64 MiB tmpfs, disk-full faults on
+  bool power_loss = false;        // power-loss faults on (REQUIRES: sync == "always")
   bool faults = true;             // false: the workload alone
   std::string sync = "interval";  // the nodes' --sync
   uint64_t max_skew_s = 300;      // clock skews are ±1 s .. ± this (past 3 h: hint expiry)
