@@ -354,6 +354,7 @@ class NemesisRun {
     auto h = ReadHistory(history_path_);
     if (!h.ok()) return Problem("history: " + h.status().ToString());
     r_.check = CheckHistory(*h);
+    r_.impact = ImpactByKind(r_.plan, start_ms_ * 1000, h->events);
   }
 
   void StopNodes() {
@@ -419,6 +420,7 @@ std::string NemesisReport(const NemesisResult& r) {
   if (!r.planted.empty()) s += "planted: " + r.planted + "\n";
   for (const std::string& n : r.notes) s += "note: " + n + "\n";
   for (const std::string& p : r.problems) s += "PROBLEM: " + p + "\n";
+  if (!r.impact.empty()) s += "per fault kind (ops completed while one was in force; window: no success anywhere):\n" + ImpactTable(r.impact);
   s += "checker:\n" + ReportText(r.check);
   return s;
 }

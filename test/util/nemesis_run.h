@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "test/util/fault_impact.h"
 #include "test/util/history_checker.h"
 #include "test/util/nemesis_faults.h"
 
@@ -52,6 +53,7 @@ struct NemesisResult {
   uint64_t keys = 0, final_reads = 0;
   std::string planted;              // what --plant-lost-write dropped ("" = nothing)
   CheckReport check;
+  std::map<std::string, FaultImpact> impact;  // by fault kind ("none": no fault in force)
   std::vector<std::string> problems;  // crashes, lost set elements, failed set-up or final reads
   std::vector<std::string> notes;     // things worth knowing that are not violations
 
