@@ -55,6 +55,19 @@ ifeq ($(SAN),fuzz)
               -gline-tables-only
 endif
 
+# Test code (test/**) compiles at TEST_OPT: what it tests is the libraries' code (at
+# OPT), and gtest's macros make test files by far the slowest to compile (a repl test
+# at -O2 -g: 13 s of CPU, at -O1 -g1: 7 s; under ASan at -O1 -g: 30 s, at -O0 -g1:
+# 10 s). -g1 keeps line tables: backtraces and sanitizer reports still name lines.
+TEST_OPT := -O1 -g1
+ifneq ($(filter asan tsan,$(SAN)),)
+  TEST_OPT := -O0 -g1
+  SANFLAGS += -g1
+endif
+ifeq ($(SAN),fuzz)
+  TEST_OPT :=
+endif
+
 CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -MMD -MP -I. -pthread $(SANFLAGS) $(EXTRA_CXXFLAGS)
 LDFLAGS := -pthread $(SANFLAGS)
@@ -164,6 +177,7 @@ $(BUILD)/engine_bench: $(call objs_of,$(ENGINE_BENCH_SRCS)) $(LIBS)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PEER_LIBS) $(SYSLIBS)
 BENCHES := $(if $(MICRO_SRCS),$(BUILD)/micro_bench) $(if $(ENGINE_BENCH_SRCS),$(BUILD)/engine_bench)
 
+$(BUILD)/obj/test/%.o: CXXFLAGS += $(TEST_OPT)
 $(BUILD)/obj/%.o: %.cc | deps
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c -o $@ $<
