@@ -78,7 +78,8 @@ now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
 declare -A MEMBER_STATE=() MEMBER_GEN=() MEMBER_DETAIL=()
 parse_member_states() {
   local j=$1
-  local re='\{"id": "([^"]*)"[^}]*"state": "([a-z]+)"[^}]*"generation": ([0-9]+)[^}]*"detail": "(([^"\\]|\\.)*)"\}'
+  # Up to "detail" (a member's object may go on with nested objects after it).
+  local re='\{"id": "([^"]*)"[^}]*"state": "([a-z]+)"[^}]*"generation": ([0-9]+)[^}]*"detail": "(([^"\\]|\\.)*)"'
   MEMBER_STATE=()
   MEMBER_GEN=()
   MEMBER_DETAIL=()
