@@ -162,8 +162,10 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c) {
     s = versions_->LogAndApply(c->edit(), &mu_);
   } else {
     const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
+    JobContext ctx = MakeJobContext();
+    ctx.newest_snapshot = snapshots_.empty() ? 0 : *snapshots_.rbegin();
     mu_.Unlock();
-    s = RunCompaction(MakeJobContext(), c, smallest_snapshot, &stats);
+    s = RunCompaction(ctx, c, smallest_snapshot, &stats);
     if (s.ok() && stats.files_written > 0) s = env_->SyncDir(dbname_);
     mu_.Lock();
     if (s.ok()) s = versions_->LogAndApply(c->edit(), &mu_);

@@ -64,13 +64,15 @@ struct MerkleLeaf {
 };
 
 // Called by compaction on the newest version of a key in the compaction's
-// input when it is a value that no live snapshot can see (so only the current
-// state reads it). Returns true to purge it: the entry is rewritten as a
-// deletion marker with the same sequence (never simply dropped, so no older
-// version of the key in a deeper level resurfaces), which the usual rule drops
-// at the bottom level. Runs on the compaction thread; must be thread-safe and
-// must not call into the DB.
-using CompactionFilter = std::function<bool(std::string_view key, std::string_view value, uint64_t sequence)>;
+// input when it is a value that no snapshot live when the compaction started
+// can see (so only the current state reads it). Returns true to purge it: the
+// entry is rewritten as a deletion marker with the same sequence (never simply
+// dropped, so no older version of the key in a deeper level resurfaces), which
+// the usual rule drops at the bottom level. Never called for deletions, for
+// versions shadowed within the input, or by flushes. With a Merkle index, purge
+// only entries its digest leaves out (the index is not updated). Runs on the
+// compaction thread; must be thread-safe and must not call into the DB.
+using CompactionFilter = std::function<bool(std::string_view key, std::string_view value, SequenceNumber sequence)>;
 
 struct Options {
   // Injected dependencies; the defaults are the real ones. Not owned.

@@ -90,6 +90,8 @@ TEST_F(MerkleDBTest, LeavesAreExactAfterWritesFlushesAndCompactions) {
   ASSERT_TRUE(db_->CompactRange(nullptr, nullptr).ok());
   ExpectExact();
   EXPECT_EQ(0u, db_->GetStats().merkle_dirty_leaves);
+  const std::string text = db_->GetStats().ToString();
+  EXPECT_NE(std::string::npos, text.find("merkle: 64 leaves (0 dirty)")) << text;
 }
 
 TEST_F(MerkleDBTest, CleanLeavesAreAnsweredWithoutReadingData) {
