@@ -45,9 +45,13 @@ std::unique_ptr<DB> OpenFresh(int leaf_bits, bool wipe) {
   return db;
 }
 
-// Arg: leaf_bits (0 = no index). One iteration = one 100-byte put.
+// Args: leaf_bits (0 = no index), split points (random, as ring tokens + 1
+// would be: 768 = 3 nodes of 256 tokens). One iteration = one 100-byte put.
 void BM_MerklePut(benchmark::State& state) {
   std::unique_ptr<DB> db = OpenFresh(static_cast<int>(state.range(0)), true);
+  std::vector<uint64_t> splits;
+  for (int64_t i = 0; i < state.range(1); i++) splits.push_back(base::Mix64(static_cast<uint64_t>(i) + 12345));
+  if (!splits.empty() && !db->SetMerkleSplits(splits).ok()) std::abort();
   const std::string value(100, 'v');
   uint64_t i = 0;
   for (auto _ : state) {
@@ -55,7 +59,7 @@ void BM_MerklePut(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_MerklePut)->Arg(0)->Arg(16)->Iterations(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MerklePut)->Args({0, 0})->Args({16, 0})->Args({16, 768})->Iterations(1000000)->Unit(benchmark::kMillisecond);
 
 // Fills the DB once (and recomputes every leaf, so the close persists a clean index).
 void FillOnce() {

@@ -152,7 +152,7 @@ void DBImpl::CollectMerkleLeavesLocked(uint64_t begin, uint64_t end, std::vector
     out.end = leaf_end;
     if (end != 0 && (leaf_end == 0 || leaf_end > end)) out.end = end;  // clipped by the interval's end
     const bool whole = out.begin == merkle_->LeafBegin(i) && out.end == leaf_end;
-    const MerkleIndex::Leaf& leaf = merkle_->leaf(i);
+    const MerkleIndex::Leaf leaf = merkle_->leaf(i);
     if (whole && !leaf.dirty) {
       out.hash = leaf.hash;
       out.keys = leaf.keys;

@@ -79,47 +79,58 @@ void MerkleIndex::Build() {
     while (split != splits_.end() && (next == 0 || *split < next)) boundaries_.push_back(*split++);
   }
   cell_start_[cells] = static_cast<uint32_t>(boundaries_.size());
-  leaves_.assign(boundaries_.size(), Leaf());
-  dirty_count_ = leaves_.size();
+  marks_.assign(boundaries_.size(), kDirtyBit);
+  stored_.assign(boundaries_.size(), Stored());
+  dirty_count_ = marks_.size();
   generation_++;
 }
 
 size_t MerkleIndex::LeafOf(uint64_t prefix) const {
   const size_t g = leaf_bits_ == 0 ? 0 : static_cast<size_t>(prefix >> (64 - leaf_bits_));
-  const auto first = boundaries_.begin() + cell_start_[g];
-  const auto last = boundaries_.begin() + cell_start_[g + 1];
+  if (splits_.empty()) return g;  // the write path's common case: no memory touched
+  const uint32_t start = cell_start_[g], next = cell_start_[g + 1];
+  if (next == start + 1) return start;  // no split point in this cell
+  const auto first = boundaries_.begin() + start;
+  const auto last = boundaries_.begin() + next;
   // The last boundary <= prefix; the cell's first one is its grid point.
   return static_cast<size_t>(std::upper_bound(first, last, prefix) - boundaries_.begin()) - 1;
 }
 
+MerkleIndex::Leaf MerkleIndex::leaf(size_t i) const {
+  Leaf leaf;
+  leaf.hash = stored_[i].hash;
+  leaf.keys = stored_[i].keys;
+  leaf.computed_at = stored_[i].computed_at;
+  leaf.epoch = marks_[i] & kEpochMask;
+  leaf.dirty = (marks_[i] & kDirtyBit) != 0;
+  return leaf;
+}
+
 void MerkleIndex::SetLeafDirty(size_t i) {
-  Leaf& leaf = leaves_[i];
-  leaf.epoch++;
-  if (leaf.dirty) return;
-  leaf.dirty = true;
-  dirty_count_++;
+  uint32_t& mark = marks_[i];
+  if ((mark & kDirtyBit) == 0) dirty_count_++;
+  mark = ((mark + 1) & kEpochMask) | kDirtyBit;
 }
 
 void MerkleIndex::MarkDirty(uint64_t prefix) { SetLeafDirty(LeafOf(prefix)); }
 
 void MerkleIndex::MarkAllDirty() {
-  for (size_t i = 0; i < leaves_.size(); i++) SetLeafDirty(i);
+  for (size_t i = 0; i < marks_.size(); i++) SetLeafDirty(i);
 }
 
 bool MerkleIndex::StoreIfUnchanged(size_t i, uint64_t epoch, uint64_t hash, uint64_t keys, SequenceNumber at) {
-  Leaf& leaf = leaves_[i];
-  if (leaf.epoch != epoch) return false;
-  if (leaf.dirty) dirty_count_--;
-  leaf.dirty = false;
-  leaf.hash = hash;
-  leaf.keys = keys;
-  leaf.computed_at = at;
+  uint32_t& mark = marks_[i];
+  if ((mark & kEpochMask) != epoch) return false;
+  if ((mark & kDirtyBit) != 0) dirty_count_--;
+  mark &= kEpochMask;
+  stored_[i] = {hash, keys, at};
   return true;
 }
 
 void MerkleIndex::SetSplits(std::vector<uint64_t> splits) {
   const std::vector<uint64_t> old_boundaries = std::move(boundaries_);
-  const std::vector<Leaf> old_leaves = std::move(leaves_);
+  const std::vector<uint32_t> old_marks = std::move(marks_);
+  const std::vector<Stored> old_stored = std::move(stored_);
   splits_ = NormalizeSplits(std::move(splits), leaf_bits_);
   Build();
   // Walk both boundary lists: a new leaf [b, e) equal to an old one keeps its state.
@@ -129,8 +140,9 @@ void MerkleIndex::SetSplits(std::vector<uint64_t> splits) {
     if (j == old_boundaries.size() || old_boundaries[j] != boundaries_[i]) continue;
     const uint64_t old_end = j + 1 < old_boundaries.size() ? old_boundaries[j + 1] : 0;
     if (old_end != LeafEnd(i)) continue;
-    leaves_[i] = old_leaves[j];
-    if (!leaves_[i].dirty) dirty_count_--;
+    marks_[i] = old_marks[j];
+    stored_[i] = old_stored[j];
+    if ((marks_[i] & kDirtyBit) == 0) dirty_count_--;
   }
 }
 
@@ -138,7 +150,7 @@ void MerkleIndex::SetSplits(std::vector<uint64_t> splits) {
 
 std::string MerkleIndex::Encode(const FileState& state) const {
   std::string out;
-  out.reserve(kHeaderBytes + 8 * splits_.size() + 4 + kLeafBytes * leaves_.size() + 4);
+  out.reserve(kHeaderBytes + 8 * splits_.size() + 4 + kLeafBytes * marks_.size() + 4);
   out.append(kMagic, sizeof(kMagic));
   base::PutFixed32(&out, kVersion);
   base::PutFixed32(&out, static_cast<uint32_t>(leaf_bits_));
@@ -146,9 +158,10 @@ std::string MerkleIndex::Encode(const FileState& state) const {
   base::PutFixed64(&out, state.sequence);
   base::PutFixed32(&out, static_cast<uint32_t>(splits_.size()));
   for (uint64_t split : splits_) base::PutFixed64(&out, split);
-  base::PutFixed32(&out, static_cast<uint32_t>(leaves_.size()));
-  for (const Leaf& leaf : leaves_) {
-    const bool clean = !leaf.dirty && leaf.computed_at <= state.sequence;
+  base::PutFixed32(&out, static_cast<uint32_t>(marks_.size()));
+  for (size_t i = 0; i < marks_.size(); i++) {
+    const Stored& leaf = stored_[i];
+    const bool clean = (marks_[i] & kDirtyBit) == 0 && leaf.computed_at <= state.sequence;
     base::PutFixed64(&out, clean ? leaf.hash : 0);
     base::PutFixed64(&out, clean ? leaf.keys : 0);
     out.push_back(static_cast<char>(clean ? 0 : kDirtyFlag));

@@ -26,6 +26,7 @@ class MerkleIndex {
  public:
   static constexpr int kMaxLeafBits = 20;
 
+  // A leaf's state (a copy: see leaf()).
   struct Leaf {
     uint64_t hash = 0;
     uint64_t keys = 0;
@@ -65,7 +66,7 @@ class MerkleIndex {
   uint64_t LeafBegin(size_t i) const { return boundaries_[i]; }
   // 0 means 2^64.
   uint64_t LeafEnd(size_t i) const { return i + 1 < boundaries_.size() ? boundaries_[i + 1] : 0; }
-  const Leaf& leaf(size_t i) const { return leaves_[i]; }
+  Leaf leaf(size_t i) const;
 
   // A write to a key with this prefix was applied: its leaf is dirty.
   void MarkDirty(uint64_t prefix);
@@ -84,6 +85,15 @@ class MerkleIndex {
   [[nodiscard]] base::Status Decode(std::string_view data, int expected_leaf_bits, FileState* state);
 
  private:
+  // What a recompute stores; the write path never touches it.
+  struct Stored {
+    uint64_t hash = 0;
+    uint64_t keys = 0;
+    SequenceNumber computed_at = 0;
+  };
+  static constexpr uint32_t kDirtyBit = 1u << 31;
+  static constexpr uint32_t kEpochMask = kDirtyBit - 1;
+
   void Build();
   void SetLeafDirty(size_t i);
 
@@ -92,7 +102,10 @@ class MerkleIndex {
   std::vector<uint64_t> boundaries_;  // sorted grid ∪ splits; boundaries_[0] == 0
   // cell_start_[g]: the index in boundaries_ of grid point g (one extra at the end).
   std::vector<uint32_t> cell_start_;
-  std::vector<Leaf> leaves_;
+  // Per leaf, what a write touches: the dirty bit and a 31-bit epoch, 4 bytes,
+  // so the write path's working set stays small (256 KiB at 16 leaf bits).
+  std::vector<uint32_t> marks_;
+  std::vector<Stored> stored_;
   size_t dirty_count_ = 0;
   uint64_t generation_ = 0;
 };
