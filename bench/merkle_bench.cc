@@ -20,6 +20,8 @@
 namespace kvring::lsm {
 namespace {
 
+// Separate DBs (under /tmp; remove them after a run): BM_MerklePut wipes its own, the leaf benchmarks share one fill.
+constexpr char kPutDir[] = "/tmp/kvring_merkle_bench_put";
 constexpr char kDir[] = "/tmp/kvring_merkle_bench";
 
 int64_t NumKeys() {
@@ -34,13 +36,13 @@ std::string TokenKey(uint64_t i) {
   return key;
 }
 
-std::unique_ptr<DB> OpenFresh(int leaf_bits, bool wipe) {
-  if (wipe) base::RemoveDirRecursively(base::Env::Default(), kDir).IgnoreError();
+std::unique_ptr<DB> OpenFresh(int leaf_bits, bool wipe, const char* dir = kDir) {
+  if (wipe) base::RemoveDirRecursively(base::Env::Default(), dir).IgnoreError();
   Options options;
   options.sync_mode = SyncMode::kNone;
   options.merkle.leaf_bits = leaf_bits;
   std::unique_ptr<DB> db;
-  base::Status s = DB::Open(options, kDir, &db);
+  base::Status s = DB::Open(options, dir, &db);
   if (!s.ok()) std::abort();
   return db;
 }
@@ -48,7 +50,7 @@ std::unique_ptr<DB> OpenFresh(int leaf_bits, bool wipe) {
 // Args: leaf_bits (0 = no index), split points (random, as ring tokens + 1
 // would be: 768 = 3 nodes of 256 tokens). One iteration = one 100-byte put.
 void BM_MerklePut(benchmark::State& state) {
-  std::unique_ptr<DB> db = OpenFresh(static_cast<int>(state.range(0)), true);
+  std::unique_ptr<DB> db = OpenFresh(static_cast<int>(state.range(0)), true, kPutDir);
   std::vector<uint64_t> splits;
   for (int64_t i = 0; i < state.range(1); i++) splits.push_back(base::Mix64(static_cast<uint64_t>(i) + 12345));
   if (!splits.empty() && !db->SetMerkleSplits(splits).ok()) std::abort();
