@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <algorithm>
+
 #include "net/socket.h"
 #include "repl/messages.h"
 
@@ -21,6 +23,10 @@ constexpr uint64_t kHandoffTickMicros = 100'000;
 constexpr uint64_t kHintExpiryMicros = 60'000'000;
 // How often a read-only node (full disk) looks for room again.
 constexpr uint64_t kDiskCheckMicros = 1'000'000;
+// How often anti-entropy starts due comparisons and pumps the running one.
+constexpr uint64_t kAntiEntropyTickMicros = 100'000;
+// Merkle leaves: 2^16 prefixes (about 15 keys a leaf at 1M keys).
+constexpr int kMerkleLeafBits = 16;
 
 repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   repl::DetectorOptions d;
@@ -170,6 +176,9 @@ Status Node::Start() {
   store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
                                                 env_.clock, logger_);
   KV_RETURN_IF_ERROR(OpenHints());
+  io_executor_ = std::make_unique<repl::PoolExecutor>(io_.get());
+  leaves_ = std::make_unique<repl::ScanLeafSource>(db_.get(), kMerkleLeafBits);
+  aae_ = std::make_unique<repl::AaeResponder>(leaves_.get(), store_.get(), io_executor_.get());
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
   service_ = std::make_unique<NodeService>();
@@ -216,6 +225,8 @@ Status Node::Start() {
   parts.hints = hints_.get();
   parts.context_key = &context_key_;
   parts.handoff = handoff_.get();
+  parts.aae = aae_.get();
+  parts.anti_entropy = anti_entropy_.get();
   parts.generation = state_->state().generation;
   parts.disk = disk_.get();
   service_->Attach(std::move(parts), server_.get());
@@ -307,6 +318,7 @@ void Node::StartMembership() {
   handoff_ = std::make_unique<repl::HintedHandoff>(handoff, hints_.get(), store_.get(), liveness_.get(), view_.get(),
                                                    transport, loops_.front().executor.get(), io_.get(), env_.clock,
                                                    logger_);
+  StartAntiEntropy(transport);
   GossipRound();
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
@@ -319,6 +331,20 @@ void Node::StartMembership() {
       if (!s.ok()) LOG_WARN(logger_, "expiring old hints: %s", s.ToString().c_str());
     });
   });
+}
+
+void Node::StartAntiEntropy(repl::Transport* transport) {
+  repl::AntiEntropyOptions aae;
+  aae.self = options_.id;
+  aae.interval_us = static_cast<uint64_t>(options_.aae_interval_s) * 1'000'000;
+  aae.rate_bytes_per_sec = options_.aae_rate_bytes;
+  aae.state_path = base::JoinPath(options_.data_dir, repl::kRepairFileName);
+  aae.exchange.timeout_ms = std::max<uint64_t>(10000, 2 * static_cast<uint64_t>(options_.request_timeout_ms));
+  anti_entropy_ = std::make_unique<repl::AntiEntropy>(
+      aae, leaves_.get(), store_.get(), options_.no_hinted_handoff ? nullptr : hints_.get(), liveness_.get(),
+      view_.get(), transport, loops_.front().executor.get(), io_executor_.get(), disk_->env(), env_.clock, logger_);
+  anti_entropy_->Load();
+  server_->loop(0)->RunEvery(kAntiEntropyTickMicros, [this] { anti_entropy_->Tick(); });
 }
 
 void Node::CheckDisk() {
@@ -341,6 +367,7 @@ Status Node::Stop() {
   LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", options_.id.c_str());
   server_->Shutdown(/*drain_timeout_ms=*/5000);
   handoff_.reset();
+  anti_entropy_.reset();
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
   if (s.ok()) s = db_->SyncWal();
@@ -349,6 +376,9 @@ Status Node::Stop() {
   if (!h.ok()) LOG_ERROR(logger_, "final flush of the hints failed: %s", h.ToString().c_str());
   if (s.ok()) s = h;
   hints_.reset();
+  aae_.reset();
+  leaves_.reset();
+  io_executor_.reset();
   db_.reset();
   // Only a stop that made every write durable may keep the actor epoch.
   if (s.ok()) s = state_->MarkClean();

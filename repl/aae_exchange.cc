@@ -38,7 +38,7 @@ void ExchangeStats::Add(const ExchangeStats& o) {
 
 AaeExchange::AaeExchange(ExchangeOptions options, ring::NodeInfo peer, std::vector<SharedRange> ranges,
                          LeafSource* leaves, ReplicaStore* store, Transport* transport, Executor* executor,
-                         Executor* io, ReplayThrottle* throttle)
+                         Executor* io, ReplayThrottle* throttle, base::Clock* clock)
     : options_(options),
       peer_(std::move(peer)),
       ranges_(std::move(ranges)),
@@ -48,6 +48,7 @@ AaeExchange::AaeExchange(ExchangeOptions options, ring::NodeInfo peer, std::vect
       executor_(executor),
       io_(io),
       throttle_(throttle),
+      clock_(clock),
       pending_(ranges_.size(), 0),
       differed_(ranges_.size(), false),
       alive_(std::make_shared<bool>(true)) {}
@@ -150,9 +151,13 @@ void AaeExchange::Ask(uint8_t opcode, std::string body, uint64_t* kind_bytes,
                       std::function<void(const Status&, std::string_view)> then) {
   stats_.bytes_sent += body.size();
   *kind_bytes += body.size();
+  const uint64_t sent_us = clock_->NowMicros();
   transport_->Call(peer_, opcode, std::move(body), options_.timeout_ms,
-                   [this, alive = alive_, kind_bytes, then = std::move(then)](const Status& s, std::string_view p) {
+                   [this, alive = alive_, kind_bytes, sent_us, then = std::move(then)](const Status& s,
+                                                                                      std::string_view p) {
                      if (!*alive) return;
+                     // The round trips tell the throttle how busy the peer is.
+                     if (s.ok() && throttle_ != nullptr) throttle_->OnReply(clock_->NowMicros() - sent_us);
                      stats_.bytes_received += p.size();
                      *kind_bytes += p.size();
                      then(s.ok() ? s : s.WithContext("anti-entropy with " + peer_.id), p);

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "repl/aae_messages.h"
 #include "repl/aae_ranges.h"
@@ -46,7 +47,7 @@ struct ExchangeOptions {
   size_t keys_per_sync = 64;           // keys per AAE_SYNC
   size_t window = 8;                   // steps at once
   uint64_t timeout_ms = 10000;         // one message
-  uint64_t leaf_scan_cost = 4096;      // bytes the throttle is charged for one listing
+  uint64_t leaf_scan_cost = 512;       // bytes the throttle is charged for one listing (~15 keys)
 };
 
 struct ExchangeStats {
@@ -74,7 +75,7 @@ class AaeExchange {
   // Every pointer must outlive the exchange; throttle may be null (no limit).
   AaeExchange(ExchangeOptions options, ring::NodeInfo peer, std::vector<SharedRange> ranges, LeafSource* leaves,
               ReplicaStore* store, Transport* transport, Executor* executor, Executor* io,
-              ReplayThrottle* throttle);
+              ReplayThrottle* throttle, base::Clock* clock);
   AaeExchange(const AaeExchange&) = delete;
   AaeExchange& operator=(const AaeExchange&) = delete;
   ~AaeExchange();
@@ -119,6 +120,7 @@ class AaeExchange {
   Executor* const executor_;
   Executor* const io_;
   ReplayThrottle* const throttle_;
+  base::Clock* const clock_;
   std::deque<Task> queue_;
   std::vector<size_t> pending_;   // per range: steps not finished
   std::vector<bool> differed_;    // per range

@@ -7,7 +7,7 @@
 //                           reply: count:varint32 index:varint32{count}   (the ranges that differ)
 //     range_hash := begin:fixed64 end:fixed64 hash:fixed64 keys:varint64
 //   AAE_LEAF_HASHES (0x4a)  req:   begin:fixed64 end:fixed64
-//                           reply: count:varint32 leaf{count}
+//                           reply: count:varint32 leaf{count}   (the leaves holding keys)
 //     leaf := begin:fixed64 end:fixed64 hash:fixed64 keys:varint64
 //   AAE_KEY_DIGESTS (0x4b)  req:   begin:fixed64 end:fixed64
 //                           reply: count:varint32 (key:lp digest:fixed64){count}

@@ -62,6 +62,7 @@ Result<std::string> AaeResponder::LeafHashes(std::string_view body) {
   KV_RETURN_IF_ERROR(DecodeInterval(body, "AAE_LEAF_HASHES request", &interval));
   std::vector<LeafHash> leaves;
   KV_RETURN_IF_ERROR(leaves_->Leaves(interval, &leaves));
+  std::erase_if(leaves, [](const LeafHash& l) { return l.keys == 0; });  // an absent leaf is an empty one
   std::string payload;
   EncodeLeafHashes(&payload, leaves);
   return payload;

@@ -59,7 +59,7 @@ class AaeExchangeTest : public ::testing::Test {
     auto ranges = SharedRanges(*a.ring->Current(), from, to);
     EXPECT_FALSE(ranges.empty());
     AaeExchange ex({}, b.info, ranges, a.leaves.get(), a.store.get(), a.endpoint, a.endpoint, a.endpoint,
-                   /*throttle=*/nullptr);
+                   /*throttle=*/nullptr, c_.net().clock());
     bool done = false;
     Status result;
     size_t ranges_done = 0;
