@@ -95,23 +95,26 @@ TEST(ClusterRepairTest, AKeyChangedOnOneReplicaBehindTheClustersBackIsTheOnlyLea
   // n2 and n3 are down and nothing is hinted: only n1 takes the new value.
   cluster.node(1).Kill();
   cluster.node(2).Kill();
-  auto put = cluster.client(0).Put("one-17", "changed", 1);
+  auto put = cluster.client(0).Replace("one-17", "changed", 1);
   KV_ASSERT_OK(put);
   acked["one-17"] = "changed";
   KV_ASSERT_OK(cluster.node(1).Restart());
   KV_ASSERT_OK(cluster.node(2).Restart());
   KV_ASSERT_OK(cluster.WaitUntilConnected());
-  ProgramResult repair = Kvctl(cluster, 1, {"repair", "--wait"});
+  ASSERT_EQ(1u, MissingLocally(cluster, 1, acked));
+  // Repair n1 (asked through n2: --node): one leaf with each peer, one key each.
+  ProgramResult repair = Kvctl(cluster, 1, {"repair", "--node", "n1", "--wait"});
   ASSERT_EQ(0, repair.exit_code) << repair.ToString();
-  EXPECT_EQ(1, Stat(cluster, 1, "aae_ranges_differing")) << "with n1; n3 is as old as n2";
-  EXPECT_EQ(1, Stat(cluster, 1, "aae_leaves_differing"));
-  EXPECT_EQ(1, Stat(cluster, 1, "aae_digest_requests")) << "only that leaf is listed";
-  EXPECT_EQ(1, Stat(cluster, 1, "aae_keys_received"));
-  EXPECT_EQ(0, Stat(cluster, 1, "aae_keys_sent"));
-  EXPECT_EQ(0u, MissingLocally(cluster, 1, acked));
-  auto old = cluster.client(2).GetLocal("one-17");
-  KV_ASSERT_OK(old);
-  EXPECT_EQ(std::vector<std::string>{Value("one", 17)}, old->values()) << "n3 was not repaired";
+  EXPECT_NE(std::string::npos, repair.out.find("n1 repair 1 done")) << repair.out;
+  EXPECT_EQ(2, Stat(cluster, 0, "aae_ranges_differing")) << "one range with each of n2 and n3";
+  EXPECT_EQ(2, Stat(cluster, 0, "aae_leaves_differing"));
+  EXPECT_EQ(2, Stat(cluster, 0, "aae_digest_requests")) << "only that leaf is listed, once per peer";
+  EXPECT_EQ(2, Stat(cluster, 0, "aae_keys_sent")) << "the one key, to each peer";
+  EXPECT_EQ(0, Stat(cluster, 0, "aae_keys_received"));
+  for (size_t i = 0; i < 3; i++) {
+    std::string first;
+    EXPECT_EQ(0u, MissingLocally(cluster, i, acked, &first)) << cluster.node(i).id() << ": " << first;
+  }
 }
 
 TEST(ClusterRepairTest, AutomaticAntiEntropyConvergesWithoutAnyCommand) {
