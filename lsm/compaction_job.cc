@@ -16,6 +16,7 @@ bool ObsoleteEntryFilter::ShouldDrop(const ParsedInternalKey& key, const std::fu
     has_current_ = true;
     last_sequence_for_key_ = kMaxSequenceNumber;
   }
+  newest_of_key_ = last_sequence_for_key_ == kMaxSequenceNumber;
   bool drop = false;
   if (last_sequence_for_key_ <= smallest_snapshot_) {
     drop = true;  // a newer entry of this key is visible to every snapshot
@@ -38,6 +39,16 @@ base::Status MalformedKey(std::string_view where) {
   return base::Status::Corruption(std::string(where) + ": malformed internal key");
 }
 
+// Options::compaction_filter's contract: only a key's newest value in the
+// input that no live snapshot reads.
+bool ShouldPurge(const JobContext& ctx, const ObsoleteEntryFilter& filter, const ParsedInternalKey& key,
+                 std::string_view value) {
+  const CompactionFilter& purge = ctx.options->compaction_filter;
+  if (!purge || !filter.newest_of_key() || key.kind != ValueKind::kValue) return false;
+  if (key.sequence <= ctx.newest_snapshot) return false;
+  return purge(key.user_key, value, key.sequence);
+}
+
 }  // namespace
 
 base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber smallest_snapshot, JobStats* stats) {
@@ -56,6 +67,7 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
   std::unique_ptr<TableFileWriter> out;
   std::vector<FileMetaData> outputs;
   std::string last_output_user_key;
+  std::string purged_key;
   bool want_cut = false;
 
   auto finish_output = [&]() -> base::Status {
@@ -87,12 +99,25 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
       stats->entries_dropped++;
       continue;
     }
+    std::string_view out_key = key;
+    std::string_view out_value = input->value();
+    if (ShouldPurge(ctx, filter, parsed, out_value)) {
+      // A deletion marker with the same sequence: older versions below stay hidden.
+      stats->entries_purged++;
+      purged_key = MakeInternalKey(parsed.user_key, parsed.sequence, ValueKind::kDeletion);
+      out_key = purged_key;
+      out_value = {};
+      if (parsed.sequence <= smallest_snapshot && c->IsBaseLevelForKey(parsed.user_key)) {
+        stats->entries_dropped++;  // the usual rule for a marker with nothing below
+        continue;
+      }
+    }
     if (out == nullptr) {
       stats->file_numbers.push_back(ctx.new_file_number());
       out = std::make_unique<TableFileWriter>(ctx.env, ctx.dbname, table_options, stats->file_numbers.back());
       KV_RETURN_IF_ERROR(out->Open());
     }
-    out->Add(key, input->value());
+    out->Add(out_key, out_value);
     last_output_user_key.assign(parsed.user_key.data(), parsed.user_key.size());
   }
   KV_RETURN_IF_ERROR(input->status());

@@ -1,6 +1,8 @@
 // lsm/compaction_job.h — rewriting sorted runs: a compaction merges its input
 // files into new files at the output level; a flush writes a memtable to one
-// table. Both drop entries no reader can see any more (ObsoleteEntryFilter).
+// table. Both drop entries no reader can see any more (ObsoleteEntryFilter); a
+// compaction also offers Options::compaction_filter the newest value of each key
+// no snapshot sees, and writes a purged one as a deletion marker.
 // Runs without the DB mutex; the caller installs the result with LogAndApply.
 // Thread safety: one job per thread (the compaction or flush thread).
 #pragma once
@@ -31,12 +33,15 @@ class ObsoleteEntryFilter {
   explicit ObsoleteEntryFilter(SequenceNumber smallest_snapshot) : smallest_snapshot_(smallest_snapshot) {}
   // is_base_level is called (at most once, in key order) only for tombstones.
   bool ShouldDrop(const ParsedInternalKey& key, const std::function<bool()>& is_base_level);
+  // The entry last given to ShouldDrop was its user key's newest in the input.
+  bool newest_of_key() const { return newest_of_key_; }
 
  private:
   const SequenceNumber smallest_snapshot_;
   std::string current_user_key_;
   bool has_current_ = false;
   SequenceNumber last_sequence_for_key_ = kMaxSequenceNumber;
+  bool newest_of_key_ = false;
 };
 
 struct JobContext {
@@ -48,6 +53,9 @@ struct JobContext {
   // until the job's edit is installed (takes the DB mutex).
   std::function<uint64_t()> new_file_number;
   const std::atomic<bool>* shutting_down = nullptr;
+  // The newest live snapshot's sequence when the job started, 0 when none: the
+  // compaction filter sees only values above it (no snapshot reads them).
+  SequenceNumber newest_snapshot = 0;
 };
 
 struct JobStats {
@@ -55,6 +63,7 @@ struct JobStats {
   uint64_t bytes_written = 0;
   uint64_t entries_in = 0;
   uint64_t entries_dropped = 0;
+  uint64_t entries_purged = 0;  // rewritten as deletion markers by the compaction filter
   int files_written = 0;
   std::vector<uint64_t> file_numbers;  // every number handed out (to unprotect)
 };

@@ -25,6 +25,7 @@ Options SanitizeOptions(const Options& options) {
   o.l0_compaction_trigger = std::max(o.l0_compaction_trigger, 1);
   o.l0_slowdown_trigger = std::max(o.l0_slowdown_trigger, o.l0_compaction_trigger);
   o.l0_stop_trigger = std::max(o.l0_stop_trigger, o.l0_slowdown_trigger);
+  o.merkle.leaf_bits = std::clamp(o.merkle.leaf_bits, 0, MerkleIndex::kMaxLeafBits);
   if (o.env == nullptr) o.env = base::Env::Default();
   if (o.clock == nullptr) o.clock = base::SystemClock::Get();
   if (o.logger == nullptr) o.logger = base::Logger::Null();
@@ -40,6 +41,7 @@ DBImpl::DBImpl(const Options& options, std::string dbname)
       table_cache_(std::make_unique<TableCache>(env_, dbname_, TableOptionsForLevel(options_, 0),
                                                 options_.max_open_files, block_cache_.get())),
       versions_(std::make_unique<VersionSet>(dbname_, options_)),
+      merkle_enabled_(options_.merkle.leaf_bits > 0),
       level_counters_(static_cast<size_t>(options_.num_levels)) {}
 
 DBImpl::~DBImpl() {
@@ -52,6 +54,7 @@ DBImpl::~DBImpl() {
   bg_cv_.SignalAll();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compaction_thread_.joinable()) compaction_thread_.join();
+  PersistMerkleAtClose();
   syncer_.reset();  // syncs what was written and resolves every callback
   if (log_ != nullptr) log_->file->Close().IgnoreError();  // synced above when it mattered
   if (mem_ != nullptr) mem_->Unref();
@@ -202,6 +205,8 @@ Stats DBImpl::GetStats() {
   s.slowdowns = slowdowns_;
   s.stops = stops_;
   s.last_sequence = versions_->last_sequence();
+  s.data_blocks_read = table_cache_->stats().blocks_read.load(std::memory_order_relaxed);
+  AddMerkleStats(&s);
   base::Status bg = BackgroundErrorLocked();
   if (!bg.ok()) s.background_error = bg.ToString();
   return s;

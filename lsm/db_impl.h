@@ -9,6 +9,10 @@
 //     WriteCallbacks, and every sync_interval_ms in kInterval mode.
 //   - the flush thread: writes immutable memtables to SSTables, oldest first.
 //   - the compaction thread: leveled compaction and CompactRange requests.
+//   - Merkle index (Options::merkle, db_impl_merkle.cc): the write leader marks
+//     the leaves of a group dirty once it is visible; MerkleLeaves recomputes
+//     dirty leaves on the caller's thread; the flush thread persists the index.
+//     Guarded by merkle_mu_ (taken after mu_ when both are held).
 // Background errors (flush, compaction, manifest) are retried with backoff; while
 // one stands, a writer that would have to wait for background work fails fast
 // with it instead. A failed WAL append or sync rolls to a fresh WAL (and
@@ -32,6 +36,7 @@
 #include "lsm/engine.h"
 #include "lsm/log_syncer.h"
 #include "lsm/memtable.h"
+#include "lsm/merkle_index.h"
 #include "lsm/table_cache.h"
 #include "lsm/version_set.h"
 
@@ -59,6 +64,8 @@ class DBImpl final : public DB {
   base::Status SyncWal() override;
   base::Status FlushWal() override;
   Stats GetStats() override;
+  base::Status SetMerkleSplits(std::vector<uint64_t> splits) override;
+  base::Status MerkleLeaves(uint64_t begin, uint64_t end, std::vector<MerkleLeaf>* leaves) override;
 
   // Tests: the live files per level ("L0: 5 7\nL1: 4\n").
   std::string DebugLevels();
@@ -75,6 +82,7 @@ class DBImpl final : public DB {
   struct ImmEntry {
     MemTable* mem;
     uint64_t log_number;  // the WAL holding its writes
+    SequenceNumber last_sequence;  // of its newest write
   };
   struct LevelCounters {
     uint64_t compactions = 0;
@@ -129,6 +137,28 @@ class DBImpl final : public DB {
   // Builds the group's WAL payload; returns the last writer of the group.
   Writer* BuildGroupLocked(std::string_view* record) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // --- Merkle index (db_impl_merkle.cc) ---
+  struct MerkleTask;
+  // Open: the persisted index when it matches the manifest, else every leaf dirty.
+  void LoadMerkleLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Marks the leaves of every key of a write batch's record dirty.
+  void MarkMerkleDirty(std::string_view record) LOCKS_EXCLUDED(merkle_mu_);
+  // Writes the index as valid with a manifest whose log number is log_number,
+  // every write at or below `sequence` durable. Failures are logged (the next
+  // open then finds the file stale and starts with every leaf dirty).
+  base::Status PersistMerkle(uint64_t log_number, SequenceNumber sequence) LOCKS_EXCLUDED(merkle_mu_);
+  // Close: persists the index once every write is durable.
+  void PersistMerkleAtClose();
+  // The leaves overlapping [begin, end); the ones to compute by scan as tasks.
+  void CollectMerkleLeavesLocked(uint64_t begin, uint64_t end, std::vector<MerkleLeaf>* leaves,
+                                 std::vector<MerkleTask>* tasks) EXCLUSIVE_LOCKS_REQUIRED(merkle_mu_);
+  base::Status ScanMerkleTasks(const Snapshot* snapshot, std::vector<MerkleTask>* tasks,
+                               std::vector<MerkleLeaf>* leaves);
+  void StoreMerkleTasks(uint64_t generation, SequenceNumber at, const std::vector<MerkleTask>& tasks,
+                        const std::vector<MerkleLeaf>& leaves) LOCKS_EXCLUDED(merkle_mu_);
+  bool MerkleDigest(std::string_view key, std::string_view value, uint64_t* digest) const;
+  void AddMerkleStats(Stats* stats) LOCKS_EXCLUDED(merkle_mu_);
 
   // --- background (db_impl_background.cc) ---
   void FlushThread();
@@ -187,6 +217,15 @@ class DBImpl final : public DB {
   ManualCompaction* manual_ GUARDED_BY(mu_) = nullptr;
   std::thread flush_thread_;
   std::thread compaction_thread_;
+
+  const bool merkle_enabled_;  // options_.merkle.leaf_bits > 0
+  base::Mutex merkle_mu_;
+  std::unique_ptr<MerkleIndex> merkle_ GUARDED_BY(merkle_mu_);
+  uint64_t merkle_recomputed_ GUARDED_BY(merkle_mu_) = 0;
+  // Open: WAL records at or below it are already accounted for by the loaded index.
+  SequenceNumber merkle_replay_floor_ = 0;
+  std::atomic<uint64_t> merkle_keys_scanned_{0};
+  std::atomic<uint64_t> merkle_bytes_persisted_{0};
 
   // Statistics.
   std::vector<LevelCounters> level_counters_ GUARDED_BY(mu_);

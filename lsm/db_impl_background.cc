@@ -67,6 +67,8 @@ void DBImpl::FlushThread() {
 base::Status DBImpl::FlushOldestLocked() {
   const ImmEntry imm = imm_.front();
   const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
+  // The WALs before the next memtable's are no longer needed.
+  const uint64_t log_number = LogNumberAfterImmLocked();
   // A guess for the table's compression; the level is decided at install time.
   FileMetaData meta;
   JobStats stats;
@@ -75,6 +77,9 @@ base::Status DBImpl::FlushOldestLocked() {
   base::Status s = BuildTable(MakeJobContext(), iter.get(), 0, smallest_snapshot, &meta, &stats);
   iter.reset();
   if (s.ok() && meta.file_size > 0) s = env_->SyncDir(dbname_);
+  // Before the manifest makes the WAL obsolete: every write after imm's is in a
+  // WAL recovery replays, which marks its leaf again. A failure is logged.
+  if (s.ok() && merkle_enabled_) PersistMerkle(log_number, imm.last_sequence).IgnoreError();
   mu_.Lock();
   int level = 0;
   VersionEdit edit;
@@ -88,8 +93,7 @@ base::Status DBImpl::FlushOldestLocked() {
       }
       edit.AddFile(level, meta);
     }
-    // The WALs before the next memtable's are no longer needed.
-    edit.SetLogNumber(LogNumberAfterImmLocked());
+    edit.SetLogNumber(log_number);
     flush_installing_deep_ = level > 0;
     s = versions_->LogAndApply(&edit, &mu_);
     flush_installing_deep_ = false;
@@ -158,8 +162,10 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c) {
     s = versions_->LogAndApply(c->edit(), &mu_);
   } else {
     const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
+    JobContext ctx = MakeJobContext();
+    ctx.newest_snapshot = snapshots_.empty() ? 0 : *snapshots_.rbegin();
     mu_.Unlock();
-    s = RunCompaction(MakeJobContext(), c, smallest_snapshot, &stats);
+    s = RunCompaction(ctx, c, smallest_snapshot, &stats);
     if (s.ok() && stats.files_written > 0) s = env_->SyncDir(dbname_);
     mu_.Lock();
     if (s.ok()) s = versions_->LogAndApply(c->edit(), &mu_);

@@ -53,6 +53,7 @@ base::Status DBImpl::RecoverLocked() {
     return base::Status::InvalidArgument("DB " + dbname_ + " exists (error_if_exists is true)");
   }
   KV_RETURN_IF_ERROR(versions_->Recover());
+  if (merkle_enabled_) LoadMerkleLocked();
   KV_RETURN_IF_ERROR(CheckLiveFilesExist());
   if (options_.paranoid_checks) KV_RETURN_IF_ERROR(CheckTablesOpen());
   std::vector<uint64_t> logs;
@@ -102,7 +103,7 @@ base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool i
     // The old manifest stays in force: its log number keeps these WALs live
     // until the flush of this memtable records a later one.
     if (!r.mem->empty()) {
-      imm_.push_back({r.mem, r.mem_first_log});
+      imm_.push_back({r.mem, r.mem_first_log, r.max_sequence});
       r.mem = nullptr;  // imm_ holds its reference now
     }
     LOG_INFO(logger_, "DB %s: replayed %zu WAL file(s) into memory up to sequence %llu", dbname_.c_str(),
@@ -110,6 +111,9 @@ base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool i
     return base::Status::OK();
   }
   r.edit.SetLogNumber(log_->number);
+  // The index goes with the manifest that makes the replayed WALs obsolete; if
+  // writing it fails, the next open finds it stale (logged).
+  if (merkle_enabled_) PersistMerkle(log_->number, r.max_sequence).IgnoreError();
   // Writes a fresh manifest holding the recovered state. On failure the tables
   // stay: whether the manifest naming them reached the disk is unknown.
   s = versions_->LogAndApply(&r.edit, &mu_);
@@ -210,7 +214,10 @@ base::Status DBImpl::ReplayLog(uint64_t number, Recovery* r) {
     KV_RETURN_IF_ERROR(r->mem->AddBatchRep(record));
     const uint32_t count = WriteBatch::CountOf(record);
     if (count > 0) {
-      r->max_sequence = std::max(r->max_sequence, WriteBatch::SequenceOf(record) + count - 1);
+      const SequenceNumber last = WriteBatch::SequenceOf(record) + count - 1;
+      r->max_sequence = std::max(r->max_sequence, last);
+      // The same marks as the write path, for writes the loaded index lacks.
+      if (merkle_enabled_ && last > merkle_replay_floor_) MarkMerkleDirty(record);
     }
     // In memory mode one memtable holds everything: reads look at a bounded
     // number of memtables, and the WALs bound its size.

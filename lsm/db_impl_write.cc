@@ -220,7 +220,12 @@ base::Status DBImpl::LeadGroupLocked(Writer* w, Writer** last,
     LOG_ERROR(logger_, "%s", s.ToString().c_str());
     return s;
   }
-  if (count > 0) versions_->SetLastSequence(first_sequence + count - 1);  // now visible
+  if (count > 0) {
+    versions_->SetLastSequence(first_sequence + count - 1);  // now visible
+    // Only now: a leaf recompute that read the epoch before this mark has a
+    // snapshot that includes the write (db_impl_merkle.cc).
+    if (merkle_enabled_) MarkMerkleDirty(record);
+  }
   writes_++;
   user_bytes_ += record.size() - WriteBatch::kHeaderBytes;
   wal_bytes_ += *end - wal_before;
@@ -366,7 +371,7 @@ base::Status DBImpl::RotateLocked() {
   // Every record reached the OS by now; the syncer keeps its own handle.
   old->file->Close().IgnoreError();  // no more appends; durability is the syncer's
   if (!mem_->empty()) {
-    imm_.push_back({mem_, old->number});
+    imm_.push_back({mem_, old->number, versions_->last_sequence()});
     mem_ = MemTable::NewForBudget(options_.memtable_bytes);
     bg_cv_.SignalAll();
   }

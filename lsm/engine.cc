@@ -37,4 +37,12 @@ base::Status DB::Open(const Options& options, const std::string& dir, std::uniqu
 
 DB::~DB() = default;
 
+base::Status DB::SetMerkleSplits(std::vector<uint64_t>) {
+  return base::Status::NotSupported("this DB has no Merkle index");
+}
+
+base::Status DB::MerkleLeaves(uint64_t, uint64_t, std::vector<MerkleLeaf>*) {
+  return base::Status::NotSupported("this DB has no Merkle index");
+}
+
 }  // namespace kvring::lsm

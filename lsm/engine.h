@@ -40,6 +40,40 @@ const char* SyncModeName(SyncMode mode);
 
 enum class Compression : uint8_t { kNone = 0, kLz4 = 1 };  // on-disk values: never renumber
 
+// The Merkle index (lsm/merkle_index.h, docs/formats/merkle.md): keys grouped
+// into leaves by their first 8 bytes read as a big-endian u64 (shorter keys
+// zero-padded), the key's "prefix"; leaves are the half-open prefix intervals
+// between the grid {i << (64 - leaf_bits)} and the split points
+// (DB::SetMerkleSplits). A write marks its leaf dirty; DB::MerkleLeaves
+// recomputes dirty leaves by a scan of just that leaf.
+struct MerkleOptions {
+  // 0: no index. Otherwise 2^leaf_bits grid leaves (kvring: 16 -> 65,536 leaves,
+  // ~15 keys per leaf at 1M keys). REQUIRES: 0 <= leaf_bits <= 20.
+  int leaf_bits = 0;
+  // The digest of one live entry. Returns false to leave the entry out of the
+  // index (kvring: a key whose siblings are all tombstones). Null: every entry is
+  // in, digest = a 64-bit hash of the value. Called on the thread that
+  // recomputes a leaf; must be pure and thread-safe.
+  std::function<bool(std::string_view key, std::string_view value, uint64_t* digest)> digest;
+};
+
+struct MerkleLeaf {
+  uint64_t begin = 0, end = 0;  // prefix interval [begin, end); end == 0 means 2^64
+  uint64_t hash = 0;            // XOR over its indexed entries of Hash64(key || digest); 0 when empty
+  uint64_t keys = 0;            // indexed entries in it
+};
+
+// Called by compaction on the newest version of a key in the compaction's
+// input when it is a value that no snapshot live when the compaction started
+// can see (so only the current state reads it). Returns true to purge it: the
+// entry is rewritten as a deletion marker with the same sequence (never simply
+// dropped, so no older version of the key in a deeper level resurfaces), which
+// the usual rule drops at the bottom level. Never called for deletions, for
+// versions shadowed within the input, or by flushes. With a Merkle index, purge
+// only entries its digest leaves out (the index is not updated). Runs on the
+// compaction thread; must be thread-safe and must not call into the DB.
+using CompactionFilter = std::function<bool(std::string_view key, std::string_view value, SequenceNumber sequence)>;
+
 struct Options {
   // Injected dependencies; the defaults are the real ones. Not owned.
   base::Env* env = base::Env::Default();
@@ -100,6 +134,10 @@ struct Options {
   int compaction_nice = 0;
   uint64_t max_bytes_level1 = 64ull << 20;
   int level_size_ratio = 10;
+
+  MerkleOptions merkle;
+  // Null: compaction keeps every live value.
+  CompactionFilter compaction_filter;
 };
 
 struct ReadOptions {
@@ -158,6 +196,13 @@ struct Stats {
   uint64_t stops = 0;                // writes blocked by the L0 stop trigger or memtables
   SequenceNumber last_sequence = 0;
   std::string background_error;      // empty when none
+  uint64_t data_blocks_read = 0;     // data blocks read from table files (reads, scans, compactions)
+  // The Merkle index (all 0 without one).
+  uint64_t merkle_leaves = 0;
+  uint64_t merkle_dirty_leaves = 0;
+  uint64_t merkle_leaves_recomputed = 0;  // dirty leaves recomputed and stored
+  uint64_t merkle_keys_scanned = 0;       // entries read by leaf recomputes
+  uint64_t merkle_bytes_persisted = 0;    // index file bytes written
 
   double block_cache_hit_rate() const;
   // (WAL + flush + compaction bytes written) / user bytes written.
@@ -217,6 +262,18 @@ class DB {
   virtual base::Status FlushWal() = 0;
 
   virtual Stats GetStats() = 0;
+
+  // The Merkle index (Options::merkle). Replaces the split points (sorted or
+  // not, duplicates fine). Leaves whose bounds change become dirty (recomputed
+  // when next asked for). Persisted with the index. NotSupported when
+  // leaf_bits == 0.
+  virtual base::Status SetMerkleSplits(std::vector<uint64_t> splits);
+  // Every leaf inside the prefix interval [begin, end) (end == 0: to 2^64), in
+  // order, with exact hashes: dirty leaves are recomputed first by a range scan
+  // of just that leaf (fill_cache = false). A begin/end that is not a leaf
+  // boundary clips the leaf it falls in (that partial leaf computed by scan).
+  // NotSupported when leaf_bits == 0.
+  virtual base::Status MerkleLeaves(uint64_t begin, uint64_t end, std::vector<MerkleLeaf>* leaves);
 };
 
 }  // namespace kvring::lsm

@@ -40,6 +40,7 @@ std::string ManifestFileName(std::string_view dir, uint64_t number) {
 }
 std::string CurrentFileName(std::string_view dir) { return base::JoinPath(dir, "CURRENT"); }
 std::string LockFileName(std::string_view dir) { return base::JoinPath(dir, "LOCK"); }
+std::string MerkleFileName(std::string_view dir) { return base::JoinPath(dir, "MERKLE"); }
 
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type) {
   *number = 0;

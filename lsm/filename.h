@@ -4,6 +4,7 @@
 //   MANIFEST-NNNNNN  the version-edit log        (docs/formats/manifest.md)
 //   CURRENT          the name of the live manifest, one line
 //   LOCK             held (flock) by the process that has the DB open
+//   MERKLE           the Merkle index, when enabled  (docs/formats/merkle.md)
 // Numbers come from one counter per DB and are never reused, and stay below
 // kMaxFileNumber.
 #pragma once
@@ -26,6 +27,7 @@ std::string TableFileName(std::string_view dir, uint64_t number);
 std::string ManifestFileName(std::string_view dir, uint64_t number);
 std::string CurrentFileName(std::string_view dir);
 std::string LockFileName(std::string_view dir);
+std::string MerkleFileName(std::string_view dir);
 // Parses a bare file name (no directory); false for names that are not ours.
 bool ParseFileName(std::string_view name, uint64_t* number, FileType* type);
 

@@ -65,6 +65,16 @@ std::string Stats::ToString() const {
   out += line;
   std::snprintf(line, sizeof(line), "last sequence: %llu\n", static_cast<unsigned long long>(last_sequence));
   out += line;
+  std::snprintf(line, sizeof(line), "data blocks read: %llu\n", static_cast<unsigned long long>(data_blocks_read));
+  out += line;
+  if (merkle_leaves > 0) {
+    std::snprintf(line, sizeof(line),
+                  "merkle: %llu leaves (%llu dirty), %llu recomputed, %llu keys scanned, %s persisted\n",
+                  static_cast<unsigned long long>(merkle_leaves), static_cast<unsigned long long>(merkle_dirty_leaves),
+                  static_cast<unsigned long long>(merkle_leaves_recomputed),
+                  static_cast<unsigned long long>(merkle_keys_scanned), Bytes(merkle_bytes_persisted).c_str());
+    out += line;
+  }
   if (!background_error.empty()) out += "background error: " + background_error + "\n";
   return out;
 }

@@ -14,6 +14,7 @@ constexpr char kUsage[] =
     "         [--num=N] [--reads=N] [--sync_num=N] [--value_size=B] [--threads=T] [--db=DIR]\n"
     "         [--cache_size=BYTES] [--data_to_cache=R] [--bloom_bits=B] [--write_buffer_size=BYTES]\n"
     "         [--sync_mode=none|interval|always] [--use_existing_db=0|1] [--stats=0|1] [--seed=S]\n"
+    "         [--merkle_bits=0..20 (kvring)]\n"
     "benchmarks: fillseq fillsync fillrandom overwrite readrandom readmissing readseq\n";
 
 bool Match(const char* arg, const char* name, const char** value) {
@@ -95,6 +96,9 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     } else if (Match(a, "--stats", &v)) {
       ok = ParseInt("--stats", v, &n);
       f->stats = n != 0;
+    } else if (Match(a, "--merkle_bits", &v)) {
+      ok = ParseInt("--merkle_bits", v, &n) && n >= 0 && n <= 20;
+      f->merkle_bits = static_cast<int>(n);
     } else if (Match(a, "--seed", &v)) {
       ok = ParseInt("--seed", v, &n);
       f->seed = static_cast<uint64_t>(n);

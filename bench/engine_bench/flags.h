@@ -32,6 +32,7 @@ struct Flags {
   bool use_existing_db = false;
   bool stats = false;  // print the engine's own statistics after each benchmark
   uint64_t seed = 301;
+  int merkle_bits = 0;  // kvring: Options::merkle.leaf_bits (0: no Merkle index)
 
   // Reads per read benchmark.
   uint64_t read_count() const { return reads < 0 ? num : static_cast<uint64_t>(reads); }

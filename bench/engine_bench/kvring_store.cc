@@ -53,6 +53,7 @@ std::unique_ptr<Store> OpenKvringStore(const Flags& flags, const OpenMode& mode,
   options.block_cache_bytes = cache >= 0 ? static_cast<size_t>(cache) : size_t{8} << 20;
   options.bloom_bits_per_key = flags.bloom_bits > 0 ? flags.bloom_bits : 0;
   if (flags.write_buffer_size > 0) options.memtable_bytes = static_cast<size_t>(flags.write_buffer_size);
+  options.merkle.leaf_bits = flags.merkle_bits;
   if (mode.sync_all) {
     options.sync_mode = lsm::SyncMode::kAlways;
   } else if (!lsm::ParseSyncMode(flags.sync_mode, &options.sync_mode)) {

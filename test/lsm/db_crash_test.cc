@@ -2,7 +2,8 @@
 // several threads and reports each acknowledged key through a pipe; the parent
 // SIGKILLs it at a random moment, reopens the DB and checks that every
 // acknowledged key is there and that every key present holds exactly what was
-// written (nothing torn or corrupt).
+// written (nothing torn or corrupt), and that the Merkle index equals a
+// computation from scratch over the recovered data.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 
 #include "base/random.h"
 #include "lsm/engine.h"
+#include "lsm/merkle_index.h"
 #include "test/lsm/db_test_util.h"
 #include "test/util/test_util.h"
 
@@ -37,7 +39,16 @@ Options CrashOptions() {
   o.target_file_bytes = 64 << 10;
   o.max_bytes_level1 = 256 << 10;
   o.block_cache_bytes = 1 << 20;
+  o.merkle.leaf_bits = 8;
   return o;
+}
+
+// Split points every 1,000 keys of a round (a key's prefix is "key" and its
+// first five digits), so the round's keys spread over many leaves.
+std::vector<uint64_t> CrashSplits(int first) {
+  std::vector<uint64_t> splits;
+  for (int m = 0; m < 200; m++) splits.push_back(MerkleIndex::KeyPrefix(test::Key(first + m * 1000)));
+  return splits;
 }
 
 // The child: writes keys first + t, first + t + kChildThreads, ... and reports
@@ -45,6 +56,16 @@ Options CrashOptions() {
 [[noreturn]] void RunChild(const std::string& dir, int first, int fd) {
   std::unique_ptr<DB> db;
   if (!DB::Open(CrashOptions(), dir, &db).ok()) ::_exit(2);
+  if (!db->SetMerkleSplits(CrashSplits(first)).ok()) ::_exit(5);
+  // Recomputes leaves amid the writes, so flushes persist clean leaves.
+  std::thread recompute([&] {
+    std::vector<MerkleLeaf> leaves;
+    while (true) {
+      if (!db->MerkleLeaves(0, 0, &leaves).ok()) ::_exit(6);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  recompute.detach();  // runs until the kill (or _exit)
   std::vector<std::thread> threads;
   for (int t = 0; t < kChildThreads; t++) {
     threads.emplace_back([&, t] {
@@ -129,6 +150,7 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkillAtRandomMoments) {
     }
     ASSERT_TRUE(it->status().ok()) << it->status().ToString();
     ASSERT_GE(present, acked.size());
+    ASSERT_EQ("", test::CheckMerkleLeaves(db.get(), test::Dump(db.get())));
     if (round + 1 == kills) {
       // The kills also hit flushes and compactions: data reached the tables.
       std::fprintf(stderr, "%zu acknowledged writes over %d kills; files per level %s\n", acked.size(), kills,

@@ -1,5 +1,7 @@
 // A randomized model test: thousands of random operations on a DB and on a
-// std::map, compared after every read. Seeded (KV_SEED replays a run).
+// std::map, compared after every read. Seeded (KV_SEED replays a run). The
+// Merkle index is on: its leaves are compared with a computation from scratch
+// over the model, and its split points change at random.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -10,6 +12,7 @@
 #include "base/fault_env.h"
 #include "base/random.h"
 #include "lsm/engine.h"
+#include "lsm/merkle_index.h"
 #include "test/lsm/db_test_util.h"
 #include "test/util/test_util.h"
 
@@ -35,7 +38,29 @@ class ModelTest : public ::testing::Test {
     // A small key space so overwrites, deletes and hidden versions are common;
     // some keys share long prefixes.
     int k = static_cast<int>(rnd_->Uniform(300));
+    // Short keys ("123") spread over the Merkle leaves and are zero-padded.
+    if (k % 5 == 1) return test::Key(k).substr(8);
     return (k % 3 == 0 ? "common-prefix-" : "") + test::Key(k);
+  }
+
+  // The index's leaves (all of them, or a random interval) against the model.
+  void CheckMerkle(const Model& model) {
+    uint64_t begin = 0, end = 0;
+    if (rnd_->OneIn(2)) {
+      begin = MerkleIndex::KeyPrefix(RandomKey()) + rnd_->Uniform(3);
+      end = rnd_->OneIn(4) ? 0 : MerkleIndex::KeyPrefix(RandomKey()) + rnd_->Uniform(3);
+      if (end != 0 && end < begin) std::swap(begin, end);
+    }
+    ASSERT_EQ("", test::CheckMerkleLeaves(db_.get(), model, begin, end));
+  }
+
+  // Split points at random keys' prefixes (some exactly, some just past).
+  void RandomSplits() {
+    std::vector<uint64_t> splits;
+    for (int i = 0, n = static_cast<int>(rnd_->Uniform(20)); i < n; i++) {
+      splits.push_back(MerkleIndex::KeyPrefix(RandomKey()) + rnd_->Uniform(2));
+    }
+    ASSERT_TRUE(db_->SetMerkleSplits(splits).ok());
   }
 
   // Compares a full or bounded scan from `start` against the model.
@@ -71,6 +96,7 @@ TEST_F(ModelTest, RandomOperationsMatchAMapModel) {
   options_.target_file_bytes = 16 << 10;
   options_.max_bytes_level1 = 64 << 10;
   options_.block_cache_bytes = 64 << 10;
+  options_.merkle.leaf_bits = 8;
   Open();
 
   Model model;
@@ -103,6 +129,10 @@ TEST_F(ModelTest, RandomOperationsMatchAMapModel) {
       }
       ASSERT_TRUE(db_->Write(WriteOptions(), &batch).ok());
       model = std::move(after);
+    } else if (op < 620) {
+      CheckMerkle(model);
+    } else if (op < 625) {
+      RandomSplits();
     } else if (op < 800) {
       std::string k = RandomKey();
       auto it = model.find(k);
@@ -137,9 +167,11 @@ TEST_F(ModelTest, RandomOperationsMatchAMapModel) {
       for (auto& [snap, m] : snapshots) db_->ReleaseSnapshot(snap);
       snapshots.clear();
       Open();
+      ASSERT_EQ("", test::CheckMerkleLeaves(db_.get(), model));
     }
   }
   CheckScan(model, nullptr, "", nullptr);
+  ASSERT_EQ("", test::CheckMerkleLeaves(db_.get(), model));
   for (auto& [snap, m] : snapshots) {
     CheckScan(m, snap, "", nullptr);
     db_->ReleaseSnapshot(snap);

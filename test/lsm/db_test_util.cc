@@ -1,7 +1,11 @@
 #include "test/lsm/db_test_util.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+
+#include "base/hash.h"
+#include "lsm/merkle_index.h"
 
 namespace kvring::lsm::test {
 
@@ -74,6 +78,55 @@ std::string Key(int i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "key%08d", i);
   return buf;
+}
+
+std::vector<MerkleLeaf> ScratchMerkleLeaves(const std::map<std::string, std::string>& data,
+                                            const std::vector<MerkleLeaf>& got) {
+  std::vector<MerkleLeaf> want;
+  for (const MerkleLeaf& leaf : got) want.push_back({leaf.begin, leaf.end, 0, 0});
+  for (const auto& [key, value] : data) {
+    const uint64_t prefix = MerkleIndex::KeyPrefix(key);
+    // The last interval starting at or below the prefix (got is in order).
+    auto it = std::upper_bound(want.begin(), want.end(), prefix,
+                               [](uint64_t p, const MerkleLeaf& leaf) { return p < leaf.begin; });
+    if (it == want.begin()) continue;
+    --it;
+    if (it->end != 0 && prefix >= it->end) continue;
+    it->hash ^= MerkleIndex::EntryHash(key, base::Hash64(value));
+    it->keys++;
+  }
+  return want;
+}
+
+namespace {
+
+std::string Describe(const MerkleLeaf& leaf) {
+  char buf[128];
+  std::snprintf(buf, sizeof(buf), "[%016llx, %016llx) hash %016llx keys %llu",
+                static_cast<unsigned long long>(leaf.begin), static_cast<unsigned long long>(leaf.end),
+                static_cast<unsigned long long>(leaf.hash), static_cast<unsigned long long>(leaf.keys));
+  return buf;
+}
+
+}  // namespace
+
+std::string CheckMerkleLeaves(DB* db, const std::map<std::string, std::string>& data, uint64_t begin,
+                              uint64_t end) {
+  std::vector<MerkleLeaf> got;
+  base::Status s = db->MerkleLeaves(begin, end, &got);
+  if (!s.ok()) return "MerkleLeaves: " + s.ToString();
+  if (got.empty()) return end != 0 && begin >= end ? "" : "no leaves";
+  if (got.front().begin != begin || got.back().end != end) return "leaves do not span the interval";
+  for (size_t i = 1; i < got.size(); i++) {
+    if (got[i].begin != got[i - 1].end) return "gap or overlap before " + Describe(got[i]);
+  }
+  const std::vector<MerkleLeaf> want = ScratchMerkleLeaves(data, got);
+  for (size_t i = 0; i < got.size(); i++) {
+    if (got[i].hash != want[i].hash || got[i].keys != want[i].keys) {
+      return "leaf " + std::to_string(i) + ": index " + Describe(got[i]) + ", scan " + Describe(want[i]);
+    }
+  }
+  return "";
 }
 
 }  // namespace kvring::lsm::test

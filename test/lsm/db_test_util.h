@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/env.h"
 #include "lsm/db_impl.h"
@@ -29,5 +30,14 @@ std::map<std::string, std::string> Dump(DB* db);
 std::string FilesPerLevel(DB* db);
 // A key whose bytes sort like the integer.
 std::string Key(int i);
+
+// The Merkle leaves of `data` over the intervals of `got`, computed from
+// scratch (XOR of EntryHash(key, Hash64(value)) per interval, the default digest).
+std::vector<MerkleLeaf> ScratchMerkleLeaves(const std::map<std::string, std::string>& data,
+                                            const std::vector<MerkleLeaf>& got);
+// db->MerkleLeaves(begin, end) against ScratchMerkleLeaves over `data` (and that
+// the leaves tile [begin, end)): "" when they agree, else the first difference.
+std::string CheckMerkleLeaves(DB* db, const std::map<std::string, std::string>& data, uint64_t begin = 0,
+                              uint64_t end = 0);
 
 }  // namespace kvring::lsm::test
