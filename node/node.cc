@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "net/socket.h"
+#include "repl/aae_ranges.h"
+#include "repl/key_digest.h"
 #include "repl/messages.h"
 
 namespace kvring::node {
@@ -115,6 +117,10 @@ Status Node::OpenEngine() {
   options.block_cache_bytes = options_.cache_bytes;
   options.max_open_files = static_cast<int>(options_.max_open_files);
   options.compaction_nice = static_cast<int>(options_.compaction_nice);
+  // The Merkle index anti-entropy compares (repl/leaf_source.h), over the digest
+  // of each key's siblings (repl/key_digest.h).
+  options.merkle.leaf_bits = kMerkleLeafBits;
+  options.merkle.digest = repl::StoredValueDigest;
   const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
   if (s.IsBusy()) {
@@ -177,7 +183,7 @@ Status Node::Start() {
                                                 env_.clock, logger_);
   KV_RETURN_IF_ERROR(OpenHints());
   io_executor_ = std::make_unique<repl::PoolExecutor>(io_.get());
-  leaves_ = std::make_unique<repl::ScanLeafSource>(db_.get(), kMerkleLeafBits);
+  leaves_ = std::make_unique<repl::MerkleLeafSource>(db_.get());
   aae_ = std::make_unique<repl::AaeResponder>(leaves_.get(), store_.get(), io_executor_.get());
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
@@ -351,7 +357,17 @@ void Node::CheckDisk() {
   if (disk_->read_only()) io_->Submit([this] { disk_->Check(); });
 }
 
+void Node::UpdateMerkleSplits() {
+  auto ring = view_->Current();
+  if (ring->version() == merkle_ring_version_) return;
+  merkle_ring_version_ = ring->version();
+  // Every ring range a union of whole leaves: no leaf straddles two ranges.
+  Status s = db_->SetMerkleSplits(repl::MerkleSplits(*ring));
+  if (!s.ok()) LOG_WARN(logger_, "merkle split points: %s", s.ToString().c_str());
+}
+
 void Node::GossipRound() {
+  UpdateMerkleSplits();
   lsm::Stats st = db_->GetStats();
   uint64_t bytes = st.memtable_bytes;
   for (const auto& level : st.levels) bytes += level.bytes;

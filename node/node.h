@@ -93,6 +93,7 @@ class Node {
   void StartMembership();  // on loop 0: gossip and probing
   void StartAntiEntropy(repl::Transport* transport);  // on loop 0
   void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
+  void UpdateMerkleSplits();  // loop 0: the engine's Merkle splits follow the ring (every token + 1)
   void FlushWalBeforeReplies(net::EventLoop* loop);
   void CheckDisk();  // loop 0, every second: while read-only, DiskGuard::Check on the I/O pool
 
@@ -128,6 +129,7 @@ class Node {
   std::unique_ptr<repl::LeafSource> leaves_;         // the Merkle leaves anti-entropy compares
   std::unique_ptr<repl::AaeResponder> aae_;          // answers AAE_* on every loop
   std::unique_ptr<repl::AntiEntropy> anti_entropy_;  // loop 0: the schedule and kvctl repair
+  uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for
   bool running_ = false;
 };
 

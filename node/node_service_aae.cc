@@ -78,6 +78,11 @@ std::string NodeService::AaeText() {
   Line(&text, "repair_ranges_total", job.ranges_total);
   Line(&text, "repair_state", static_cast<uint64_t>(job.state));  // 0 none, 1 running, 2 done, 3 failed
   Line(&text, "aae_last_full_wall_us", job.last_full_wall_us);
+  // The engine's side of a comparison: with clean leaves none of these move.
+  const lsm::Stats engine = p_.db->GetStats();
+  Line(&text, "engine_data_blocks_read", engine.data_blocks_read);
+  Line(&text, "engine_merkle_leaves_recomputed", engine.merkle_leaves_recomputed);
+  Line(&text, "engine_merkle_dirty_leaves", engine.merkle_dirty_leaves);
   return text;
 }
 

@@ -83,6 +83,15 @@ Status ScanLeafSource::Leaves(PrefixInterval interval, std::vector<LeafHash>* le
   });
 }
 
+Status MerkleLeafSource::Leaves(PrefixInterval interval, std::vector<LeafHash>* leaves) {
+  std::vector<lsm::MerkleLeaf> engine;
+  KV_RETURN_IF_ERROR(db_->MerkleLeaves(interval.begin, interval.end, &engine));
+  leaves->clear();
+  leaves->reserve(engine.size());
+  for (const lsm::MerkleLeaf& l : engine) leaves->push_back({l.begin, l.end, l.hash, l.keys});
+  return Status::OK();
+}
+
 Status ScanLeafSource::Digests(PrefixInterval interval, std::vector<KeyDigestEntry>* entries) {
   entries->clear();
   return Scan(interval, [&](std::string_view key, uint64_t digest) {

@@ -13,8 +13,10 @@
 // the writes came in.
 //
 // ScanLeafSource computes both from a range scan of the engine (every data block
-// of the interval is read). The engine's incremental index (lsm::DB::MerkleLeaves)
-// answers the leaves without reading data blocks once it is built.
+// of the interval is read). MerkleLeafSource answers the leaves from the engine's
+// incremental index (lsm::DB::MerkleLeaves: no data block read for a clean leaf)
+// and the listings by a scan of the one leaf. Every replica of a cluster must use
+// the same kind (kvnode: MerkleLeafSource).
 // Thread safety: implementations are thread-safe; calls block on engine reads, so
 // run them on an I/O pool, never on an event loop.
 #pragma once
@@ -79,6 +81,15 @@ class ScanLeafSource : public LeafSource {
 
   lsm::DB* const db_;
   const int leaf_bits_;
+};
+
+// Leaves from the engine's Merkle index (lsm::Options::merkle with
+// StoredValueDigest as the digest), listings by range scans.
+class MerkleLeafSource : public ScanLeafSource {
+ public:
+  // *db must outlive the source and have its Merkle index on.
+  explicit MerkleLeafSource(lsm::DB* db) : ScanLeafSource(db, 0) {}
+  base::Status Leaves(PrefixInterval interval, std::vector<LeafHash>* leaves) override;
 };
 
 }  // namespace kvring::repl
