@@ -72,6 +72,7 @@ base::Status DecodeSyncReply(std::string_view payload, size_t request_count,
 struct RepairRequest {
   std::string peer;                      // empty: every co-replica
   std::optional<PrefixInterval> range;   // none: every range this node replicates
+  friend bool operator==(const RepairRequest&, const RepairRequest&) = default;
 };
 void EncodeRepairRequest(std::string* dst, const RepairRequest& request);
 base::Status DecodeRepairRequest(std::string_view body, RepairRequest* request);
