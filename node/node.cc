@@ -121,6 +121,12 @@ Status Node::OpenEngine() {
   // of each key's siblings (repl/key_digest.h).
   options.merkle.leaf_bits = kMerkleLeafBits;
   options.merkle.digest = repl::StoredValueDigest;
+  // Tombstones leave only once anti-entropy showed every co-replica agrees.
+  horizon_ = std::make_unique<repl::PurgeHorizon>(options_.id, view_.get());
+  options.compaction_filter = [horizon = horizon_.get()](std::string_view key, std::string_view value,
+                                                         lsm::SequenceNumber seq) {
+    return horizon->Purgeable(key, value, seq);
+  };
   const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
   if (s.IsBusy()) {
@@ -233,6 +239,7 @@ Status Node::Start() {
   parts.handoff = handoff_.get();
   parts.aae = aae_.get();
   parts.anti_entropy = anti_entropy_.get();
+  parts.horizon = horizon_.get();
   parts.generation = state_->state().generation;
   parts.disk = disk_.get();
   service_->Attach(std::move(parts), server_.get());
@@ -349,6 +356,22 @@ void Node::StartAntiEntropy(repl::Transport* transport) {
   anti_entropy_ = std::make_unique<repl::AntiEntropy>(
       aae, leaves_.get(), store_.get(), options_.no_hinted_handoff ? nullptr : hints_.get(), liveness_.get(),
       view_.get(), transport, loops_.front().executor.get(), io_executor_.get(), disk_->env(), env_.clock, logger_);
+  anti_entropy_->FeedPurgeHorizon(
+      horizon_.get(),
+      [this] {
+        const lsm::Snapshot* snapshot = db_->GetSnapshot();
+        const uint64_t seq = snapshot->sequence();
+        db_->ReleaseSnapshot(snapshot);
+        return seq;
+      },
+      [this] {
+        for (const repl::MemberView& v : gossip_->Snapshot()) {
+          for (const auto& [owner, count] : v.state.hints) {
+            if (count > 0) return true;
+          }
+        }
+        return false;
+      });
   anti_entropy_->Load();
   server_->loop(0)->RunEvery(kAntiEntropyTickMicros, [this] { anti_entropy_->Tick(); });
 }
@@ -396,6 +419,7 @@ Status Node::Stop() {
   leaves_.reset();
   io_executor_.reset();
   db_.reset();
+  horizon_.reset();  // the engine's compaction filter used it
   // Only a stop that made every write durable may keep the actor epoch.
   if (s.ok()) s = state_->MarkClean();
   prober_.reset();

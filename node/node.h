@@ -129,6 +129,7 @@ class Node {
   std::unique_ptr<repl::LeafSource> leaves_;         // the Merkle leaves anti-entropy compares
   std::unique_ptr<repl::AaeResponder> aae_;          // answers AAE_* on every loop
   std::unique_ptr<repl::AntiEntropy> anti_entropy_;  // loop 0: the schedule and kvctl repair
+  std::unique_ptr<repl::PurgeHorizon> horizon_;      // the tombstone purge rule (the engine's compaction filter)
   uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for
   bool running_ = false;
 };

@@ -55,6 +55,7 @@ struct NodeParts {
   repl::HintedHandoff* handoff = nullptr;  // loop 0's (stats)
   repl::AaeResponder* aae = nullptr;              // any loop
   repl::AntiEntropy* anti_entropy = nullptr;      // loop 0's
+  const repl::PurgeHorizon* horizon = nullptr;    // the tombstone purge rule (any thread)
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
   uint64_t generation = 0;           // this run's (DATA/node_state)

@@ -83,6 +83,8 @@ std::string NodeService::AaeText() {
   Line(&text, "engine_data_blocks_read", engine.data_blocks_read);
   Line(&text, "engine_merkle_leaves_recomputed", engine.merkle_leaves_recomputed);
   Line(&text, "engine_merkle_dirty_leaves", engine.merkle_dirty_leaves);
+  Line(&text, "engine_compactions", engine.compactions);
+  Line(&text, "aae_tombstones_purged", p_.horizon->purged());
   return text;
 }
 

@@ -125,8 +125,12 @@ void AntiEntropy::Run(const std::string& peer, std::vector<SharedRange> ranges, 
   job_seen_ = ExchangeStats();
   const uint64_t started = clock_->NowMicros();
   auto shared = std::make_shared<std::vector<SharedRange>>(std::move(ranges));
+  // What a clean range proves for the purge rule holds from this sequence on.
+  const bool feeds_horizon = horizon_ != nullptr && !(hints_advertised_ && hints_advertised_());
+  const uint64_t start_sequence = feeds_horizon ? sequence_() : 0;
   exchange_->Start(
-      [this, peer, shared, for_job](size_t i, bool differed) {
+      [this, peer, shared, for_job, feeds_horizon, start_sequence](size_t i, bool differed) {
+        if (feeds_horizon && !differed) horizon_->RecordClean(peer, (*shared)[i].range.end, start_sequence);
         if (for_job) OnRangeDone(peer, (*shared)[i], differed);
       },
       [this, peer, for_job, started](const Status& s) { OnExchangeDone(peer, for_job, started, s); });

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,7 @@
 #include "repl/aae_exchange.h"
 #include "repl/failure_detector.h"
 #include "repl/hint_store.h"
+#include "repl/purge_horizon.h"
 #include "repl/repair_state.h"
 #include "ring/membership_view.h"
 
@@ -72,6 +74,17 @@ class AntiEntropy {
   AntiEntropy(const AntiEntropy&) = delete;
   AntiEntropy& operator=(const AntiEntropy&) = delete;
   ~AntiEntropy();
+
+  // Every range an exchange finds identical goes to *horizon (the tombstone
+  // purge rule, repl/purge_horizon.h), with the engine sequence when the exchange
+  // started (sequence()), unless hints_advertised() said at its start that some
+  // member holds hints. All must outlive this object.
+  void FeedPurgeHorizon(PurgeHorizon* horizon, std::function<uint64_t()> sequence,
+                        std::function<bool()> hints_advertised) {
+    horizon_ = horizon;
+    sequence_ = std::move(sequence);
+    hints_advertised_ = std::move(hints_advertised);
+  }
 
   // Reads DATA/repair: a job that was running resumes. A missing file is no
   // job; a damaged one is logged and ignored (a new job starts from scratch).
@@ -128,6 +141,9 @@ class AntiEntropy {
   uint64_t persisted_us_ = 0;
   bool persisting_ = false, persist_again_ = false;
   AntiEntropyStats stats_;
+  PurgeHorizon* horizon_ = nullptr;
+  std::function<uint64_t()> sequence_;
+  std::function<bool()> hints_advertised_;
   std::shared_ptr<bool> alive_;
 };
 

@@ -217,5 +217,53 @@ TEST(ClusterRepairTest, ARepairInterruptedByKillOfItsPeerResumesAfterThePeerRest
   ExpectInterruptedRepairResumes(0);
 }
 
+int64_t Sum(Cluster& cluster, const std::string& name) {
+  int64_t total = 0;
+  for (size_t i = 0; i < cluster.size(); i++) {
+    if (cluster.node(i).running()) total += Stat(cluster, i, name);
+  }
+  return total;
+}
+
+TEST(ClusterRepairTest, ADeleteAReplicaMissedNeverComesBackAndItsTombstoneIsPurgedOnceEveryReplicaAgrees) {
+  // Small memtables: the filler below flushes and compacts, so the compaction
+  // filter is asked about the tombstone while n3 is away (a timer-based purge
+  // would drop it then, and n3's old value would come back with it).
+  ClusterOptions o{.nodes = 3, .n = 3};
+  o.extra_flags = {"--aae-interval-s", "1", "--no-hinted-handoff", "--memtable", "64k"};
+  Cluster cluster(o);
+  KV_ASSERT_OK(cluster.Start());
+  KV_ASSERT_OK(cluster.client(0).Put("zombie", "old", kAll));
+  cluster.node(2).Kill();
+  KV_ASSERT_OK(cluster.client(0).DeleteSeen("zombie", 2));
+  const std::string big(100, 'x');
+  std::map<std::string, std::string> filler;
+  for (int i = 0; i < 4000; ++i) {
+    KV_ASSERT_OK(cluster.client(0).Put(Key("fill", i), big, 2));
+    filler[Key("fill", i)] = big;
+  }
+  ASSERT_TRUE(WaitFor([&] { return Stat(cluster, 0, "engine_compactions") > 0; }, 30'000)) << "no compaction ran";
+  EXPECT_EQ(0, Sum(cluster, "aae_tombstones_purged")) << "purged while n3 still holds the old value";
+  // n3 returns with "old"; anti-entropy brings it the tombstone (never "old" to the others).
+  KV_ASSERT_OK(cluster.node(2).Restart());
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  ASSERT_TRUE(WaitFor([&] { return MissingLocally(cluster, 2, filler) == 0; }, 60'000)) << "n3 never converged";
+  for (size_t i = 0; i < 3; i++) {
+    auto local = cluster.client(i).GetLocal("zombie");
+    EXPECT_TRUE(!local.ok() && local.status().IsNotFound()) << cluster.node(i).id() << " has the deleted key again";
+  }
+  auto all = cluster.client(0).Get("zombie", kAll);
+  EXPECT_TRUE(!all.ok() && all.status().IsNotFound()) << "the delete was undone";
+  // Once every replica agrees, compactions purge the tombstone.
+  for (int round = 0; round < 20 && Sum(cluster, "aae_tombstones_purged") == 0; ++round) {
+    SleepMs(1500);  // a clean automatic comparison with each co-replica
+    for (int i = 0; i < 1000; ++i) KV_ASSERT_OK(cluster.client(0).Put(Key("more", round * 1000 + i), big, kAll));
+  }
+  EXPECT_GT(Sum(cluster, "aae_tombstones_purged"), 0) << "the tombstone was never purged";
+  auto after = cluster.client(1).Get("zombie", kAll);
+  EXPECT_TRUE(!after.ok() && after.status().IsNotFound()) << "the key came back after the purge";
+  EXPECT_EQ("", CheckReadable(cluster.client(1), filler, kAll));
+}
+
 }  // namespace
 }  // namespace kvring::test

@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "net/protocol.h"
+#include "repl/purge_horizon.h"
 #include "repl/repair_state.h"
 #include "test/repl/repl_test_util.h"
 #include "test/util/sim_cluster.h"
@@ -41,11 +43,12 @@ class AntiEntropyTest : public ::testing::Test {
                                          base::Logger::Null());
   }
 
-  void WriteLocally(const std::string& id, const std::string& key, const std::string& value) {
+  void WriteLocally(const std::string& id, const std::string& key, const std::string& value,
+                    WriteKind kind = WriteKind::kPut) {
     testing::SimNode& n = c_.node(id);
     bool done = false;
     n.store->Coordinate(
-        n.endpoint, key, WriteKind::kPut, value, VersionVector(), true, [](Status, const SiblingSet&) {},
+        n.endpoint, key, kind, value, VersionVector(), true, [](Status, const SiblingSet&) {},
         [&done](Status s) {
           EXPECT_TRUE(s.ok()) << s.ToString();
           done = true;
@@ -144,6 +147,72 @@ TEST_F(AntiEntropyTest, TheAutomaticScheduleConvergesWithinOneIntervalAndRecords
   ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().last_full_wall_us > 0; }, 20'000'000));
   EXPECT_EQ(3u, ae->Progress().last_full_keys_repaired) << "a and b in, and a on to n3";
   EXPECT_EQ(2u, ae->stats().exchanges);
+}
+
+// What the engine's compaction filter would decide for `key` on n1 now.
+bool PurgeableOnN1(testing::SimNode& n1, const PurgeHorizon& horizon, const std::string& key, uint64_t seq) {
+  std::string value;
+  EXPECT_TRUE(n1.db->Get(lsm::ReadOptions(), StorageKey(key), &value).ok());
+  return horizon.Purgeable(StorageKey(key), value, seq);
+}
+
+uint64_t SequenceOf(lsm::DB* db) {
+  const lsm::Snapshot* s = db->GetSnapshot();
+  const uint64_t seq = s->sequence();
+  db->ReleaseSnapshot(s);
+  return seq;
+}
+
+TEST_F(AntiEntropyTest, ATombstoneIsPurgeableOnlyOnceEveryCoReplicaWasFoundIdenticalAfterIt) {
+  auto put = c_.Put("n1", "gone", "old", "", net::kConsistencyAll);
+  ASSERT_TRUE(put.status.ok());
+  // n1 and n2 delete it; n3 missed the delete (down, no hint) and holds "old".
+  WriteLocally("n1", "gone", "", WriteKind::kDelete);
+  WriteLocally("n2", "gone", "", WriteKind::kDelete);
+  testing::SimNode& n1 = c_.node("n1");
+  const uint64_t deleted_at = SequenceOf(n1.db.get());
+  PurgeHorizon horizon("n1", n1.ring.get());
+  auto ae = Make();
+  ae->FeedPurgeHorizon(&horizon, [&] { return SequenceOf(n1.db.get()); }, nullptr);
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "no exchange yet: kept";
+  // With n2 alone: identical there, but n3 was not compared.
+  ASSERT_TRUE(ae->StartRepair({.peer = "n2"}).ok());
+  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "n3 not compared since: kept";
+  // The full job finds n3's old value and repairs it: that range differed, so still kept.
+  ASSERT_TRUE(ae->StartRepair({}).ok());
+  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  ASSERT_TRUE(c_.Local("n3", "gone")->IsDeleted()) << "the tombstone won on n3";
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "the range differed with n3: kept";
+  // The next comparison finds every co-replica identical: now it may go.
+  ASSERT_TRUE(ae->StartRepair({}).ok());
+  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  EXPECT_TRUE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", SequenceOf(n1.db.get()) + 1))
+      << "a tombstone written after the exchange started is kept";
+  // A live value is never purged.
+  auto live = c_.Put("n1", "alive", "v", "", net::kConsistencyAll);
+  ASSERT_TRUE(live.status.ok());
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "alive", 0));
+}
+
+TEST_F(AntiEntropyTest, NoExchangeFeedsThePurgeRuleWhileAMemberAdvertisesHints) {
+  WriteLocally("n1", "gone", "", WriteKind::kDelete);
+  WriteLocally("n2", "gone", "", WriteKind::kDelete);
+  WriteLocally("n3", "gone", "", WriteKind::kDelete);
+  testing::SimNode& n1 = c_.node("n1");
+  const uint64_t deleted_at = SequenceOf(n1.db.get());
+  PurgeHorizon horizon("n1", n1.ring.get());
+  auto ae = Make();
+  bool hints = true;
+  ae->FeedPurgeHorizon(&horizon, [&] { return SequenceOf(n1.db.get()); }, [&] { return hints; });
+  ASSERT_TRUE(ae->StartRepair({}).ok());
+  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
+  hints = false;
+  ASSERT_TRUE(ae->StartRepair({}).ok());
+  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  EXPECT_TRUE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
 }
 
 TEST(RepairState, TheSavedStateIsPinnedByteForByteAndRefusesDamage) {
