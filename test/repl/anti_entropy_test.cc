@@ -66,6 +66,12 @@ class AntiEntropyTest : public ::testing::Test {
     return pred();
   }
 
+  // Runs a repair job to its end.
+  void RunJob(AntiEntropy* ae, const RepairRequest& request) {
+    ASSERT_TRUE(ae->StartRepair(request).ok());
+    ASSERT_TRUE(TickUntil(ae, [&] { return ae->Progress().state == RepairState::kDone; }));
+  }
+
   bool Holds(const std::string& id, const std::string& key, const std::string& value) {
     auto set = c_.Local(id, key);
     return set && testing::Values(*set) == value;
@@ -176,17 +182,14 @@ TEST_F(AntiEntropyTest, ATombstoneIsPurgeableOnlyOnceEveryCoReplicaWasFoundIdent
   ae->FeedPurgeHorizon(&horizon, [&] { return SequenceOf(n1.db.get()); }, nullptr);
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "no exchange yet: kept";
   // With n2 alone: identical there, but n3 was not compared.
-  ASSERT_TRUE(ae->StartRepair({.peer = "n2"}).ok());
-  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  RunJob(ae.get(), {.peer = "n2"});
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "n3 not compared since: kept";
   // The full job finds n3's old value and repairs it: that range differed, so still kept.
-  ASSERT_TRUE(ae->StartRepair({}).ok());
-  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  RunJob(ae.get(), {});
   ASSERT_TRUE(c_.Local("n3", "gone")->IsDeleted()) << "the tombstone won on n3";
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at)) << "the range differed with n3: kept";
   // The next comparison finds every co-replica identical: now it may go.
-  ASSERT_TRUE(ae->StartRepair({}).ok());
-  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  RunJob(ae.get(), {});
   EXPECT_TRUE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", SequenceOf(n1.db.get()) + 1))
       << "a tombstone written after the exchange started is kept";
@@ -206,12 +209,10 @@ TEST_F(AntiEntropyTest, NoExchangeFeedsThePurgeRuleWhileAMemberAdvertisesHints) 
   auto ae = Make();
   bool hints = true;
   ae->FeedPurgeHorizon(&horizon, [&] { return SequenceOf(n1.db.get()); }, [&] { return hints; });
-  ASSERT_TRUE(ae->StartRepair({}).ok());
-  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  RunJob(ae.get(), {});
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
   hints = false;
-  ASSERT_TRUE(ae->StartRepair({}).ok());
-  ASSERT_TRUE(TickUntil(ae.get(), [&] { return ae->Progress().state == RepairState::kDone; }));
+  RunJob(ae.get(), {});
   EXPECT_TRUE(PurgeableOnN1(n1, horizon, "gone", deleted_at));
 }
 
