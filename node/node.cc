@@ -190,7 +190,9 @@ Status Node::Start() {
   KV_RETURN_IF_ERROR(OpenHints());
   io_executor_ = std::make_unique<repl::PoolExecutor>(io_.get());
   leaves_ = std::make_unique<repl::MerkleLeafSource>(db_.get());
-  aae_ = std::make_unique<repl::AaeResponder>(leaves_.get(), store_.get(), io_executor_.get());
+  aae_ = std::make_unique<repl::AaeResponder>(
+      leaves_.get(), store_.get(), io_executor_.get(),
+      repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings)));
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
   service_ = std::make_unique<NodeService>();
@@ -352,6 +354,8 @@ void Node::StartAntiEntropy(repl::Transport* transport) {
   aae.interval_us = static_cast<uint64_t>(options_.aae_interval_s) * 1'000'000;
   aae.rate_bytes_per_sec = options_.aae_rate_bytes;
   aae.state_path = base::JoinPath(options_.data_dir, repl::kRepairFileName);
+  aae.exchange.peer_sets =
+      repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings));
   aae.exchange.timeout_ms = std::max<uint64_t>(10000, 2 * static_cast<uint64_t>(options_.request_timeout_ms));
   anti_entropy_ = std::make_unique<repl::AntiEntropy>(
       aae, leaves_.get(), store_.get(), options_.no_hinted_handoff ? nullptr : hints_.get(), liveness_.get(),

@@ -345,6 +345,9 @@ void AaeExchange::SendSync(Task task, std::shared_ptr<std::vector<SyncEntry>> en
 void AaeExchange::MergeAnswers(Task task, std::shared_ptr<std::vector<SyncEntry>> entries, std::string_view payload) {
   std::vector<std::optional<SiblingSet>> answers;
   Status d = DecodeSyncReply(payload, entries->size(), &answers);
+  for (size_t i = 0; d.ok() && i < answers.size(); i++) {
+    if (answers[i]) d = CheckPeerSet(*answers[i], options_.peer_sets).WithContext("AAE_SYNC reply, key '" + (*entries)[i].key + "'");
+  }
   if (!d.ok()) return Finish(task, d);
   auto left = std::make_shared<size_t>(1);
   auto failed = std::make_shared<Status>();

@@ -36,6 +36,7 @@
 #include "repl/aae_messages.h"
 #include "repl/aae_ranges.h"
 #include "repl/leaf_source.h"
+#include "repl/peer_set.h"
 #include "repl/replay_throttle.h"
 #include "repl/replica_store.h"
 #include "repl/transport.h"
@@ -48,6 +49,7 @@ struct ExchangeOptions {
   size_t window = 8;                   // steps at once
   uint64_t timeout_ms = 10000;         // one message
   uint64_t leaf_scan_cost = 512;       // bytes the throttle is charged for one listing (~15 keys)
+  PeerSetLimits peer_sets;             // every set the peer answers is held to these before it is merged
 };
 
 struct ExchangeStats {

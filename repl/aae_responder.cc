@@ -81,6 +81,9 @@ Result<std::string> AaeResponder::KeyDigests(std::string_view body) {
 void AaeResponder::Sync(Executor* ex, std::string_view body, Reply reply) {
   auto st = std::make_shared<SyncState>();
   Status s = DecodeSync(body, &st->entries);
+  for (size_t i = 0; s.ok() && i < st->entries.size(); i++) {
+    if (st->entries[i].set) s = CheckPeerSet(*st->entries[i].set, limits_).WithContext("AAE_SYNC key '" + st->entries[i].key + "'");
+  }
   if (!s.ok()) return reply(s, {});
   st->answers.resize(st->entries.size());
   st->left = st->entries.size() + 1;  // + 1: the loop below, so no answer goes out before every key started

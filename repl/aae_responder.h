@@ -18,6 +18,7 @@
 #include "base/status.h"
 #include "repl/aae_messages.h"
 #include "repl/leaf_source.h"
+#include "repl/peer_set.h"
 #include "repl/replica_store.h"
 #include "repl/transport.h"
 
@@ -34,8 +35,10 @@ class AaeResponder {
   using Reply = std::function<void(base::Status status, std::string payload)>;
   // Every pointer must outlive the responder and the work it queued. *io runs the
   // leaf scans (kvnode: its I/O pool, repl/pool_executor.h).
-  AaeResponder(LeafSource* leaves, ReplicaStore* store, Executor* io)
-      : leaves_(leaves), store_(store), io_(io) {}
+  // Every set an AAE_SYNC brings is held to `limits` (repl/peer_set.h) before
+  // anything is merged: one over them refuses the request (InvalidArgument).
+  AaeResponder(LeafSource* leaves, ReplicaStore* store, Executor* io, PeerSetLimits limits = {})
+      : leaves_(leaves), store_(store), io_(io), limits_(limits) {}
 
   // True for the four AAE opcodes.
   static bool Handles(uint8_t opcode);
@@ -57,6 +60,7 @@ class AaeResponder {
   LeafSource* const leaves_;
   ReplicaStore* const store_;
   Executor* const io_;
+  const PeerSetLimits limits_;
   std::atomic<uint64_t> requests_{0}, keys_received_{0}, keys_answered_{0};
 };
 

@@ -13,7 +13,9 @@
 #include <string>
 
 #include "net/protocol.h"
+#include "repl/aae_responder.h"
 #include "repl/messages.h"
+#include "repl/peer_set.h"
 #include "test/repl/repl_test_util.h"
 #include "test/util/sim_cluster.h"
 
@@ -212,6 +214,25 @@ TEST_F(AaeExchangeTest, APeerThatCannotBeReachedEndsTheExchangeWithTheError) {
   Status s = Exchange("n1", "n2");
   EXPECT_TRUE(s.IsUnavailable()) << s.ToString();
   EXPECT_NE(std::string::npos, s.ToString().find("anti-entropy with n2")) << s.ToString();
+}
+
+TEST_F(AaeExchangeTest, ASyncBringingASetOverThePeerBoundsIsRefusedAndMergesNothing) {
+  testing::SimNode& b = c_.node("n2");
+  AaeResponder strict(b.leaves.get(), b.store.get(), b.endpoint, PeerSetLimits{.max_value_bytes = 4});
+  SiblingSet set;
+  testing::BlindPut(&set, "n1", "longer than four bytes");
+  std::string body;
+  EncodeSync(&body, {{"fine-key", SiblingSet()}, {"big", set}});
+  bool done = false;
+  Status status;
+  strict.Handle(b.endpoint, Op(ClusterOpcode::kAaeSync), body, [&](Status s, std::string) {
+    status = s;
+    done = true;
+  });
+  ASSERT_TRUE(c_.net().RunUntil([&] { return done; }));
+  EXPECT_TRUE(status.IsInvalidArgument()) << status.ToString();
+  EXPECT_NE(std::string::npos, status.ToString().find("AAE_SYNC key 'big'")) << status.ToString();
+  EXPECT_FALSE(c_.Local("n2", "big")) << "nothing merged";
 }
 
 }  // namespace
