@@ -486,7 +486,12 @@ int Session::ClusterStatus() {
   if (!members.ok()) return Fail(members.status());
   // Each member's own account of its last full anti-entropy comparison.
   std::vector<base::Result<repl::RepairProgress>> aae;
-  for (const auto& m : *members) aae.push_back(RepairStatusAt(m.state.node.address));
+  for (const auto& m : *members) {
+    // A member the node holds down would only cost a connect timeout.
+    const bool reachable = m.self || m.liveness != repl::Liveness::kDown;
+    aae.push_back(reachable ? RepairStatusAt(m.state.node.address)
+                            : base::Result<repl::RepairProgress>(Status::Unavailable("down")));
+  }
   if (o_.json) {
     out_ << "{\"members\": [";
     for (size_t i = 0; i < members->size(); ++i) {
