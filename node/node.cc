@@ -1,6 +1,10 @@
 #include "node/node.h"
 
+#include <algorithm>
+
 #include "net/socket.h"
+#include "repl/aae_ranges.h"
+#include "repl/key_digest.h"
 #include "repl/messages.h"
 
 namespace kvring::node {
@@ -21,6 +25,10 @@ constexpr uint64_t kHandoffTickMicros = 100'000;
 constexpr uint64_t kHintExpiryMicros = 60'000'000;
 // How often a read-only node (full disk) looks for room again.
 constexpr uint64_t kDiskCheckMicros = 1'000'000;
+// How often anti-entropy starts due comparisons and pumps the running one.
+constexpr uint64_t kAntiEntropyTickMicros = 100'000;
+// Merkle leaves: 2^16 prefixes (about 15 keys a leaf at 1M keys).
+constexpr int kMerkleLeafBits = 16;
 
 repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   repl::DetectorOptions d;
@@ -109,6 +117,16 @@ Status Node::OpenEngine() {
   options.block_cache_bytes = options_.cache_bytes;
   options.max_open_files = static_cast<int>(options_.max_open_files);
   options.compaction_nice = static_cast<int>(options_.compaction_nice);
+  // The Merkle index anti-entropy compares (repl/leaf_source.h), over the digest
+  // of each key's siblings (repl/key_digest.h).
+  options.merkle.leaf_bits = kMerkleLeafBits;
+  options.merkle.digest = repl::StoredValueDigest;
+  // Tombstones leave only once anti-entropy showed every co-replica agrees.
+  horizon_ = std::make_unique<repl::PurgeHorizon>(options_.id, view_.get());
+  options.compaction_filter = [horizon = horizon_.get()](std::string_view key, std::string_view value,
+                                                         lsm::SequenceNumber seq) {
+    return horizon->Purgeable(key, value, seq);
+  };
   const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
   if (s.IsBusy()) {
@@ -170,6 +188,11 @@ Status Node::Start() {
   store_ = std::make_unique<repl::ReplicaStore>(db_.get(), io_.get(), actor, versioning, max_set_bytes,
                                                 env_.clock, logger_);
   KV_RETURN_IF_ERROR(OpenHints());
+  io_executor_ = std::make_unique<repl::PoolExecutor>(io_.get());
+  leaves_ = std::make_unique<repl::MerkleLeafSource>(db_.get());
+  aae_ = std::make_unique<repl::AaeResponder>(
+      leaves_.get(), store_.get(), io_executor_.get(),
+      repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings)));
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
   service_ = std::make_unique<NodeService>();
@@ -216,6 +239,9 @@ Status Node::Start() {
   parts.hints = hints_.get();
   parts.context_key = &context_key_;
   parts.handoff = handoff_.get();
+  parts.aae = aae_.get();
+  parts.anti_entropy = anti_entropy_.get();
+  parts.horizon = horizon_.get();
   parts.generation = state_->state().generation;
   parts.disk = disk_.get();
   service_->Attach(std::move(parts), server_.get());
@@ -308,6 +334,7 @@ void Node::StartMembership() {
   handoff_ = std::make_unique<repl::HintedHandoff>(handoff, hints_.get(), store_.get(), liveness_.get(), view_.get(),
                                                    transport, loops_.front().executor.get(), io_.get(), env_.clock,
                                                    logger_);
+  StartAntiEntropy(transport);
   GossipRound();
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
@@ -322,11 +349,53 @@ void Node::StartMembership() {
   });
 }
 
+void Node::StartAntiEntropy(repl::Transport* transport) {
+  repl::AntiEntropyOptions aae;
+  aae.self = options_.id;
+  aae.interval_us = static_cast<uint64_t>(options_.aae_interval_s) * 1'000'000;
+  aae.rate_bytes_per_sec = options_.aae_rate_bytes;
+  aae.state_path = base::JoinPath(options_.data_dir, repl::kRepairFileName);
+  aae.exchange.peer_sets =
+      repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings));
+  aae.exchange.timeout_ms = std::max<uint64_t>(10000, 2 * static_cast<uint64_t>(options_.request_timeout_ms));
+  anti_entropy_ = std::make_unique<repl::AntiEntropy>(
+      aae, leaves_.get(), store_.get(), options_.no_hinted_handoff ? nullptr : hints_.get(), liveness_.get(),
+      view_.get(), transport, loops_.front().executor.get(), io_executor_.get(), disk_->env(), env_.clock, logger_);
+  anti_entropy_->FeedPurgeHorizon(
+      horizon_.get(),
+      [this] {
+        const lsm::Snapshot* snapshot = db_->GetSnapshot();
+        const uint64_t seq = snapshot->sequence();
+        db_->ReleaseSnapshot(snapshot);
+        return seq;
+      },
+      [this] {
+        for (const repl::MemberView& v : gossip_->Snapshot()) {
+          for (const auto& [owner, count] : v.state.hints) {
+            if (count > 0) return true;
+          }
+        }
+        return false;
+      });
+  anti_entropy_->Load();
+  server_->loop(0)->RunEvery(kAntiEntropyTickMicros, [this] { anti_entropy_->Tick(); });
+}
+
 void Node::CheckDisk() {
   if (disk_->read_only()) io_->Submit([this] { disk_->Check(); });
 }
 
+void Node::UpdateMerkleSplits() {
+  auto ring = view_->Current();
+  if (ring->version() == merkle_ring_version_) return;
+  merkle_ring_version_ = ring->version();
+  // Every ring range a union of whole leaves: no leaf straddles two ranges.
+  Status s = db_->SetMerkleSplits(repl::MerkleSplits(*ring));
+  if (!s.ok()) LOG_WARN(logger_, "merkle split points: %s", s.ToString().c_str());
+}
+
 void Node::GossipRound() {
+  UpdateMerkleSplits();
   lsm::Stats st = db_->GetStats();
   uint64_t bytes = st.memtable_bytes;
   for (const auto& level : st.levels) bytes += level.bytes;
@@ -342,6 +411,7 @@ Status Node::Stop() {
   LOG_INFO(logger_, "kvnode %s stopping: draining in-flight requests", options_.id.c_str());
   server_->Shutdown(/*drain_timeout_ms=*/5000);
   handoff_.reset();
+  anti_entropy_.reset();
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
   if (s.ok()) s = db_->SyncWal();
@@ -350,7 +420,11 @@ Status Node::Stop() {
   if (!h.ok()) LOG_ERROR(logger_, "final flush of the hints failed: %s", h.ToString().c_str());
   if (s.ok()) s = h;
   hints_.reset();
+  aae_.reset();
+  leaves_.reset();
+  io_executor_.reset();
   db_.reset();
+  horizon_.reset();  // the engine's compaction filter used it
   // Only a stop that made every write durable may keep the actor epoch.
   if (s.ok()) s = state_->MarkClean();
   prober_.reset();

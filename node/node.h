@@ -41,6 +41,10 @@
 #include "repl/hint_store.h"
 #include "repl/hinted_handoff.h"
 #include "repl/prober.h"
+#include "repl/aae_responder.h"
+#include "repl/anti_entropy.h"
+#include "repl/leaf_source.h"
+#include "repl/pool_executor.h"
 #include "ring/membership_view.h"
 
 namespace kvring::node {
@@ -90,7 +94,9 @@ class Node {
   // One loop's coordinator stack; the parts live in loops_[index].
   void WireLoop(int index);
   void StartMembership();  // on loop 0: gossip and probing
+  void StartAntiEntropy(repl::Transport* transport);  // on loop 0
   void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
+  void UpdateMerkleSplits();  // loop 0: the engine's Merkle splits follow the ring (every token + 1)
   void FlushWalBeforeReplies(net::EventLoop* loop);
   void CheckDisk();  // loop 0, every second: while read-only, DiskGuard::Check on the I/O pool
 
@@ -122,6 +128,12 @@ class Node {
   std::unique_ptr<repl::Gossiper> gossip_;  // loop 0
   std::unique_ptr<repl::Prober> prober_;    // loop 0
   std::unique_ptr<repl::HintedHandoff> handoff_;  // loop 0
+  std::unique_ptr<repl::PoolExecutor> io_executor_;  // io_ as an Executor (leaf scans, the repair file)
+  std::unique_ptr<repl::LeafSource> leaves_;         // the Merkle leaves anti-entropy compares
+  std::unique_ptr<repl::AaeResponder> aae_;          // answers AAE_* on every loop
+  std::unique_ptr<repl::AntiEntropy> anti_entropy_;  // loop 0: the schedule and kvctl repair
+  std::unique_ptr<repl::PurgeHorizon> horizon_;      // the tombstone purge rule (the engine's compaction filter)
+  uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for
   bool running_ = false;
 };
 

@@ -77,6 +77,9 @@ struct NodeOptions {
   int64_t hint_window_s = 3 * 3600;             // older hints are dropped (anti-entropy repairs)
   uint64_t handoff_rate_bytes = 64ull << 20;    // replay throttle, bytes per second
   int64_t max_siblings = 64;
+  // Anti-entropy (repl/anti_entropy.h).
+  int64_t aae_interval_s = 600;                 // each co-replica compared at least this often; 0: never (repair only)
+  uint64_t aae_rate_bytes = 32ull << 20;        // leaf scans and sets, bytes per second at most
 
   base::LogLevel log_level = base::LogLevel::kInfo;
 

@@ -115,6 +115,15 @@ void NodeService::OnRequest(net::Request& request) {
       return HandleForwardWrite(request);
     case repl::Op(ClusterOpcode::kHintedWrite):
       return HandleHintedWrite(request);
+    case repl::Op(ClusterOpcode::kAaeRangeHashes):
+    case repl::Op(ClusterOpcode::kAaeLeafHashes):
+    case repl::Op(ClusterOpcode::kAaeKeyDigests):
+    case repl::Op(ClusterOpcode::kAaeSync):
+      return HandleAae(request);
+    case repl::Op(ClusterOpcode::kRepairStart):
+      return HandleRepairStart(request);
+    case repl::Op(ClusterOpcode::kRepairStatus):
+      return HandleRepairStatus(request);
     default: {
       bad_requests_.fetch_add(1, std::memory_order_relaxed);
       char msg[64];
@@ -208,15 +217,11 @@ void NodeService::HandleStats(net::Request& request) {
   request.ReplyOk(payload().value());
 }
 
-namespace {
-
 void Line(std::string* text, const std::string& name, uint64_t v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), " %" PRIu64 "\n", v);
   *text += name + buf;
 }
-
-}  // namespace
 
 std::string NodeService::StatsText() {
   std::string text = "node " + p_.config->id + "\n";
@@ -252,6 +257,7 @@ std::string NodeService::StatsText() {
   Line(&text, "store_refused_size", rs.refused_size);
   Line(&text, "store_merges_refused_size", rs.merges_refused_size);
   text += HintsText();
+  text += AaeText();
   if (p_.disk != nullptr) text += p_.disk->StatsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();

@@ -33,6 +33,8 @@
 #include "repl/hint_store.h"
 #include "repl/hinted_handoff.h"
 #include "repl/prober.h"
+#include "repl/aae_responder.h"
+#include "repl/anti_entropy.h"
 
 namespace kvring::node {
 
@@ -51,6 +53,9 @@ struct NodeParts {
   repl::Prober* prober = nullptr;    // loop 0's
   repl::HintStore* hints = nullptr;
   repl::HintedHandoff* handoff = nullptr;  // loop 0's (stats)
+  repl::AaeResponder* aae = nullptr;              // any loop
+  repl::AntiEntropy* anti_entropy = nullptr;      // loop 0's
+  const repl::PurgeHorizon* horizon = nullptr;    // the tombstone purge rule (any thread)
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
   uint64_t generation = 0;           // this run's (DATA/node_state)
@@ -88,6 +93,10 @@ class NodeService final : public net::RequestHandler {
   void HandleReplicaWrite(net::Request& request);
   void HandleForwardWrite(net::Request& request);
   void HandleHintedWrite(net::Request& request);
+  void HandleAae(net::Request& request);           // AAE_* (node/node_service_aae.cc)
+  void HandleRepairStart(net::Request& request);
+  void HandleRepairStatus(net::Request& request);
+  std::string AaeText();                           // loop 0: the anti-entropy counters
 
   // InvalidArgument/TooLarge for keys and values over the configured limits.
   base::Status CheckKey(std::string_view key) const;
@@ -116,6 +125,9 @@ class NodeService final : public net::RequestHandler {
   std::atomic<uint64_t> bad_requests_{0};
   std::atomic<uint64_t> peer_sets_refused_{0};  // replica and hinted writes over the bounds (repl/peer_set.h)
 };
+
+// Appends the STATS line "name v".
+void Line(std::string* text, const std::string& name, uint64_t v);
 
 // Encodes a write receipt payload in the layout of protocol `version`.
 void EncodeReceipt(const repl::WriteResult& result, uint16_t version, std::string* payload);

@@ -11,6 +11,8 @@
 //   PROBE, PROBE_REQ                               repl/prober.h
 //   RING         req: (empty)                      reply: ring description
 //   CLUSTER_STATUS req: (empty)                    reply: count:varint32 member_report{count}
+//   AAE_RANGE_HASHES, AAE_LEAF_HASHES, AAE_KEY_DIGESTS, AAE_SYNC   repl/aae_messages.h
+//   REPAIR_START, REPAIR_STATUS                    repl/aae_messages.h
 //
 //   member := id:lp address:lp dc:lp rack:lp weight_milli:varint32
 //   set    := an encoded SiblingSet (docs/formats/value.md)
@@ -35,6 +37,8 @@ namespace kvring::repl {
 enum class ClusterOpcode : uint8_t {
   kRing = 0x21,
   kClusterStatus = 0x22,
+  kRepairStart = 0x23,   // kvctl repair (repl/aae_messages.h)
+  kRepairStatus = 0x24,
   kMemberInfo = 0x40,  // retired with the static membership (answered NotSupported); never reused
   kReplicaRead = 0x41,
   kReplicaWrite = 0x42,
@@ -44,6 +48,11 @@ enum class ClusterOpcode : uint8_t {
   kProbe = 0x46,        // repl/prober.h
   kProbeRequest = 0x47,
   kHintedWrite = 0x48,  // a replica write to a stand-in, with the owner it stands in for
+  // Anti-entropy (repl/aae_messages.h).
+  kAaeRangeHashes = 0x49,
+  kAaeLeafHashes = 0x4a,
+  kAaeKeyDigests = 0x4b,
+  kAaeSync = 0x4c,
 };
 constexpr uint8_t Op(ClusterOpcode op) { return static_cast<uint8_t>(op); }
 

@@ -1,17 +1,21 @@
 #include "cmd/kvctl/kvctl.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/coding.h"
 #include "cmd/common/flags.h"
 #include "cmd/common/text.h"
+#include "cmd/kvctl/repair_text.h"
 #include "net/blocking_client.h"
 #include "net/protocol.h"
+#include "repl/aae_messages.h"
 #include "repl/messages.h"
 #include "repl/version_text.h"
 
@@ -38,7 +42,13 @@ constexpr char kUsage[] =
     "  stats                  the node's counters (requests, engine levels, cache, ...)\n"
     "  ring                   ownership of the token ring per node and per datacenter\n"
     "  status                 cluster members as this node sees them: status, up/suspect/down and\n"
-    "                         who suspects it, heartbeat age, generation, load, hints held for it (--json)\n"
+    "                         who suspects it, heartbeat age, generation, load, hints held for it, and\n"
+    "                         each node's last completed full anti-entropy comparison and what it found (--json)\n"
+    "  repair [--node ID] [--range T1:T2] [--wait]\n"
+    "                         compare every range the node (--host, or member ID) shares with each co-replica\n"
+    "                         now and repair every difference both ways; --range limits it to tokens in\n"
+    "                         (T1, T2]; --wait prints progress every second and a summary at the end.\n"
+    "                         A job interrupted by a restart resumes where it was\n"
     "  hash-password USER ROLE  print the users-file line for USER (role read, read-write or admin) with\n"
     "                         the password read from stdin (or $KVRING_PASSWORD); needs no node\n"
     "\n"
@@ -67,6 +77,9 @@ struct Options {
   bool verbose = false;
   bool overwrite = false;
   bool help = false;
+  std::string node;   // repair: the member to repair (default: the --host node)
+  std::string range;  // repair: T1:T2
+  bool wait = false;  // repair: until it ends
 };
 
 void DeclareFlags(FlagSet* f, Options* o) {
@@ -91,6 +104,9 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->Bool("overwrite", &o->overwrite,
           "put/del: replace whatever the coordinating replica holds, seen or not (last writer wins; "
           "docs/versioning.md says what it can lose)");
+  f->String("node", &o->node, "repair: the member to repair, by id (default: the --host node)");
+  f->String("range", &o->range, "repair: only tokens in (T1, T2], given as T1:T2");
+  f->Bool("wait", &o->wait, "repair: print progress until the job ends, then a summary");
   f->Bool("help", &o->help, "print this help");
 }
 
@@ -125,6 +141,13 @@ class Session {
   int Stats();
   int Ring();
   int ClusterStatus();
+  int Repair();
+  // Reconnects to the member `id` (its address from CLUSTER_STATUS).
+  Status ConnectToMember(const std::string& id);
+  base::Result<std::vector<repl::MemberReport>> Members();
+  // REPAIR_STATUS of the node at `address` (its own connection).
+  base::Result<repl::RepairProgress> RepairStatusAt(const std::string& address);
+  base::Result<repl::RepairProgress> RepairStatus();
   int HashPassword(const std::vector<std::string>& args);
   void PrintReceipt(std::string_view payload, const char* what);
 
@@ -177,12 +200,12 @@ int Session::Run(const std::vector<std::string>& args) {
   const std::string& cmd = args[0];
   auto need = [&](size_t n) { return args.size() == n; };
   if ((cmd == "get" && !need(2)) || (cmd == "del" && !need(2)) || (cmd == "put" && !need(2) && !need(3)) ||
-      ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status") && !need(1))) {
+      ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair") && !need(1))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
   }
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
-      cmd != "status") {
+      cmd != "status" && cmd != "repair") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -192,6 +215,7 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "ping") return Ping();
   if (cmd == "stats") return Stats();
   if (cmd == "ring") return Ring();
+  if (cmd == "repair") return Repair();
   return ClusterStatus();
 }
 
@@ -430,16 +454,52 @@ std::string StatusJson(const repl::MemberReport& m) {
 
 }  // namespace
 
-int Session::ClusterStatus() {
+base::Result<std::vector<repl::MemberReport>> Session::Members() {
   auto reply = Call(repl::Op(repl::ClusterOpcode::kClusterStatus), "");
-  if (!reply.ok()) return Fail(reply.status());
+  if (!reply.ok()) return reply.status();
   std::vector<repl::MemberReport> members;
-  if (!repl::DecodeClusterStatus(reply.value(), &members)) {
-    return Fail(Status::Corruption("malformed CLUSTER_STATUS reply"));
+  if (!repl::DecodeClusterStatus(reply.value(), &members)) return Status::Corruption("malformed CLUSTER_STATUS reply");
+  return members;
+}
+
+base::Result<repl::RepairProgress> Session::RepairStatus() {
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kRepairStatus), "");
+  if (!reply.ok()) return reply.status();
+  repl::RepairProgress p;
+  KV_RETURN_IF_ERROR(repl::DecodeRepairProgress(reply.value(), &p));
+  return p;
+}
+
+base::Result<repl::RepairProgress> Session::RepairStatusAt(const std::string& address) {
+  net::BlockingClient client(
+      net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_, .tls = tls_.get()});
+  KV_RETURN_IF_ERROR(client.Connect(address, static_cast<uint64_t>(o_.timeout_ms)));
+  auto reply = client.Call(repl::Op(repl::ClusterOpcode::kRepairStatus), "", static_cast<uint64_t>(o_.timeout_ms));
+  if (!reply.ok()) return reply.status();
+  repl::RepairProgress p;
+  KV_RETURN_IF_ERROR(repl::DecodeRepairProgress(reply.value(), &p));
+  return p;
+}
+
+int Session::ClusterStatus() {
+  auto members = Members();
+  if (!members.ok()) return Fail(members.status());
+  // Each member's own account of its last full anti-entropy comparison.
+  std::vector<base::Result<repl::RepairProgress>> aae;
+  for (const auto& m : *members) {
+    // A member the node holds down would only cost a connect timeout.
+    const bool reachable = m.self || m.liveness != repl::Liveness::kDown;
+    aae.push_back(reachable ? RepairStatusAt(m.state.node.address)
+                            : base::Result<repl::RepairProgress>(Status::Unavailable("down")));
   }
   if (o_.json) {
     out_ << "{\"members\": [";
-    for (size_t i = 0; i < members.size(); ++i) out_ << (i ? ", " : "") << StatusJson(members[i]);
+    for (size_t i = 0; i < members->size(); ++i) {
+      std::string one = StatusJson((*members)[i]);
+      one.pop_back();  // the closing brace: the anti-entropy object goes inside
+      out_ << (i ? ", " : "") << one << ", \"anti_entropy\": " << (aae[i].ok() ? LastFullJson(*aae[i]) : "null")
+           << "}";
+    }
     out_ << "]}\n";
     return kExitOk;
   }
@@ -447,7 +507,7 @@ int Session::ClusterStatus() {
   std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5s %12s %6s %s\n", "node", "address",
                 "dc/rack", "status", "state", "suspected-by", "hb-age", "gen", "load-bytes", "hints", "detail");
   out_ << line;
-  for (const auto& m : members) {
+  for (const auto& m : *members) {
     const auto& n = m.state.node;
     const std::string where = n.dc + "/" + n.rack;
     const std::string age = m.self ? "-" : std::to_string(m.heartbeat_age_ms) + "ms";
@@ -459,7 +519,58 @@ int Session::ClusterStatus() {
                   static_cast<unsigned long long>(m.hints_for_it), m.detail.c_str());
     out_ << line;
   }
+  out_ << "last full anti-entropy comparison:\n";
+  const uint64_t now = base::SystemClock::Get()->WallMicros();
+  for (size_t i = 0; i < members->size(); ++i) {
+    const std::string text = aae[i].ok() ? LastFullText(*aae[i], now) : "unknown (" + aae[i].status().message() + ")";
+    std::snprintf(line, sizeof(line), "  %-10s %s\n", (*members)[i].state.node.id.c_str(), text.c_str());
+    out_ << line;
+  }
   return kExitOk;
+}
+
+Status Session::ConnectToMember(const std::string& id) {
+  auto members = Members();
+  if (!members.ok()) return members.status();
+  for (const auto& m : *members) {
+    if (m.state.node.id != id) continue;
+    client_ = std::make_unique<net::BlockingClient>(
+        net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_, .tls = tls_.get()});
+    return client_->Connect(m.state.node.address, static_cast<uint64_t>(o_.timeout_ms));
+  }
+  return Status::NotFound("--node " + id + ": no such member (kvctl status lists them)");
+}
+
+int Session::Repair() {
+  repl::RepairRequest request;
+  if (!o_.range.empty()) {
+    repl::PrefixInterval interval;
+    Status s = ParseTokenRange(o_.range, &interval);
+    if (!s.ok()) return Usage(s.message());
+    request.range = interval;
+  }
+  if (!o_.node.empty()) {
+    Status s = ConnectToMember(o_.node);
+    if (!s.ok()) return Fail(s);
+  }
+  const std::string node = client_->server_node_id();
+  std::string body;
+  repl::EncodeRepairRequest(&body, request);
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kRepairStart), body);
+  if (!reply.ok()) return Fail(reply.status());
+  repl::RepairProgress p;
+  Status s = repl::DecodeRepairProgress(reply.value(), &p);
+  if (!s.ok()) return Fail(s);
+  out_ << node << " repair " << p.job << " started: " << p.ranges_total << " ranges to compare\n";
+  if (!o_.wait) return kExitOk;
+  while (p.state == repl::RepairState::kRunning) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto status = RepairStatus();
+    if (!status.ok()) return Fail(status.status().WithContext("repair status"));
+    p = std::move(status).value();
+    out_ << ProgressLine(node, p) << std::endl;
+  }
+  return p.state == repl::RepairState::kDone ? kExitOk : kExitError;
 }
 
 }  // namespace

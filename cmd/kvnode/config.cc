@@ -155,6 +155,11 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Int("hint-window-s", &c->hint_window_s, "hints older than this are dropped (default 10800 = 3 h)");
   f->Custom("handoff-rate", "SIZE", "hint replay rate at most, bytes per second; adapts below it to load (default 64m)",
             ByteSize("handoff-rate", &c->handoff_rate_bytes));
+  f->Int("aae-interval-s", &c->aae_interval_s,
+         "anti-entropy: every range is compared with each co-replica at least this often, spread over the "
+         "interval; 0: only on kvctl repair (default 600)");
+  f->Custom("aae-rate", "SIZE", "anti-entropy throttle: leaf scans and repaired sets, bytes per second at most; "
+            "adapts below it to load (default 32m)", ByteSize("aae-rate", &c->aae_rate_bytes));
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
   // Test-only hooks (node/test_hooks.h): no help text, so --help does not list them.
   f->Int("test-clock-offset-ms", &c->test_clock_offset_ms, "");
@@ -247,6 +252,8 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   }
   if (c.hint_window_s < 1) return Status::InvalidArgument("--hint-window-s must be positive");
   if (c.handoff_rate_bytes == 0) return Status::InvalidArgument("--handoff-rate must be positive");
+  if (c.aae_interval_s < 0) return Status::InvalidArgument("--aae-interval-s must be 0 (never) or positive");
+  if (c.aae_rate_bytes == 0) return Status::InvalidArgument("--aae-rate must be positive");
   if (c.compaction_nice < 0 || c.compaction_nice > 19) {
     return Status::InvalidArgument("--compaction-nice must be in 0..19");
   }

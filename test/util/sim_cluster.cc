@@ -180,6 +180,8 @@ void SimCluster::StartNode(int index) {
   node->coordinator = std::make_unique<Coordinator>(coordinator_options, node->ring.get(), node->store.get(),
                                                     node->endpoint, node->liveness.get(), node->endpoint,
                                                     net_->clock(), base::Logger::Null());
+  node->leaves = std::make_unique<ScanLeafSource>(node->db.get(), options_.leaf_bits);
+  node->aae = std::make_unique<AaeResponder>(node->leaves.get(), node->store.get(), node->endpoint);
   InstallHandler(node.get());
   nodes_.push_back(std::move(node));
 }
@@ -236,6 +238,10 @@ void SimCluster::InstallHandler(SimNode* node) {
         return;
       }
       default: {
+        if (AaeResponder::Handles(opcode)) {
+          return node->aae->Handle(node->endpoint, opcode, std::string(body),
+                                   [reply](Status st, std::string payload) { reply(st, payload); });
+        }
         char msg[64];
         std::snprintf(msg, sizeof(msg), "unknown opcode 0x%02x", opcode);
         reply(Status::NotSupported(msg), {});

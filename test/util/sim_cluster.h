@@ -3,7 +3,7 @@
 // a repl::ReplicaStore, a repl::FailureDetector, a ring (ring::RingHolder over
 // every member) and a repl::Coordinator, and they talk over one
 // test::FakeNetwork (test/util/fake_transport.h). Each node answers
-// REPLICA_READ, REPLICA_WRITE and FORWARD_WRITE the way node/node_service.cc
+// REPLICA_READ, REPLICA_WRITE, FORWARD_WRITE and the AAE_* messages the way node/node_service.cc
 // does (the same decoders, the same store and coordinator calls, the same
 // receipt encoder), so the coordinator runs here as it does in kvnode, with
 // every message, delay and failure on the simulated clock.
@@ -28,6 +28,8 @@
 #include "lsm/engine.h"
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
+#include "repl/aae_responder.h"
+#include "repl/leaf_source.h"
 #include "repl/prober.h"
 #include "repl/replica_store.h"
 #include "ring/membership_view.h"
@@ -41,6 +43,7 @@ struct SimClusterOptions {
   uint64_t request_timeout_ms = 500;
   test::FakeNetworkOptions network;
   VersioningOptions versioning;
+  int leaf_bits = 10;  // the anti-entropy leaves (ScanLeafSource)
 };
 
 struct SimNode {
@@ -53,6 +56,8 @@ struct SimNode {
   std::unique_ptr<Prober> prober;  // ticked by SimCluster::RunDetectors
   std::unique_ptr<ring::RingHolder> ring;
   std::unique_ptr<Coordinator> coordinator;
+  std::unique_ptr<ScanLeafSource> leaves;  // anti-entropy: leaves by range scans
+  std::unique_ptr<AaeResponder> aae;       // answers the AAE_* messages
   test::FakeEndpoint* endpoint = nullptr;
 };
 
