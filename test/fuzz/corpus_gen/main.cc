@@ -18,16 +18,19 @@
 #include "lsm/block_builder.h"
 #include "lsm/bloom.h"
 #include "lsm/dbformat.h"
+#include "lsm/merkle_index.h"
 #include "lsm/table_builder.h"
 #include "lsm/version_edit.h"
 #include "lsm/wal_writer.h"
 #include "lsm/write_batch.h"
 #include "net/protocol.h"
+#include "repl/aae_messages.h"
 #include "repl/client_context.h"
 #include "repl/gossip.h"
 #include "repl/hint_record.h"
 #include "repl/messages.h"
 #include "repl/node_state.h"
+#include "repl/repair_state.h"
 #include "repl/value_format.h"
 
 namespace kvring::fuzz {
@@ -138,6 +141,32 @@ void Cluster(Corpus* c) {
   c->Add("sibling_set", "merged", repl::EncodeSiblingSet(SiblingSet::Merge(Set(2), Set(5))));
 }
 
+// The anti-entropy messages (selector = codec + 16 x the request's entry count)
+// and a repair job's saved state.
+void AntiEntropy(Corpus* c) {
+  const repl::PrefixInterval range{0x1000, 0x2000};
+  std::string b;
+  repl::EncodeRangeHashes(&b, {{range, 0xabcdef, 12}, {{0x2000, 0}, 0x42, 3}});
+  c->Add("aae_messages", "range-hashes", b, 0);
+  b.clear(); repl::EncodeDifferingRanges(&b, {1}); c->Add("aae_messages", "differing", b, 1 + 16 * 2);
+  b.clear(); repl::EncodeInterval(&b, range); c->Add("aae_messages", "interval", b, 2);
+  b.clear(); repl::EncodeLeafHashes(&b, {{0x1000, 0x1800, 7, 2}, {0x1800, 0x2000, 0, 0}});
+  c->Add("aae_messages", "leaf-hashes", b, 3);
+  b.clear(); repl::EncodeKeyDigests(&b, {{"apple", 11}, {"pear", 12}}); c->Add("aae_messages", "key-digests", b, 4);
+  b.clear(); repl::EncodeSync(&b, {{"apple", Set(3)}, {"pear", std::nullopt}}); c->Add("aae_messages", "sync", b, 5);
+  b.clear(); repl::EncodeSyncReply(&b, {Set(2), std::nullopt}); c->Add("aae_messages", "sync-reply", b, 6 + 16 * 2);
+  b.clear(); repl::EncodeRepairRequest(&b, {"n2", range}); c->Add("aae_messages", "repair-start", b, 7);
+  repl::RepairProgress p{.state = repl::RepairState::kRunning, .job = 3, .ranges_total = 768, .ranges_done = 100,
+                         .keys_received = 5, .detail = "comparing with n2"};
+  b.clear(); repl::EncodeRepairProgress(&b, p); c->Add("aae_messages", "repair-progress", b, 8);
+  repl::RepairJobState state;
+  state.progress = p;
+  state.progress.detail.clear();
+  state.request = {"", range};
+  state.done = {{"n2", 0x1fff}, {"n3", 0x1fff}};
+  c->Add("repair_state", "job", repl::EncodeRepairJobState(state));
+}
+
 void Versions(Corpus* c) {
   VersionVector v;
   v.Witness("n1", 3, 1'700'000'000);
@@ -242,6 +271,10 @@ void Lsm(Corpus* c) {
   second.EncodeTo(&e2);
   c->Add("manifest", "log", LogOf({e, e2}), 0);
   c->Add("manifest", "records", Joined({e, e2}), 1);
+  lsm::MerkleIndex merkle(4, {0x1234000000000000ull, 0xfedc000000000001ull});
+  merkle.StoreIfUnchanged(1, merkle.leaf(1).epoch, 0x1122334455667788ull, 3, 90);
+  merkle.StoreIfUnchanged(5, merkle.leaf(5).epoch, 0x0102030405060708ull, 7, 95);
+  c->Add("merkle_file", "index", merkle.Encode({5, 100}), 4);
 }
 
 void Resp(Corpus* c) {
@@ -307,6 +340,7 @@ int main(int argc, char** argv) {
   kvring::fuzz::Corpus corpus(argv[1]);
   kvring::fuzz::Client(&corpus);
   kvring::fuzz::Cluster(&corpus);
+  kvring::fuzz::AntiEntropy(&corpus);
   kvring::fuzz::Versions(&corpus);
   kvring::fuzz::Membership(&corpus);
   kvring::fuzz::Lsm(&corpus);
