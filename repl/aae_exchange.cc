@@ -1,5 +1,6 @@
 #include "repl/aae_exchange.h"
 
+#include <algorithm>
 #include <map>
 
 #include "repl/messages.h"
@@ -13,6 +14,7 @@ struct AaeExchange::Task {
   std::vector<std::pair<size_t, PrefixInterval>> entries;  // kRanges: (range, interval) each
   size_t range = 0;                                        // the others
   PrefixInterval interval;                                 // kLeaves, kDigests
+  uint64_t listed_keys = 0;                                // kDigests: the larger side's count
   std::vector<std::string> keys;                           // kSync
   std::string parked_body;                                 // kSync held by the throttle
   std::shared_ptr<std::vector<SyncEntry>> parked_entries;
@@ -88,8 +90,9 @@ void AaeExchange::Pump() {
   while (failed_.ok() && !queue_.empty() && in_flight_ < options_.window) {
     Task& next = queue_.front();
     const bool scan = next.kind == Task::kLeaves || next.kind == Task::kDigests;
+    // A listing costs a leaf scan per ~16 keys it covers (a leaf's worth at 1M keys).
     const uint64_t cost = next.kind == Task::kSync && next.parked_entries ? next.parked_body.size()
-                          : scan ? options_.leaf_scan_cost : 0;
+                          : scan ? options_.leaf_scan_cost * std::max<uint64_t>(1, next.listed_keys / 16) : 0;
     if (cost > 0 && throttle_ != nullptr && !throttle_->Take(cost)) return;  // the next Pump goes on
     Task task = std::move(next);
     queue_.pop_front();
@@ -217,12 +220,12 @@ void AaeExchange::LeafStep(Task task) {
                   std::vector<LeafHash> theirs;
                   Status d = st.ok() ? DecodeLeafHashes(payload, &theirs) : st;
                   if (!d.ok()) return Finish(task, d);
-                  for (const PrefixInterval& leaf : DifferingLeaves(*mine, theirs)) {
-                    stats_.leaves_differing++;
+                  for (const auto& [interval, keys] : Listings(*mine, theirs)) {
                     Task digests;
                     digests.kind = Task::kDigests;
                     digests.range = task.range;
-                    digests.interval = leaf;
+                    digests.interval = interval;
+                    digests.listed_keys = keys;
                     Queue(std::move(digests));
                   }
                   Finish(task, Status::OK());
@@ -230,24 +233,38 @@ void AaeExchange::LeafStep(Task task) {
           });
 }
 
-std::vector<PrefixInterval> AaeExchange::DifferingLeaves(const std::vector<LeafHash>& mine,
-                                                         const std::vector<LeafHash>& theirs) {
+std::vector<std::pair<PrefixInterval, uint64_t>> AaeExchange::Listings(const std::vector<LeafHash>& mine,
+                                                                        const std::vector<LeafHash>& theirs) {
   // Leaves are matched by their bounds; a leaf the other side does not have
   // with the same bounds (its split points differ) is listed whole.
   std::map<std::pair<uint64_t, uint64_t>, const LeafHash*> by_bounds;
   for (const LeafHash& l : theirs) by_bounds[{l.begin, l.end}] = &l;
-  std::vector<PrefixInterval> out;
-  for (const LeafHash& l : mine) {
+  std::vector<std::pair<PrefixInterval, uint64_t>> out;
+  bool open = false;  // out.back() may still grow
+  for (const LeafHash& l : mine) {  // in key order
     auto it = by_bounds.find({l.begin, l.end});
-    if (it == by_bounds.end()) {
-      if (l.keys > 0) out.push_back({l.begin, l.end});
+    const LeafHash* t = it == by_bounds.end() ? nullptr : it->second;
+    if (t != nullptr) by_bounds.erase(it);
+    const uint64_t keys = std::max(l.keys, t != nullptr ? t->keys : 0);
+    const bool differs = t == nullptr ? l.keys > 0 : t->hash != l.hash || t->keys != l.keys;
+    if (!differs) {
+      if (keys > 0) open = false;  // an identical leaf with keys ends a run
+      if (open) out.back().first.end = l.end;
       continue;
     }
-    if (it->second->hash != l.hash || it->second->keys != l.keys) out.push_back({l.begin, l.end});
-    by_bounds.erase(it);
+    stats_.leaves_differing++;
+    if (open && out.back().second + keys <= options_.keys_per_listing) {
+      out.back().first.end = l.end;
+      out.back().second += keys;
+    } else {
+      out.push_back({{l.begin, l.end}, keys});
+      open = true;
+    }
   }
   for (const auto& [bounds, l] : by_bounds) {
-    if (l->keys > 0) out.push_back({bounds.first, bounds.second});
+    if (l->keys == 0) continue;
+    stats_.leaves_differing++;
+    out.push_back({{bounds.first, bounds.second}, l->keys});
   }
   return out;
 }

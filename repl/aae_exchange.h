@@ -12,6 +12,9 @@
 //   3. (key, digest) listings of each differing leaf (AAE_KEY_DIGESTS), compared
 //      with this node's own: every key whose digest differs or that one side
 //      lacks (a side whose set is all tombstones lists nothing for the key).
+//      Runs of differing leaves (across leaves empty on both sides) are listed
+//      together up to keys_per_listing keys, so a replica missing a whole range
+//      (a wiped disk) lists it in a few messages, not one per leaf.
 //   4. AAE_SYNC of those keys, a leaf at a time: this node sends its set of each
 //      (or "none"), the peer merges it and answers its own set where it differs;
 //      this node merges those. Every merge goes through ReplicaStore::Merge, so a
@@ -46,6 +49,7 @@ namespace kvring::repl {
 struct ExchangeOptions {
   size_t intervals_per_message = 256;  // range hashes per AAE_RANGE_HASHES
   size_t keys_per_sync = 64;           // keys per AAE_SYNC
+  uint64_t keys_per_listing = 512;     // differing leaves listed together up to this many keys
   size_t window = 8;                   // steps at once
   uint64_t timeout_ms = 10000;         // one message
   uint64_t leaf_scan_cost = 512;       // bytes the throttle is charged for one listing (~15 keys)
@@ -108,8 +112,9 @@ class AaeExchange {
   void SyncStep(Task task);
   void SendSync(Task task, std::shared_ptr<std::vector<SyncEntry>> entries);
   void MergeAnswers(Task task, std::shared_ptr<std::vector<SyncEntry>> entries, std::string_view payload);
-  std::vector<PrefixInterval> DifferingLeaves(const std::vector<LeafHash>& mine,
-                                              const std::vector<LeafHash>& theirs);
+  // The listings of step 3 (interval, keys on the larger side); counts the differing leaves.
+  std::vector<std::pair<PrefixInterval, uint64_t>> Listings(const std::vector<LeafHash>& mine,
+                                                            const std::vector<LeafHash>& theirs);
   std::vector<std::string> DifferingKeys(const std::vector<KeyDigestEntry>& mine,
                                          const std::vector<KeyDigestEntry>& theirs);
 

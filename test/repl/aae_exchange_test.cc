@@ -157,6 +157,26 @@ TEST_F(AaeExchangeTest, AReplicaMissingEveryKeyGetsEveryKeyFromTheOther) {
   for (int i = 0; i < 120; i++) EXPECT_EQ("v" + std::to_string(i), Value("n2", "k" + std::to_string(i)));
 }
 
+// A replica missing a whole range lists runs of differing leaves together (up to
+// keys_per_listing keys a listing), not one message per leaf: the wiped-disk case
+// (at 1M keys a ring range spans ~85 leaves of ~15 keys).
+TEST_F(AaeExchangeTest, AnEmptyReplicaListsRunsOfDifferingLeavesTogether) {
+  for (int i = 0; i < 5000; i++) WriteLocally("n1", "k" + std::to_string(i), "v" + std::to_string(i));
+  ExchangeStats st;
+  {
+    Status s = Exchange("n2", "n1", &st);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  EXPECT_EQ(5000u, st.keys_received);
+  // No range holds 512 keys here: one listing per differing range (two for the
+  // range that wraps past 2^64), however many of its leaves differ.
+  EXPECT_GT(st.leaves_differing, st.ranges_differing + 100);
+  EXPECT_LE(st.digest_requests, st.ranges_differing + 1)
+      << st.leaves_differing << " differing leaves in " << st.ranges_differing << " ranges, " << st.digest_requests
+      << " listings";
+  for (int i = 0; i < 5000; i++) EXPECT_EQ("v" + std::to_string(i), Value("n2", "k" + std::to_string(i)));
+}
+
 TEST_F(AaeExchangeTest, ADeleteWinsOverTheOldValueItCoversEitherWay) {
   WriteEverywhere(20);
   // n1 deletes key-4 and key-5 on its own (n2 missed both deletes).
