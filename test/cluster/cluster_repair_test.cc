@@ -181,7 +181,7 @@ TEST(ClusterRepairTest, IdenticalReplicasExchangeOnlyTreeTrafficAndReadNoDataBlo
 
 // A repair slow enough (throttled) to be interrupted mid-way.
 void ExpectInterruptedRepairResumes(size_t victim) {
-  Cluster cluster(RepairCluster({"--aae-rate", "2m"}));
+  Cluster cluster(RepairCluster({"--aae-rate", "256k"}));
   KV_ASSERT_OK(cluster.Start());
   const auto acked = WriteKeys(cluster, "resume", 3000, kAll);
   WipeAndRestartEmpty(cluster, 2);
