@@ -1,8 +1,8 @@
 #include "repl/replica_store.h"
 
-#include <thread>
-
 #include "base/coding.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "repl/value_format.h"
 #include "ring/token.h"
 
@@ -136,16 +136,35 @@ void ReplicaStore::ReadModifyWrite(Executor* ex, std::string key, Mutation mutat
 
 namespace {
 
-// Tracks whether the engine reported a write durable while Write was still on
-// the stack of the thread that called it (sync modes that do not wait), so the
-// caller can complete inline instead of queueing a callback.
-// Invariant: `inside_write` and `fired_inline` are touched only by the thread
-// that called Write; other threads see `caller` only.
-struct InlineDurability {
-  std::thread::id caller = std::this_thread::get_id();
-  bool inside_write = true;
-  bool fired_inline = false;
-  Status status;
+// Holds the engine's durability report back until the write's `applied` was
+// delivered, so a caller always sees applied before durable. On the executor's
+// thread the report may come while Write is still on the stack (sync modes that
+// do not wait); on an I/O thread `applied` is posted only after Write returns,
+// and the WAL syncer may report the write durable from its own thread before
+// that (a reply sent then would lack the receipt applied fills in). A report
+// that comes first is kept here and delivered by the writer right after applied.
+struct DurabilityOrder {
+  base::Mutex mu;
+  bool applied_delivered GUARDED_BY(mu) = false;
+  bool held GUARDED_BY(mu) = false;
+  Status status GUARDED_BY(mu);
+
+  // The engine's callback: false when the report was kept for the writer.
+  bool PassOn(const Status& st) {
+    base::MutexLock l(&mu);
+    if (applied_delivered) return true;
+    held = true;
+    status = st;
+    return false;
+  }
+  // The writer, once applied is delivered: true (and *st) when a report was kept.
+  bool AppliedDelivered(Status* st) {
+    base::MutexLock l(&mu);
+    applied_delivered = true;
+    if (!held) return false;
+    *st = status;
+    return true;
+  }
 };
 
 }  // namespace
@@ -222,24 +241,19 @@ bool ReplicaStore::TryReadModifyWrite(Executor* ex, const std::string& key, cons
   }
   lsm::WriteBatch batch;
   batch.Put(key, bytes);
-  auto inline_state = std::make_shared<InlineDurability>();
-  s = db_->Write(lsm::WriteOptions(), &batch, [ex, durable, inline_state](Status st) {
-    if (std::this_thread::get_id() == inline_state->caller && inline_state->inside_write) {
-      inline_state->fired_inline = true;
-      inline_state->status = st;
-      return;
-    }
-    ex->Post([durable, st] { durable(st); });
+  auto order = std::make_shared<DurabilityOrder>();
+  s = db_->Write(lsm::WriteOptions(), &batch, [ex, durable, order](Status st) {
+    if (order->PassOn(st)) ex->Post([durable, st] { durable(st); });
   });
-  inline_state->inside_write = false;
   lock.unlock();
   counters_.writes.fetch_add(1, std::memory_order_relaxed);
   if (!s.ok()) {
-    finish_applied(s, SiblingSet());
+    finish_applied(s, SiblingSet());  // the engine never calls back for a failed write
     return true;
   }
   finish_applied(Status::OK(), set);
-  if (inline_state->fired_inline) finish_durable(inline_state->status);
+  Status durable_status;
+  if (order->AppliedDelivered(&durable_status)) finish_durable(durable_status);
   return true;
 }
 

@@ -14,7 +14,8 @@
 // Callbacks run on the executor's thread: inline, before the call returns, when
 // the work completed on the calling thread (an engine hit, and a write the
 // engine reports durable at once), else later through the Executor. Callers must
-// tolerate both (set up their state before the call).
+// tolerate both (set up their state before the call). `applied` always runs
+// before `durable`, whichever thread the engine reports durability on.
 // Thread safety: thread-safe. REQUIRES: every method is called on `ex`'s thread.
 #pragma once
 
