@@ -47,11 +47,14 @@ class PowerLossFile final : public WritableFile {
 
 }  // namespace
 
-Status PowerLossEnv::Track(const std::string& path, bool created, Status s, std::unique_ptr<WritableFile>* out) {
+Status PowerLossEnv::Track(const std::string& path, bool created, bool truncated, Status s,
+                           std::unique_ptr<WritableFile>* out) {
   if (!s.ok()) return s;
   uint64_t size = 0;
-  if (!created) target()->GetFileSize(path, &size).IgnoreError();
+  if (!created && !truncated) target()->GetFileSize(path, &size).IgnoreError();
   {
+    // A name that existed before survives the power loss (cut to what was synced
+    // since: nothing, for a file truncated by this open); a new one does only once synced.
     MutexLock lock(&mu_);
     files_[path] = FileState{.written = size, .synced = size, .created = created, .ever_synced = !created};
   }
@@ -62,14 +65,15 @@ Status PowerLossEnv::Track(const std::string& path, bool created, Status s, std:
 Status PowerLossEnv::NewWritableFile(const std::string& path, std::unique_ptr<WritableFile>* out) {
   std::shared_lock<std::shared_mutex> lock(cut_);
   if (lost_) return PowerLost(path);
-  return Track(path, true, target()->NewWritableFile(path, out), out);
+  const bool existed = target()->FileExists(path);
+  return Track(path, !existed, /*truncated=*/true, target()->NewWritableFile(path, out), out);
 }
 
 Status PowerLossEnv::NewAppendableFile(const std::string& path, std::unique_ptr<WritableFile>* out) {
   std::shared_lock<std::shared_mutex> lock(cut_);
   if (lost_) return PowerLost(path);
   const bool existed = target()->FileExists(path);
-  return Track(path, !existed, target()->NewAppendableFile(path, out), out);
+  return Track(path, !existed, /*truncated=*/false, target()->NewAppendableFile(path, out), out);
 }
 
 Status PowerLossEnv::RemoveFile(const std::string& path) {

@@ -1,8 +1,9 @@
 // base/power_loss_env.h — an Env over the real one that keeps, for every file
 // this process writes, how many of its bytes are durable (fdatasynced), so a
 // test can make a running process lose power: PowerLoss() refuses every later
-// write, cuts each file back to what it synced and removes the files it created
-// and never synced, as a machine whose page cache vanished; the caller then
+// write, cuts each file back to what it synced (a file this process truncated
+// and rewrote: to what it synced since) and removes the files it created and
+// never synced, as a machine whose page cache vanished; the caller then
 // exits at once (_exit). kvnode's test-power-loss control file
 // (node/test_hooks.h) and the nemesis's power-loss fault use it: kill -9 alone
 // keeps every byte a process handed the OS.
@@ -57,7 +58,7 @@ class PowerLossEnv final : public EnvWrapper {
   void NoteSync(const std::string& path);
 
  private:
-  Status Track(const std::string& path, bool created, Status s, std::unique_ptr<WritableFile>* out);
+  Status Track(const std::string& path, bool created, bool truncated, Status s, std::unique_ptr<WritableFile>* out);
 
   std::shared_mutex cut_;
   bool lost_ = false;  // guarded by cut_

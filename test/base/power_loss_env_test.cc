@@ -73,6 +73,17 @@ TEST(PowerLossEnvTest, EveryFileKeepsWhatItSyncedAndNothingMore) {
   EXPECT_EQ(Contents(dir.Sub("synced")), "durable");
 }
 
+TEST(PowerLossEnvTest, AnExistingFileRewrittenInPlaceKeepsItsNameAndOnlyWhatWasSyncedSince) {
+  test::TempDir dir;
+  ASSERT_TRUE(WriteStringToFileAtomic(Env::Default(), "old contents", dir.Sub("f")).ok());
+  PowerLossEnv env(Env::Default());
+  auto f = Create(&env, dir.Sub("f"));  // truncates it
+  ASSERT_TRUE(f->Append("new").ok());
+  ASSERT_TRUE(f->Flush().ok());
+  ASSERT_TRUE(env.PowerLoss().ok());
+  EXPECT_EQ(Contents(dir.Sub("f")), "");
+}
+
 TEST(PowerLossEnvTest, ARemovedFileIsForgottenAndARecreatedOneStartsUnsynced) {
   test::TempDir dir;
   PowerLossEnv env(Env::Default());
