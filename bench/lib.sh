@@ -196,3 +196,25 @@ stop_nodes() {
 
 # stat_value STATS_TEXT NAME: the value of one `kvctl stats` line ("name value"), empty if absent.
 stat_value() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k { print $2; exit }'; }
+
+# kvbench_cmd NAME FLAGS...: sets CMD to "$KVBENCH FLAGS... --json $RESULTS/NAME.json"
+# and records it in $RESULTS/commands.txt.
+kvbench_cmd() {
+  local name=$1
+  shift
+  CMD=("$KVBENCH" "$@" --json "$RESULTS/$name.json")
+  echo "${CMD[*]}" >>"$RESULTS/commands.txt"
+}
+# run_kvbench NAME FLAGS...: kvbench_cmd, run in the background and waited for (Ctrl-C
+# stops it by pid), output in $RESULTS/NAME.txt; exits 1 with its tail if it fails.
+run_kvbench() {
+  local name=$1 pid rc=0
+  kvbench_cmd "$@"
+  echo "== $name" >&2
+  "${CMD[@]}" --quiet >"$RESULTS/$name.txt" 2>&1 &
+  pid=$!
+  PIDS+=("$pid")
+  wait "$pid" || rc=$?
+  forget_pid "$pid"
+  [ "$rc" = 0 ] || { echo "kvbench $name failed (status $rc):" >&2; tail -20 "$RESULTS/$name.txt" >&2; exit 1; }
+}

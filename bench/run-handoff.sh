@@ -83,23 +83,6 @@ RESULTS=$(cd "$RESULTS" && pwd)
 bench_trap
 : >"$RESULTS/commands.txt"
 
-kvbench_cmd() {  # kvbench_cmd NAME FLAGS... -> sets CMD (the full command line, recorded)
-  local name=$1
-  shift
-  CMD=("$KVBENCH" "$@" --json "$RESULTS/$name.json")
-  echo "${CMD[*]}" >>"$RESULTS/commands.txt"
-}
-run_kvbench() {  # run_kvbench NAME FLAGS...: in the background, waited for (Ctrl-C stops it by pid)
-  local name=$1 pid rc=0
-  kvbench_cmd "$@"
-  echo "== $name" >&2
-  "${CMD[@]}" --quiet >"$RESULTS/$name.txt" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  wait "$pid" || rc=$?
-  forget_pid "$pid"
-  [ "$rc" = 0 ] || { echo "kvbench $name failed (status $rc):" >&2; tail -20 "$RESULTS/$name.txt" >&2; exit 1; }
-}
 stats_of() { "$KVCTL" --host "${NODE_ADDRS[$1]}" --timeout 2000 stats; }
 state_of_n3() {  # state_of_n3 INDEX: n3's state as node INDEX sees it ("unreachable" if it does not answer)
   local json

@@ -57,19 +57,6 @@ RESULTS=$(cd "$RESULTS" && pwd)
 bench_trap
 : >"$RESULTS/commands.txt"
 
-run_kvbench() {  # run_kvbench NAME FLAGS...: waited for (Ctrl-C stops it by pid)
-  local name=$1 pid rc=0
-  shift
-  local cmd=("$KVBENCH" "$@" --json "$RESULTS/$name.json")
-  echo "${cmd[*]}" >>"$RESULTS/commands.txt"
-  echo "== $name" >&2
-  "${cmd[@]}" --quiet >"$RESULTS/$name.txt" 2>&1 &
-  pid=$!
-  PIDS+=("$pid")
-  wait "$pid" || rc=$?
-  forget_pid "$pid"
-  [ "$rc" = 0 ] || { echo "kvbench $name failed (status $rc):" >&2; tail -20 "$RESULTS/$name.txt" >&2; exit 1; }
-}
 stats_of() { "$KVCTL" --host "${NODE_ADDRS[$1]}" --timeout 5000 stats; }
 # write_keys NAME PREFIX COUNT W TARGETS...: each key PREFIX<index> written once.
 write_keys() {
@@ -161,9 +148,8 @@ kill_node 2
 rm -rf "${NODE_DIRS[2]}/data"
 restart_node 2
 wait_cluster_up 30
-bg_cmd=("$KVBENCH" "${BG[@]}" --duration 3600 --json "$RESULTS/during.json")
-echo "${bg_cmd[*]}" >>"$RESULTS/commands.txt"
-"${bg_cmd[@]}" >"$RESULTS/during.txt" 2>&1 &
+kvbench_cmd during "${BG[@]}" --duration 3600
+"${CMD[@]}" >"$RESULTS/during.txt" 2>&1 &
 bg_pid=$!
 PIDS+=("$bg_pid")
 sleep 1

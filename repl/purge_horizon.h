@@ -27,11 +27,12 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "ring/membership_view.h"
 
 namespace kvring::repl {
@@ -52,11 +53,16 @@ class PurgeHorizon {
   uint64_t purged() const;  // how many times Purgeable said yes
 
  private:
+  // Every co-replica of token's range found identical by an exchange that
+  // started at or after `sequence` (false for a ring with no co-replica).
+  bool RangeCleanSince(uint64_t token, uint64_t sequence) const;
+
   const std::string self_;
   ring::MembershipView* const view_;
-  mutable std::mutex mu_;
-  std::map<std::pair<std::string, uint64_t>, uint64_t> clean_;  // (peer, range end) -> start sequence
-  mutable uint64_t purged_ = 0;
+  mutable base::Mutex mu_;
+  // (peer, range end) -> the sequence its last clean exchange started at.
+  std::map<std::pair<std::string, uint64_t>, uint64_t> clean_ GUARDED_BY(mu_);
+  mutable uint64_t purged_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kvring::repl
