@@ -68,7 +68,11 @@ ifeq ($(SAN),fuzz)
   TEST_OPT :=
 endif
 
-CXXFLAGS := -std=c++20 $(OPT) -g -Wall -Wextra -Werror -Wno-missing-field-initializers \
+# Debug info: line tables, function names and globals (-g1), enough for perf, gdb
+# backtraces and sanitizer reports, at ~60 % of -g's compile time (coordinator.cc:
+# 7.7 s at -O2 -g, 4.7 s at -O2 -g1). `make DEBUGINFO=-g` for locals in gdb.
+DEBUGINFO ?= -g1
+CXXFLAGS := -std=c++20 $(OPT) $(DEBUGINFO) -Wall -Wextra -Werror -Wno-missing-field-initializers \
             -MMD -MP -I. -pthread $(SANFLAGS) $(EXTRA_CXXFLAGS)
 LDFLAGS := -pthread $(SANFLAGS)
 SYSLIBS := -llz4 -lssl -lcrypto

@@ -21,10 +21,12 @@ uint64_t TotalFileBytes(const std::vector<FileRef>& files) {
   return total;
 }
 
-Compaction::Compaction(const Options& options, std::shared_ptr<const Version> input_version, int level)
+Compaction::Compaction(const Options& options, std::shared_ptr<const Version> input_version, int level,
+                       int output_level)
     : options_(options),
       input_version_(std::move(input_version)),
       level_(level),
+      output_level_(output_level),
       level_ptrs_(static_cast<size_t>(options.num_levels), 0) {}
 
 uint64_t Compaction::max_output_file_bytes() const { return options_.target_file_bytes; }
@@ -36,7 +38,7 @@ bool Compaction::IsTrivialMove() const {
 
 void Compaction::AddInputDeletions(VersionEdit* edit) const {
   for (int which = 0; which < 2; which++) {
-    for (const FileRef& f : inputs_[which]) edit->RemoveFile(level_ + which, f->number);
+    for (const FileRef& f : inputs_[which]) edit->RemoveFile(which == 0 ? level_ : output_level_, f->number);
   }
 }
 
@@ -193,6 +195,47 @@ std::unique_ptr<Compaction> PickRangeCompaction(const Options& options, const st
   *c->mutable_inputs(0) = std::move(inputs);
   SetupOtherInputs(options, c.get());
   return c;
+}
+
+namespace {
+
+bool HoldsTombstonesFor(const FileMetaData& f, const TombstoneRequest& r) {
+  return f.tombstones > 0 && f.oldest_tombstone <= r.sequence &&
+         ExtractUserKey(f.largest).compare(r.begin) >= 0 && ExtractUserKey(f.smallest).compare(r.end) <= 0;
+}
+
+int DeepestLevelWithFiles(const Version& v) {
+  int deepest = 1;
+  for (int level = 1; level < v.num_levels(); level++) {
+    if (v.NumFiles(level) > 0) deepest = level;
+  }
+  return deepest;
+}
+
+}  // namespace
+
+std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,
+                                                    const std::shared_ptr<const Version>& version,
+                                                    const TombstoneRequest& request) {
+  const int deepest = DeepestLevelWithFiles(*version);
+  for (int level = 0; level <= deepest; level++) {
+    for (const FileRef& f : version->files(level)) {
+      if (!HoldsTombstonesFor(*f, request)) continue;
+      if (level == deepest && request.written.count(f->number) != 0) continue;
+      const int output = level == deepest ? level : level + 1;
+      auto c = std::make_unique<Compaction>(options, version, level, output);
+      c->set_manual(true);
+      c->mutable_inputs(0)->push_back(f);
+      if (level == 0) {
+        std::string_view smallest, largest;
+        GetRange(c->inputs(0), &smallest, &largest);
+        version->GetOverlappingInputs(0, &smallest, &largest, c->mutable_inputs(0));
+      }
+      if (output != level) SetupOtherInputs(options, c.get());
+      return c;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace kvring::lsm

@@ -9,6 +9,12 @@
 //   - outputs are cut at target_file_bytes and when they would overlap more than
 //     MaxGrandparentOverlapBytes of level n+2 (so a later compaction stays small),
 //     and only between two user keys: a user key never spans two files at L1+.
+// Tombstone compactions (DB::CompactTombstones, asked for when tombstones may
+// be purged) run when no compaction is due by size: the shallowest table of the
+// request's range holding a tombstone at or below its sequence goes into the next
+// level (at L0 with every overlapping L0 file), so deletion markers travel down to
+// the versions they hide; the deepest level holding data (at least L1) is
+// rewritten in place, each table once per request.
 // Executing a compaction is lsm/compaction_job.h.
 // Thread safety: a Compaction is used by one thread (the compaction thread);
 // picking runs under the DB mutex (through VersionSet).
@@ -16,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,10 +42,14 @@ uint64_t TotalFileBytes(const std::vector<FileRef>& files);
 
 class Compaction {
  public:
-  Compaction(const Options& options, std::shared_ptr<const Version> input_version, int level);
+  // output_level: level + 1, or level itself for an in-place rewrite (then
+  // inputs(1) stays empty).
+  Compaction(const Options& options, std::shared_ptr<const Version> input_version, int level, int output_level);
+  Compaction(const Options& options, std::shared_ptr<const Version> input_version, int level)
+      : Compaction(options, std::move(input_version), level, level + 1) {}
 
   int level() const { return level_; }
-  int output_level() const { return level_ + 1; }
+  int output_level() const { return output_level_; }
   const std::vector<FileRef>& inputs(int which) const { return inputs_[which]; }
   std::vector<FileRef>* mutable_inputs(int which) { return &inputs_[which]; }
   std::vector<FileRef>* mutable_grandparents() { return &grandparents_; }
@@ -67,6 +78,7 @@ class Compaction {
   const Options& options_;
   const std::shared_ptr<const Version> input_version_;
   const int level_;
+  const int output_level_;
   bool manual_ = false;
   std::vector<FileRef> inputs_[2];
   std::vector<FileRef> grandparents_;
@@ -88,5 +100,17 @@ std::unique_ptr<Compaction> PickCompaction(const Options& options, const std::sh
 // null = unbounded) into level + 1; null when there are none.
 std::unique_ptr<Compaction> PickRangeCompaction(const Options& options, const std::shared_ptr<const Version>& version,
                                                 int level, const std::string* begin, const std::string* end);
+
+// A DB::CompactTombstones request: user keys, inclusive; the tables it has
+// written (the deepest level's are not rewritten again).
+struct TombstoneRequest {
+  std::string begin, end;
+  SequenceNumber sequence = 0;
+  std::set<uint64_t> written;
+};
+// The next compaction for request (see the top of this file); null when none is left.
+std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,
+                                                    const std::shared_ptr<const Version>& version,
+                                                    const TombstoneRequest& request);
 
 }  // namespace kvring::lsm

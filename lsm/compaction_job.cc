@@ -114,7 +114,8 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
     }
     if (out == nullptr) {
       stats->file_numbers.push_back(ctx.new_file_number());
-      out = std::make_unique<TableFileWriter>(ctx.env, ctx.dbname, table_options, stats->file_numbers.back());
+      out = std::make_unique<TableFileWriter>(ctx.env, ctx.dbname, table_options, stats->file_numbers.back(),
+                                              &ctx.options->is_tombstone);
       KV_RETURN_IF_ERROR(out->Open());
     }
     out->Add(out_key, out_value);
@@ -146,7 +147,7 @@ base::Status BuildTable(const JobContext& ctx, Iterator* iter, int level, Sequen
     if (out == nullptr) {
       stats->file_numbers.push_back(ctx.new_file_number());
       out = std::make_unique<TableFileWriter>(ctx.env, ctx.dbname, TableOptionsForLevel(*ctx.options, level),
-                                              stats->file_numbers.back());
+                                              stats->file_numbers.back(), &ctx.options->is_tombstone);
       KV_RETURN_IF_ERROR(out->Open());
     }
     out->Add(iter->key(), iter->value());

@@ -13,6 +13,12 @@
 
 namespace kvring::lsm {
 
+namespace {
+// Queued CompactTombstones requests beyond this are dropped (a node asks once per
+// ring range and comparison round: a few thousand at most).
+constexpr size_t kMaxTombstoneRequests = 65536;
+}  // namespace
+
 Options SanitizeOptions(const Options& options) {
   Options o = options;
   o.num_levels = std::clamp(o.num_levels, 2, kMaxLevels);
@@ -172,6 +178,26 @@ base::Status DBImpl::CompactRange(const std::string* begin, const std::string* e
   return base::Status::OK();
 }
 
+void DBImpl::CompactTombstones(std::string begin, std::string end, SequenceNumber sequence) {
+  base::MutexLock l(&mu_);
+  // The front request may be running (its bottom tables already rewritten at a
+  // lower sequence): a repeat of it queues behind instead of merging.
+  for (size_t i = 1; i < tombstone_requests_.size(); i++) {
+    TombstoneRequest& r = tombstone_requests_[i];
+    if (r.begin == begin && r.end == end) {
+      r.sequence = std::max(r.sequence, sequence);
+      return;
+    }
+  }
+  if (tombstone_requests_.size() >= kMaxTombstoneRequests) {
+    LOG_WARN(logger_, "tombstone compaction queue full (%zu requests): dropped the request for a range",
+             tombstone_requests_.size());
+    return;
+  }
+  tombstone_requests_.push_back(TombstoneRequest{std::move(begin), std::move(end), sequence, {}});
+  bg_cv_.SignalAll();
+}
+
 // ---------------------------------------------------------------- stats
 
 Stats DBImpl::GetStats() {
@@ -187,6 +213,7 @@ Stats DBImpl::GetStats() {
     ls.bytes_read = c.bytes_read;
     ls.bytes_written = c.bytes_written;
     s.levels.push_back(ls);
+    for (const FileRef& f : v->files(level)) s.tombstones += f->tombstones;
   }
   s.memtable_bytes = mem_->ApproximateMemoryUsage();
   for (const auto& imm : imm_) s.memtable_bytes += imm.mem->ApproximateMemoryUsage();
@@ -206,6 +233,8 @@ Stats DBImpl::GetStats() {
   s.stops = stops_;
   s.last_sequence = versions_->last_sequence();
   s.data_blocks_read = table_cache_->stats().blocks_read.load(std::memory_order_relaxed);
+  s.tombstone_compactions = tombstone_compactions_;
+  s.tombstone_requests = tombstone_requests_.size();
   AddMerkleStats(&s);
   base::Status bg = BackgroundErrorLocked();
   if (!bg.ok()) s.background_error = bg.ToString();

@@ -61,6 +61,7 @@ class DBImpl final : public DB {
   void ReleaseSnapshot(const Snapshot* snapshot) override;
   base::Status Flush() override;
   base::Status CompactRange(const std::string* begin, const std::string* end) override;
+  void CompactTombstones(std::string begin, std::string end, SequenceNumber sequence) override;
   base::Status SyncWal() override;
   base::Status FlushWal() override;
   Stats GetStats() override;
@@ -167,6 +168,10 @@ class DBImpl final : public DB {
   bool CompactionWantedLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status FlushOldestLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status RunCompactionLocked(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Manual first, then by size, then the oldest tombstone request (*tombstones
+  // names it; finished requests are dropped). Null when nothing is left.
+  std::unique_ptr<Compaction> PickNextCompactionLocked(ManualCompaction* manual, TombstoneRequest** tombstones)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveObsoleteFilesLocked(bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits out a retry delay (or until shutdown); doubles *backoff_ms.
   void BackoffLocked(uint32_t* backoff_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -215,6 +220,8 @@ class DBImpl final : public DB {
   // it is in the version (its outputs could overlap the table).
   bool flush_installing_deep_ GUARDED_BY(mu_) = false;
   ManualCompaction* manual_ GUARDED_BY(mu_) = nullptr;
+  std::deque<TombstoneRequest> tombstone_requests_ GUARDED_BY(mu_);
+  uint64_t tombstone_compactions_ GUARDED_BY(mu_) = 0;
   std::thread flush_thread_;
   std::thread compaction_thread_;
 

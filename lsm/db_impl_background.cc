@@ -116,7 +116,22 @@ uint64_t DBImpl::LogNumberAfterImmLocked() {
 // ---------------------------------------------------------------- compaction
 
 bool DBImpl::CompactionWantedLocked() const {
-  return !flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction());
+  return !flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction() ||
+                                     !tombstone_requests_.empty());
+}
+
+std::unique_ptr<Compaction> DBImpl::PickNextCompactionLocked(ManualCompaction* manual, TombstoneRequest** tombstones) {
+  if (manual != nullptr) return versions_->PickRangeCompaction(manual->level, manual->begin, manual->end);
+  if (versions_->NeedsCompaction()) return versions_->PickCompaction();
+  while (!tombstone_requests_.empty()) {
+    std::unique_ptr<Compaction> c = versions_->PickTombstoneCompaction(tombstone_requests_.front());
+    if (c != nullptr) {
+      *tombstones = &tombstone_requests_.front();  // deque: stays put while others queue behind it
+      return c;
+    }
+    tombstone_requests_.pop_front();
+  }
+  return nullptr;
 }
 
 void DBImpl::CompactionThread() {
@@ -128,11 +143,14 @@ void DBImpl::CompactionThread() {
     while (!shutting_down_.load() && !CompactionWantedLocked()) bg_cv_.Wait(&mu_);
     if (shutting_down_.load()) break;
     ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;
-    std::unique_ptr<Compaction> c =
-        manual != nullptr ? versions_->PickRangeCompaction(manual->level, manual->begin, manual->end)
-                          : versions_->PickCompaction();
+    TombstoneRequest* tombstones = nullptr;
+    std::unique_ptr<Compaction> c = PickNextCompactionLocked(manual, &tombstones);
     base::Status s;
     if (c != nullptr) s = RunCompactionLocked(c.get());
+    if (tombstones != nullptr && s.ok()) {
+      tombstone_compactions_++;
+      for (const auto& [level, f] : c->edit()->new_files()) tombstones->written.insert(f.number);
+    }
     if (manual != nullptr && (c == nullptr || !s.ok())) {
       manual->done = true;  // finished this level, or failed
       manual->status = s;

@@ -74,6 +74,12 @@ struct MerkleLeaf {
 // compaction thread; must be thread-safe and must not call into the DB.
 using CompactionFilter = std::function<bool(std::string_view key, std::string_view value, SequenceNumber sequence)>;
 
+// True for a value that is a tombstone to the layer above (one the compaction
+// filter may purge some day). Called for every value a flush or compaction
+// writes; with the deletion markers, such values are counted per table so that
+// DB::CompactTombstones rewrites only tables that hold some. Thread-safe, cheap.
+using TombstoneClassifier = std::function<bool(std::string_view value)>;
+
 struct Options {
   // Injected dependencies; the defaults are the real ones. Not owned.
   base::Env* env = base::Env::Default();
@@ -138,6 +144,8 @@ struct Options {
   MerkleOptions merkle;
   // Null: compaction keeps every live value.
   CompactionFilter compaction_filter;
+  // Null: only deletion markers count as tombstones.
+  TombstoneClassifier is_tombstone;
 };
 
 struct ReadOptions {
@@ -197,6 +205,9 @@ struct Stats {
   SequenceNumber last_sequence = 0;
   std::string background_error;      // empty when none
   uint64_t data_blocks_read = 0;     // data blocks read from table files (reads, scans, compactions)
+  uint64_t tombstones = 0;           // tombstones in live tables (FileMetaData::tombstones summed)
+  uint64_t tombstone_compactions = 0;  // compactions run for CompactTombstones
+  uint64_t tombstone_requests = 0;     // CompactTombstones requests queued (not yet finished)
   // The Merkle index (all 0 without one).
   uint64_t merkle_leaves = 0;
   uint64_t merkle_dirty_leaves = 0;
@@ -254,6 +265,15 @@ class DB {
   // Compacts every file overlapping [begin, end] (null = unbounded) down the levels
   // and waits for it.
   virtual base::Status CompactRange(const std::string* begin, const std::string* end) = 0;
+  // Asks the compaction thread to rewrite, when no compaction is due by size,
+  // every table overlapping [begin, end] (user keys, inclusive) that holds a
+  // tombstone written at or below `sequence`: such a table is compacted into the
+  // next level, down to the deepest level holding data, whose tables are
+  // rewritten in place (once per request). Each entry passes the compaction filter
+  // on the way, and deletion markers with nothing below are dropped, so deleted
+  // keys leave the disk. Returns at once; requests queue (a request for the same
+  // range replaces the queued one, keeping the higher sequence).
+  virtual void CompactTombstones(std::string begin, std::string end, SequenceNumber sequence) = 0;
   // Makes every write so far durable (fdatasync the WAL) whatever the sync mode.
   virtual base::Status SyncWal() = 0;
   // With Options::manual_wal_flush: hands every buffered WAL record to the OS and

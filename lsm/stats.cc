@@ -67,6 +67,10 @@ std::string Stats::ToString() const {
   out += line;
   std::snprintf(line, sizeof(line), "data blocks read: %llu\n", static_cast<unsigned long long>(data_blocks_read));
   out += line;
+  std::snprintf(line, sizeof(line), "tombstones: %llu in tables; %llu tombstone compactions, %llu requests queued\n",
+                static_cast<unsigned long long>(tombstones), static_cast<unsigned long long>(tombstone_compactions),
+                static_cast<unsigned long long>(tombstone_requests));
+  out += line;
   if (merkle_leaves > 0) {
     std::snprintf(line, sizeof(line),
                   "merkle: %llu leaves (%llu dirty), %llu recomputed, %llu keys scanned, %s persisted\n",

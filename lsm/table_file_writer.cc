@@ -1,11 +1,18 @@
 #include "lsm/table_file_writer.h"
 
+#include <algorithm>
+
 #include "lsm/filename.h"
 
 namespace kvring::lsm {
 
-TableFileWriter::TableFileWriter(base::Env* env, std::string dbname, const TableOptions& options, uint64_t number)
-    : env_(env), options_(options), number_(number), path_(TableFileName(dbname, number)) {}
+TableFileWriter::TableFileWriter(base::Env* env, std::string dbname, const TableOptions& options, uint64_t number,
+                                 const std::function<bool(std::string_view)>* is_tombstone)
+    : env_(env),
+      options_(options),
+      number_(number),
+      path_(TableFileName(dbname, number)),
+      is_tombstone_(is_tombstone != nullptr && *is_tombstone ? is_tombstone : nullptr) {}
 
 TableFileWriter::~TableFileWriter() {
   if (done_) return;
@@ -27,7 +34,16 @@ base::Status TableFileWriter::Open() {
 void TableFileWriter::Add(std::string_view internal_key, std::string_view value) {
   if (builder_->NumEntries() == 0) smallest_.assign(internal_key.data(), internal_key.size());
   largest_.assign(internal_key.data(), internal_key.size());
+  CountTombstone(internal_key, value);
   builder_->Add(internal_key, value);
+}
+
+void TableFileWriter::CountTombstone(std::string_view internal_key, std::string_view value) {
+  const uint64_t trailer = ExtractTrailer(internal_key);
+  const auto kind = static_cast<ValueKind>(trailer & 0xff);
+  if (kind != ValueKind::kDeletion && (is_tombstone_ == nullptr || !(*is_tombstone_)(value))) return;
+  tombstones_++;
+  oldest_tombstone_ = std::min(oldest_tombstone_, trailer >> 8);
 }
 
 base::Status TableFileWriter::Finish(FileMetaData* meta) {
@@ -43,6 +59,8 @@ base::Status TableFileWriter::Finish(FileMetaData* meta) {
   meta->file_size = builder_->FileSize();
   meta->smallest = smallest_;
   meta->largest = largest_;
+  meta->tombstones = tombstones_;
+  meta->oldest_tombstone = tombstones_ > 0 ? oldest_tombstone_ : 0;
   builder_.reset();
   file_.reset();
   done_ = true;

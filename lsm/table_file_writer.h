@@ -1,12 +1,14 @@
 // lsm/table_file_writer.h — writes one SSTable file for a flush or a compaction:
 // creates NNNNNN.sst, feeds a TableBuilder, and on Finish syncs and closes the
-// file and reports its FileMetaData (number, size, smallest/largest keys).
+// file and reports its FileMetaData (number, size, smallest/largest keys, and
+// the tombstones it holds: deletion markers and values *is_tombstone flags).
 // The directory entry is not synced here: the caller syncs the directory once
 // for all outputs before the manifest names them.
 // Thread safety: needs external synchronization.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,7 +22,9 @@ namespace kvring::lsm {
 
 class TableFileWriter {
  public:
-  TableFileWriter(base::Env* env, std::string dbname, const TableOptions& options, uint64_t number);
+  // is_tombstone: null or empty counts deletion markers only; must outlive the writer.
+  TableFileWriter(base::Env* env, std::string dbname, const TableOptions& options, uint64_t number,
+                  const std::function<bool(std::string_view)>* is_tombstone = nullptr);
   TableFileWriter(const TableFileWriter&) = delete;
   TableFileWriter& operator=(const TableFileWriter&) = delete;
   // Abandons (and removes) the file when Finish was not called or failed.
@@ -36,13 +40,18 @@ class TableFileWriter {
   const std::string& path() const { return path_; }
 
  private:
+  void CountTombstone(std::string_view internal_key, std::string_view value);
+
   base::Env* const env_;
   const TableOptions options_;
   const uint64_t number_;
   const std::string path_;
+  const std::function<bool(std::string_view)>* const is_tombstone_;
   std::unique_ptr<base::WritableFile> file_;
   std::unique_ptr<TableBuilder> builder_;
   std::string smallest_, largest_;
+  uint64_t tombstones_ = 0;
+  SequenceNumber oldest_tombstone_ = kMaxSequenceNumber;
   bool finish_called_ = false;  // TableBuilder::Finish ran (success or not)
   bool done_ = false;
 };

@@ -29,6 +29,16 @@ bool GetInternalKey(std::string_view* input, std::string* key) {
   return true;
 }
 
+void EncodeFileTombstones(std::string* dst, int level, const FileMetaData& f) {
+  std::string payload;
+  base::PutVarint32(&payload, static_cast<uint32_t>(level));
+  base::PutVarint64(&payload, f.number);
+  base::PutVarint64(&payload, f.tombstones);
+  base::PutVarint64(&payload, f.oldest_tombstone);
+  PutTag(dst, EditTag::kFileTombstones);
+  base::PutLengthPrefixed(dst, payload);
+}
+
 }  // namespace
 
 void VersionEdit::EncodeTo(std::string* dst) const {
@@ -61,6 +71,7 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     base::PutVarint64(dst, f.file_size);
     base::PutLengthPrefixed(dst, f.smallest);
     base::PutLengthPrefixed(dst, f.largest);
+    if (f.tombstones > 0) EncodeFileTombstones(dst, level, f);
   }
 }
 
@@ -110,6 +121,9 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
         }
         break;
       }
+      case EditTag::kFileTombstones:
+        if (!DecodeFileTombstones(&input)) bad = "file tombstones (truncated, or not right after its new file)";
+        break;
       default: {
         if (tag < kFirstOptionalTag) {
           return base::Status::Corruption("version edit: unknown required tag " + std::to_string(tag) +
@@ -123,6 +137,21 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
     if (bad != nullptr) return base::Status::Corruption(std::string("version edit: bad ") + bad);
   }
   return base::Status::OK();
+}
+
+bool VersionEdit::DecodeFileTombstones(std::string_view* input) {
+  std::string_view payload;
+  int level;
+  uint64_t number, count, oldest;
+  if (!base::GetLengthPrefixed(input, &payload) || !GetLevel(&payload, &level) ||
+      !base::GetVarint64(&payload, &number) || !base::GetVarint64(&payload, &count) ||
+      !base::GetVarint64(&payload, &oldest) || oldest > kMaxSequenceNumber) {
+    return false;
+  }
+  if (new_files_.empty() || new_files_.back().first != level || new_files_.back().second.number != number) return false;
+  new_files_.back().second.tombstones = count;
+  new_files_.back().second.oldest_tombstone = oldest;
+  return true;
 }
 
 std::string VersionEdit::DebugString() const {

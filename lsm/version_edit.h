@@ -25,6 +25,10 @@ struct FileMetaData {
   uint64_t file_size = 0;
   std::string smallest;  // internal keys, inclusive
   std::string largest;
+  // Entries that are tombstones (deletion markers, and values Options::is_tombstone
+  // flags) and the smallest sequence among them: what CompactTombstones looks for.
+  uint64_t tombstones = 0;
+  SequenceNumber oldest_tombstone = 0;  // meaningful when tombstones > 0
 };
 using FileRef = std::shared_ptr<const FileMetaData>;
 
@@ -38,6 +42,9 @@ enum class EditTag : uint32_t {
   kCompactPointer = 4,
   kDeletedFile = 5,
   kNewFile = 6,
+  // Optional: a new file's tombstone count and oldest tombstone sequence, right
+  // after its kNewFile (a reader that skips it only compacts tombstones less).
+  kFileTombstones = 64,
 };
 constexpr uint32_t kFirstOptionalTag = 64;
 // Levels a manifest may name; Options::num_levels must not exceed it.
@@ -70,6 +77,9 @@ class VersionEdit {
   std::string DebugString() const;
 
  private:
+  // The kFileTombstones payload; false when malformed or not about the last new file.
+  bool DecodeFileTombstones(std::string_view* input);
+
   std::optional<uint64_t> log_number_;
   std::optional<uint64_t> next_file_number_;
   std::optional<SequenceNumber> last_sequence_;

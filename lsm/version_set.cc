@@ -307,4 +307,8 @@ std::unique_ptr<Compaction> VersionSet::PickRangeCompaction(int level, const std
   return lsm::PickRangeCompaction(options_, current_, level, begin, end);
 }
 
+std::unique_ptr<Compaction> VersionSet::PickTombstoneCompaction(const TombstoneRequest& request) {
+  return lsm::PickTombstoneCompaction(options_, current_, request);
+}
+
 }  // namespace kvring::lsm

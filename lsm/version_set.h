@@ -80,6 +80,7 @@ class VersionSet {
 
   std::unique_ptr<Compaction> PickCompaction();
   std::unique_ptr<Compaction> PickRangeCompaction(int level, const std::string* begin, const std::string* end);
+  std::unique_ptr<Compaction> PickTombstoneCompaction(const TombstoneRequest& request);
   bool NeedsCompaction() const { return current_->compaction_score() >= 1; }
 
  private:

@@ -38,6 +38,21 @@ repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   return d;
 }
 
+std::string BigEndianKey(uint64_t prefix) {
+  std::string key(8, '\0');
+  base::EncodeBigEndian64(key.data(), prefix);
+  return key;
+}
+
+// Asks the engine to rewrite the tables of `range` holding tombstones the purge
+// horizon now lets go (engine keys start with the big-endian token).
+void CompactTombstonesOf(lsm::DB* db, const ring::TokenRange& range, uint64_t sequence) {
+  for (const repl::PrefixInterval& interval : repl::IntervalsOf(range)) {
+    std::string end = interval.end == 0 ? std::string(9, '\xff') : BigEndianKey(interval.end);
+    db->CompactTombstones(BigEndianKey(interval.begin), std::move(end), sequence);
+  }
+}
+
 }  // namespace
 
 Node::Node(NodeOptions options, NodeEnvironment environment)
@@ -127,8 +142,14 @@ Status Node::OpenEngine() {
                                                          lsm::SequenceNumber seq) {
     return horizon->Purgeable(key, value, seq);
   };
+  options.is_tombstone = repl::IsAllTombstones;
   const std::string dir = base::JoinPath(options_.data_dir, "db");
   Status s = lsm::DB::Open(options, dir, &db_);
+  if (s.ok()) {
+    horizon_->OnRangeClean([db = db_.get()](const ring::TokenRange& range, uint64_t sequence) {
+      CompactTombstonesOf(db, range, sequence);
+    });
+  }
   if (s.IsBusy()) {
     return Status::Busy("data directory " + options_.data_dir + " is in use by another kvnode (" + s.message() + ")");
   }

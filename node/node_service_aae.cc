@@ -85,6 +85,12 @@ std::string NodeService::AaeText() {
   Line(&text, "engine_merkle_dirty_leaves", engine.merkle_dirty_leaves);
   Line(&text, "engine_compactions", engine.compactions);
   Line(&text, "aae_tombstones_purged", p_.horizon->purged());
+  Line(&text, "engine_tombstones", engine.tombstones);
+  Line(&text, "engine_tombstone_compactions", engine.tombstone_compactions);
+  Line(&text, "engine_tombstone_requests", engine.tombstone_requests);
+  uint64_t table_bytes = 0;
+  for (const lsm::LevelStats& level : engine.levels) table_bytes += level.bytes;
+  Line(&text, "engine_table_bytes", table_bytes);
   return text;
 }
 

@@ -1,14 +1,40 @@
 #include "repl/purge_horizon.h"
 
+#include <algorithm>
+
 #include "base/coding.h"
 #include "repl/value_format.h"
 
 namespace kvring::repl {
 
+bool IsAllTombstones(std::string_view value) {
+  base::Result<SiblingSet> set = DecodeSiblingSet(value);
+  return set.ok() && set->IsDeleted();
+}
+
 void PurgeHorizon::RecordClean(const std::string& peer, uint64_t range_end, uint64_t start_sequence) {
-  base::MutexLock l(&mu_);
-  uint64_t& seq = clean_[{peer, range_end}];
-  if (start_sequence > seq) seq = start_sequence;
+  {
+    base::MutexLock l(&mu_);
+    uint64_t& seq = clean_[{peer, range_end}];
+    if (start_sequence > seq) seq = start_sequence;
+  }
+  if (on_clean_) NotifyClean(range_end);
+}
+
+void PurgeHorizon::NotifyClean(uint64_t range_end) {
+  auto ring = view_->Current();
+  if (ring->vnode_count() == 0) return;
+  const size_t vnode = ring->SuccessorVnode(range_end);
+  if (ring->vnode_token(vnode) != range_end) return;  // not a range of the ring in force
+  const std::optional<uint64_t> since = CleanSince(*ring, range_end);
+  if (!since) return;
+  {
+    base::MutexLock l(&mu_);
+    uint64_t& told = notified_[range_end];
+    if (*since <= told) return;
+    told = *since;
+  }
+  on_clean_(ring->VnodeRange(vnode), *since);
 }
 
 bool PurgeHorizon::Purgeable(std::string_view storage_key, std::string_view value, uint64_t sequence) const {
@@ -17,8 +43,7 @@ bool PurgeHorizon::Purgeable(std::string_view storage_key, std::string_view valu
   if (storage_key.size() < 8 || !RangeCleanSince(base::DecodeBigEndian64(storage_key.data()), sequence)) {
     return false;
   }
-  base::Result<SiblingSet> set = DecodeSiblingSet(value);
-  if (!set.ok() || !set->IsDeleted()) return false;
+  if (!IsAllTombstones(value)) return false;
   base::MutexLock l(&mu_);
   purged_++;
   return true;
@@ -27,17 +52,22 @@ bool PurgeHorizon::Purgeable(std::string_view storage_key, std::string_view valu
 bool PurgeHorizon::RangeCleanSince(uint64_t token, uint64_t sequence) const {
   auto ring = view_->Current();
   if (ring->vnode_count() == 0) return false;
-  const uint64_t range_end = ring->vnode_token(ring->SuccessorVnode(token));
-  size_t peers = 0;
+  const std::optional<uint64_t> since = CleanSince(*ring, token);
+  return since && *since >= sequence;
+}
+
+std::optional<uint64_t> PurgeHorizon::CleanSince(const ring::Ring& ring, uint64_t token) const {
+  const uint64_t range_end = ring.vnode_token(ring.SuccessorVnode(token));
+  std::optional<uint64_t> since;
   base::MutexLock l(&mu_);
-  if (clean_.empty()) return false;
-  for (const ring::NodeInfo* n : ring->PreferenceListFor(token)) {
+  if (clean_.empty()) return std::nullopt;
+  for (const ring::NodeInfo* n : ring.PreferenceListFor(token)) {
     if (n->id == self_) continue;
-    peers++;
     auto it = clean_.find({n->id, range_end});
-    if (it == clean_.end() || it->second < sequence) return false;  // the exchange started before it
+    if (it == clean_.end()) return std::nullopt;
+    since = since ? std::min(*since, it->second) : it->second;
   }
-  return peers > 0;
+  return since;  // none without a co-replica
 }
 
 uint64_t PurgeHorizon::purged() const {

@@ -21,12 +21,22 @@
 // -> purged (compaction rewrote it as an engine deletion, dropped at the bottom
 // level). Held in memory: after a restart nothing is purgeable until new clean
 // exchanges (conservative). docs/versioning.md.
+//
+// Purged from disk: a compaction offers the filter only what it rewrites, so
+// each time a range becomes clean with every co-replica at a higher sequence
+// the horizon tells OnRangeClean's callback, which asks the engine to rewrite
+// the tables of that range holding tombstones at or below it
+// (lsm::DB::CompactTombstones; the engine counts them per table with
+// IsAllTombstones as its classifier). Cold tombstones at the bottom level leave
+// the disk too.
 // Thread safety: thread-safe (RecordClean on the anti-entropy loop, Purgeable on
 // the compaction thread).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +46,10 @@
 #include "ring/membership_view.h"
 
 namespace kvring::repl {
+
+// True when `value` is an encoded sibling set of only tombstones (the engine's
+// lsm::Options::is_tombstone). False for anything that does not decode.
+bool IsAllTombstones(std::string_view value);
 
 class PurgeHorizon {
  public:
@@ -52,10 +66,21 @@ class PurgeHorizon {
 
   uint64_t purged() const;  // how many times Purgeable said yes
 
+  // Called (on RecordClean's thread) with a ring range and the sequence below
+  // which its tombstones are now purgeable, each time that sequence rises.
+  // Set before the first RecordClean.
+  using CleanCallback = std::function<void(const ring::TokenRange& range, uint64_t sequence)>;
+  void OnRangeClean(CleanCallback callback) { on_clean_ = std::move(callback); }
+
  private:
   // Every co-replica of token's range found identical by an exchange that
   // started at or after `sequence` (false for a ring with no co-replica).
   bool RangeCleanSince(uint64_t token, uint64_t sequence) const;
+  // The smallest sequence every co-replica of token's range was last found
+  // identical at; none when one never was (or the ring has no co-replica).
+  std::optional<uint64_t> CleanSince(const ring::Ring& ring, uint64_t token) const;
+  // Tells on_clean_ when range_end's range became clean at a higher sequence.
+  void NotifyClean(uint64_t range_end);
 
   const std::string self_;
   ring::MembershipView* const view_;
@@ -63,6 +88,8 @@ class PurgeHorizon {
   // (peer, range end) -> the sequence its last clean exchange started at.
   std::map<std::pair<std::string, uint64_t>, uint64_t> clean_ GUARDED_BY(mu_);
   mutable uint64_t purged_ GUARDED_BY(mu_) = 0;
+  CleanCallback on_clean_;
+  std::map<uint64_t, uint64_t> notified_ GUARDED_BY(mu_);  // range end -> last sequence told
 };
 
 }  // namespace kvring::repl

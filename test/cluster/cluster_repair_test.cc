@@ -265,5 +265,40 @@ TEST(ClusterRepairTest, ADeleteAReplicaMissedNeverComesBackAndItsTombstoneIsPurg
   EXPECT_EQ("", CheckReadable(cluster.client(1), filler, kAll));
 }
 
+TEST(ClusterRepairTest, DeletedKeysLeaveTheDiskOnceEveryReplicaAgreesAndNothingLiveGoesWithThem) {
+  ClusterOptions o{.nodes = 3, .n = 3};
+  o.extra_flags = {"--aae-interval-s", "1", "--memtable", "64k"};
+  Cluster cluster(o);
+  KV_ASSERT_OK(cluster.Start());
+  const std::string big(200, 'v');
+  std::map<std::string, std::string> kept;
+  for (int i = 0; i < 3000; ++i) {
+    KV_ASSERT_OK(cluster.client(i % 3).Put(Key("k", i), big, kAll));
+    if (i % 3 == 0) kept[Key("k", i)] = big;
+  }
+  for (int i = 0; i < 3000; ++i) {
+    if (i % 3 != 0) KV_ASSERT_OK(cluster.client(i % 3).DeleteSeen(Key("k", i), kAll));
+  }
+  // More writes than a memtable holds, so the last deletes reach tables too.
+  for (int i = 0; i < 400; ++i) {
+    KV_ASSERT_OK(cluster.client(0).Put(Key("late", i), big, kAll));
+    kept[Key("late", i)] = big;
+  }
+  ASSERT_TRUE(WaitFor([&] { return Sum(cluster, "engine_tombstones") > 0; }, 30'000)) << "no tombstone reached a table";
+  const int64_t peak = Sum(cluster, "engine_table_bytes");
+  // No command: the automatic comparisons find the replicas identical, and the
+  // tables holding the now purgeable tombstones are rewritten.
+  ASSERT_TRUE(WaitFor([&] { return Sum(cluster, "engine_tombstones") == 0; }, 90'000))
+      << Sum(cluster, "engine_tombstones") << " tombstones still in tables; "
+      << Sum(cluster, "engine_tombstone_compactions") << " tombstone compactions";
+  EXPECT_GT(Sum(cluster, "engine_tombstone_compactions"), 0);
+  EXPECT_LT(Sum(cluster, "engine_table_bytes"), peak * 6 / 10) << "two thirds of the keys deleted";
+  EXPECT_EQ("", CheckReadable(cluster.client(1), kept, kAll));
+  for (int i = 1; i < 3000; i += 3) {
+    auto got = cluster.client(2).Get(Key("k", i), kAll);
+    ASSERT_TRUE(!got.ok() && got.status().IsNotFound()) << Key("k", i) << " came back";
+  }
+}
+
 }  // namespace
 }  // namespace kvring::test

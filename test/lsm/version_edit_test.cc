@@ -68,6 +68,45 @@ TEST(VersionEdit, GoldenBytesMatchTheManifestDoc) {
     hex += buf;
   }
   EXPECT_EQ("0105" "0208" "0364" "06" "00" "07" "e807" "09" "610101000000000000" "09" "620102000000000000", hex);
+
+  // The second example: the same file with 3 tombstones, the oldest at sequence 1.
+  VersionEdit with;
+  f.tombstones = 3;
+  f.oldest_tombstone = 1;
+  with.AddFile(0, f);
+  encoded.clear();
+  with.EncodeTo(&encoded);
+  ASSERT_GE(encoded.size(), 6u);
+  EXPECT_EQ(std::string("\x40\x04\x00\x07\x03\x01", 6), encoded.substr(encoded.size() - 6));
+}
+
+TEST(VersionEdit, FileTombstonesRoundTripAndMustFollowTheirFile) {
+  VersionEdit edit;
+  FileMetaData a, b;
+  a.number = 9;
+  a.smallest = MakeInternalKey("a", 1, ValueKind::kValue);
+  a.largest = MakeInternalKey("c", 2, ValueKind::kDeletion);
+  a.tombstones = 12;
+  a.oldest_tombstone = 2;
+  b = a;
+  b.number = 10;
+  b.tombstones = 0;
+  edit.AddFile(2, a);
+  edit.AddFile(3, b);
+  std::string encoded;
+  edit.EncodeTo(&encoded);
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.DecodeFrom(encoded).ok());
+  EXPECT_EQ(12u, decoded.new_files()[0].second.tombstones);
+  EXPECT_EQ(2u, decoded.new_files()[0].second.oldest_tombstone);
+  EXPECT_EQ(0u, decoded.new_files()[1].second.tombstones);
+
+  std::string stray;  // a tombstones field naming no file added before it
+  base::PutVarint32(&stray, 64);
+  base::PutLengthPrefixed(&stray, std::string("\x00\x07\x03\x01", 4));
+  base::Status s = decoded.DecodeFrom(stray);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(std::string::npos, s.message().find("file tombstones")) << s.ToString();
 }
 
 TEST(VersionEdit, UnknownRequiredTagIsCorruptionButOptionalTagsAreSkipped) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -197,6 +198,33 @@ TEST_F(AntiEntropyTest, ATombstoneIsPurgeableOnlyOnceEveryCoReplicaWasFoundIdent
   auto live = c_.Put("n1", "alive", "v", "", net::kConsistencyAll);
   ASSERT_TRUE(live.status.ok());
   EXPECT_FALSE(PurgeableOnN1(n1, horizon, "alive", 0));
+}
+
+TEST_F(AntiEntropyTest, RangesAreToldCleanOnlyWhenEveryCoReplicaAgreedAndOnlyWhenTheirSequenceRises) {
+  ASSERT_TRUE(c_.Put("n1", "k", "v", "", net::kConsistencyAll).status.ok());
+  testing::SimNode& n1 = c_.node("n1");
+  PurgeHorizon horizon("n1", n1.ring.get());
+  std::map<uint64_t, uint64_t> told;  // range end -> the sequence it was told at
+  size_t calls = 0;
+  horizon.OnRangeClean([&](const ring::TokenRange& range, uint64_t sequence) {
+    told[range.end] = sequence;
+    calls++;
+  });
+  auto ae = Make();
+  ae->FeedPurgeHorizon(&horizon, [&] { return SequenceOf(n1.db.get()); }, nullptr);
+  RunJob(ae.get(), {.peer = "n2"});
+  EXPECT_EQ(0u, calls) << "n3 not compared yet: no range is clean with every co-replica";
+  RunJob(ae.get(), {});
+  const size_t ranges = SharedRanges(*n1.ring->Current(), "n1", "n3").size();  // N = 3: every range
+  EXPECT_EQ(ranges, calls) << "each range once, when its last co-replica agreed";
+  EXPECT_EQ(ranges, told.size());
+  const uint64_t first = told.begin()->second;
+  RunJob(ae.get(), {});
+  EXPECT_EQ(ranges, calls) << "no write since: the sequence did not rise, nothing to tell";
+  ASSERT_TRUE(c_.Put("n1", "k2", "v", "", net::kConsistencyAll).status.ok());
+  RunJob(ae.get(), {});
+  EXPECT_EQ(2 * ranges, calls);
+  EXPECT_GT(told.begin()->second, first);
 }
 
 TEST_F(AntiEntropyTest, NoExchangeFeedsThePurgeRuleWhileAMemberAdvertisesHints) {
