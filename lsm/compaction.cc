@@ -221,7 +221,7 @@ std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,
   for (int level = 0; level <= deepest; level++) {
     for (const FileRef& f : version->files(level)) {
       if (!HoldsTombstonesFor(*f, request)) continue;
-      if (level == deepest && request.written.count(f->number) != 0) continue;
+      if (level == deepest && f->filter_epoch >= request.epoch) continue;
       const int output = level == deepest ? level : level + 1;
       auto c = std::make_unique<Compaction>(options, version, level, output);
       c->set_manual(true);

@@ -14,7 +14,7 @@
 // request's range holding a tombstone at or below its sequence goes into the next
 // level (at L0 with every overlapping L0 file), so deletion markers travel down to
 // the versions they hide; the deepest level holding data (at least L1) is
-// rewritten in place, each table once per request.
+// rewritten in place, each table once per request (see TombstoneRequest).
 // Executing a compaction is lsm/compaction_job.h.
 // Thread safety: a Compaction is used by one thread (the compaction thread);
 // picking runs under the DB mutex (through VersionSet).
@@ -22,7 +22,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,12 +100,14 @@ std::unique_ptr<Compaction> PickCompaction(const Options& options, const std::sh
 std::unique_ptr<Compaction> PickRangeCompaction(const Options& options, const std::shared_ptr<const Version>& version,
                                                 int level, const std::string* begin, const std::string* end);
 
-// A DB::CompactTombstones request: user keys, inclusive; the tables it has
-// written (the deepest level's are not rewritten again).
+// A DB::CompactTombstones request: user keys, inclusive. epoch numbers the
+// requests: a deepest-level table whose filter_epoch is at least it was written
+// by a compaction that started after the request (and saw at least as much of the
+// purge rule), so it is not rewritten for it.
 struct TombstoneRequest {
   std::string begin, end;
   SequenceNumber sequence = 0;
-  std::set<uint64_t> written;
+  uint64_t epoch = 0;
 };
 // The next compaction for request (see the top of this file); null when none is left.
 std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,

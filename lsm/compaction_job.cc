@@ -73,6 +73,7 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
   auto finish_output = [&]() -> base::Status {
     FileMetaData meta;
     base::Status s = out->Finish(&meta);
+    meta.filter_epoch = ctx.filter_epoch;
     out.reset();
     if (!s.ok()) return s;
     stats->bytes_written += meta.file_size;

@@ -56,6 +56,8 @@ struct JobContext {
   // The newest live snapshot's sequence when the job started, 0 when none: the
   // compaction filter sees only values above it (no snapshot reads them).
   SequenceNumber newest_snapshot = 0;
+  // Stamped on the outputs as FileMetaData::filter_epoch.
+  uint64_t filter_epoch = 0;
 };
 
 struct JobStats {

@@ -180,12 +180,11 @@ base::Status DBImpl::CompactRange(const std::string* begin, const std::string* e
 
 void DBImpl::CompactTombstones(std::string begin, std::string end, SequenceNumber sequence) {
   base::MutexLock l(&mu_);
-  // The front request may be running (its bottom tables already rewritten at a
-  // lower sequence): a repeat of it queues behind instead of merging.
-  for (size_t i = 1; i < tombstone_requests_.size(); i++) {
-    TombstoneRequest& r = tombstone_requests_[i];
-    if (r.begin == begin && r.end == end) {
+  const uint64_t epoch = ++tombstone_epoch_;
+  for (TombstoneRequest& r : tombstone_requests_) {
+    if (r.begin == begin && r.end == end) {  // tables it already rewrote are due again
       r.sequence = std::max(r.sequence, sequence);
+      r.epoch = epoch;
       return;
     }
   }
@@ -194,7 +193,7 @@ void DBImpl::CompactTombstones(std::string begin, std::string end, SequenceNumbe
              tombstone_requests_.size());
     return;
   }
-  tombstone_requests_.push_back(TombstoneRequest{std::move(begin), std::move(end), sequence, {}});
+  tombstone_requests_.push_back(TombstoneRequest{std::move(begin), std::move(end), sequence, epoch});
   bg_cv_.SignalAll();
 }
 

@@ -169,8 +169,8 @@ class DBImpl final : public DB {
   base::Status FlushOldestLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status RunCompactionLocked(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Manual first, then by size, then the oldest tombstone request (*tombstones
-  // names it; finished requests are dropped). Null when nothing is left.
-  std::unique_ptr<Compaction> PickNextCompactionLocked(ManualCompaction* manual, TombstoneRequest** tombstones)
+  // says whether it was one; finished requests are dropped). Null when nothing is left.
+  std::unique_ptr<Compaction> PickNextCompactionLocked(ManualCompaction* manual, bool* tombstones)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveObsoleteFilesLocked(bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits out a retry delay (or until shutdown); doubles *backoff_ms.
@@ -222,6 +222,7 @@ class DBImpl final : public DB {
   ManualCompaction* manual_ GUARDED_BY(mu_) = nullptr;
   std::deque<TombstoneRequest> tombstone_requests_ GUARDED_BY(mu_);
   uint64_t tombstone_compactions_ GUARDED_BY(mu_) = 0;
+  uint64_t tombstone_epoch_ GUARDED_BY(mu_) = 0;  // CompactTombstones calls so far
   std::thread flush_thread_;
   std::thread compaction_thread_;
 

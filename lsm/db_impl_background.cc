@@ -120,13 +120,13 @@ bool DBImpl::CompactionWantedLocked() const {
                                      !tombstone_requests_.empty());
 }
 
-std::unique_ptr<Compaction> DBImpl::PickNextCompactionLocked(ManualCompaction* manual, TombstoneRequest** tombstones) {
+std::unique_ptr<Compaction> DBImpl::PickNextCompactionLocked(ManualCompaction* manual, bool* tombstones) {
   if (manual != nullptr) return versions_->PickRangeCompaction(manual->level, manual->begin, manual->end);
   if (versions_->NeedsCompaction()) return versions_->PickCompaction();
   while (!tombstone_requests_.empty()) {
     std::unique_ptr<Compaction> c = versions_->PickTombstoneCompaction(tombstone_requests_.front());
     if (c != nullptr) {
-      *tombstones = &tombstone_requests_.front();  // deque: stays put while others queue behind it
+      *tombstones = true;
       return c;
     }
     tombstone_requests_.pop_front();
@@ -143,14 +143,11 @@ void DBImpl::CompactionThread() {
     while (!shutting_down_.load() && !CompactionWantedLocked()) bg_cv_.Wait(&mu_);
     if (shutting_down_.load()) break;
     ManualCompaction* manual = manual_ != nullptr && !manual_->done ? manual_ : nullptr;
-    TombstoneRequest* tombstones = nullptr;
+    bool tombstones = false;
     std::unique_ptr<Compaction> c = PickNextCompactionLocked(manual, &tombstones);
     base::Status s;
     if (c != nullptr) s = RunCompactionLocked(c.get());
-    if (tombstones != nullptr && s.ok()) {
-      tombstone_compactions_++;
-      for (const auto& [level, f] : c->edit()->new_files()) tombstones->written.insert(f.number);
-    }
+    if (tombstones && s.ok()) tombstone_compactions_++;
     if (manual != nullptr && (c == nullptr || !s.ok())) {
       manual->done = true;  // finished this level, or failed
       manual->status = s;
@@ -182,6 +179,7 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c) {
     const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
     JobContext ctx = MakeJobContext();
     ctx.newest_snapshot = snapshots_.empty() ? 0 : *snapshots_.rbegin();
+    ctx.filter_epoch = tombstone_epoch_;
     mu_.Unlock();
     s = RunCompaction(ctx, c, smallest_snapshot, &stats);
     if (s.ok() && stats.files_written > 0) s = env_->SyncDir(dbname_);

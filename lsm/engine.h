@@ -272,7 +272,8 @@ class DB {
   // rewritten in place (once per request). Each entry passes the compaction filter
   // on the way, and deletion markers with nothing below are dropped, so deleted
   // keys leave the disk. Returns at once; requests queue (a request for the same
-  // range replaces the queued one, keeping the higher sequence).
+  // range replaces the queued one, keeping the higher sequence). A table a
+  // compaction wrote after the request was made is not rewritten for it.
   virtual void CompactTombstones(std::string begin, std::string end, SequenceNumber sequence) = 0;
   // Makes every write so far durable (fdatasync the WAL) whatever the sync mode.
   virtual base::Status SyncWal() = 0;

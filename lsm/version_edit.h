@@ -29,6 +29,10 @@ struct FileMetaData {
   // flags) and the smallest sequence among them: what CompactTombstones looks for.
   uint64_t tombstones = 0;
   SequenceNumber oldest_tombstone = 0;  // meaningful when tombstones > 0
+  // In memory only (0 after a reopen): the DB's tombstone request count when the
+  // compaction that wrote this table started; requests up to it were already
+  // answered by that compaction's filter.
+  uint64_t filter_epoch = 0;
 };
 using FileRef = std::shared_ptr<const FileMetaData>;
 
