@@ -1,0 +1,251 @@
+#include "ring/plan.h"
+
+#include <algorithm>
+#include <cassert>
+#include <utility>
+
+namespace kvring::ring {
+
+// --- Transfers ----------------------------------------------------------------
+
+LoadModel::LoadModel(const Ring& ring, std::map<std::string, RangeSize> loads) {
+  for (auto& [id, size] : loads) loads_[id].size = size;
+  ring.ForEachRange([&](const TokenRange& range, const PreferenceList& replicas) {
+    for (const NodeInfo* node : replicas) {
+      auto it = loads_.find(node->id);
+      if (it != loads_.end()) it->second.replicated += range.span();
+    }
+  });
+}
+
+RangeSize LoadModel::Estimate(const TokenRange& range, const NodeInfo& holder) const {
+  const auto it = loads_.find(holder.id);
+  if (it == loads_.end() || it->second.replicated == 0) return RangeSize{};
+  const Load& load = it->second;
+  // 64-bit load × at most 2^64 tokens fits in 128 bits.
+  auto share = [&](uint64_t total) {
+    return static_cast<uint64_t>(TokenCount{total} * range.span() / load.replicated);
+  };
+  return RangeSize{share(load.size.bytes), share(load.size.keys)};
+}
+
+RangeSizeFn LoadModel::AsFunction() const {
+  return [this](const TokenRange& range, const NodeInfo& holder) { return Estimate(range, holder); };
+}
+
+namespace {
+
+// Adds `bytes` to `node`'s streaming total and returns the new total.
+uint64_t AddTraffic(std::map<std::string, uint64_t>* traffic, const std::string& node, uint64_t bytes) {
+  return (*traffic)[node] += bytes;
+}
+
+}  // namespace
+
+TransferPlan PlanTransfers(const RingTransition& transition, const RangeSizeFn& size, double stream_rate) {
+  assert(stream_rate > 0);
+  TransferPlan plan;
+  plan.stream_rate = stream_rate;
+  std::map<std::pair<std::string, std::string>, PairTransfer> pairs;
+  for (const RangeMove& move : transition.moves()) {
+    if (move.sources.empty()) {
+      plan.lost.push_back(move.range);
+      continue;
+    }
+    const NodeInfo* source = transition.from().FindNode(move.source());
+    assert(source != nullptr);
+    const RangeSize estimate = size(move.range, *source);
+    PairTransfer& pair = pairs[{move.source(), move.destination}];
+    pair.ranges += 1;
+    pair.bytes += estimate.bytes;
+    pair.keys += estimate.keys;
+  }
+  std::map<std::string, uint64_t> traffic;  // per node: bytes sent + received
+  for (auto& [ids, pair] : pairs) {
+    pair.source = ids.first;
+    pair.destination = ids.second;
+    plan.ranges += pair.ranges;
+    plan.bytes += pair.bytes;
+    plan.keys += pair.keys;
+    for (const std::string* node : {&pair.source, &pair.destination}) {
+      const uint64_t total = AddTraffic(&traffic, *node, pair.bytes);
+      if (total > plan.busiest_bytes || plan.busiest.empty()) {
+        plan.busiest = *node;
+        plan.busiest_bytes = total;
+      }
+    }
+    plan.pairs.push_back(std::move(pair));
+  }
+  plan.seconds = static_cast<double>(plan.busiest_bytes) / stream_rate;
+  return plan;
+}
+
+// --- Survivability ------------------------------------------------------------
+
+const char* FailureScopeName(FailureScope scope) {
+  switch (scope) {
+    case FailureScope::kNone: return "no failure";
+    case FailureScope::kNode: return "any one node";
+    case FailureScope::kRack: return "any one rack";
+    case FailureScope::kDc: return "any one datacenter";
+  }
+  return "?";
+}
+
+const char* QuorumLevelName(QuorumLevel level) {
+  return level == QuorumLevel::kQuorum ? "QUORUM" : "LOCAL_QUORUM";
+}
+
+size_t QuorumOf(size_t replicas, size_t spec_n) { return std::max(replicas, spec_n) / 2 + 1; }
+
+namespace {
+
+// The ring reduced to what survivability needs: per node its DC and rack, per arc
+// its replicas. Indices follow sorted names.
+struct Topology {
+  explicit Topology(const Ring& ring) {
+    std::map<std::pair<std::string, std::string>, size_t> racks;
+    for (const NodeInfo& node : ring.nodes()) racks.emplace(std::make_pair(node.dc, node.rack), 0);
+    for (auto& [name, index] : racks) {
+      index = rack_names.size();
+      rack_names.push_back(name.first + "/" + name.second);
+    }
+    const std::vector<std::string>& dcs = ring.datacenters();
+    for (const NodeInfo& node : ring.nodes()) {
+      ids.push_back(node.id);
+      node_dc.push_back(static_cast<size_t>(std::lower_bound(dcs.begin(), dcs.end(), node.dc) - dcs.begin()));
+      node_rack.push_back(racks.at({node.dc, node.rack}));
+    }
+    for (const std::string& dc : dcs) spec_in_dc.push_back(ring.replication().per_dc() ? ring.replication().ReplicasIn(dc) : 0);
+    spec_total = static_cast<size_t>(ring.replication().total());
+    ring.ForEachRange([&](const TokenRange& range, const PreferenceList& replicas) {
+      Arc arc{range, {}};
+      for (const NodeInfo* node : replicas) arc.replicas.push_back(ring.IndexOf(*node));
+      arcs.push_back(std::move(arc));
+    });
+  }
+
+  struct Arc {
+    TokenRange range;
+    std::vector<size_t> replicas;  // node indices, preference order
+  };
+  std::vector<std::string> ids;
+  std::vector<size_t> node_dc, node_rack;
+  std::vector<std::string> rack_names;
+  std::vector<size_t> spec_in_dc;  // per-DC spec: replicas asked for per DC (else 0)
+  size_t spec_total = 0;
+  std::vector<Arc> arcs;
+};
+
+// One failure: the nodes it takes down and, for a DC failure, the DC.
+struct Failure {
+  std::string name;
+  std::vector<bool> down;     // per node
+  size_t dc = SIZE_MAX;       // the failed DC, for kDc
+};
+
+std::vector<Failure> FailuresOf(const Topology& topo, FailureScope scope, const std::vector<std::string>& dcs) {
+  const size_t nodes = topo.ids.size();
+  std::vector<Failure> out;
+  auto add = [&](std::string name, auto&& is_down, size_t dc) {
+    Failure f{std::move(name), std::vector<bool>(nodes), dc};
+    for (size_t n = 0; n < nodes; ++n) f.down[n] = is_down(n);
+    out.push_back(std::move(f));
+  };
+  if (scope == FailureScope::kNone) add("", [](size_t) { return false; }, SIZE_MAX);
+  if (scope == FailureScope::kNode) {
+    for (size_t i = 0; i < nodes; ++i) add(topo.ids[i], [i](size_t n) { return n == i; }, SIZE_MAX);
+  }
+  if (scope == FailureScope::kRack) {
+    for (size_t r = 0; r < topo.rack_names.size(); ++r) {
+      add(topo.rack_names[r], [&, r](size_t n) { return topo.node_rack[n] == r; }, SIZE_MAX);
+    }
+  }
+  if (scope == FailureScope::kDc) {
+    for (size_t d = 0; d < dcs.size(); ++d) add(dcs[d], [&, d](size_t n) { return topo.node_dc[n] == d; }, d);
+  }
+  return out;
+}
+
+// Fills *loss and returns true when `arc` loses its quorum at `level` under `failure`.
+bool LosesQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& failure, QuorumLevel level,
+                 const std::vector<std::string>& dc_names, QuorumLoss* loss) {
+  auto fill = [&](std::string dc, size_t alive, size_t needed) {
+    loss->range = arc.range;
+    loss->replicas.clear();
+    for (size_t n : arc.replicas) loss->replicas.push_back(topo.ids[n]);
+    loss->dc = std::move(dc);
+    loss->alive = alive;
+    loss->needed = needed;
+    return true;
+  };
+  if (level == QuorumLevel::kQuorum) {
+    size_t alive = 0;
+    for (size_t n : arc.replicas) alive += failure.down[n] ? 0 : 1;
+    const size_t needed = QuorumOf(arc.replicas.size(), topo.spec_total);
+    return alive < needed && fill("", alive, needed);
+  }
+  bool any_dc = false;  // a surviving DC holds replicas of the arc
+  for (size_t d = 0; d < dc_names.size(); ++d) {
+    if (d == failure.dc) continue;
+    size_t in_dc = 0, alive = 0;
+    for (size_t n : arc.replicas) {
+      if (topo.node_dc[n] != d) continue;
+      ++in_dc;
+      alive += failure.down[n] ? 0 : 1;
+    }
+    if (in_dc == 0) continue;  // no replica there: no LOCAL_QUORUM is asked of this DC
+    any_dc = true;
+    const size_t needed = QuorumOf(in_dc, topo.spec_in_dc[d]);
+    if (alive < needed) return fill(dc_names[d], alive, needed);
+  }
+  return !any_dc && fill("", 0, 1);
+}
+
+SurvivalCheck Check(const Topology& topo, const std::vector<std::string>& dc_names, FailureScope scope,
+                    QuorumLevel level) {
+  SurvivalCheck check;
+  check.scope = scope;
+  check.level = level;
+  const std::vector<Failure> failures = FailuresOf(topo, scope, dc_names);
+  check.cases = failures.size();
+  for (const Failure& failure : failures) {
+    QuorumLoss loss;
+    bool fails = false;
+    for (size_t a = 0; a < topo.arcs.size() && !fails; ++a) {
+      fails = LosesQuorum(topo, topo.arcs[a], failure, level, dc_names, &loss);
+    }
+    if (!fails || check.failing++ > 0) continue;
+    loss.failed = failure.name;
+    check.first = std::move(loss);
+  }
+  return check;
+}
+
+}  // namespace
+
+std::vector<SurvivalCheck> AnalyzeSurvivability(const Ring& ring) {
+  std::vector<SurvivalCheck> rows;
+  if (ring.vnode_count() == 0) return rows;
+  const Topology topo(ring);
+  for (FailureScope scope : {FailureScope::kNone, FailureScope::kNode, FailureScope::kRack, FailureScope::kDc}) {
+    for (QuorumLevel level : {QuorumLevel::kQuorum, QuorumLevel::kLocalQuorum}) {
+      rows.push_back(Check(topo, ring.datacenters(), scope, level));
+    }
+  }
+  return rows;
+}
+
+// --- The whole plan -----------------------------------------------------------
+
+ChangePlan PlanChange(const MembershipChange& change, const RingTransition& transition, const RangeSizeFn& size,
+                      double stream_rate) {
+  ChangePlan plan;
+  plan.change = change;
+  plan.arcs_changing = transition.arcs_to_hand_over();
+  plan.transfers = PlanTransfers(transition, size, stream_rate);
+  plan.survival = AnalyzeSurvivability(transition.to());
+  return plan;
+}
+
+}  // namespace kvring::ring
