@@ -137,32 +137,36 @@ struct Topology {
   std::vector<Arc> arcs;
 };
 
-// One failure: the nodes it takes down and, for a DC failure, the DC.
+// One failure: the nodes it takes down, and which DCs keep a live node (a
+// coordinator there can still ask for LOCAL_QUORUM).
 struct Failure {
   std::string name;
-  std::vector<bool> down;     // per node
-  size_t dc = SIZE_MAX;       // the failed DC, for kDc
+  std::vector<bool> down;      // per node
+  std::vector<bool> dc_alive;  // per DC
 };
 
 std::vector<Failure> FailuresOf(const Topology& topo, FailureScope scope, const std::vector<std::string>& dcs) {
   const size_t nodes = topo.ids.size();
   std::vector<Failure> out;
-  auto add = [&](std::string name, auto&& is_down, size_t dc) {
-    Failure f{std::move(name), std::vector<bool>(nodes), dc};
-    for (size_t n = 0; n < nodes; ++n) f.down[n] = is_down(n);
+  auto add = [&](std::string name, auto&& is_down) {
+    Failure f{std::move(name), std::vector<bool>(nodes), std::vector<bool>(dcs.size(), false)};
+    for (size_t n = 0; n < nodes; ++n) {
+      f.down[n] = is_down(n);
+      if (!f.down[n]) f.dc_alive[topo.node_dc[n]] = true;
+    }
     out.push_back(std::move(f));
   };
-  if (scope == FailureScope::kNone) add("", [](size_t) { return false; }, SIZE_MAX);
+  if (scope == FailureScope::kNone) add("", [](size_t) { return false; });
   if (scope == FailureScope::kNode) {
-    for (size_t i = 0; i < nodes; ++i) add(topo.ids[i], [i](size_t n) { return n == i; }, SIZE_MAX);
+    for (size_t i = 0; i < nodes; ++i) add(topo.ids[i], [i](size_t n) { return n == i; });
   }
   if (scope == FailureScope::kRack) {
     for (size_t r = 0; r < topo.rack_names.size(); ++r) {
-      add(topo.rack_names[r], [&, r](size_t n) { return topo.node_rack[n] == r; }, SIZE_MAX);
+      add(topo.rack_names[r], [&, r](size_t n) { return topo.node_rack[n] == r; });
     }
   }
   if (scope == FailureScope::kDc) {
-    for (size_t d = 0; d < dcs.size(); ++d) add(dcs[d], [&, d](size_t n) { return topo.node_dc[n] == d; }, d);
+    for (size_t d = 0; d < dcs.size(); ++d) add(dcs[d], [&, d](size_t n) { return topo.node_dc[n] == d; });
   }
   return out;
 }
@@ -185,9 +189,9 @@ bool LosesQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& 
     const size_t needed = QuorumOf(arc.replicas.size(), topo.spec_total);
     return alive < needed && fill("", alive, needed);
   }
-  bool any_dc = false;  // a surviving DC holds replicas of the arc
+  bool any_dc = false;  // a DC with a live node holds replicas of the arc
   for (size_t d = 0; d < dc_names.size(); ++d) {
-    if (d == failure.dc) continue;
+    if (!failure.dc_alive[d]) continue;  // no coordinator left there to ask
     size_t in_dc = 0, alive = 0;
     for (size_t n : arc.replicas) {
       if (topo.node_dc[n] != d) continue;

@@ -7,7 +7,9 @@
 // its replicas alive when any one node, any one rack or any one whole datacenter
 // fails, at QUORUM (over all of a key's replicas) and at LOCAL_QUORUM (in each
 // datacenter holding replicas, the failed one excepted). Both are exact: every arc
-// of the ring and every failure is checked, nothing is sampled.
+// of the ring and every failure is checked, nothing is sampled. A datacenter left
+// with no live node at all asks for nothing (its clients have no coordinator
+// there); LOCAL_QUORUM fails when no datacenter with a live node holds replicas.
 // Thread safety: values and pure functions.
 #pragma once
 
@@ -95,7 +97,7 @@ struct QuorumLoss {
   TokenRange range;                   // the arc
   std::vector<std::string> replicas;  // its replicas, in preference order
   std::string dc;      // LOCAL_QUORUM: the DC whose local quorum is lost ("" when no
-                       // DC that holds replicas of the arc survives)
+                       // DC with a live node holds replicas of the arc)
   size_t alive = 0;    // replicas left (in dc, for LOCAL_QUORUM)
   size_t needed = 0;   // the quorum
 };
@@ -116,8 +118,8 @@ struct SurvivalCheck {
 size_t QuorumOf(size_t replicas, size_t spec_n);
 
 // Rows for none, node, rack and DC, each at QUORUM then LOCAL_QUORUM.
-// LOCAL_QUORUM asks, in every DC that holds replicas of the arc and did not fail
-// itself, for a quorum of the arc's replicas there (of max(replicas there, the
+// LOCAL_QUORUM asks, in every DC that holds replicas of the arc and keeps a live
+// node, for a quorum of the arc's replicas there (of max(replicas there, the
 // spec's count for the DC) with a per-DC spec). An empty ring gives no rows.
 std::vector<SurvivalCheck> AnalyzeSurvivability(const Ring& ring);
 
