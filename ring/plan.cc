@@ -35,9 +35,42 @@ RangeSizeFn LoadModel::AsFunction() const {
 
 namespace {
 
-// Adds `bytes` to `node`'s streaming total and returns the new total.
-uint64_t AddTraffic(std::map<std::string, uint64_t>* traffic, const std::string& node, uint64_t bytes) {
-  return (*traffic)[node] += bytes;
+using PairMap = std::map<std::pair<std::string, std::string>, PairTransfer>;
+
+// Prices each move on its assigned source; a move with no source is lost.
+PairMap PriceMoves(const RingTransition& transition, const RangeSizeFn& size, std::vector<TokenRange>* lost) {
+  PairMap pairs;
+  for (const RangeMove& move : transition.moves()) {
+    if (move.sources.empty()) {
+      lost->push_back(move.range);
+      continue;
+    }
+    const NodeInfo* source = transition.from().FindNode(move.source());
+    assert(source != nullptr);
+    const RangeSize estimate = size(move.range, *source);
+    PairTransfer& pair = pairs[{move.source(), move.destination}];
+    pair.source = move.source();
+    pair.destination = move.destination;
+    pair.ranges += 1;
+    pair.bytes += estimate.bytes;
+    pair.keys += estimate.keys;
+  }
+  return pairs;
+}
+
+// Sets plan->busiest: the node whose bytes sent plus received are the most.
+void FindBusiest(TransferPlan* plan) {
+  std::map<std::string, uint64_t> traffic;
+  for (const PairTransfer& pair : plan->pairs) {
+    traffic[pair.source] += pair.bytes;
+    traffic[pair.destination] += pair.bytes;
+  }
+  for (const auto& [node, bytes] : traffic) {
+    if (plan->busiest.empty() || bytes > plan->busiest_bytes) {
+      plan->busiest = node;
+      plan->busiest_bytes = bytes;
+    }
+  }
 }
 
 }  // namespace
@@ -46,36 +79,13 @@ TransferPlan PlanTransfers(const RingTransition& transition, const RangeSizeFn& 
   assert(stream_rate > 0);
   TransferPlan plan;
   plan.stream_rate = stream_rate;
-  std::map<std::pair<std::string, std::string>, PairTransfer> pairs;
-  for (const RangeMove& move : transition.moves()) {
-    if (move.sources.empty()) {
-      plan.lost.push_back(move.range);
-      continue;
-    }
-    const NodeInfo* source = transition.from().FindNode(move.source());
-    assert(source != nullptr);
-    const RangeSize estimate = size(move.range, *source);
-    PairTransfer& pair = pairs[{move.source(), move.destination}];
-    pair.ranges += 1;
-    pair.bytes += estimate.bytes;
-    pair.keys += estimate.keys;
-  }
-  std::map<std::string, uint64_t> traffic;  // per node: bytes sent + received
-  for (auto& [ids, pair] : pairs) {
-    pair.source = ids.first;
-    pair.destination = ids.second;
+  for (auto& [ids, pair] : PriceMoves(transition, size, &plan.lost)) {
     plan.ranges += pair.ranges;
     plan.bytes += pair.bytes;
     plan.keys += pair.keys;
-    for (const std::string* node : {&pair.source, &pair.destination}) {
-      const uint64_t total = AddTraffic(&traffic, *node, pair.bytes);
-      if (total > plan.busiest_bytes || plan.busiest.empty()) {
-        plan.busiest = *node;
-        plan.busiest_bytes = total;
-      }
-    }
     plan.pairs.push_back(std::move(pair));
   }
+  FindBusiest(&plan);
   plan.seconds = static_cast<double>(plan.busiest_bytes) / stream_rate;
   return plan;
 }
@@ -92,9 +102,7 @@ const char* FailureScopeName(FailureScope scope) {
   return "?";
 }
 
-const char* QuorumLevelName(QuorumLevel level) {
-  return level == QuorumLevel::kQuorum ? "QUORUM" : "LOCAL_QUORUM";
-}
+const char* QuorumLevelName(QuorumLevel level) { return level == QuorumLevel::kQuorum ? "QUORUM" : "LOCAL_QUORUM"; }
 
 size_t QuorumOf(size_t replicas, size_t spec_n) { return std::max(replicas, spec_n) / 2 + 1; }
 
@@ -116,7 +124,9 @@ struct Topology {
       node_dc.push_back(static_cast<size_t>(std::lower_bound(dcs.begin(), dcs.end(), node.dc) - dcs.begin()));
       node_rack.push_back(racks.at({node.dc, node.rack}));
     }
-    for (const std::string& dc : dcs) spec_in_dc.push_back(ring.replication().per_dc() ? ring.replication().ReplicasIn(dc) : 0);
+    for (const std::string& dc : dcs) {
+      spec_in_dc.push_back(ring.replication().per_dc() ? ring.replication().ReplicasIn(dc) : 0);
+    }
     spec_total = static_cast<size_t>(ring.replication().total());
     ring.ForEachRange([&](const TokenRange& range, const PreferenceList& replicas) {
       Arc arc{range, {}};
@@ -171,24 +181,27 @@ std::vector<Failure> FailuresOf(const Topology& topo, FailureScope scope, const 
   return out;
 }
 
-// Fills *loss and returns true when `arc` loses its quorum at `level` under `failure`.
-bool LosesQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& failure, QuorumLevel level,
-                 const std::vector<std::string>& dc_names, QuorumLoss* loss) {
-  auto fill = [&](std::string dc, size_t alive, size_t needed) {
-    loss->range = arc.range;
-    loss->replicas.clear();
-    for (size_t n : arc.replicas) loss->replicas.push_back(topo.ids[n]);
-    loss->dc = std::move(dc);
-    loss->alive = alive;
-    loss->needed = needed;
-    return true;
-  };
-  if (level == QuorumLevel::kQuorum) {
-    size_t alive = 0;
-    for (size_t n : arc.replicas) alive += failure.down[n] ? 0 : 1;
-    const size_t needed = QuorumOf(arc.replicas.size(), topo.spec_total);
-    return alive < needed && fill("", alive, needed);
-  }
+// Fills *loss with `arc` and the counts, and returns true.
+bool Lose(const Topology& topo, const Topology::Arc& arc, std::string dc, size_t alive, size_t needed,
+          QuorumLoss* loss) {
+  loss->range = arc.range;
+  loss->replicas.clear();
+  for (size_t n : arc.replicas) loss->replicas.push_back(topo.ids[n]);
+  loss->dc = std::move(dc);
+  loss->alive = alive;
+  loss->needed = needed;
+  return true;
+}
+
+bool LosesQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& failure, QuorumLoss* loss) {
+  size_t alive = 0;
+  for (size_t n : arc.replicas) alive += failure.down[n] ? 0 : 1;
+  const size_t needed = QuorumOf(arc.replicas.size(), topo.spec_total);
+  return alive < needed && Lose(topo, arc, "", alive, needed, loss);
+}
+
+bool LosesLocalQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& failure,
+                      const std::vector<std::string>& dc_names, QuorumLoss* loss) {
   bool any_dc = false;  // a DC with a live node holds replicas of the arc
   for (size_t d = 0; d < dc_names.size(); ++d) {
     if (!failure.dc_alive[d]) continue;  // no coordinator left there to ask
@@ -201,9 +214,9 @@ bool LosesQuorum(const Topology& topo, const Topology::Arc& arc, const Failure& 
     if (in_dc == 0) continue;  // no replica there: no LOCAL_QUORUM is asked of this DC
     any_dc = true;
     const size_t needed = QuorumOf(in_dc, topo.spec_in_dc[d]);
-    if (alive < needed) return fill(dc_names[d], alive, needed);
+    if (alive < needed) return Lose(topo, arc, dc_names[d], alive, needed, loss);
   }
-  return !any_dc && fill("", 0, 1);
+  return !any_dc && Lose(topo, arc, "", 0, 1, loss);
 }
 
 SurvivalCheck Check(const Topology& topo, const std::vector<std::string>& dc_names, FailureScope scope,
@@ -217,7 +230,9 @@ SurvivalCheck Check(const Topology& topo, const std::vector<std::string>& dc_nam
     QuorumLoss loss;
     bool fails = false;
     for (size_t a = 0; a < topo.arcs.size() && !fails; ++a) {
-      fails = LosesQuorum(topo, topo.arcs[a], failure, level, dc_names, &loss);
+      const Topology::Arc& arc = topo.arcs[a];
+      fails = level == QuorumLevel::kQuorum ? LosesQuorum(topo, arc, failure, &loss)
+                                            : LosesLocalQuorum(topo, arc, failure, dc_names, &loss);
     }
     if (!fails || check.failing++ > 0) continue;
     loss.failed = failure.name;

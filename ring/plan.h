@@ -96,10 +96,10 @@ struct QuorumLoss {
   std::string failed;                 // "n2", "dc1/rack1", "dc2" ("" for no failure)
   TokenRange range;                   // the arc
   std::vector<std::string> replicas;  // its replicas, in preference order
-  std::string dc;      // LOCAL_QUORUM: the DC whose local quorum is lost ("" when no
-                       // DC with a live node holds replicas of the arc)
-  size_t alive = 0;    // replicas left (in dc, for LOCAL_QUORUM)
-  size_t needed = 0;   // the quorum
+  std::string dc;                     // LOCAL_QUORUM: the DC whose local quorum is lost ("" when no
+                                      // DC with a live node holds replicas of the arc)
+  size_t alive = 0;                   // replicas left (in dc, for LOCAL_QUORUM)
+  size_t needed = 0;                  // the quorum
 };
 
 // One row of the survivability table: a failure scope at one level.

@@ -134,11 +134,10 @@ std::string MembershipChange::ToString() const {
 
 std::string_view MembershipChange::unavailable() const {
   return kind == ChangeKind::kRemoveNode || kind == ChangeKind::kReplace ? std::string_view(target)
-                                                                          : std::string_view();
+                                                                         : std::string_view();
 }
 
-base::Result<std::vector<NodeInfo>> ApplyChange(const std::vector<NodeInfo>& members,
-                                                const MembershipChange& change) {
+base::Result<std::vector<NodeInfo>> ApplyChange(const std::vector<NodeInfo>& members, const MembershipChange& change) {
   base::Result<std::vector<NodeInfo>> next = Status::InvalidArgument("unknown change");
   switch (change.kind) {
     case ChangeKind::kJoin: next = ApplyJoin(members, change); break;

@@ -40,7 +40,7 @@ enum class ChangeKind { kJoin, kDecommission, kRemoveNode, kReplace, kSetWeight 
 // One membership change, as an operator asks for it.
 struct MembershipChange {
   ChangeKind kind = ChangeKind::kJoin;
-  NodeInfo node;       // join: the new node; replace: the replacing node (its token id is set by StartChange)
+  NodeInfo node;       // join: the new node; replace: the replacing node (ApplyChange gives it the dead node's token id and weight)
   std::string target;  // decommission, removenode, set-weight: the member; replace: the dead member
   double weight = 0;   // set-weight: the new weight
 
@@ -186,7 +186,6 @@ class RingTransition {
 // ApplyChange's errors. The new ring has `version` + 1.
 [[nodiscard]] base::Result<RingTransition> StartChange(const std::vector<NodeInfo>& in_force,
                                                        const RingOptions& options, const MembershipChange& change,
-                                                       const MembershipChange* running = nullptr,
-                                                       uint64_t version = 0);
+                                                       const MembershipChange* running = nullptr, uint64_t version = 0);
 
 }  // namespace kvring::ring

@@ -1,8 +1,8 @@
 #include "cmd/kvctl/plan_command.h"
 
 #include <cerrno>
-#include <cstdarg>
 #include <cmath>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -77,6 +77,16 @@ bool RunningChange(const std::vector<repl::MemberReport>& members, ring::Members
   return false;
 }
 
+// Nodes that gossip bytes but no key counts (node/node.cc reports load_keys 0).
+void NoteMissingKeyCounts(const std::vector<repl::MemberReport>& members, PlanReport* report) {
+  bool any_keys = false, any_bytes = false;
+  for (const repl::MemberReport& m : members) {
+    any_keys = any_keys || m.state.load_keys > 0;
+    any_bytes = any_bytes || m.state.load_bytes > 0;
+  }
+  if (any_bytes && !any_keys) report->notes.push_back("the nodes report no key counts (load_keys 0), so keys show 0");
+}
+
 // Notes on members the answering node holds down that the plan counts on.
 void NoteDownMembers(const std::vector<repl::MemberReport>& members, PlanReport* report) {
   std::string self;
@@ -149,12 +159,7 @@ base::Result<PlanReport> PlanFromCluster(const repl::RingDescription& ring_desc,
   report.notes.push_back(
       "sizes are estimates: each node's load (kvctl status) split over the ranges it replicates in proportion to "
       "their token span");
-  bool any_keys = false, any_bytes = false;
-  for (const repl::MemberReport& m : members) {
-    any_keys = any_keys || m.state.load_keys > 0;
-    any_bytes = any_bytes || m.state.load_bytes > 0;
-  }
-  if (any_bytes && !any_keys) report.notes.push_back("the nodes report no key counts (load_keys 0), so keys show 0");
+  NoteMissingKeyCounts(members, &report);
   NoteDownMembers(members, &report);
   return report;
 }
@@ -204,9 +209,9 @@ std::string LossText(const ring::SurvivalCheck& check) {
 std::string SurvivalText(const ring::SurvivalCheck& check) {
   std::string verdict;
   if (check.survives()) {
-    verdict = check.scope == ring::FailureScope::kNone ? "yes"
-                                                       : "yes (" + std::to_string(check.cases) + " " +
-                                                             CaseNoun(check.scope) + " tried)";
+    verdict = check.scope == ring::FailureScope::kNone
+                  ? "yes"
+                  : "yes (" + std::to_string(check.cases) + " " + CaseNoun(check.scope) + " tried)";
   } else {
     verdict = "NO";
     if (check.scope != ring::FailureScope::kNone) {
@@ -221,7 +226,8 @@ std::string SurvivalText(const ring::SurvivalCheck& check) {
 
 std::string TransfersText(const ring::TransferPlan& t, size_t arcs_changing) {
   if (t.pairs.empty() && t.lost.empty()) {
-    return arcs_changing == 0 ? "  nothing moves\n" : "  nothing to stream: the ranges that change only lose replicas\n";
+    return arcs_changing == 0 ? "  nothing moves\n"
+                              : "  nothing to stream: the ranges that change only lose replicas\n";
   }
   std::string out = Line("  %-14s %-14s %8s %12s %12s\n", "source", "destination", "ranges", "keys", "bytes");
   for (const ring::PairTransfer& p : t.pairs) {
@@ -295,9 +301,9 @@ std::string TransfersJson(const ring::TransferPlan& t) {
 }
 
 std::string SurvivalJson(const ring::SurvivalCheck& c) {
-  std::string out = "{\"failure\": " + JsonString(ScopeKey(c.scope)) + ", \"level\": " +
-                    JsonString(ring::QuorumLevelName(c.level)) + ", \"survives\": " +
-                    (c.survives() ? "true" : "false") + ", \"cases\": " + Uint(c.cases) +
+  std::string out = "{\"failure\": " + JsonString(ScopeKey(c.scope)) +
+                    ", \"level\": " + JsonString(ring::QuorumLevelName(c.level)) +
+                    ", \"survives\": " + (c.survives() ? "true" : "false") + ", \"cases\": " + Uint(c.cases) +
                     ", \"failing\": " + Uint(c.failing);
   if (!c.survives()) {
     const ring::QuorumLoss& l = c.first;

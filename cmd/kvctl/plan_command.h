@@ -23,8 +23,7 @@ inline constexpr double kDefaultStreamRate = 32.0 * 1024 * 1024;
 // {"removenode", ID}, {"replace", DEAD_ID} (the replacement in `node`),
 // {"set-weight", ID, W}. InvalidArgument with a usage line otherwise.
 [[nodiscard]] base::Result<ring::MembershipChange> ParsePlanChange(const std::vector<std::string>& args,
-                                                                   const ring::NodeInfo& node,
-                                                                   std::string_view self);
+                                                                   const ring::NodeInfo& node, std::string_view self);
 
 struct PlanReport {
   ring::ChangePlan plan;

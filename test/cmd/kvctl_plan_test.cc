@@ -2,14 +2,13 @@
 // here: the argument forms, the refusal while another change runs, the rebuilt
 // ring checked against the node's fingerprint, and the text and JSON a user
 // reads. The live-node form is in kvctl_commands_test.cc.
-#include "cmd/kvctl/plan_command.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
 #include "cmd/common/text.h"
+#include "cmd/kvctl/plan_command.h"
 #include "ring/ownership.h"
 
 namespace kvring::cmd::kvctl {
@@ -89,9 +88,10 @@ TEST(KvctlPlan, APlanWhileAMemberIsJoiningIsRefusedNamingTheJoin) {
   auto report = PlanFromCluster(Describe(ThreeNodes(), 4, 3), members, Parse({"decommission", "n2"}), 1 << 20);
   ASSERT_FALSE(report.ok());
   EXPECT_TRUE(report.status().IsBusy());
-  EXPECT_EQ("decommission of n2 refused: join of n9 is still running; one membership change at a time (wait until "
-            "it completes)",
-            report.status().message());
+  EXPECT_EQ(
+      "decommission of n2 refused: join of n9 is still running; one membership change at a time (wait until "
+      "it completes)",
+      report.status().message());
 }
 
 TEST(KvctlPlan, ARingThatDoesNotRebuildToTheNodesFingerprintIsRefused) {
@@ -113,9 +113,8 @@ TEST(KvctlPlan, TheVnodeCountPerWeightIsRecoveredFromTheRingReply) {
 
 TEST(KvctlPlan, TextShowsBytesPerPairTheTotalTheEtaAndTheSurvivalTable) {
   const uint64_t load = 300ull << 20;
-  auto report =
-      PlanFromCluster(Describe(ThreeNodes(), 4, 3), Reports(ThreeNodes(), load, 3000), Parse({"join"}, Node("n4", "rack2")),
-                      kDefaultStreamRate);
+  auto report = PlanFromCluster(Describe(ThreeNodes(), 4, 3), Reports(ThreeNodes(), load, 3000),
+                                Parse({"join"}, Node("n4", "rack2")), kDefaultStreamRate);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   const ring::TransferPlan& t = report->plan.transfers;
   ASSERT_FALSE(t.pairs.empty());
@@ -132,8 +131,9 @@ TEST(KvctlPlan, TextShowsBytesPerPairTheTotalTheEtaAndTheSurvivalTable) {
   // n1, n2 in rack1 and n3, n4 in rack2: any node can fail, a rack cannot.
   EXPECT_TRUE(Contains(text, "  any one node         QUORUM        yes (4 nodes tried)\n")) << text;
   EXPECT_TRUE(Contains(text, "  any one rack         QUORUM        NO (")) << text;
-  EXPECT_TRUE(Contains(text, "note: sizes are estimates: each node's load (kvctl status) split over the ranges it "
-                             "replicates in proportion to their token span\n"))
+  EXPECT_TRUE(Contains(text,
+                       "note: sizes are estimates: each node's load (kvctl status) split over the ranges it "
+                       "replicates in proportion to their token span\n"))
       << text;
   // n1..n3 each hold the whole ring, so n4's share of it comes from their loads.
   EXPECT_GT(t.bytes, load / 2);
@@ -152,8 +152,9 @@ TEST(KvctlPlan, JsonCarriesTheSameNumbersAsTheText) {
                           "\"busiest\": \"\", \"busiest_bytes\": 0, \"eta_seconds\": 0.000}, \"survival\": ["))
       << json;
   EXPECT_EQ(0u, t.bytes) << "two nodes left for N = 3: ranges only lose a replica";
-  EXPECT_TRUE(Contains(json, "{\"failure\": \"node\", \"level\": \"QUORUM\", \"survives\": false, \"cases\": 2, "
-                             "\"failing\": 2, \"first\": {\"failed\": \"n1\", \"range\": \""))
+  EXPECT_TRUE(Contains(json,
+                       "{\"failure\": \"node\", \"level\": \"QUORUM\", \"survives\": false, \"cases\": 2, "
+                       "\"failing\": 2, \"first\": {\"failed\": \"n1\", \"range\": \""))
       << json;
   EXPECT_TRUE(Contains(json, "\"alive\": 1, \"needed\": 2}")) << json;
   EXPECT_EQ('\n', json.back());

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,16 +23,10 @@ using testing::BuildRing;
 using testing::Ids;
 using testing::MakeNode;
 using testing::MakeNodes;
+using testing::Start;
 using testing::WithSpec;
 
 constexpr double kRate = 32.0 * 1024 * 1024;
-
-RingTransition Start(const std::vector<NodeInfo>& members, const MembershipChange& change,
-                     const RingOptions& options = {}) {
-  base::Result<RingTransition> t = StartChange(members, options, change);
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  return std::move(t).value();
-}
 
 std::map<std::string, RangeSize> EqualLoads(const std::vector<NodeInfo>& members, uint64_t bytes, uint64_t keys) {
   std::map<std::string, RangeSize> loads;
@@ -108,7 +103,12 @@ TEST(PlanTransfers, ALoadSplitsOverTheNodesRangesInProportionToTheirSpan) {
 
 TEST(PlanTransfers, ARangeWithNoLiveCopyIsReportedLostNotPriced) {
   const RingTransition t = Start(MakeNodes(3), MembershipChange::RemoveNode("n3"), WithSpec("1"));
-  const TransferPlan plan = PlanTransfers(t, [](const TokenRange&, const NodeInfo&) { return RangeSize{1, 1}; }, kRate);
+  const TransferPlan plan = PlanTransfers(
+      t,
+      [](const TokenRange&, const NodeInfo&) {
+        return RangeSize{1, 1};
+      },
+      kRate);
   EXPECT_EQ(t.moves().size(), plan.lost.size());
   EXPECT_EQ(0u, plan.bytes);
   EXPECT_TRUE(plan.pairs.empty());
@@ -171,6 +171,12 @@ TEST(Survivability, TheFirstLossNamesTheFailedRackAndAnArcWhoseReplicasLoseTheir
   EXPECT_EQ(1u, outside);
   EXPECT_EQ(outside, rack.first.alive);
   EXPECT_EQ(2u, rack.first.needed);
+  // rB still has live nodes, so dc1 asks for a local quorum too: 1 of its 3.
+  const SurvivalCheck& local = Row(rows, FailureScope::kRack, QuorumLevel::kLocalQuorum);
+  EXPECT_EQ(2u, local.failing);
+  EXPECT_EQ("dc1", local.first.dc);
+  EXPECT_EQ(1u, local.first.alive);
+  EXPECT_EQ(2u, local.first.needed);
   // The first arc in token order that fails when rA is down.
   for (size_t v = 0; v < ring->vnode_count(); ++v) {
     const TokenRange range = ring->VnodeRange(v);
@@ -185,22 +191,28 @@ TEST(Survivability, QuorumFollowsTheSpecWhenTheRingHasFewerNodesThanN) {
   EXPECT_EQ(2u, QuorumOf(3, 3));
   EXPECT_EQ(2u, QuorumOf(2, 3)) << "the coordinator counts a quorum of N, not of the nodes there are";
   EXPECT_EQ(4u, QuorumOf(6, 6));
+  EXPECT_EQ(2u, QuorumOf(1, 3));
+  // One node, N = 3: its one replica can never make a quorum of 2.
+  EXPECT_FALSE(
+      Row(AnalyzeSurvivability(*BuildRing(MakeNodes(1), WithSpec("3"))), FailureScope::kNone, QuorumLevel::kQuorum)
+          .survives());
   // Two nodes, N = 3: a quorum of 2, so one node down already loses it.
   const std::vector<SurvivalCheck> rows = AnalyzeSurvivability(*BuildRing(MakeNodes(2), WithSpec("3")));
   EXPECT_TRUE(Row(rows, FailureScope::kNone, QuorumLevel::kQuorum).survives());
   EXPECT_FALSE(Row(rows, FailureScope::kNode, QuorumLevel::kQuorum).survives());
 }
 
-// Brute force: does some arc of `ring` lose its QUORUM when every node in `down` fails?
-bool BruteForceLosesQuorum(const Ring& ring, const std::set<std::string>& down) {
-  bool lost = false;
-  ring.ForEachRange([&](const TokenRange&, const PreferenceList& replicas) {
+// Brute force: the first arc of `ring` (in token order) that loses its QUORUM when
+// every node in `down` fails, if any.
+std::optional<TokenRange> BruteForceFirstLoss(const Ring& ring, const std::set<std::string>& down) {
+  std::optional<TokenRange> first;
+  ring.ForEachRange([&](const TokenRange& range, const PreferenceList& replicas) {
     size_t alive = 0;
     for (const NodeInfo* node : replicas) alive += down.count(node->id) ? 0 : 1;
     const size_t n = std::max<size_t>(replicas.size(), static_cast<size_t>(ring.replication().total()));
-    lost = lost || alive < n / 2 + 1;
+    if (!first && alive < n / 2 + 1) first = range;
   });
-  return lost;
+  return first;
 }
 
 TEST(Survivability, RandomRingsAgreeWithABruteForceOverEveryArc) {
@@ -222,15 +234,22 @@ TEST(Survivability, RandomRingsAgreeWithABruteForceOverEveryArc) {
     for (const auto& [scope, groups] : scopes) {
       size_t failing = 0;
       std::string first;
+      TokenRange first_range;
       for (const auto& [name, down] : *groups) {
-        if (!BruteForceLosesQuorum(*ring, down)) continue;
-        if (failing++ == 0) first = name;
+        const std::optional<TokenRange> loss = BruteForceFirstLoss(*ring, down);
+        if (!loss || failing++ > 0) continue;
+        first = name;
+        first_range = *loss;
       }
       const SurvivalCheck& row = Row(rows, scope, QuorumLevel::kQuorum);
-      ASSERT_EQ(groups->size(), row.cases) << FailureScopeName(scope);
-      ASSERT_EQ(failing, row.failing) << FailureScopeName(scope) << " on " << ring->node_count() << " nodes, spec "
-                                      << options.replication.ToString();
-      ASSERT_EQ(first, row.first.failed) << FailureScopeName(scope);
+      const std::string where = std::string(FailureScopeName(scope)) + " on " + std::to_string(ring->node_count()) +
+                                " nodes, spec " + options.replication.ToString();
+      ASSERT_EQ(groups->size(), row.cases) << where;
+      ASSERT_EQ(failing, row.failing) << where;
+      ASSERT_EQ(first, row.first.failed) << where;
+      if (failing > 0) {
+        ASSERT_EQ(first_range, row.first.range) << where;
+      }
     }
   }
 }

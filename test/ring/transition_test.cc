@@ -24,14 +24,8 @@ using testing::BuildRing;
 using testing::Ids;
 using testing::MakeNode;
 using testing::MakeNodes;
+using testing::Start;
 using testing::WithSpec;
-
-RingTransition Start(const std::vector<NodeInfo>& members, const MembershipChange& change,
-                     const RingOptions& options = {}) {
-  base::Result<RingTransition> t = StartChange(members, options, change);
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  return std::move(t).value();
-}
 
 // The arcs of the moves into `destination`, merged (as RangesReplicatedBy merges).
 std::vector<TokenRange> RangesMovedTo(const RingTransition& t, const std::string& destination) {
@@ -194,9 +188,10 @@ TEST(RingTransition, AReplacementMustBeInTheDeadNodesRackAndHaveItsOwnId) {
   base::Result<std::vector<NodeInfo>> other_rack =
       ApplyChange(members, MembershipChange::Replace("n2", MakeNode("n5", "dc1", "rack9")));
   ASSERT_FALSE(other_rack.ok());
-  EXPECT_EQ("replace of n2 by n5: n5 is in dc1/rack9 but n2 was in dc1/rack1; a replacement takes the dead "
-            "node's place (same dc and rack)",
-            other_rack.status().message());
+  EXPECT_EQ(
+      "replace of n2 by n5: n5 is in dc1/rack9 but n2 was in dc1/rack1; a replacement takes the dead "
+      "node's place (same dc and rack)",
+      other_rack.status().message());
   base::Result<std::vector<NodeInfo>> same_id = ApplyChange(members, MembershipChange::Replace("n2", MakeNode("n2")));
   ASSERT_FALSE(same_id.ok());
   EXPECT_EQ("replace of n2 by n2: the replacement needs an id of its own, not \"n2\"", same_id.status().message());
@@ -233,9 +228,10 @@ TEST(RingTransition, ASecondChangeIsRefusedNamingTheChangeAlreadyRunning) {
   base::Result<RingTransition> t = StartChange(MakeNodes(3), {}, MembershipChange::Decommission("n2"), &running);
   ASSERT_FALSE(t.ok());
   EXPECT_TRUE(t.status().IsBusy()) << t.status().ToString();
-  EXPECT_EQ("decommission of n2 refused: join of n4 is still running; one membership change at a time (wait until "
-            "it completes)",
-            t.status().message());
+  EXPECT_EQ(
+      "decommission of n2 refused: join of n4 is still running; one membership change at a time (wait until "
+      "it completes)",
+      t.status().message());
 }
 
 TEST(RingTransition, ChangesThatCannotApplySayWhy) {
@@ -266,8 +262,8 @@ TEST(RingTransition, HandedOverRangesSwitchReadsAndCountedWritesToTheNewReplicas
   RingTransition t = Start(MakeNodes(3), MembershipChange::Join(MakeNode("n4")));
   ASSERT_GT(t.arcs_to_hand_over(), 1u);
   EXPECT_FALSE(t.complete());
-  const TransitionRange arc = *std::find_if(t.ranges().begin(), t.ranges().end(),
-                                            [](const TransitionRange& a) { return a.changes(); });
+  const TransitionRange arc =
+      *std::find_if(t.ranges().begin(), t.ranges().end(), [](const TransitionRange& a) { return a.changes(); });
   const Token inside = arc.range.end;
   EXPECT_EQ(Ids(arc.old_replicas), Ids(t.ReadReplicas(inside)));
   ASSERT_TRUE(t.MarkHandedOver(arc.range).ok());
@@ -354,7 +350,8 @@ TEST(RingTransition, EveryArcOfRandomTransitionsHasTheOldAndNewRingsPreferenceLi
       ASSERT_EQ(t.ranges()[i == 0 ? t.ranges().size() - 1 : i - 1].range.end, arc.range.start);
       ExpectArcMatchesRings(t, arc, arc.range.end);
       if (arc.range.width() > 1) ExpectArcMatchesRings(t, arc, arc.range.start + 1);
-      if (arc.range.width() > 2) ExpectArcMatchesRings(t, arc, arc.range.start + 1 + rnd.Next64() % (arc.range.width() - 1));
+      if (arc.range.width() > 2)
+        ExpectArcMatchesRings(t, arc, arc.range.start + 1 + rnd.Next64() % (arc.range.width() - 1));
       for (const NodeInfo* node : arc.pending) {
         ASSERT_LT(moves, t.moves().size());
         const RangeMove& move = t.moves()[moves++];
