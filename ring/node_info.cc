@@ -27,7 +27,8 @@ base::Status CheckLabel(std::string_view what, std::string_view value) {
 std::string NodeInfo::ToString() const {
   char w[32];
   std::snprintf(w, sizeof(w), "%g", weight);
-  return id + " (" + address + ", " + dc + "/" + rack + ", weight " + w + ")";
+  const std::string tokens = token_id.empty() ? "" : ", tokens of " + token_id;
+  return id + " (" + address + ", " + dc + "/" + rack + ", weight " + w + tokens + ")";
 }
 
 base::Result<int> ParsePort(std::string_view address) {
@@ -63,6 +64,7 @@ base::Status ValidateNode(const NodeInfo& node) {
     return base::Status::InvalidArgument(where + ": dc \"" + node.dc + "\" contains ':' or ','");
   }
   KV_RETURN_IF_ERROR(CheckLabel("rack", node.rack).WithContext(where));
+  if (!node.token_id.empty()) KV_RETURN_IF_ERROR(CheckLabel("token id", node.token_id).WithContext(where));
   base::Result<int> port = ParsePort(node.address);
   if (!port.ok()) return port.status().WithContext(where);
   if (!std::isfinite(node.weight) || node.weight <= 0 || node.weight > kMaxWeight) {
@@ -74,7 +76,7 @@ base::Status ValidateNode(const NodeInfo& node) {
 }
 
 base::Status ValidateMembers(const std::vector<NodeInfo>& members) {
-  std::set<std::string_view> ids, addresses;
+  std::set<std::string_view> ids, addresses, token_ids;
   for (const NodeInfo& node : members) {
     KV_RETURN_IF_ERROR(ValidateNode(node));
     if (!ids.insert(node.id).second) {
@@ -83,6 +85,10 @@ base::Status ValidateMembers(const std::vector<NodeInfo>& members) {
     if (!addresses.insert(node.address).second) {
       return base::Status::InvalidArgument("address " + node.address + " is given to two nodes (second: \"" +
                                            node.id + "\")");
+    }
+    if (!token_ids.insert(node.TokenId()).second) {
+      return base::Status::InvalidArgument("node \"" + node.id + "\" would place the tokens of \"" + node.TokenId() +
+                                           "\", which another member already holds");
     }
   }
   return base::Status::OK();

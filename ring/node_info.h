@@ -1,6 +1,7 @@
 // ring/node_info.h — what the ring knows about one physical node: its id, the
-// address peers dial, its datacenter and rack labels, and its weight (capacity
-// relative to a default node; a weight-2 node gets twice the virtual nodes).
+// address peers dial, its datacenter and rack labels, its weight (capacity
+// relative to a default node; a weight-2 node gets twice the virtual nodes) and,
+// for a node that replaced a dead one, whose tokens it holds.
 // Thread safety: a value.
 #pragma once
 
@@ -16,11 +17,19 @@ inline constexpr std::string_view kDefaultDc = "dc1";
 inline constexpr std::string_view kDefaultRack = "rack1";
 
 struct NodeInfo {
-  std::string id;       // unique, stable across restarts; places the node's tokens
+  std::string id;       // unique, stable across restarts
   std::string address;  // "HOST:PORT"
   std::string dc{kDefaultDc};
   std::string rack{kDefaultRack};
   double weight = 1.0;  // > 0
+  // The id whose virtual-node tokens this node holds (VnodeToken(token_id, k)).
+  // Empty: its own id, the usual case. A node that replaced a dead one (kvnode
+  // --replace) carries the dead node's token id, so it takes exactly the dead
+  // node's place on the ring (ring/transition.h, MembershipChange::Replace).
+  std::string token_id;
+
+  // The id the node's tokens derive from: token_id, or id when that is empty.
+  const std::string& TokenId() const { return token_id.empty() ? id : token_id; }
 
   // "n1 (10.0.0.1:7000, dc1/rack1, weight 1)".
   std::string ToString() const;
@@ -38,7 +47,8 @@ inline constexpr double kMaxWeight = 64.0;
 // "HOST:PORT" with a port in 1..65535, a finite weight in (0, kMaxWeight].
 [[nodiscard]] base::Status ValidateNode(const NodeInfo& node);
 
-// Checks every node and that ids and addresses are unique.
+// Checks every node and that ids, addresses and token ids (TokenId()) are unique:
+// two members placing the same tokens would collide on every virtual node.
 [[nodiscard]] base::Status ValidateMembers(const std::vector<NodeInfo>& members);
 
 // Checks "HOST:PORT" (HOST non-empty; a bracketed IPv6 host "[::1]:7000" is

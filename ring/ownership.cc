@@ -8,31 +8,11 @@ namespace kvring::ring {
 
 namespace {
 
-using Wide = unsigned __int128;  // sums of widths reach 2^64 and beyond
+using Wide = TokenCount;  // sums of widths reach 2^64 and beyond
 
 constexpr double kTwoTo64 = 18446744073709551616.0;
 
-// Width of an arc as a 128-bit count (a full() arc is 2^64 tokens).
-Wide WidthOf(const TokenRange& range) { return range.full() ? (Wide{1} << 64) : Wide{range.width()}; }
-
 double Share(Wide tokens) { return static_cast<double>(tokens) / kTwoTo64; }
-
-// Appends `range` to `out`, merging it into the last arc when they touch.
-void AppendMerged(std::vector<TokenRange>* out, const TokenRange& range) {
-  if (!out->empty() && out->back().end == range.start) {
-    out->back().end = range.end;
-  } else {
-    out->push_back(range);
-  }
-}
-
-// Joins the last arc into the first when they meet across the wrap point.
-void CloseWrap(std::vector<TokenRange>* out) {
-  if (out->size() >= 2 && out->back().end == out->front().start) {
-    out->front().start = out->back().start;
-    out->pop_back();
-  }
-}
 
 // Token counts summed over arcs, per node and per DC.
 struct Totals {
@@ -54,7 +34,7 @@ struct Totals {
 
   // Adds virtual node v's arc: to its owner's primary share, to each replica's share.
   void AddArc(const Ring& ring, size_t v) {
-    const Wide width = WidthOf(ring.VnodeRange(v));
+    const Wide width = ring.VnodeRange(v).span();
     const size_t owner = ring.IndexOf(ring.vnode_owner(v));
     ++vnodes[owner];
     primary[owner] += width;
@@ -99,7 +79,7 @@ std::vector<TokenRange> RangesReplicatedBy(const Ring& ring, std::string_view no
   const NodeInfo* node = ring.FindNode(node_id);
   if (node == nullptr) return out;
   ring.ForEachRange([&](const TokenRange& range, const PreferenceList& replicas) {
-    if (replicas.Contains(node)) AppendMerged(&out, range);
+    if (replicas.Contains(node)) AppendMergedRange(&out, range);
   });
   CloseWrap(&out);
   return out;
@@ -110,7 +90,7 @@ std::vector<TokenRange> PrimaryRangesOf(const Ring& ring, std::string_view node_
   const NodeInfo* node = ring.FindNode(node_id);
   if (node == nullptr) return out;
   for (size_t v = 0; v < ring.vnode_count(); ++v) {
-    if (&ring.vnode_owner(v) == node) AppendMerged(&out, ring.VnodeRange(v));
+    if (&ring.vnode_owner(v) == node) AppendMergedRange(&out, ring.VnodeRange(v));
   }
   CloseWrap(&out);
   return out;

@@ -34,6 +34,21 @@ double TokenFraction(uint64_t width) { return static_cast<double>(width) / kTwoT
 
 double TokenRange::Fraction() const { return full() ? 1.0 : TokenFraction(width()); }
 
+void AppendMergedRange(std::vector<TokenRange>* ranges, const TokenRange& range) {
+  if (!ranges->empty() && ranges->back().end == range.start) {
+    ranges->back().end = range.end;
+  } else {
+    ranges->push_back(range);
+  }
+}
+
+void CloseWrap(std::vector<TokenRange>* ranges) {
+  if (ranges->size() >= 2 && ranges->back().end == ranges->front().start) {
+    ranges->front().start = ranges->back().start;
+    ranges->pop_back();
+  }
+}
+
 std::string TokenRange::ToString() const {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "(0x%016" PRIx64 ", 0x%016" PRIx64 "]", start, end);

@@ -9,10 +9,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kvring::ring {
 
 using Token = uint64_t;
+// A count of tokens: up to 2^64 (the full ring) and sums of such counts.
+using TokenCount = unsigned __int128;
 
 // The ring position of a key.
 Token TokenOf(std::string_view key);
@@ -35,6 +38,8 @@ struct TokenRange {
   bool Contains(Token t) const;
   // Number of tokens in the arc; 0 stands for 2^64 (the full ring).
   uint64_t width() const { return end - start; }
+  // Number of tokens in the arc, 2^64 for the full ring.
+  TokenCount span() const { return full() ? TokenCount{1} << 64 : TokenCount{width()}; }
   // Share of the token space in [0, 1].
   double Fraction() const;
   // "(0x..., 0x...]".
@@ -45,5 +50,11 @@ struct TokenRange {
 
 // Share of the token space covered by `width` tokens (width 0 = none).
 double TokenFraction(uint64_t width);
+
+// Appends `range` to `ranges` (arcs in token order), merging it into the last arc
+// when the two touch.
+void AppendMergedRange(std::vector<TokenRange>* ranges, const TokenRange& range);
+// Joins the last arc into the first when they meet across the wrap point 2^64-1 → 0.
+void CloseWrap(std::vector<TokenRange>* ranges);
 
 }  // namespace kvring::ring

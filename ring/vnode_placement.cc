@@ -42,7 +42,7 @@ VnodeLayout PlaceVnodes(const std::vector<NodeInfo>& nodes_by_id, uint32_t vnode
     assert(n == 0 || nodes_by_id[n - 1].id < nodes_by_id[n].id);
     const uint32_t count = VnodeCount(nodes_by_id[n].weight, vnodes_per_weight);
     for (uint32_t k = 0; k < count; ++k) {
-      candidates.push_back(VnodeCandidate{VnodeToken(nodes_by_id[n].id, k), n, k});
+      candidates.push_back(VnodeCandidate{VnodeToken(nodes_by_id[n].TokenId(), k), n, k});
     }
   }
   return ResolveVnodes(std::move(candidates));

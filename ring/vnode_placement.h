@@ -1,6 +1,7 @@
 // ring/vnode_placement.h — where each node's virtual nodes sit on the ring.
-// Node i (in id order) gets VnodeCount(weight) virtual nodes at VnodeToken(id, k),
-// k = 0..count-1. The layout depends only on the member set, never on the order
+// Node i (in id order) gets VnodeCount(weight) virtual nodes at
+// VnodeToken(TokenId(), k), k = 0..count-1 (TokenId() is the node's id unless it
+// replaced a dead node: ring/node_info.h). The layout depends only on the member set, never on the order
 // the members were listed in. Two candidates with the same token (odds ~2e-11 for
 // 100 nodes × 256 vnodes) are resolved deterministically: candidates are sorted by
 // (token, node id, index) and one that is not above its predecessor's final token

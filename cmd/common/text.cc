@@ -119,4 +119,29 @@ std::string FormatWallMicros(uint64_t micros) {
   return buf;
 }
 
+std::string FormatBytes(double bytes) {
+  char buf[32];
+  if (bytes < 1024) {
+    std::snprintf(buf, sizeof(buf), "%.0f B", bytes);
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", bytes / 1024);
+  } else if (bytes < 1024.0 * 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", bytes / (1024 * 1024));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  }
+  return buf;
+}
+
+std::string FormatSeconds(double seconds) {
+  char buf[48];
+  if (seconds < 3600) {
+    std::snprintf(buf, sizeof(buf), seconds < 10 ? "%.1f s" : "%.0f s", seconds);
+  } else {
+    const auto minutes = static_cast<long long>(seconds / 60);
+    std::snprintf(buf, sizeof(buf), "%lld h %02lld min", minutes / 60, minutes % 60);
+  }
+  return buf;
+}
+
 }  // namespace kvring::cmd

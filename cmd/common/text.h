@@ -1,6 +1,6 @@
 // cmd/common/text.h — small text helpers for the command-line tools: base64
 // (contexts and binary values on a terminal), JSON string escaping, and
-// human-readable times.
+// human-readable times and sizes.
 // Thread safety: pure functions.
 #pragma once
 
@@ -20,5 +20,10 @@ std::string JsonString(std::string_view bytes);
 
 // "2026-11-24T19:33:54.123Z" for microseconds since the Unix epoch.
 std::string FormatWallMicros(uint64_t micros);
+
+// "512 B", "1.5 KiB", "2.0 MiB", "3.2 GiB".
+std::string FormatBytes(double bytes);
+// "2.5 s" under ten seconds, "42 s" up to an hour, then "1 h 02 min".
+std::string FormatSeconds(double seconds);
 
 }  // namespace kvring::cmd

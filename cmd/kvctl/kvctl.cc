@@ -12,6 +12,7 @@
 #include "base/coding.h"
 #include "cmd/common/flags.h"
 #include "cmd/common/text.h"
+#include "cmd/kvctl/plan_command.h"
 #include "cmd/kvctl/repair_text.h"
 #include "net/blocking_client.h"
 #include "net/protocol.h"
@@ -49,6 +50,13 @@ constexpr char kUsage[] =
     "                         now and repair every difference both ways; --range limits it to tokens in\n"
     "                         (T1, T2]; --wait prints progress every second and a summary at the end.\n"
     "                         A job interrupted by a restart resumes where it was\n"
+    "  plan join|decommission [ID]|removenode ID|replace DEAD_ID|set-weight ID W\n"
+    "                         before changing membership: what would move (bytes and keys per node pair,\n"
+    "                         estimated from each node's load), how long at --stream-rate, and which failures\n"
+    "                         (any one node, rack, datacenter) the resulting ring survives at QUORUM and\n"
+    "                         LOCAL_QUORUM (--json). join takes the new node as --id, --address, --dc,\n"
+    "                         --rack, --weight; replace the same (it keeps the dead node's weight and\n"
+    "                         tokens). Nothing changes: it only plans\n"
     "  hash-password USER ROLE  print the users-file line for USER (role read, read-write or admin) with\n"
     "                         the password read from stdin (or $KVRING_PASSWORD); needs no node\n"
     "\n"
@@ -80,6 +88,8 @@ struct Options {
   std::string node;   // repair: the member to repair (default: the --host node)
   std::string range;  // repair: T1:T2
   bool wait = false;  // repair: until it ends
+  ring::NodeInfo new_node;  // plan join / replace: --id, --address, --dc, --rack, --weight
+  std::string stream_rate = "32MiB";  // plan: bytes per second per node
 };
 
 void DeclareFlags(FlagSet* f, Options* o) {
@@ -95,7 +105,9 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
   f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
   f->String("context", &o->context, "put/del: the context printed by an earlier get (resolves its siblings)");
-  f->Bool("json", &o->json, "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}; status: one object per member");
+  f->Bool("json", &o->json,
+          "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}; status: one object per member; "
+          "plan: the plan as one object");
   f->Bool("base64", &o->base64, "get: print values in base64 (binary-safe)");
   f->Bool("local", &o->local, "get: read only this node's own store, no coordination");
   f->Bool("strict", &o->strict,
@@ -107,6 +119,13 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("node", &o->node, "repair: the member to repair, by id (default: the --host node)");
   f->String("range", &o->range, "repair: only tokens in (T1, T2], given as T1:T2");
   f->Bool("wait", &o->wait, "repair: print progress until the job ends, then a summary");
+  f->String("id", &o->new_node.id, "plan join/replace: the new node's id");
+  f->String("address", &o->new_node.address, "plan join/replace: the new node's HOST:PORT");
+  f->String("dc", &o->new_node.dc, "plan join/replace: the new node's datacenter (default dc1)");
+  f->String("rack", &o->new_node.rack, "plan join/replace: the new node's rack (default rack1)");
+  f->Double("weight", &o->new_node.weight, "plan join: the new node's weight (default 1)");
+  f->String("stream-rate", &o->stream_rate,
+            "plan: streaming rate per node for the ETA, bytes per second: 32MiB (the default), 100m, ...");
   f->Bool("help", &o->help, "print this help");
 }
 
@@ -142,6 +161,7 @@ class Session {
   int Ring();
   int ClusterStatus();
   int Repair();
+  int Plan(const std::vector<std::string>& args);
   // Reconnects to the member `id` (its address from CLUSTER_STATUS).
   Status ConnectToMember(const std::string& id);
   base::Result<std::vector<repl::MemberReport>> Members();
@@ -205,7 +225,7 @@ int Session::Run(const std::vector<std::string>& args) {
   }
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
-      cmd != "status" && cmd != "repair") {
+      cmd != "status" && cmd != "repair" && cmd != "plan") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -216,6 +236,7 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "stats") return Stats();
   if (cmd == "ring") return Ring();
   if (cmd == "repair") return Repair();
+  if (cmd == "plan") return Plan(args);
   return ClusterStatus();
 }
 
@@ -571,6 +592,26 @@ int Session::Repair() {
     out_ << ProgressLine(node, p) << std::endl;
   }
   return p.state == repl::RepairState::kDone ? kExitOk : kExitError;
+}
+
+int Session::Plan(const std::vector<std::string>& args) {
+  uint64_t rate = 0;
+  if (!ParseByteSize(o_.stream_rate, &rate) || rate == 0) {
+    return Usage("--stream-rate: '" + o_.stream_rate + "' is not a positive byte size (32MiB, 100m, ...)");
+  }
+  auto change = ParsePlanChange(std::vector<std::string>(args.begin() + 1, args.end()), o_.new_node,
+                                client_->server_node_id());
+  if (!change.ok()) return Usage(change.status().message());
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kRing), "");
+  if (!reply.ok()) return Fail(reply.status());
+  repl::RingDescription ring;
+  if (!repl::DecodeRingDescription(reply.value(), &ring)) return Fail(Status::Corruption("malformed RING reply"));
+  auto members = Members();
+  if (!members.ok()) return Fail(members.status());
+  auto report = PlanFromCluster(ring, *members, *change, static_cast<double>(rate));
+  if (!report.ok()) return Fail(report.status());
+  out_ << (o_.json ? PlanJson(*report) : PlanText(*report));
+  return kExitOk;
 }
 
 }  // namespace

@@ -20,32 +20,14 @@ bool ParseToken(const std::string& text, uint64_t* v) {
   return errno == 0 && *end == '\0' && text[0] != '-';
 }
 
-std::string Bytes(double b) {
-  char buf[32];
-  if (b < 1024) {
-    std::snprintf(buf, sizeof(buf), "%.0f B", b);
-  } else if (b < 1024 * 1024) {
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", b / 1024);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.1f MiB", b / (1024 * 1024));
-  }
-  return buf;
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), s < 10 ? "%.1f s" : "%.0f s", s);
-  return buf;
-}
-
 std::string Counts(const repl::RepairProgress& p) {
   const double secs = static_cast<double>(p.elapsed_us) / 1e6;
   const double bytes = static_cast<double>(p.bytes_sent + p.bytes_received);
   return std::to_string(p.ranges_done) + "/" + std::to_string(p.ranges_total) + " ranges (" +
          std::to_string(p.ranges_differing) + " differed, " + std::to_string(p.leaves_differing) + " leaves), " +
          std::to_string(p.keys_sent + p.keys_received) + " keys (" + std::to_string(p.keys_sent) + " sent, " +
-         std::to_string(p.keys_received) + " received), " + Bytes(bytes) + " exchanged at " +
-         Bytes(secs > 0 ? bytes / secs : 0) + "/s";
+         std::to_string(p.keys_received) + " received), " + FormatBytes(bytes) + " exchanged at " +
+         FormatBytes(secs > 0 ? bytes / secs : 0) + "/s";
 }
 
 }  // namespace
@@ -71,7 +53,7 @@ std::string ProgressLine(std::string_view node, const repl::RepairProgress& p) {
   if (p.ranges_done > 0 && p.ranges_done < p.ranges_total) {
     const double eta = static_cast<double>(p.elapsed_us) / 1e6 * static_cast<double>(p.ranges_total - p.ranges_done) /
                        static_cast<double>(p.ranges_done);
-    line += ", ETA " + Seconds(eta);
+    line += ", ETA " + FormatSeconds(eta);
   }
   if (!p.detail.empty()) line += " [" + p.detail + "]";
   return line;
@@ -79,7 +61,7 @@ std::string ProgressLine(std::string_view node, const repl::RepairProgress& p) {
 
 std::string RepairSummary(std::string_view node, const repl::RepairProgress& p) {
   std::string line = std::string(node) + " repair " + std::to_string(p.job) + " " + repl::RepairStateName(p.state) +
-                     " in " + Seconds(static_cast<double>(p.elapsed_us) / 1e6) + ": " + Counts(p);
+                     " in " + FormatSeconds(static_cast<double>(p.elapsed_us) / 1e6) + ": " + Counts(p);
   if (!p.detail.empty()) line += " [" + p.detail + "]";
   return line;
 }
@@ -87,7 +69,7 @@ std::string RepairSummary(std::string_view node, const repl::RepairProgress& p) 
 std::string LastFullText(const repl::RepairProgress& p, uint64_t now_wall_us) {
   if (p.last_full_wall_us == 0) return "never";
   const uint64_t ago = now_wall_us > p.last_full_wall_us ? now_wall_us - p.last_full_wall_us : 0;
-  return FormatWallMicros(p.last_full_wall_us) + " (" + Seconds(static_cast<double>(ago) / 1e6) +
+  return FormatWallMicros(p.last_full_wall_us) + " (" + FormatSeconds(static_cast<double>(ago) / 1e6) +
          " ago): " + std::to_string(p.last_full_ranges_differing) + " ranges differed, " +
          std::to_string(p.last_full_keys_repaired) + " keys repaired";
 }

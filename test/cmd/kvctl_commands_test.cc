@@ -1,7 +1,7 @@
 // kvctl as a process (fork/exec with pipes) against a real single kvnode: put
 // from an argument and from stdin, get, del, ping, stats, receipts with -v,
-// --base64, --help, and the exit codes scripts rely on (0 found, 1 not found,
-// 2 error).
+// --base64, --help, plan, and the exit codes scripts rely on (0 found, 1 not
+// found, 2 error).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -209,13 +209,30 @@ TEST_F(KvctlCommandsTest, AnOverLimitValueExitsTwoWithTheNodesError) {
 TEST_F(KvctlCommandsTest, HelpMentionsEveryCommandAndExitsZero) {
   ProgramResult help = RunProgram({BinaryPath("kvctl"), "--help"});
   ASSERT_EQ(0, help.exit_code) << help.ToString();
-  for (const char* command : {"get", "put", "del", "ping", "stats", "ring", "status"}) {
+  for (const char* command : {"get", "put", "del", "ping", "stats", "ring", "status", "plan"}) {
     EXPECT_TRUE(Contains(help.out, std::string("  ") + command + " ")) << command << " missing from:\n" << help.out;
   }
   for (const char* flag : {"--host", "--json", "--base64", "--context", "--local", "--r", "--w"}) {
     EXPECT_TRUE(Contains(help.out, flag)) << flag << " missing from:\n" << help.out;
   }
   EXPECT_TRUE(Contains(help.out, "Exit codes")) << help.out;
+}
+
+TEST_F(KvctlCommandsTest, PlanJoinShowsWhatMovesToTheNewNodeAndChangesNothing) {
+  ASSERT_EQ(0, Kvctl({"put", "planned", "v"}).exit_code);
+  ProgramResult plan =
+      Kvctl({"plan", "join", "--id", "n2", "--address", "127.0.0.1:1", "--stream-rate", "1MiB", "--json"});
+  ASSERT_EQ(0, plan.exit_code) << plan.ToString();
+  EXPECT_EQ(0u, plan.out.find("{\"change\": \"join of n2\", \"ring_version\": ")) << plan.ToString();
+  // One node with N = 1: n2 takes its share of the ring from n1.
+  EXPECT_TRUE(Contains(plan.out, "\"pairs\": [{\"source\": \"n1\", \"destination\": \"n2\", ")) << plan.ToString();
+  EXPECT_TRUE(Contains(plan.out, "\"stream_rate\": 1048576,")) << plan.ToString();
+  ProgramResult ring = Kvctl({"ring"});
+  ASSERT_EQ(0, ring.exit_code) << ring.ToString();
+  EXPECT_TRUE(Contains(ring.out, "1 node(s)")) << "a plan changes nothing\n" << ring.ToString();
+  ProgramResult twice = Kvctl({"plan", "join", "--id", "n1", "--address", "127.0.0.1:1"});
+  EXPECT_EQ(2, twice.exit_code) << twice.ToString();
+  EXPECT_EQ("kvctl: join of n1: \"n1\" is already a member\n", twice.err);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // test/ring/ring_test_util.h — member lists and small helpers shared by the ring tests.
 #pragma once
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 
 #include "base/random.h"
 #include "ring/ring.h"
+#include "ring/transition.h"
 
 namespace kvring::ring::testing {
 
@@ -36,6 +38,18 @@ inline std::shared_ptr<const Ring> BuildRing(std::vector<NodeInfo> members, Ring
   base::Result<std::shared_ptr<const Ring>> ring = Ring::Build(std::move(members), std::move(options));
   EXPECT_TRUE(ring.ok()) << ring.status().ToString();
   return ring.ok() ? *ring : nullptr;
+}
+
+// The transition for a change the test expects to apply; a refusal fails the
+// test and stops the binary (nothing after it could run).
+inline RingTransition Start(const std::vector<NodeInfo>& members, const MembershipChange& change,
+                            const RingOptions& options = {}) {
+  base::Result<RingTransition> t = StartChange(members, options, change);
+  if (!t.ok()) {
+    ADD_FAILURE() << change.ToString() << ": " << t.status().ToString();
+    std::abort();
+  }
+  return std::move(t).value();
 }
 
 inline RingOptions WithSpec(const std::string& spec) {
