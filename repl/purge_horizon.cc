@@ -7,9 +7,55 @@
 
 namespace kvring::repl {
 
+namespace {
+
+// Skips the history vector (docs/formats/value.md) without building it.
+bool SkipHistory(std::string_view* in) {
+  uint32_t n;
+  if (!base::GetVarint32(in, &n)) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    std::string_view node;
+    uint64_t counter, updated;
+    if (!base::GetLengthPrefixed(in, &node) || !base::GetVarint64(in, &counter) || !base::GetVarint64(in, &updated)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Skips a tombstone sibling's fields after its flags byte.
+bool SkipTombstone(std::string_view* in, uint8_t flags) {
+  uint32_t dot_node, n;
+  uint64_t lag, timestamp;
+  if (!base::GetVarint32(in, &dot_node) || !base::GetVarint64(in, &lag) || !base::GetFixed64(in, &timestamp)) {
+    return false;
+  }
+  if ((flags & kSiblingFullContext) == 0) return true;
+  if (!base::GetVarint32(in, &n)) return false;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!base::GetVarint32(in, &dot_node) || !base::GetVarint64(in, &lag)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// Called for every value a flush or compaction writes: a walk over the
+// encoding that stops at the first live sibling, not a decode (the filter,
+// Purgeable, decodes and checks in full before anything is purged).
 bool IsAllTombstones(std::string_view value) {
-  base::Result<SiblingSet> set = DecodeSiblingSet(value);
-  return set.ok() && set->IsDeleted();
+  std::string_view in = value;
+  uint32_t count;
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kValueFormatVersion) return false;
+  in.remove_prefix(1);
+  if (!SkipHistory(&in) || !base::GetVarint32(&in, &count) || count == 0) return false;
+  for (uint32_t i = 0; i < count; i++) {
+    if (in.empty()) return false;
+    const auto flags = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    if ((flags & kSiblingTombstone) == 0 || !SkipTombstone(&in, flags)) return false;
+  }
+  return in.empty();
 }
 
 void PurgeHorizon::RecordClean(const std::string& peer, uint64_t range_end, uint64_t start_sequence) {
@@ -43,7 +89,8 @@ bool PurgeHorizon::Purgeable(std::string_view storage_key, std::string_view valu
   if (storage_key.size() < 8 || !RangeCleanSince(base::DecodeBigEndian64(storage_key.data()), sequence)) {
     return false;
   }
-  if (!IsAllTombstones(value)) return false;
+  base::Result<SiblingSet> set = DecodeSiblingSet(value);
+  if (!set.ok() || !set->IsDeleted()) return false;
   base::MutexLock l(&mu_);
   purged_++;
   return true;

@@ -48,7 +48,8 @@
 namespace kvring::repl {
 
 // True when `value` is an encoded sibling set of only tombstones (the engine's
-// lsm::Options::is_tombstone). False for anything that does not decode.
+// lsm::Options::is_tombstone): a walk over the encoding, not a full decode, so a
+// damaged value may pass; false for one that is not even walkable.
 bool IsAllTombstones(std::string_view value);
 
 class PurgeHorizon {
