@@ -257,7 +257,7 @@ void Lsm(Corpus* c) {
   edit.SetNextFileNumber(8);
   edit.SetLastSequence(100);
   edit.AddFile(0, {7, 1000, Key(1), Key(9)});
-  edit.AddFile(1, {6, 2000, Key(10), Key(20)});
+  edit.AddFile(1, {6, 2000, Key(10), Key(20), 12, 3});  // with its tombstones (field 64)
   edit.RemoveFile(1, 4);
   edit.SetCompactPointer(1, Key(15));
   std::string e;
