@@ -61,7 +61,8 @@ void Prober::ProbeDirect(const ring::NodeInfo& target, uint64_t sent_us, uint64_
   std::string body;
   EncodeProbe(&body, self_id_);
   transport_->Call(target, Op(ClusterOpcode::kProbe), std::move(body), options_.probe_timeout_ms,
-                   [this, id = target.id, sent_us, epoch](const Status& s, std::string_view) {
+                   [this, alive = alive_, id = target.id, sent_us, epoch](const Status& s, std::string_view) {
+                     if (!*alive) return;
                      if (!s.ok()) stats_.direct_failed++;
                      detector_->OnDirectProbe(id, s.ok(), sent_us, epoch);
                    });
@@ -75,7 +76,9 @@ void Prober::ProbeThrough(const ring::NodeInfo& target, const ring::NodeInfo& he
   // The helper probes with the same deadline: give it time to answer "not reached".
   const uint64_t timeout_ms = 2 * options_.probe_timeout_ms;
   transport_->Call(helper, Op(ClusterOpcode::kProbeRequest), std::move(body), timeout_ms,
-                   [this, id = target.id, sent_us, epoch](const Status& s, std::string_view payload) {
+                   [this, alive = alive_, id = target.id, sent_us, epoch](const Status& s,
+                                                                           std::string_view payload) {
+                     if (!*alive) return;
                      if (!s.ok()) return detector_->OnHelperSilent(id, epoch);  // no opinion on the target
                      const bool reached = payload.size() == 1 && payload[0] == 1;
                      if (!reached) stats_.indirect_failed++;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,9 @@ class Prober {
   Prober(std::string self_id, FailureDetector* detector, Transport* transport, DetectorOptions options);
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
+  // Replies that arrive later (a transport failing its calls as it is torn down)
+  // find the prober gone and are dropped.
+  ~Prober() { *alive_ = false; }
 
   // Runs the detector's rules and sends the probes it asks for. Call it every
   // options.probe_interval_ms.
@@ -57,6 +61,7 @@ class Prober {
   Transport* const transport_;
   const DetectorOptions options_;
   ProberStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace kvring::repl

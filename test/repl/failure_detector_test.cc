@@ -4,6 +4,7 @@
 // evidence failed and a second member agreed; any evidence brings it back up; a
 // tick that runs late (this node stalled) accuses nobody.
 #include "repl/failure_detector.h"
+#include "repl/prober.h"
 
 #include <gtest/gtest.h>
 
@@ -181,6 +182,30 @@ TEST_F(FailureDetectorTest, AMemberNoLongerListedIsForgottenAndANewOneStartsUp) 
   clock_.Advance(10 * kMs);
   detector_.Tick();
   EXPECT_TRUE(detector_.Suspected().empty());
+}
+
+// Holds every call; the test fails them when it likes (as an RPC client does
+// when it is torn down).
+class HeldTransport final : public Transport {
+ public:
+  void Send(const ring::NodeInfo&, uint8_t, std::string, uint64_t, AnsweredCallback done) override {
+    held.push_back(std::move(done));
+  }
+  std::vector<AnsweredCallback> held;
+};
+
+// Found by ClusterDiskFullTest under ASan: a node's stop freed the prober before
+// its RPC clients, which then failed the probes in flight into freed memory.
+TEST_F(FailureDetectorTest, AProbeAnsweredAfterItsProberIsGoneIsDropped) {
+  HeldTransport transport;
+  auto prober = std::make_unique<Prober>("n1", &detector_, &transport, DetectorOptions());
+  for (int i = 0; i < 10 && transport.held.empty(); i++) {
+    clock_.Advance(500 * kMs);
+    prober->Tick();
+  }
+  ASSERT_FALSE(transport.held.empty()) << "the prober sent no probe";
+  prober.reset();
+  for (auto& done : transport.held) done(base::Status::Aborted("connection closed"), "", false);
 }
 
 }  // namespace
