@@ -38,18 +38,12 @@ repl::DetectorOptions DetectorOptionsOf(const NodeOptions& o) {
   return d;
 }
 
-std::string BigEndianKey(uint64_t prefix) {
-  std::string key(8, '\0');
-  base::EncodeBigEndian64(key.data(), prefix);
-  return key;
-}
-
 // Asks the engine to rewrite the tables of `range` holding tombstones the purge
 // horizon now lets go (engine keys start with the big-endian token).
 void CompactTombstonesOf(lsm::DB* db, const ring::TokenRange& range, uint64_t sequence) {
   for (const repl::PrefixInterval& interval : repl::IntervalsOf(range)) {
-    std::string end = interval.end == 0 ? std::string(9, '\xff') : BigEndianKey(interval.end);
-    db->CompactTombstones(BigEndianKey(interval.begin), std::move(end), sequence);
+    std::string end = interval.end == 0 ? std::string(9, '\xff') : repl::PrefixKey(interval.end);
+    db->CompactTombstones(repl::PrefixKey(interval.begin), std::move(end), sequence);
   }
 }
 

@@ -12,13 +12,13 @@ namespace kvring::repl {
 
 using base::Status;
 
-namespace {
-
 std::string PrefixKey(uint64_t prefix) {
   std::string key(8, '\0');
   base::EncodeBigEndian64(key.data(), prefix);
   return key;
 }
+
+namespace {
 
 uint64_t PrefixOf(std::string_view storage_key) {
   char buf[8] = {0};

@@ -30,6 +30,9 @@
 
 namespace kvring::repl {
 
+// The smallest engine key with this 8-byte big-endian prefix (a token).
+std::string PrefixKey(uint64_t prefix);
+
 // A prefix interval [begin, end); end == 0 means 2^64.
 struct PrefixInterval {
   uint64_t begin = 0;
