@@ -9,10 +9,13 @@ namespace kvring::ring {
 
 namespace {
 
-bool SameMembers(std::vector<NodeInfo> members, const std::vector<NodeInfo>& sorted_by_id) {
-  if (members.size() != sorted_by_id.size()) return false;
+std::vector<NodeInfo> SortedById(std::vector<NodeInfo> members) {
   std::sort(members.begin(), members.end(), [](const NodeInfo& a, const NodeInfo& b) { return a.id < b.id; });
-  return members == sorted_by_id;
+  return members;
+}
+
+bool SameMembers(std::vector<NodeInfo> members, const std::vector<NodeInfo>& sorted_by_id) {
+  return members.size() == sorted_by_id.size() && SortedById(std::move(members)) == sorted_by_id;
 }
 
 }  // namespace
@@ -33,16 +36,46 @@ base::Result<std::unique_ptr<RingHolder>> RingHolder::Create(std::vector<NodeInf
   return holder;
 }
 
-base::Status RingHolder::Update(std::vector<NodeInfo> members) {
-  base::MutexLock lock(&update_mu_);
+base::Result<std::shared_ptr<const Ring>> RingHolder::NextRing(std::vector<NodeInfo> members) {
   const std::shared_ptr<const Ring> old = Current();
-  if (SameMembers(members, old->nodes())) return base::Status::OK();
+  if (SameMembers(members, old->nodes())) return std::shared_ptr<const Ring>();
   base::Result<std::shared_ptr<const Ring>> next = Ring::Build(std::move(members), options_, old->version() + 1);
   if (!next.ok()) {
     return next.status().WithContext("membership update to version " + std::to_string(old->version() + 1));
   }
-  Publish(std::move(*next));
+  return next;
+}
+
+base::Status RingHolder::Update(std::vector<NodeInfo> members) {
+  base::MutexLock lock(&update_mu_);
+  base::Result<std::shared_ptr<const Ring>> next = NextRing(std::move(members));
+  if (!next.ok()) return next.status();
+  Publish(*next ? std::move(*next) : Current());
   return base::Status::OK();
+}
+
+base::Status RingHolder::Update(std::vector<NodeInfo> members, std::vector<NodeInfo> after,
+                                std::string unavailable) {
+  if (SameMembers(after, SortedById(members))) return Update(std::move(members));
+  base::MutexLock lock(&update_mu_);
+  base::Result<std::shared_ptr<const Ring>> next = NextRing(std::move(members));
+  if (!next.ok()) return next.status();
+  std::shared_ptr<const Ring> from = *next ? std::move(*next) : Current();
+  const std::shared_ptr<const RingTransition> running = Transition();
+  if (running != nullptr && running->from_ring() == from && SameMembers(after, running->to().nodes()) &&
+      running->unavailable() == unavailable) {
+    return base::Status::OK();  // the same change, already published
+  }
+  base::Result<std::shared_ptr<const Ring>> to = Ring::Build(std::move(after), options_, from->version() + 1);
+  if (!to.ok()) return to.status().WithContext("ring after the pending change");
+  auto transition = std::make_shared<const RingTransition>(RingTransition::Compute(from, *to, std::move(unavailable)));
+  Publish(std::move(from), std::move(transition));
+  return base::Status::OK();
+}
+
+std::shared_ptr<const RingTransition> RingHolder::Transition() const {
+  base::MutexLock lock(&mu_);
+  return transition_;
 }
 
 std::shared_ptr<const Ring> RingHolder::Current() const {
@@ -50,13 +83,15 @@ std::shared_ptr<const Ring> RingHolder::Current() const {
   return current_;
 }
 
-void RingHolder::Publish(std::shared_ptr<const Ring> ring) {
+void RingHolder::Publish(std::shared_ptr<const Ring> ring, std::shared_ptr<const RingTransition> transition) {
   std::shared_ptr<const Ring> old;
+  std::shared_ptr<const RingTransition> old_transition;
   {
     base::MutexLock lock(&mu_);
     old = std::exchange(current_, std::move(ring));
+    old_transition = std::exchange(transition_, std::move(transition));
   }
-  // `old` is released here, outside the lock: the last reference frees a whole ring.
+  // The old values are released here, outside the lock: the last reference frees a whole ring.
 }
 
 }  // namespace kvring::ring

@@ -1,8 +1,11 @@
 // ring/membership_view.h — the current ring, swapped atomically when membership
 // changes. Readers (coordinators, `kvctl ring`) call Current() once per request
 // and keep that shared_ptr: a concurrent Update never changes a ring under them.
-// The static seed list feeds the first ring; the gossip code of a later issue
-// calls Update with each new member list.
+// The static seed list feeds the first ring; gossip calls Update with each new
+// member list. While a membership change runs (a member joining, leaving, removed
+// or replaced) the view also holds the ring in transition (ring/transition.h):
+// coordinators read Transition() first and, when it is set, route by it (its
+// from_ring() is the ring in force it was computed from).
 // Thread safety: thread-safe. Current() copies the shared_ptr under a short lock
 // (~20 ns uncontended): libstdc++ 12's std::atomic<std::shared_ptr> hides its lock
 // from ThreadSanitizer (google/sanitizers#1558), and a plain mutex costs the same.
@@ -17,6 +20,7 @@
 #include "base/status.h"
 #include "base/thread_annotations.h"
 #include "ring/ring.h"
+#include "ring/transition.h"
 
 namespace kvring::ring {
 
@@ -28,7 +32,16 @@ class MembershipView {
   // Publishes a ring built from `members` (any order) with version() + 1. Members
   // equal to the current ones (as a set) change nothing, not even the version.
   // On invalid members the current ring stays and the error says why.
+  // Clears any transition.
   [[nodiscard]] virtual base::Status Update(std::vector<NodeInfo> members) = 0;
+  // Publishes `members` as the ring in force and, when `after` differs from it as
+  // a set, the transition from it to the ring of `after` (`unavailable`: a member
+  // that may not serve as a stream source, see RingTransition::Compute). When
+  // `after` equals `members` this is Update(members).
+  [[nodiscard]] virtual base::Status Update(std::vector<NodeInfo> members, std::vector<NodeInfo> after,
+                                            std::string unavailable) = 0;
+  // The change in progress, or null when none runs. Any thread.
+  virtual std::shared_ptr<const RingTransition> Transition() const = 0;
   // Version of Current(): bumped by every Update that changed the members.
   virtual uint64_t version() const = 0;
 };
@@ -46,15 +59,22 @@ class RingHolder final : public MembershipView {
 
   std::shared_ptr<const Ring> Current() const override;
   [[nodiscard]] base::Status Update(std::vector<NodeInfo> members) override;
+  [[nodiscard]] base::Status Update(std::vector<NodeInfo> members, std::vector<NodeInfo> after,
+                                    std::string unavailable) override;
+  std::shared_ptr<const RingTransition> Transition() const override;
   uint64_t version() const override { return Current()->version(); }
 
  private:
-  void Publish(std::shared_ptr<const Ring> ring);
+  // Builds the ring of `members` unless they equal the ring in force; null means
+  // "unchanged". Holds update_mu_.
+  base::Result<std::shared_ptr<const Ring>> NextRing(std::vector<NodeInfo> members);
+  void Publish(std::shared_ptr<const Ring> ring, std::shared_ptr<const RingTransition> transition = nullptr);
 
   const RingOptions options_;
   base::Mutex update_mu_;  // one Update builds and publishes at a time; taken before mu_
   mutable base::Mutex mu_;
   std::shared_ptr<const Ring> current_ GUARDED_BY(mu_);
+  std::shared_ptr<const RingTransition> transition_ GUARDED_BY(mu_);
 };
 
 }  // namespace kvring::ring

@@ -56,6 +56,29 @@ TEST(RingHolder, SameMembersInAnotherOrderChangeNothing) {
   EXPECT_EQ(2u, holder->version());
 }
 
+TEST(RingHolder, APendingChangePublishesATransitionFromTheRingInForceUntilItEnds) {
+  std::unique_ptr<RingHolder> holder = std::move(*RingHolder::Create(MakeNodes(3)));
+  EXPECT_EQ(nullptr, holder->Transition());
+  const std::shared_ptr<const Ring> in_force = holder->Current();
+
+  ASSERT_TRUE(holder->Update(MakeNodes(3), MakeNodes(4), "").ok());
+  const std::shared_ptr<const RingTransition> t = holder->Transition();
+  ASSERT_NE(nullptr, t);
+  EXPECT_EQ(in_force, holder->Current());  // the members in force did not change
+  EXPECT_EQ(in_force, t->from_ring());
+  EXPECT_EQ(4u, t->to().node_count());
+  EXPECT_FALSE(t->moves().empty());
+  // The same change again publishes nothing new.
+  ASSERT_TRUE(holder->Update(MakeNodes(3), MakeNodes(4), "").ok());
+  EXPECT_EQ(t, holder->Transition());
+
+  // The joiner becomes a member in force: the change is over.
+  ASSERT_TRUE(holder->Update(MakeNodes(4), MakeNodes(4), "").ok());
+  EXPECT_EQ(nullptr, holder->Transition());
+  EXPECT_EQ(4u, holder->Current()->node_count());
+  EXPECT_EQ(2u, holder->version());
+}
+
 TEST(RingHolder, InvalidUpdateKeepsTheCurrentRing) {
   std::unique_ptr<RingHolder> holder = std::move(*RingHolder::Create(MakeNodes(3)));
   std::vector<NodeInfo> bad = MakeNodes(4);
