@@ -208,6 +208,7 @@ Status Node::Start() {
   aae_ = std::make_unique<repl::AaeResponder>(
       leaves_.get(), store_.get(), io_executor_.get(),
       repl::PeerSetLimitsFor(options_.max_value_bytes, static_cast<size_t>(options_.max_siblings)));
+  stream_source_ = std::make_unique<repl::StreamSource>(db_.get(), io_executor_.get());
   liveness_ = std::make_unique<repl::FailureDetector>(env_.clock, DetectorOptionsOf(options_), options_.id,
                                                       state_->state().generation);
   service_ = std::make_unique<NodeService>();
@@ -256,6 +257,8 @@ Status Node::Start() {
   parts.handoff = handoff_.get();
   parts.aae = aae_.get();
   parts.anti_entropy = anti_entropy_.get();
+  parts.streams = stream_source_.get();
+  parts.membership = membership_.get();
   parts.horizon = horizon_.get();
   parts.generation = state_->state().generation;
   parts.disk = disk_.get();
@@ -333,6 +336,9 @@ void Node::StartMembership() {
   gossip.cluster = options_.cluster;
   gossip.self = self;
   gossip.generation = state_->state().generation;
+  repl::PersistedOperation op = LoadMembershipOperation();
+  gossip.status = options_.join && op.kind == repl::OperationKind::kNone ? repl::MemberStatus::kJoining
+                                                                          : repl::StartupStatus(op);
   gossip.seeds = options_.seeds;
   gossip.timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   gossip.members_path = base::JoinPath(options_.data_dir, repl::kMembersFileName);
@@ -350,6 +356,7 @@ void Node::StartMembership() {
                                                    transport, loops_.front().executor.get(), io_.get(), env_.clock,
                                                    logger_);
   StartAntiEntropy(transport);
+  StartMembershipOps(transport, std::move(op));
   GossipRound();
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
@@ -427,6 +434,8 @@ Status Node::Stop() {
   server_->Shutdown(/*drain_timeout_ms=*/5000);
   handoff_.reset();
   anti_entropy_.reset();
+  membership_.reset();
+  streamer_.reset();
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
   if (s.ok()) s = db_->SyncWal();
@@ -436,6 +445,7 @@ Status Node::Stop() {
   if (s.ok()) s = h;
   hints_.reset();
   aae_.reset();
+  stream_source_.reset();
   leaves_.reset();
   io_executor_.reset();
   db_.reset();

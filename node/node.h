@@ -45,6 +45,9 @@
 #include "repl/anti_entropy.h"
 #include "repl/leaf_source.h"
 #include "repl/pool_executor.h"
+#include "repl/membership_ops.h"
+#include "repl/range_stream.h"
+#include "repl/stream_source.h"
 #include "ring/membership_view.h"
 
 namespace kvring::node {
@@ -95,6 +98,12 @@ class Node {
   void WireLoop(int index);
   void StartMembership();  // on loop 0: gossip and probing
   void StartAntiEntropy(repl::Transport* transport);  // on loop 0
+  // DATA/membership_op: the operation to resume (none when absent or unreadable: logged).
+  repl::PersistedOperation LoadMembershipOperation();
+  // On loop 0: range streaming and the join/decommission/removenode operator
+  // (node/node_membership.cc).
+  void StartMembershipOps(repl::Transport* transport, repl::PersistedOperation op);
+  void MembershipTick();  // loop 0
   void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
   void UpdateMerkleSplits();  // loop 0: the engine's Merkle splits follow the ring (every token + 1)
   void FlushWalBeforeReplies(net::EventLoop* loop);
@@ -133,6 +142,9 @@ class Node {
   std::unique_ptr<repl::AaeResponder> aae_;          // answers AAE_* on every loop
   std::unique_ptr<repl::AntiEntropy> anti_entropy_;  // loop 0: the schedule and kvctl repair
   std::unique_ptr<repl::PurgeHorizon> horizon_;      // the tombstone purge rule (the engine's compaction filter)
+  std::unique_ptr<repl::StreamSource> stream_source_;     // answers STREAM_READ on every loop
+  std::unique_ptr<repl::RangeStreamer> streamer_;         // loop 0
+  std::unique_ptr<repl::MembershipOperator> membership_;  // loop 0
   uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for
   bool running_ = false;
 };

@@ -80,6 +80,10 @@ struct NodeOptions {
   // Anti-entropy (repl/anti_entropy.h).
   int64_t aae_interval_s = 600;                 // each co-replica compared at least this often; 0: never (repair only)
   uint64_t aae_rate_bytes = 32ull << 20;        // leaf scans and sets, bytes per second at most
+  // Membership operations (repl/membership_ops.h, docs/operations.md).
+  bool join = false;                            // start joining: stream the ranges this node will own, then normal
+  uint64_t stream_rate_bytes = 64ull << 20;     // range streaming, bytes per second at most
+  int64_t ring_delay_ms = 3000;                 // from announcing a change to streaming its first batch
 
   base::LogLevel log_level = base::LogLevel::kInfo;
 

@@ -82,7 +82,7 @@ void NodeService::OnRequest(net::Request& request) {
     bad_requests_.fetch_add(1, std::memory_order_relaxed);
     return request.ReplyError(allowed);
   }
-  if (RefusedForFullDisk(request)) return;
+  if (RefusedForFullDisk(request) || RefusedForLeft(request)) return;
   switch (request.opcode()) {
     case static_cast<uint8_t>(net::Opcode::kPing):
       request.ReplyOk();
@@ -124,6 +124,12 @@ void NodeService::OnRequest(net::Request& request) {
       return HandleRepairStart(request);
     case repl::Op(ClusterOpcode::kRepairStatus):
       return HandleRepairStatus(request);
+    case repl::Op(ClusterOpcode::kStreamRead):
+      return HandleStreamRead(request);
+    case repl::Op(ClusterOpcode::kMembershipChange):
+      return HandleMembershipChange(request);
+    case repl::Op(ClusterOpcode::kMembershipStatus):
+      return HandleMembershipStatus(request);
     default: {
       bad_requests_.fetch_add(1, std::memory_order_relaxed);
       char msg[64];

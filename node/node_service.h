@@ -35,6 +35,8 @@
 #include "repl/prober.h"
 #include "repl/aae_responder.h"
 #include "repl/anti_entropy.h"
+#include "repl/membership_ops.h"
+#include "repl/stream_source.h"
 
 namespace kvring::node {
 
@@ -55,6 +57,8 @@ struct NodeParts {
   repl::HintedHandoff* handoff = nullptr;  // loop 0's (stats)
   repl::AaeResponder* aae = nullptr;              // any loop
   repl::AntiEntropy* anti_entropy = nullptr;      // loop 0's
+  repl::StreamSource* streams = nullptr;          // any loop: STREAM_READ
+  repl::MembershipOperator* membership = nullptr; // loop 0's: join, decommission, removenode
   const repl::PurgeHorizon* horizon = nullptr;    // the tombstone purge rule (any thread)
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
@@ -77,6 +81,8 @@ class NodeService final : public net::RequestHandler {
   }
 
   void OnRequest(net::Request& request) override;
+  // Loop 0, once this node's decommission is done: client requests are refused.
+  void MarkLeft() { left_.store(true, std::memory_order_release); }
 
  private:
   void HandleGet(net::Request& request);
@@ -96,6 +102,11 @@ class NodeService final : public net::RequestHandler {
   void HandleAae(net::Request& request);           // AAE_* (node/node_service_aae.cc)
   void HandleRepairStart(net::Request& request);
   void HandleRepairStatus(net::Request& request);
+  void HandleStreamRead(net::Request& request);        // node/node_service_membership.cc
+  void HandleMembershipChange(net::Request& request);
+  void HandleMembershipStatus(net::Request& request);
+  // A client request to a node that has left the cluster: refused, naming why.
+  bool RefusedForLeft(net::Request& request);
   std::string AaeText();                           // loop 0: the anti-entropy counters
 
   // InvalidArgument/TooLarge for keys and values over the configured limits.
@@ -121,6 +132,7 @@ class NodeService final : public net::RequestHandler {
   NodeParts p_;  // written once by Attach, before attached_
   const net::Server* server_ = nullptr;
   std::atomic<bool> attached_{false};
+  std::atomic<bool> left_{false};
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> bad_requests_{0};
   std::atomic<uint64_t> peer_sets_refused_{0};  // replica and hinted writes over the bounds (repl/peer_set.h)

@@ -33,10 +33,11 @@ bool GetStates(std::string_view* in, std::vector<MemberState>* states) {
   return true;
 }
 
-// The ring-relevant part of a state: who it is, where, and whether it owns ranges.
-bool SameForTheRing(const MemberState& a, const MemberState& b) {
-  return a.node == b.node && OwnsRanges(a.status) == OwnsRanges(b.status);
-}
+// The ring-relevant part of a state: who it is, where, and its status (which
+// decides the rings before and after a change).
+bool SameForTheRing(const MemberState& a, const MemberState& b) { return a.node == b.node && a.status == b.status; }
+
+bool Gone(MemberStatus status) { return status == MemberStatus::kLeft || status == MemberStatus::kRemoved; }
 
 }  // namespace
 
@@ -109,6 +110,7 @@ Gossiper::Gossiper(GossipOptions options, ring::MembershipView* view, FailureDet
   self.node = options_.self;
   self.generation = options_.generation;
   self.version = 1;
+  self.status = options_.status;
   table_[self.node.id] = Entry{self, clock_->NowMicros()};
 }
 
@@ -170,22 +172,60 @@ size_t Gossiper::Apply(const std::vector<MemberState>& states) {
 }
 
 void Gossiper::PublishRing() {
-  std::vector<ring::NodeInfo> owners, all;
+  std::vector<ring::NodeInfo> in_force, after, all;
+  std::string unavailable;
   std::vector<MemberState> persisted;
   {
     base::MutexLock lock(&mu_);
     for (const auto& [id, e] : table_) {
-      all.push_back(e.state.node);
-      if (OwnsRanges(e.state.status) || id == options_.self.id) owners.push_back(e.state.node);
+      const MemberStatus status = e.state.status;
+      if (!Gone(status)) all.push_back(e.state.node);
+      if (OwnsRanges(status)) in_force.push_back(e.state.node);
+      if (OwnsRangesAfter(status)) after.push_back(e.state.node);
+      if (status == MemberStatus::kRemoving && unavailable.empty()) unavailable = id;
       if (id != options_.self.id) persisted.push_back(e.state);
     }
   }
   detector_->SetMembers(all);
-  Status s = view_->Update(owners);
+  Status s = view_->Update(std::move(in_force), std::move(after), std::move(unavailable));
   if (!s.ok()) LOG_ERROR(logger_, "cannot publish the new ring: %s", s.ToString().c_str());
   if (options_.members_path.empty()) return;
   s = SaveMembersFile(env_, options_.members_path, persisted);
   if (!s.ok()) LOG_ERROR(logger_, "cannot persist the member list: %s", s.ToString().c_str());
+}
+
+void Gossiper::SetSelfStatus(MemberStatus status) {
+  {
+    base::MutexLock lock(&mu_);
+    MemberState& self = table_[options_.self.id].state;
+    if (self.status == status) return;
+    LOG_INFO(logger_, "this node is now %s", MemberStatusName(status));
+    self.status = status;
+    self.version++;
+  }
+  PublishRing();
+}
+
+Status Gossiper::SetStatusOf(std::string_view id, MemberStatus status) {
+  if (id == options_.self.id) return Status::InvalidArgument("a node does not speak for itself through SetStatusOf");
+  {
+    base::MutexLock lock(&mu_);
+    auto it = table_.find(id);
+    if (it == table_.end()) return Status::NotFound("no member " + std::string(id) + " in the gossip table");
+    if (it->second.state.status == status) return Status::OK();
+    LOG_INFO(logger_, "member %s is now %s (this node speaks for it)", it->first.c_str(), MemberStatusName(status));
+    it->second.state.status = status;
+    it->second.state.version++;
+  }
+  PublishRing();
+  return Status::OK();
+}
+
+base::Result<MemberStatus> Gossiper::StatusOf(std::string_view id) const {
+  base::MutexLock lock(&mu_);
+  auto it = table_.find(id);
+  if (it == table_.end()) return Status::NotFound("no member " + std::string(id) + " in the gossip table");
+  return it->second.state.status;
 }
 
 void Gossiper::UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<std::string> suspects,

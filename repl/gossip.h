@@ -2,8 +2,11 @@
 // (repl/member_state.h), raises its own heartbeat every interval, and exchanges
 // digests with a few peers so that what any node knows reaches every node in a few
 // rounds. A new node needs one seed address. The ring in force is built from the
-// members whose status owns ranges, so ring changes travel by gossip and every node
-// converges on the same ring.
+// members whose status owns ranges (normal, leaving, removing), the ring after the
+// running change from those that will (joining, normal): when they differ the view
+// holds the ring in transition between them (ring/transition.h), with the removing
+// member as the one that may not be a stream source. So ring changes travel by
+// gossip and every node converges on the same rings.
 //
 // One exchange, started by A with B (three messages; Cassandra's SYN/ACK/ACK2):
 //   A -> B  GOSSIP_SYN   cluster:lp from:lp count:varint32 digest{count}
@@ -50,6 +53,7 @@ struct GossipOptions {
   std::string cluster;             // every gossip message names it
   ring::NodeInfo self;
   uint64_t generation = 1;         // this run's (DATA/node_state)
+  MemberStatus status = MemberStatus::kNormal;  // this node's at start (an operation it resumes)
   std::vector<std::string> seeds;  // HOST:PORT addresses
   uint64_t timeout_ms = 1000;      // deadline of one message
   std::string members_path;        // DATA/members ("" = not persisted)
@@ -83,6 +87,15 @@ class Gossiper {
   // This node's own load, suspicions and hints, gossiped from the next heartbeat.
   void UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<std::string> suspects,
                   std::vector<std::pair<std::string, uint64_t>> hints);
+  // This node's status (a membership change it runs), gossiped from now on; the
+  // rings are republished at once.
+  void SetSelfStatus(MemberStatus status);
+  // Speaks for a member that is gone for good (removenode, replace): gives its state
+  // `status` with a raised version, so gossip carries it as the member's newest.
+  // NotFound for an unknown member, InvalidArgument for this node.
+  [[nodiscard]] base::Status SetStatusOf(std::string_view id, MemberStatus status);
+  // The status gossip holds for `id` (NotFound when unknown). Any thread.
+  [[nodiscard]] base::Result<MemberStatus> StatusOf(std::string_view id) const;
 
   // A GOSSIP_SYN: the reply payload, or InvalidArgument naming the clusters.
   base::Result<std::string> OnSyn(std::string_view body);

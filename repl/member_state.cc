@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kMagic = "KVMB";
 constexpr size_t kCrcBytes = 4;
-constexpr uint8_t kMaxStatus = static_cast<uint8_t>(MemberStatus::kRemoved);
+constexpr uint8_t kMaxStatus = static_cast<uint8_t>(MemberStatus::kRemoving);
 
 bool GetString(std::string_view* in, std::string* out) {
   std::string_view v;
@@ -76,11 +76,18 @@ const char* MemberStatusName(MemberStatus status) {
     case MemberStatus::kLeaving: return "leaving";
     case MemberStatus::kLeft: return "left";
     case MemberStatus::kRemoved: return "removed";
+    case MemberStatus::kRemoving: return "removing";
   }
   return "unknown";
 }
 
-bool OwnsRanges(MemberStatus status) { return status == MemberStatus::kNormal || status == MemberStatus::kLeaving; }
+bool OwnsRanges(MemberStatus status) {
+  return status == MemberStatus::kNormal || status == MemberStatus::kLeaving || status == MemberStatus::kRemoving;
+}
+
+bool OwnsRangesAfter(MemberStatus status) {
+  return status == MemberStatus::kNormal || status == MemberStatus::kJoining;
+}
 
 void EncodeMemberState(std::string* dst, const MemberState& state) {
   EncodeMember(dst, state.node);

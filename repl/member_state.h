@@ -13,7 +13,7 @@
 //                   suspects:varint32 id:lp{suspects}
 //                   hints:varint32 (owner:lp count:varint64){hints}
 //   member       := repl/messages.h (id, address, dc, rack, weight)
-//   status       := 0 joining | 1 normal | 2 leaving | 3 left | 4 removed
+//   status       := 0 joining | 1 normal | 2 leaving | 3 left | 4 removed | 5 removing
 //
 //   members file := magic:"KVMB" version:u8 count:varint32 member_state{count} crc:fixed32
 //                   (crc: masked crc32c of every byte before it)
@@ -34,10 +34,22 @@
 
 namespace kvring::repl {
 
-enum class MemberStatus : uint8_t { kJoining = 0, kNormal = 1, kLeaving = 2, kLeft = 3, kRemoved = 4 };
+// joining: streams the ranges it will own; not in the ring in force, in the ring after.
+// normal: in the ring. leaving: decommissioning, streams its ranges away; in the ring in
+// force, not in the ring after. left: decommissioned. removing: gone for good and
+// being re-replicated by the others (kvctl removenode, kvnode --replace); like
+// leaving, but never a stream source; the node driving the removal speaks for it.
+// removed: re-replicated. Left and removed members are in neither ring.
+enum class MemberStatus : uint8_t {
+  kJoining = 0, kNormal = 1, kLeaving = 2, kLeft = 3, kRemoved = 4, kRemoving = 5
+};
 const char* MemberStatusName(MemberStatus status);  // "joining", "normal", ...
-// True for the statuses whose member owns ranges of the ring (normal, leaving).
+// True for the statuses whose member owns ranges of the ring in force (normal,
+// leaving, removing).
 bool OwnsRanges(MemberStatus status);
+// True for the statuses whose member owns ranges once the running change is done
+// (joining, normal).
+bool OwnsRangesAfter(MemberStatus status);
 
 struct MemberState {
   ring::NodeInfo node;

@@ -39,6 +39,8 @@ enum class ClusterOpcode : uint8_t {
   kClusterStatus = 0x22,
   kRepairStart = 0x23,   // kvctl repair (repl/aae_messages.h)
   kRepairStatus = 0x24,
+  kMembershipChange = 0x28,  // kvctl join/decommission/removenode (repl/stream_messages.h)
+  kMembershipStatus = 0x29,  // kvctl streams
   kMemberInfo = 0x40,  // retired with the static membership (answered NotSupported); never reused
   kReplicaRead = 0x41,
   kReplicaWrite = 0x42,
@@ -53,6 +55,7 @@ enum class ClusterOpcode : uint8_t {
   kAaeLeafHashes = 0x4a,
   kAaeKeyDigests = 0x4b,
   kAaeSync = 0x4c,
+  kStreamRead = 0x4d,  // range streaming (repl/stream_messages.h)
 };
 constexpr uint8_t Op(ClusterOpcode op) { return static_cast<uint8_t>(op); }
 

@@ -12,6 +12,7 @@
 #include "base/coding.h"
 #include "cmd/common/flags.h"
 #include "cmd/common/text.h"
+#include "cmd/kvctl/membership_text.h"
 #include "cmd/kvctl/plan_command.h"
 #include "cmd/kvctl/repair_text.h"
 #include "net/blocking_client.h"
@@ -57,6 +58,15 @@ constexpr char kUsage[] =
     "                         LOCAL_QUORUM (--json). join takes the new node as --id, --address, --dc,\n"
     "                         --rack, --weight; replace the same (it keeps the dead node's weight and\n"
     "                         tokens). Nothing changes: it only plans\n"
+    "  join [--wait]          on a node started with --join: its progress (--wait: until it is normal)\n"
+    "  decommission [--wait]  the --host node streams every range it holds to the nodes that take them\n"
+    "                         over, then leaves the cluster (it serves no more requests afterwards)\n"
+    "  removenode ID [--wait] for member ID gone for good (down): the surviving replicas of its ranges\n"
+    "                         stream them to their new owners, so every range is back to N copies\n"
+    "  streams                the --host node's membership operation and each range it streams: keys,\n"
+    "                         bytes, rate, ETA. --wait on join, decommission and removenode prints this\n"
+    "                         every second and exits 2 with the reason if the operation fails.\n"
+    "                         A node restarted mid-operation resumes it from the last key each range got\n"
     "  hash-password USER ROLE  print the users-file line for USER (role read, read-write or admin) with\n"
     "                         the password read from stdin (or $KVRING_PASSWORD); needs no node\n"
     "\n"
@@ -118,7 +128,7 @@ void DeclareFlags(FlagSet* f, Options* o) {
           "docs/versioning.md says what it can lose)");
   f->String("node", &o->node, "repair: the member to repair, by id (default: the --host node)");
   f->String("range", &o->range, "repair: only tokens in (T1, T2], given as T1:T2");
-  f->Bool("wait", &o->wait, "repair: print progress until the job ends, then a summary");
+  f->Bool("wait", &o->wait, "repair, join, decommission, removenode: print progress until the operation ends");
   f->String("id", &o->new_node.id, "plan join/replace: the new node's id");
   f->String("address", &o->new_node.address, "plan join/replace: the new node's HOST:PORT");
   f->String("dc", &o->new_node.dc, "plan join/replace: the new node's datacenter (default dc1)");
@@ -161,6 +171,9 @@ class Session {
   int Ring();
   int ClusterStatus();
   int Repair();
+  // join, decommission, removenode ID: MEMBERSHIP_CHANGE, then --wait.
+  int Membership(const std::vector<std::string>& args);
+  int Streams();
   int Plan(const std::vector<std::string>& args);
   // Reconnects to the member `id` (its address from CLUSTER_STATUS).
   Status ConnectToMember(const std::string& id);
@@ -220,12 +233,16 @@ int Session::Run(const std::vector<std::string>& args) {
   const std::string& cmd = args[0];
   auto need = [&](size_t n) { return args.size() == n; };
   if ((cmd == "get" && !need(2)) || (cmd == "del" && !need(2)) || (cmd == "put" && !need(2) && !need(3)) ||
-      ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair") && !need(1))) {
+      ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair" || cmd == "join" ||
+        cmd == "decommission" || cmd == "streams") &&
+       !need(1)) ||
+      (cmd == "removenode" && !need(2))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
   }
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
-      cmd != "status" && cmd != "repair" && cmd != "plan") {
+      cmd != "status" && cmd != "repair" && cmd != "plan" && cmd != "join" && cmd != "decommission" &&
+      cmd != "removenode" && cmd != "streams") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -237,6 +254,8 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "ring") return Ring();
   if (cmd == "repair") return Repair();
   if (cmd == "plan") return Plan(args);
+  if (cmd == "join" || cmd == "decommission" || cmd == "removenode") return Membership(args);
+  if (cmd == "streams") return Streams();
   return ClusterStatus();
 }
 
@@ -592,6 +611,40 @@ int Session::Repair() {
     out_ << ProgressLine(node, p) << std::endl;
   }
   return p.state == repl::RepairState::kDone ? kExitOk : kExitError;
+}
+
+int Session::Membership(const std::vector<std::string>& args) {
+  const repl::OperationKind kind = args[0] == "join"           ? repl::OperationKind::kJoin
+                                   : args[0] == "decommission" ? repl::OperationKind::kDecommission
+                                                               : repl::OperationKind::kRemoveNode;
+  const std::string node = client_->server_node_id();
+  std::string body;
+  repl::EncodeMembershipChange(&body, kind, args.size() > 1 ? args[1] : "");
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kMembershipChange), body);
+  if (!reply.ok()) return Fail(reply.status().WithContext(node + " " + args[0]));
+  repl::MembershipProgress p;
+  Status s = repl::DecodeMembershipProgress(reply.value(), &p);
+  if (!s.ok()) return Fail(s);
+  out_ << MembershipLine(node, p) << std::endl;
+  while (o_.wait && (p.state == repl::OperationState::kAnnouncing || p.state == repl::OperationState::kStreaming)) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto status = Call(repl::Op(repl::ClusterOpcode::kMembershipStatus), "");
+    if (!status.ok()) return Fail(status.status().WithContext(node + " streams"));
+    s = repl::DecodeMembershipProgress(status.value(), &p);
+    if (!s.ok()) return Fail(s);
+    out_ << MembershipLine(node, p) << std::endl;
+  }
+  return p.state == repl::OperationState::kFailed ? kExitError : kExitOk;
+}
+
+int Session::Streams() {
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kMembershipStatus), "");
+  if (!reply.ok()) return Fail(reply.status());
+  repl::MembershipProgress p;
+  Status s = repl::DecodeMembershipProgress(reply.value(), &p);
+  if (!s.ok()) return Fail(s);
+  out_ << StreamsText(client_->server_node_id(), p);
+  return kExitOk;
 }
 
 int Session::Plan(const std::vector<std::string>& args) {

@@ -160,6 +160,13 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
          "interval; 0: only on kvctl repair (default 600)");
   f->Custom("aae-rate", "SIZE", "anti-entropy throttle: leaf scans and repaired sets, bytes per second at most; "
             "adapts below it to load (default 32m)", ByteSize("aae-rate", &c->aae_rate_bytes));
+  f->Bool("join", &c->join,
+          "join the cluster of --seeds: this node becomes joining, streams every range it will own from a "
+          "current replica, then becomes normal (a node without --join is a member at once, with no data)");
+  f->Custom("stream-rate", "SIZE", "range streaming (join, decommission, removenode) rate at most, bytes per "
+            "second; adapts below it to load (default 64m)", ByteSize("stream-rate", &c->stream_rate_bytes));
+  f->Int("ring-delay-ms", &c->ring_delay_ms,
+         "wait between announcing a membership change and streaming, so every node heard of it (default 3000)");
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
   // Test-only hooks (node/test_hooks.h): no help text, so --help does not list them.
   f->Int("test-clock-offset-ms", &c->test_clock_offset_ms, "");
@@ -254,6 +261,9 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.handoff_rate_bytes == 0) return Status::InvalidArgument("--handoff-rate must be positive");
   if (c.aae_interval_s < 0) return Status::InvalidArgument("--aae-interval-s must be 0 (never) or positive");
   if (c.aae_rate_bytes == 0) return Status::InvalidArgument("--aae-rate must be positive");
+  if (c.stream_rate_bytes == 0) return Status::InvalidArgument("--stream-rate must be positive");
+  if (c.ring_delay_ms < 0) return Status::InvalidArgument("--ring-delay-ms must be 0 or positive");
+  if (c.join && c.seeds.empty()) return Status::InvalidArgument("--join needs --seeds: whom would it join?");
   if (c.compaction_nice < 0 || c.compaction_nice > 19) {
     return Status::InvalidArgument("--compaction-nice must be in 0..19");
   }

@@ -88,7 +88,7 @@ TEST(ClusterMessages, AMemberStateIsItsMemberGenerationHeartbeatStatusLoadSuspic
     return DecodeMemberState(&b, &m) && b.empty() && m == StateN2();
   });
   std::string bad_status = bytes;
-  bad_status[31] = 5;  // n2's status byte: only 0..4 exist
+  bad_status[31] = 6;  // n2's status byte: only 0..5 exist
   std::string_view in = bad_status;
   MemberState m;
   EXPECT_FALSE(DecodeMemberState(&in, &m));

@@ -1,0 +1,62 @@
+// node/node_membership.cc — Node's wiring of the membership operations
+// (repl/membership_ops.h): the streamer and the operator on loop 0, the
+// operation a restart resumes from DATA/membership_op, and --join.
+#include "node/node.h"
+
+namespace kvring::node {
+
+using base::Status;
+
+namespace {
+
+// How often the operator advances and the streamer starts batches.
+constexpr uint64_t kMembershipTickMicros = 100'000;
+
+}  // namespace
+
+repl::PersistedOperation Node::LoadMembershipOperation() {
+  const std::string path = base::JoinPath(options_.data_dir, repl::kMembershipOpFileName);
+  base::Result<repl::PersistedOperation> op = repl::LoadMembershipOp(disk_->env(), path);
+  if (op.ok()) return std::move(op).value();
+  LOG_ERROR(logger_, "membership operation: %s (nothing to resume)", op.status().ToString().c_str());
+  return repl::PersistedOperation();
+}
+
+void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperation op) {
+  repl::StreamerOptions stream;
+  stream.self = options_.id;
+  stream.rate_bytes_per_sec = options_.stream_rate_bytes;
+  stream.timeout_ms = std::max<uint64_t>(10000, 2 * static_cast<uint64_t>(options_.request_timeout_ms));
+  ring::MembershipView* view = view_.get();
+  auto find = [view](std::string_view id) -> std::optional<ring::NodeInfo> {
+    if (auto t = view->Transition(); t != nullptr) {
+      if (const ring::NodeInfo* n = t->to().FindNode(id)) return *n;
+      if (const ring::NodeInfo* n = t->from().FindNode(id)) return *n;
+    }
+    if (const ring::NodeInfo* n = view->Current()->FindNode(id)) return *n;
+    return std::nullopt;
+  };
+  streamer_ = std::make_unique<repl::RangeStreamer>(stream, db_.get(), store_.get(), transport, liveness_.get(),
+                                                    find, loops_.front().executor.get(), io_executor_.get(),
+                                                    env_.clock, logger_);
+  repl::MembershipOpsOptions ops;
+  ops.self = options_.id;
+  ops.ring_delay_us = static_cast<uint64_t>(options_.ring_delay_ms) * 1000;
+  ops.state_path = base::JoinPath(options_.data_dir, repl::kMembershipOpFileName);
+  membership_ = std::make_unique<repl::MembershipOperator>(ops, gossip_.get(), view_.get(), liveness_.get(),
+                                                           streamer_.get(), disk_->env(), env_.clock, logger_);
+  const bool fresh = op.kind == repl::OperationKind::kNone;
+  membership_->Resume(std::move(op));
+  if (options_.join && fresh) {
+    Status s = membership_->Start(repl::OperationKind::kJoin, "");
+    if (!s.ok()) LOG_ERROR(logger_, "--join: %s", s.ToString().c_str());
+  }
+  server_->loop(0)->RunEvery(kMembershipTickMicros, [this] { MembershipTick(); });
+}
+
+void Node::MembershipTick() {
+  membership_->Tick();
+  if (membership_->left()) service_->MarkLeft();
+}
+
+}  // namespace kvring::node

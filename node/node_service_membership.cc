@@ -1,0 +1,64 @@
+// node/node_service_membership.cc — NodeService's membership operations:
+// STREAM_READ from a peer that streams a range from here (answered on the loop it
+// arrives on, the scan on the I/O pool), kvctl's MEMBERSHIP_CHANGE (join,
+// decommission, removenode) and MEMBERSHIP_STATUS (kvctl streams, --wait) on loop
+// 0 where the operator runs, and the refusal of client requests once this node
+// has left the cluster.
+#include "net/protocol.h"
+#include "node/node_service.h"
+#include "repl/messages.h"
+#include "repl/stream_messages.h"
+
+namespace kvring::node {
+
+using base::Status;
+
+namespace {
+
+bool IsClientOp(uint8_t opcode) {
+  return opcode == static_cast<uint8_t>(net::Opcode::kGet) || opcode == static_cast<uint8_t>(net::Opcode::kPut) ||
+         opcode == static_cast<uint8_t>(net::Opcode::kDelete);
+}
+
+}  // namespace
+
+bool NodeService::RefusedForLeft(net::Request& request) {
+  if (!left_.load(std::memory_order_acquire) || !IsClientOp(request.opcode())) return false;
+  request.ReplyError(Status::Unavailable("node " + p_.config->id +
+                                         " has left the cluster (decommissioned): send requests to another node"));
+  return true;
+}
+
+void NodeService::HandleStreamRead(net::Request& request) {
+  if (!RequireNodePeer(request)) return;
+  net::Responder responder = request.Defer();
+  p_.streams->Handle(Here().executor, std::string(request.body()),
+                     [responder](Status s, std::string payload) { responder.Reply(s, payload); });
+}
+
+void NodeService::HandleMembershipChange(net::Request& request) {
+  repl::OperationKind kind;
+  std::string target;
+  Status s = repl::DecodeMembershipChange(request.body(), &kind, &target);
+  if (!s.ok()) {
+    bad_requests_.fetch_add(1, std::memory_order_relaxed);
+    return request.ReplyError(s);
+  }
+  OnLoopZero(request, [this, kind, target](net::Responder responder) {
+    Status started = p_.membership->Start(kind, target);
+    if (!started.ok()) return responder.Reply(started);
+    std::string payload;
+    repl::EncodeMembershipProgress(&payload, p_.membership->Progress());
+    responder.ReplyOk(payload);
+  });
+}
+
+void NodeService::HandleMembershipStatus(net::Request& request) {
+  OnLoopZero(request, [this](net::Responder responder) {
+    std::string payload;
+    repl::EncodeMembershipProgress(&payload, p_.membership->Progress());
+    responder.ReplyOk(payload);
+  });
+}
+
+}  // namespace kvring::node
