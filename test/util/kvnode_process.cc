@@ -553,21 +553,10 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     const std::string host = i < options_.hosts.size() ? options_.hosts[i] : "127.0.0.1";
     seeds.push_back(host + ":" + std::to_string(ports[i]));
   }
+  start_dir_ = dir;
   for (size_t i = 0; i < options_.nodes; ++i) {
-    KvnodeOptions o;
-    o.id = "n" + std::to_string(i + 1);
-    o.host = i < options_.hosts.size() ? options_.hosts[i] : "127.0.0.1";
-    o.port = ports[i];
-    o.seeds = seeds;
+    KvnodeOptions o = NodeOptions(i, ports[i], seeds);
     if (options_.single_seed) o.seeds = i == 0 ? std::vector<std::string>() : std::vector<std::string>{seeds[0]};
-    o.n = options_.n;
-    o.r = options_.r;
-    o.w = options_.w;
-    o.sync = options_.sync;
-    o.extra_flags = options_.extra_flags;
-    o.client_source = options_.client_source;
-    o.credentials = options_.credentials;
-    o.tls = options_.tls;
     nodes_.push_back(std::make_unique<KvnodeProcess>(dir, std::move(o)));
     clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source,
                                                   &options_.credentials, options_.tls.get()));
@@ -582,6 +571,38 @@ Status Cluster::StartOnce(uint64_t timeout_ms, bool* port_clash) {
     }
   }
   return WaitUntilConnected(timeout_ms);
+}
+
+KvnodeOptions Cluster::NodeOptions(size_t i, int port, std::vector<std::string> seeds) const {
+  KvnodeOptions o;
+  o.id = "n" + std::to_string(i + 1);
+  o.host = i < options_.hosts.size() ? options_.hosts[i] : "127.0.0.1";
+  o.port = port;
+  o.seeds = std::move(seeds);
+  o.n = options_.n;
+  o.r = options_.r;
+  o.w = options_.w;
+  o.sync = options_.sync;
+  o.extra_flags = options_.extra_flags;
+  o.client_source = options_.client_source;
+  o.credentials = options_.credentials;
+  o.tls = options_.tls;
+  return o;
+}
+
+base::Result<size_t> Cluster::AddNode(const std::vector<std::string>& extra_flags, uint64_t timeout_ms) {
+  std::vector<std::string> seeds;
+  for (const auto& n : nodes_) seeds.push_back(n->address());
+  int port = 0;
+  while (port <= 0) port = PickFreePort();
+  KvnodeOptions o = NodeOptions(nodes_.size(), port, std::move(seeds));
+  o.extra_flags.insert(o.extra_flags.end(), extra_flags.begin(), extra_flags.end());
+  nodes_.push_back(std::make_unique<KvnodeProcess>(start_dir_, std::move(o)));
+  clients_.push_back(std::make_unique<KvClient>(nodes_.back()->address(), kClientTimeoutMs, options_.client_source,
+                                                &options_.credentials, options_.tls.get()));
+  client_launches_.push_back(1);
+  KV_RETURN_IF_ERROR(nodes_.back()->Start(timeout_ms));
+  return nodes_.size() - 1;
 }
 
 Status Cluster::Start(uint64_t timeout_ms) {

