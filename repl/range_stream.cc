@@ -57,7 +57,6 @@ void RangeStreamer::Reset(std::vector<StreamTask> tasks) {
   busy_.assign(tasks_.size(), false);
   retry_at_.assign(tasks_.size(), 0);
   resend_.assign(tasks_.size(), false);
-  last_bytes_.assign(tasks_.size(), 0);
   generation_++;
   last_error_.clear();
   for (StreamTask& t : tasks_) {
@@ -78,9 +77,9 @@ void RangeStreamer::Pump() {
   const uint64_t now = clock_->NowMicros();
   for (size_t i = 0; i < tasks_.size() && in_flight < options_.parallel; i++) {
     if (busy_[i] || tasks_[i].progress.done || retry_at_[i] > now) continue;
-    // Charged what the task's last batch weighed: the next one is likely alike, and
-    // a range of a few keys does not pay for a full batch.
-    if (!throttle_.Take(last_bytes_[i])) return;
+    // A batch is charged what it weighs once read (OnRead): a range of a few keys
+    // does not pay for a full batch.
+    if (!throttle_.Take(0)) return;
     busy_[i] = true;
     in_flight++;
     StartBatch(i);
@@ -149,6 +148,7 @@ void RangeStreamer::OnRead(size_t task, uint64_t generation, const Status& s, St
                 "reading " + tasks_[task].progress.range.ToString() + " from " + tasks_[task].progress.source + ": " +
                     s.ToString());
   }
+  throttle_.Charge(batch.bytes());
   auto kept = std::make_shared<StreamBatch>(std::move(batch));
   const uint64_t sent_us = clock_->NowMicros();
   Write(task, *kept, [this, task, generation, kept, sent_us, alive = alive_](Status st) {
@@ -212,7 +212,6 @@ void RangeStreamer::OnWritten(size_t task, uint64_t generation, const Status& s,
   resend_[task] = false;
   t.progress.keys += batch.entries.size();
   t.progress.bytes += batch.bytes();
-  last_bytes_[task] = batch.bytes();
   if (!batch.entries.empty()) t.after = batch.entries.back().key;
   if (!batch.more) {
     t.progress.done = true;

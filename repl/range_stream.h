@@ -114,7 +114,6 @@ class RangeStreamer {
   std::vector<bool> busy_;            // per task: a batch in flight
   std::vector<uint64_t> retry_at_;    // per task: not before (monotonic us)
   std::vector<bool> resend_;          // per task: the next batch resends one not acknowledged
-  std::vector<uint64_t> last_bytes_;  // per task: its last batch's bytes (what the next is charged)
   uint64_t generation_ = 0;           // raised by Reset: replies of older tasks are dropped
   std::shared_ptr<bool> alive_;       // false once destroyed: late replies are dropped
   std::string last_error_;

@@ -51,6 +51,9 @@ class ReplayThrottle {
 
   // Whether `bytes` may be sent now (and if so, takes them from the bucket).
   bool Take(uint64_t bytes);
+  // Takes `bytes` sent without asking first (what a batch weighed once read; the
+  // bucket may go negative, and Take waits until it refilled).
+  void Charge(uint64_t bytes) { tokens_ -= static_cast<double>(bytes); }
   // The round trip of one replayed set, send to reply.
   void OnReply(uint64_t rtt_us);
   // How late this node's loop ran a timer (its own load).

@@ -305,5 +305,90 @@ TEST(ClusterMembershipTest, RemovingAKilledNodeBringsEveryKeyBackToThreeCopiesOn
   EXPECT_EQ(0u, under) << first;
 }
 
+// A cluster of three holding about 16 MB, and a fourth node joining it at 2 MiB/s
+// (about 6 s of streaming), for the tests that cut a join halfway.
+struct SlowJoin {
+  Cluster cluster{MembershipCluster(3, {"--stream-rate", "2m"})};
+  std::map<std::string, std::string> acked;
+
+  void Start() {
+    KV_ASSERT_OK(cluster.Start());
+    acked = Preload(cluster, "bulk", 16000, 1000);
+    auto joiner = cluster.AddNode({"--join"});
+    KV_ASSERT_OK(joiner.status());
+  }
+  // Waits until the joiner streamed at least `bytes`; its progress then.
+  repl::MembershipProgress WaitStreamed(uint64_t bytes) {
+    repl::MembershipProgress last;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          auto p = Progress(cluster.node(3));
+          if (p.ok()) last = *p;
+          return p.ok() && p->bytes() >= bytes;
+        },
+        60'000))
+        << last.bytes();
+    return last;
+  }
+  uint64_t BytesAgain(const repl::MembershipProgress& p) {
+    uint64_t n = 0;
+    for (const auto& s : p.streams) n += s.bytes_again;
+    return n;
+  }
+  void ExpectJoinerHoldsItsRanges() {
+    auto ring = RingSeenBy(cluster, 3);
+    ASSERT_NE(nullptr, ring);
+    const Placement placed = ComparePlacement(cluster, {3}, *ring, acked);
+    EXPECT_EQ(0u, placed.missing) << placed.first_missing;
+  }
+};
+
+TEST(ClusterMembershipTest, AJoinWhoseSourceIsKilledHalfwayCarriesOnFromAnotherReplica) {
+  SlowJoin join;
+  join.Start();
+  if (HasFatalFailure()) return;
+  const repl::MembershipProgress before = join.WaitStreamed(4u << 20);
+  join.cluster.node(1).Kill();  // n2: the source of about a third of the ranges
+  base::Status done = WaitOperationDone(join.cluster.node(3));
+  ASSERT_TRUE(done.ok()) << done.ToString() << join.cluster.LogTails();
+  auto after = Progress(join.cluster.node(3));
+  ASSERT_TRUE(after.ok()) << StatusText(after);
+  std::printf("source killed at %llu bytes: %llu bytes in all, %llu streamed again\n",
+              static_cast<unsigned long long>(before.bytes()), static_cast<unsigned long long>(after->bytes()),
+              static_cast<unsigned long long>(join.BytesAgain(*after)));
+  // Only batches in flight when n2 died are sent again: two at most, of 1 MiB.
+  EXPECT_LE(join.BytesAgain(*after), 2u << 20);
+  // Every range still streaming when n2 died finished from another replica.
+  ASSERT_EQ(before.streams.size(), after->streams.size());
+  for (size_t i = 0; i < before.streams.size(); ++i) {
+    if (before.streams[i].done) continue;
+    EXPECT_NE("n2", after->streams[i].source) << after->streams[i].range.ToString() << " still names n2";
+    EXPECT_TRUE(after->streams[i].done) << after->streams[i].range.ToString();
+  }
+  join.ExpectJoinerHoldsItsRanges();
+}
+
+TEST(ClusterMembershipTest, AJoinerKilledHalfwayResumesAfterItsRestartWithoutStartingOver) {
+  SlowJoin join;
+  join.Start();
+  if (HasFatalFailure()) return;
+  const repl::MembershipProgress before = join.WaitStreamed(6u << 20);
+  join.cluster.node(3).Kill();
+  KV_ASSERT_OK(join.cluster.node(3).Start());
+  auto resumed = Progress(join.cluster.node(3));
+  ASSERT_TRUE(resumed.ok()) << StatusText(resumed);
+  // Saved at most every 0.5 s: at 2 MiB/s it resumes within about 1 MiB of where it was.
+  EXPECT_GE(resumed->bytes() + (1u << 20), before.bytes());
+  base::Status done = WaitOperationDone(join.cluster.node(3));
+  ASSERT_TRUE(done.ok()) << done.ToString() << join.cluster.LogTails();
+  auto after = Progress(join.cluster.node(3));
+  ASSERT_TRUE(after.ok()) << StatusText(after);
+  std::printf("joiner killed at %llu bytes, resumed at %llu: %llu bytes in all\n",
+              static_cast<unsigned long long>(before.bytes()), static_cast<unsigned long long>(resumed->bytes()),
+              static_cast<unsigned long long>(after->bytes()));
+  KV_ASSERT_OK(WaitStatus(join.cluster, {0, 1, 2, 3}, "n4", repl::MemberStatus::kNormal));
+  join.ExpectJoinerHoldsItsRanges();
+}
+
 }  // namespace
 }  // namespace kvring::test
