@@ -332,13 +332,15 @@ void Node::StartMembership() {
   self.dc = options_.dc;
   self.rack = options_.rack;
   self.weight = options_.weight;
+  self.token_id = options_.replace;  // a replacement holds the dead member's virtual nodes
   repl::GossipOptions gossip;
   gossip.cluster = options_.cluster;
   gossip.self = self;
   gossip.generation = state_->state().generation;
   repl::PersistedOperation op = LoadMembershipOperation();
-  gossip.status = options_.join && op.kind == repl::OperationKind::kNone ? repl::MemberStatus::kJoining
-                                                                          : repl::StartupStatus(op);
+  const bool joins = options_.join || !options_.replace.empty();
+  gossip.status = joins && op.kind == repl::OperationKind::kNone ? repl::MemberStatus::kJoining
+                                                                  : repl::StartupStatus(op);
   gossip.seeds = options_.seeds;
   gossip.timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   gossip.members_path = base::JoinPath(options_.data_dir, repl::kMembersFileName);

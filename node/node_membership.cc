@@ -51,12 +51,28 @@ void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperati
     Status s = membership_->Start(repl::OperationKind::kJoin, "");
     if (!s.ok()) LOG_ERROR(logger_, "--join: %s", s.ToString().c_str());
   }
+  replace_pending_ = !options_.replace.empty() && fresh;
   server_->loop(0)->RunEvery(kMembershipTickMicros, [this] { MembershipTick(); });
 }
 
 void Node::MembershipTick() {
+  if (replace_pending_) StartReplace();
   membership_->Tick();
   if (membership_->left()) service_->MarkLeft();
+}
+
+// --replace waits until this node heard of the cluster and sees the member it
+// replaces down (a fresh node knows neither at its start).
+void Node::StartReplace() {
+  Status s = membership_->Start(repl::OperationKind::kReplace, options_.replace);
+  if (s.ok()) {
+    replace_pending_ = false;
+    return;
+  }
+  const uint64_t now = env_.clock->NowMicros();
+  if (now - replace_logged_us_ < 5'000'000) return;
+  replace_logged_us_ = now;
+  LOG_WARN(logger_, "--replace %s waits: %s", options_.replace.c_str(), s.ToString().c_str());
 }
 
 }  // namespace kvring::node

@@ -82,6 +82,7 @@ struct NodeOptions {
   uint64_t aae_rate_bytes = 32ull << 20;        // leaf scans and sets, bytes per second at most
   // Membership operations (repl/membership_ops.h, docs/operations.md).
   bool join = false;                            // start joining: stream the ranges this node will own, then normal
+  std::string replace;                          // take this dead member's place and tokens, stream its ranges
   uint64_t stream_rate_bytes = 64ull << 20;     // range streaming, bytes per second at most
   int64_t ring_delay_ms = 3000;                 // from announcing a change to streaming its first batch
 

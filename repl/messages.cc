@@ -43,6 +43,10 @@ bool GetDouble(std::string_view* in, double* v) {
   return std::isfinite(*v);
 }
 
+// Set in the weight field when a token id follows (a replacement holding a dead
+// member's virtual nodes); weights stay far below it.
+constexpr uint32_t kMemberHasTokenId = 1u << 31;
+
 }  // namespace
 
 void EncodeMember(std::string* dst, const ring::NodeInfo& node) {
@@ -50,7 +54,9 @@ void EncodeMember(std::string* dst, const ring::NodeInfo& node) {
   PutLengthPrefixed(dst, node.address);
   PutLengthPrefixed(dst, node.dc);
   PutLengthPrefixed(dst, node.rack);
-  base::PutVarint32(dst, static_cast<uint32_t>(std::lround(node.weight * 1000)));
+  const auto milli = static_cast<uint32_t>(std::lround(node.weight * 1000));
+  base::PutVarint32(dst, node.token_id.empty() ? milli : milli | kMemberHasTokenId);
+  if (!node.token_id.empty()) PutLengthPrefixed(dst, node.token_id);
 }
 
 bool DecodeMember(std::string_view* input, ring::NodeInfo* node) {
@@ -59,7 +65,9 @@ bool DecodeMember(std::string_view* input, ring::NodeInfo* node) {
       !GetString(input, &node->rack) || !base::GetVarint32(input, &milli)) {
     return false;
   }
-  node->weight = milli / 1000.0;
+  node->token_id.clear();
+  if ((milli & kMemberHasTokenId) != 0 && (!GetString(input, &node->token_id) || node->token_id.empty())) return false;
+  node->weight = (milli & ~kMemberHasTokenId) / 1000.0;
   return true;
 }
 

@@ -67,7 +67,10 @@ base::Status RingHolder::Update(std::vector<NodeInfo> members, std::vector<NodeI
     return base::Status::OK();  // the same change, already published
   }
   base::Result<std::shared_ptr<const Ring>> to = Ring::Build(std::move(after), options_, from->version() + 1);
-  if (!to.ok()) return to.status().WithContext("ring after the pending change");
+  if (!to.ok()) {
+    Publish(std::move(from));  // the ring in force still changes; no transition
+    return to.status().WithContext("ring after the pending change");
+  }
   auto transition = std::make_shared<const RingTransition>(RingTransition::Compute(from, *to, std::move(unavailable)));
   Publish(std::move(from), std::move(transition));
   return base::Status::OK();

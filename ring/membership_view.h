@@ -37,7 +37,8 @@ class MembershipView {
   // Publishes `members` as the ring in force and, when `after` differs from it as
   // a set, the transition from it to the ring of `after` (`unavailable`: a member
   // that may not serve as a stream source, see RingTransition::Compute). When
-  // `after` equals `members` this is Update(members).
+  // `after` equals `members` this is Update(members). Invalid `after` members
+  // publish `members` without a transition, and the error says why.
   [[nodiscard]] virtual base::Status Update(std::vector<NodeInfo> members, std::vector<NodeInfo> after,
                                             std::string unavailable) = 0;
   // The change in progress, or null when none runs. Any thread.

@@ -163,6 +163,10 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Bool("join", &c->join,
           "join the cluster of --seeds: this node becomes joining, streams every range it will own from a "
           "current replica, then becomes normal (a node without --join is a member at once, with no data)");
+  f->String("replace", &c->replace,
+            "take the place of member ID, dead for good: this empty node holds its virtual nodes, streams its "
+            "ranges from the surviving replicas, then becomes normal and ID removed (give it ID's --dc, --rack and "
+            "--weight)");
   f->Custom("stream-rate", "SIZE", "range streaming (join, decommission, removenode) rate at most, bytes per "
             "second; adapts below it to load (default 64m)", ByteSize("stream-rate", &c->stream_rate_bytes));
   f->Int("ring-delay-ms", &c->ring_delay_ms,
@@ -263,7 +267,13 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.aae_rate_bytes == 0) return Status::InvalidArgument("--aae-rate must be positive");
   if (c.stream_rate_bytes == 0) return Status::InvalidArgument("--stream-rate must be positive");
   if (c.ring_delay_ms < 0) return Status::InvalidArgument("--ring-delay-ms must be 0 or positive");
-  if (c.join && c.seeds.empty()) return Status::InvalidArgument("--join needs --seeds: whom would it join?");
+  if ((c.join || !c.replace.empty()) && c.seeds.empty()) {
+    return Status::InvalidArgument(std::string(c.join ? "--join" : "--replace") + " needs --seeds: whom would it join?");
+  }
+  if (c.join && !c.replace.empty()) return Status::InvalidArgument("--join and --replace exclude each other");
+  if (!c.replace.empty() && c.replace == c.id) {
+    return Status::InvalidArgument("--replace " + c.replace + " names this node itself: give the new node its own --id");
+  }
   if (c.compaction_nice < 0 || c.compaction_nice > 19) {
     return Status::InvalidArgument("--compaction-nice must be in 0..19");
   }

@@ -305,6 +305,34 @@ TEST(ClusterMembershipTest, RemovingAKilledNodeBringsEveryKeyBackToThreeCopiesOn
   EXPECT_EQ(0u, under) << first;
 }
 
+TEST(ClusterMembershipTest, AnEmptyNodeReplacesADeadOneTakesItsTokensAndServesItsRanges) {
+  Cluster cluster(MembershipCluster(3, {"--no-hinted-handoff"}));
+  KV_ASSERT_OK(cluster.Start());
+  std::map<std::string, std::string> acked = Preload(cluster, "before", 1500, 100);
+  cluster.node(2).Kill();
+  KV_ASSERT_OK(cluster.WaitUntilSeenDown(0, 2));
+  Merge(&acked, Preload(cluster, "while-down", 300, 100, /*through=*/2));
+  auto replacement = cluster.AddNode({"--replace", "n3"});
+  KV_ASSERT_OK(replacement.status());
+  base::Status done = WaitOperationDone(cluster.node(3));
+  ASSERT_TRUE(done.ok()) << done.ToString() << cluster.LogTails();
+  KV_ASSERT_OK(WaitStatus(cluster, {0, 1, 3}, "n3", repl::MemberStatus::kRemoved));
+  KV_ASSERT_OK(WaitStatus(cluster, {0, 1, 3}, "n4", repl::MemberStatus::kNormal));
+  // n4 holds n3's virtual nodes: the ring places every key as it did with n3.
+  auto members = cluster.node(0).ClusterStatus();
+  ASSERT_TRUE(members.ok()) << StatusText(members);
+  for (const auto& m : *members) {
+    if (m.state.node.id == "n4") {
+      EXPECT_EQ("n3", m.state.node.token_id);
+    }
+  }
+  auto ring = RingSeenBy(cluster, 0);
+  ASSERT_NE(nullptr, ring);
+  const Placement placed = ComparePlacement(cluster, {0, 1, 3}, *ring, acked);
+  EXPECT_EQ(0u, placed.missing) << placed.first_missing;
+  EXPECT_EQ("", CheckReadable(cluster.client(3), acked, net::kConsistencyAll));
+}
+
 // A cluster of three holding about 16 MB, and a fourth node joining it at 2 MiB/s
 // (about 6 s of streaming), for the tests that cut a join halfway.
 struct SlowJoin {

@@ -94,6 +94,33 @@ TEST(ClusterMessages, AMemberStateIsItsMemberGenerationHeartbeatStatusLoadSuspic
   EXPECT_FALSE(DecodeMemberState(&in, &m));
 }
 
+TEST(ClusterMessages, AReplacementCarriesTheTokenIdOfTheMemberItReplacesInItsWeightField) {
+  ring::NodeInfo n4{"n4", "10.0.0.4:7000", "dc1", "rack1", 1.0};
+  n4.token_id = "n3";
+  std::string bytes;
+  EncodeMember(&bytes, n4);
+  // weight 1000 plus 2^31 (a token id follows), then the token id.
+  EXPECT_EQ("02 6e 34 0d 31 30 2e 30 2e 30 2e 34 3a 37 30 30 30 03 64 63 31 05 72 61 63 6b 31 e8 87 80 80 08 "
+            "02 6e 33",
+            Hex(bytes));
+  ExpectTruncationsAndExtensionRejected(bytes, [&](std::string_view b) {
+    ring::NodeInfo m;
+    return DecodeMember(&b, &m) && b.empty() && m == n4;
+  });
+  // A member without one is as before.
+  bytes.clear();
+  EncodeMember(&bytes, N1());
+  EXPECT_EQ(kMemberN1, Hex(bytes));
+  // A flag with an empty token id is malformed.
+  std::string raw;
+  EncodeMember(&raw, n4);
+  raw.resize(raw.size() - 3);  // drop the token id "02 6e 33"...
+  raw.push_back('\0');         // ... for an empty one
+  std::string_view in = raw;
+  ring::NodeInfo m;
+  EXPECT_FALSE(DecodeMember(&in, &m));
+}
+
 TEST(ClusterMessages, GossipSynNamesTheClusterTheSenderAndADigestPerMember) {
   std::string body;
   EncodeGossipSyn(&body, "kvring", "n1", {{"n1", 3, 17}, {"n2", 1, 4}});
