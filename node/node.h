@@ -104,7 +104,7 @@ class Node {
   // (node/node_membership.cc).
   void StartMembershipOps(repl::Transport* transport, repl::PersistedOperation op);
   void MembershipTick();  // loop 0
-  void StartReplace();    // loop 0: --replace, once the member it replaces is seen down
+  void StartBootOperation();  // loop 0: --join or --replace, once it may start
   void GossipRound();      // loop 0: this node's load and suspicions, then a gossip round
   void UpdateMerkleSplits();  // loop 0: the engine's Merkle splits follow the ring (every token + 1)
   void FlushWalBeforeReplies(net::EventLoop* loop);
@@ -146,8 +146,8 @@ class Node {
   std::unique_ptr<repl::StreamSource> stream_source_;     // answers STREAM_READ on every loop
   std::unique_ptr<repl::RangeStreamer> streamer_;         // loop 0
   std::unique_ptr<repl::MembershipOperator> membership_;  // loop 0
-  bool replace_pending_ = false;     // --replace not started yet (loop 0)
-  uint64_t replace_logged_us_ = 0;   // when it last said what it waits for
+  repl::OperationKind boot_op_ = repl::OperationKind::kNone;  // --join/--replace not started yet (loop 0)
+  uint64_t boot_op_logged_us_ = 0;  // when it last said what it waits for
   uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for
   bool running_ = false;
 };

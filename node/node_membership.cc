@@ -47,32 +47,31 @@ void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperati
                                                            streamer_.get(), disk_->env(), env_.clock, logger_);
   const bool fresh = op.kind == repl::OperationKind::kNone;
   membership_->Resume(std::move(op));
-  if (options_.join && fresh) {
-    Status s = membership_->Start(repl::OperationKind::kJoin, "");
-    if (!s.ok()) LOG_ERROR(logger_, "--join: %s", s.ToString().c_str());
-  }
-  replace_pending_ = !options_.replace.empty() && fresh;
+  if (fresh && options_.join) boot_op_ = repl::OperationKind::kJoin;
+  if (fresh && !options_.replace.empty()) boot_op_ = repl::OperationKind::kReplace;
+  if (boot_op_ != repl::OperationKind::kNone) StartBootOperation();
   server_->loop(0)->RunEvery(kMembershipTickMicros, [this] { MembershipTick(); });
 }
 
 void Node::MembershipTick() {
-  if (replace_pending_) StartReplace();
+  if (boot_op_ != repl::OperationKind::kNone) StartBootOperation();
   membership_->Tick();
   if (membership_->left()) service_->MarkLeft();
 }
 
-// --replace waits until this node heard of the cluster and sees the member it
-// replaces down (a fresh node knows neither at its start).
-void Node::StartReplace() {
-  Status s = membership_->Start(repl::OperationKind::kReplace, options_.replace);
+// --join and --replace start once they may: --replace when this node heard of
+// the cluster and sees the member it replaces down (a fresh node knows neither at
+// its start), either when no other change runs.
+void Node::StartBootOperation() {
+  Status s = membership_->Start(boot_op_, options_.replace);
   if (s.ok()) {
-    replace_pending_ = false;
+    boot_op_ = repl::OperationKind::kNone;
     return;
   }
   const uint64_t now = env_.clock->NowMicros();
-  if (now - replace_logged_us_ < 5'000'000) return;
-  replace_logged_us_ = now;
-  LOG_WARN(logger_, "--replace %s waits: %s", options_.replace.c_str(), s.ToString().c_str());
+  if (now - boot_op_logged_us_ < 5'000'000) return;
+  boot_op_logged_us_ = now;
+  LOG_WARN(logger_, "--%s waits: %s", repl::OperationKindName(boot_op_), s.ToString().c_str());
 }
 
 }  // namespace kvring::node

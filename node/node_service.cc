@@ -264,6 +264,7 @@ std::string NodeService::StatsText() {
   Line(&text, "store_merges_refused_size", rs.merges_refused_size);
   text += HintsText();
   text += AaeText();
+  text += MembershipText();
   if (p_.disk != nullptr) text += p_.disk->StatsText();
   if (server_ != nullptr) text += server_->stats().ToString();
   text += "\n# engine\n" + p_.db->GetStats().ToString();

@@ -108,6 +108,7 @@ class NodeService final : public net::RequestHandler {
   // A client request to a node that has left the cluster: refused, naming why.
   bool RefusedForLeft(net::Request& request);
   std::string AaeText();                           // loop 0: the anti-entropy counters
+  std::string MembershipText();                    // loop 0: the operation and streaming counters
 
   // InvalidArgument/TooLarge for keys and values over the configured limits.
   base::Status CheckKey(std::string_view key) const;

@@ -61,4 +61,20 @@ void NodeService::HandleMembershipStatus(net::Request& request) {
   });
 }
 
+std::string NodeService::MembershipText() {
+  const repl::MembershipProgress p = p_.membership->Progress();
+  std::string text = std::string("membership_operation ") + repl::OperationKindName(p.kind) + " " +
+                     repl::OperationStateName(p.state) + "\n";
+  uint64_t again = 0;
+  for (const auto& s : p.streams) again += s.bytes_again;
+  Line(&text, "stream_ranges", p.streams.size());
+  Line(&text, "stream_ranges_done", p.streams_done());
+  Line(&text, "stream_keys", p.keys());
+  Line(&text, "stream_bytes", p.bytes());
+  Line(&text, "stream_bytes_again", again);
+  Line(&text, "stream_batches_served", p_.streams->batches_served());
+  Line(&text, "stream_bytes_served", p_.streams->bytes_served());
+  return text;
+}
+
 }  // namespace kvring::node

@@ -59,7 +59,11 @@ void StreamSource::Handle(Executor* ex, std::string body, Reply reply) {
     Status s = DecodeStreamRead(body, &request);
     if (s.ok()) s = ReadStreamBatch(db_, request, &batch);
     std::string payload;
-    if (s.ok()) EncodeStreamBatch(&payload, batch);
+    if (s.ok()) {
+      EncodeStreamBatch(&payload, batch);
+      batches_.fetch_add(1, std::memory_order_relaxed);
+      bytes_.fetch_add(batch.bytes(), std::memory_order_relaxed);
+    }
     ex->Post([reply, s, payload = std::move(payload)]() mutable { reply(s, std::move(payload)); });
   });
 }

@@ -9,6 +9,7 @@
 // StreamSource::Handle on an executor's thread (the reply runs on it too).
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -33,10 +34,14 @@ class StreamSource {
   StreamSource(lsm::DB* db, Executor* io) : db_(db), io_(io) {}
   // Answers one STREAM_READ body through `reply`, on ex's thread.
   void Handle(Executor* ex, std::string body, Reply reply);
+  // Batches and bytes (keys and sets) served. Any thread.
+  uint64_t batches_served() const { return batches_.load(std::memory_order_relaxed); }
+  uint64_t bytes_served() const { return bytes_.load(std::memory_order_relaxed); }
 
  private:
   lsm::DB* const db_;
   Executor* const io_;
+  std::atomic<uint64_t> batches_{0}, bytes_{0};
 };
 
 }  // namespace kvring::repl
