@@ -40,7 +40,7 @@ bool DecodeTask(std::string_view* in, StreamTask* t) {
 
 bool DecodeBody(std::string_view in, PersistedOperation* op) {
   uint32_t n = 0;
-  if (in.size() < 1 || static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(OperationKind::kReplace)) return false;
+  if (in.size() < 1 || static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(OperationKind::kRebuild)) return false;
   op->kind = static_cast<OperationKind>(in[0]);
   in.remove_prefix(1);
   if (!GetString(&in, &op->target) || in.empty() ||
@@ -145,8 +145,8 @@ Status MembershipOperator::CheckCanStart(OperationKind kind, const std::string& 
   if (kind == OperationKind::kJoin && member) {
     return Status::InvalidArgument(options_.self + " is a member of the ring already: nothing to join");
   }
-  if (kind == OperationKind::kDecommission && !member) {
-    return Status::InvalidArgument(options_.self + " owns no range: nothing to decommission");
+  if ((kind == OperationKind::kDecommission || kind == OperationKind::kRebuild) && !member) {
+    return Status::InvalidArgument(options_.self + " owns no range: nothing to " + OperationKindName(kind));
   }
   if (kind == OperationKind::kRemoveNode || kind == OperationKind::kReplace) {
     if (target == options_.self) return Status::InvalidArgument("a node cannot remove itself: use decommission");
@@ -188,6 +188,7 @@ void MembershipOperator::Announce() {
       if (!s.ok()) return FailWith(s.ToString());
       break;
     }
+    case OperationKind::kRebuild:
     case OperationKind::kNone:
       break;
   }
@@ -200,7 +201,25 @@ void MembershipOperator::Tick() {
   if (op_.state == OperationState::kStreaming) TickStreaming(now);
 }
 
+// A rebuild: every range this node replicates, from its other replicas.
+void MembershipOperator::PlanRebuild(std::vector<StreamTask>* tasks) const {
+  view_->Current()->ForEachRange([&](const ring::TokenRange& range, const ring::PreferenceList& replicas) {
+    if (!replicas.ContainsId(options_.self)) return;
+    StreamTask task;
+    task.progress.range = range;
+    task.progress.destination = options_.self;
+    for (const ring::NodeInfo* n : replicas) {
+      if (n->id != options_.self) task.sources.push_back(n->id);
+    }
+    tasks->push_back(std::move(task));
+  });
+}
+
 bool MembershipOperator::PlanTasks(std::vector<StreamTask>* tasks, std::string* waiting) const {
+  if (op_.kind == OperationKind::kRebuild) {
+    PlanRebuild(tasks);
+    return true;
+  }
   const std::shared_ptr<const ring::RingTransition> t = view_->Transition();
   const bool joins = op_.kind == OperationKind::kJoin || op_.kind == OperationKind::kReplace;
   // A joiner that has not heard of any member yet cannot know what to stream.
@@ -221,7 +240,8 @@ bool MembershipOperator::PlanTasks(std::vector<StreamTask>* tasks, std::string* 
 }
 
 void MembershipOperator::TickAnnouncing(uint64_t now) {
-  if (now - announced_us_ < options_.ring_delay_us) return;
+  // A rebuild changes no status: nobody has to hear of it first.
+  if (op_.kind != OperationKind::kRebuild && now - announced_us_ < options_.ring_delay_us) return;
   std::vector<StreamTask> planned;
   std::string waiting;
   if (!PlanTasks(&planned, &waiting)) {
@@ -271,6 +291,7 @@ void MembershipOperator::Finish() {
     case OperationKind::kRemoveNode:
       gossip_->SetStatusOf(op_.target, MemberStatus::kRemoved).IgnoreError();  // known: it was announced
       break;
+    case OperationKind::kRebuild:
     case OperationKind::kNone:
       break;
   }

@@ -1,5 +1,7 @@
 // repl/membership_ops.h — the membership operations a node drives: join,
-// decommission, removenode and replace. Each one is
+// decommission, removenode and replace, and rebuild (a member that lost its
+// data streams back every range it replicates from the other replicas; no status
+// changes, it keeps serving meanwhile). Each of the first four is
 //
 //   announce   gossip the new status: this node joining (join, replace) or
 //              leaving (decommission), or the gone member removing (removenode,
@@ -106,6 +108,7 @@ class MembershipOperator {
   void TickStreaming(uint64_t now);
   // The moves this operation makes, or why it cannot yet ("" and no tasks: nothing moves).
   bool PlanTasks(std::vector<StreamTask>* tasks, std::string* waiting) const;
+  void PlanRebuild(std::vector<StreamTask>* tasks) const;
   void Finish();
   void FailWith(const std::string& why);
   void Save();

@@ -53,7 +53,7 @@ bool GetCount(std::string_view* in, size_t min_bytes, uint32_t* count) {
   return GetVarint32(in, count) && static_cast<uint64_t>(*count) * min_bytes <= in->size();
 }
 
-constexpr uint8_t kMaxKind = static_cast<uint8_t>(OperationKind::kReplace);
+constexpr uint8_t kMaxKind = static_cast<uint8_t>(OperationKind::kRebuild);
 constexpr uint8_t kMaxState = static_cast<uint8_t>(OperationState::kFailed);
 
 }  // namespace
@@ -112,6 +112,7 @@ const char* OperationKindName(OperationKind kind) {
     case OperationKind::kDecommission: return "decommission";
     case OperationKind::kRemoveNode: return "removenode";
     case OperationKind::kReplace: return "replace";
+    case OperationKind::kRebuild: return "rebuild";
   }
   return "unknown";
 }
@@ -209,7 +210,7 @@ Status DecodeMembershipChange(std::string_view body, OperationKind* kind, std::s
     return Malformed("MEMBERSHIP_CHANGE request", "truncated or bad kind");
   }
   *kind = static_cast<OperationKind>(k);
-  if (*kind != OperationKind::kJoin && *kind != OperationKind::kDecommission && *kind != OperationKind::kRemoveNode) {
+  if (*kind == OperationKind::kNone || *kind == OperationKind::kReplace) {
     return Status::InvalidArgument(std::string("MEMBERSHIP_CHANGE: ") + OperationKindName(*kind) +
                                    " is not asked for by message (replace: start the new node with --replace ID)");
   }

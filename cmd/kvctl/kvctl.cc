@@ -63,6 +63,8 @@ constexpr char kUsage[] =
     "                         over, then leaves the cluster (it serves no more requests afterwards)\n"
     "  removenode ID [--wait] for member ID gone for good (down): the surviving replicas of its ranges\n"
     "                         stream them to their new owners, so every range is back to N copies\n"
+    "  rebuild [--wait]       the --host node streams every range it replicates from its other replicas\n"
+    "                         (after it lost its data: a wiped or replaced disk); it serves meanwhile\n"
     "  streams                the --host node's membership operation and each range it streams: keys,\n"
     "                         bytes, rate, ETA. --wait on join, decommission and removenode prints this\n"
     "                         every second and exits 2 with the reason if the operation fails.\n"
@@ -234,7 +236,7 @@ int Session::Run(const std::vector<std::string>& args) {
   auto need = [&](size_t n) { return args.size() == n; };
   if ((cmd == "get" && !need(2)) || (cmd == "del" && !need(2)) || (cmd == "put" && !need(2) && !need(3)) ||
       ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair" || cmd == "join" ||
-        cmd == "decommission" || cmd == "streams") &&
+        cmd == "decommission" || cmd == "streams" || cmd == "rebuild") &&
        !need(1)) ||
       (cmd == "removenode" && !need(2))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
@@ -242,7 +244,7 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
       cmd != "status" && cmd != "repair" && cmd != "plan" && cmd != "join" && cmd != "decommission" &&
-      cmd != "removenode" && cmd != "streams") {
+      cmd != "removenode" && cmd != "streams" && cmd != "rebuild") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -254,7 +256,7 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "ring") return Ring();
   if (cmd == "repair") return Repair();
   if (cmd == "plan") return Plan(args);
-  if (cmd == "join" || cmd == "decommission" || cmd == "removenode") return Membership(args);
+  if (cmd == "join" || cmd == "decommission" || cmd == "removenode" || cmd == "rebuild") return Membership(args);
   if (cmd == "streams") return Streams();
   return ClusterStatus();
 }
@@ -616,6 +618,7 @@ int Session::Repair() {
 int Session::Membership(const std::vector<std::string>& args) {
   const repl::OperationKind kind = args[0] == "join"           ? repl::OperationKind::kJoin
                                    : args[0] == "decommission" ? repl::OperationKind::kDecommission
+                                   : args[0] == "rebuild"      ? repl::OperationKind::kRebuild
                                                                : repl::OperationKind::kRemoveNode;
   const std::string node = client_->server_node_id();
   std::string body;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/env.h"
 #include "repl/messages.h"
 #include "repl/stream_messages.h"
 #include "ring/ring.h"
@@ -204,6 +205,16 @@ std::map<std::string, std::string> Preload(Cluster& cluster, const std::string& 
   return acked;
 }
 
+// The keys of `acked` node i does not hold itself with that value.
+size_t MissingOn(Cluster& cluster, size_t i, const std::map<std::string, std::string>& acked) {
+  size_t missing = 0;
+  for (const auto& [key, value] : acked) {
+    auto local = cluster.client(i).GetLocal(key);
+    if (!local.ok() || !local->found || local->values() != std::vector<std::string>{value}) missing++;
+  }
+  return missing;
+}
+
 void Merge(std::map<std::string, std::string>* into, const std::map<std::string, std::string>& from) {
   into->insert(from.begin(), from.end());
 }
@@ -331,6 +342,22 @@ TEST(ClusterMembershipTest, AnEmptyNodeReplacesADeadOneTakesItsTokensAndServesIt
   const Placement placed = ComparePlacement(cluster, {0, 1, 3}, *ring, acked);
   EXPECT_EQ(0u, placed.missing) << placed.first_missing;
   EXPECT_EQ("", CheckReadable(cluster.client(3), acked, net::kConsistencyAll));
+}
+
+TEST(ClusterMembershipTest, AWipedNodeRebuildsEveryRangeItReplicatesFromTheOthers) {
+  Cluster cluster(MembershipCluster(3, {"--no-hinted-handoff", "--aae-interval-s", "0"}));
+  KV_ASSERT_OK(cluster.Start());
+  const std::map<std::string, std::string> acked = Preload(cluster, "before", 2000, 200);
+  cluster.node(2).Kill();
+  KV_ASSERT_OK(base::RemoveDirRecursively(base::Env::Default(), cluster.node(2).data_dir()));
+  KV_ASSERT_OK(cluster.node(2).Start());
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  ASSERT_EQ(acked.size(), MissingOn(cluster, 2, acked));  // wiped: nothing left
+  ProgramResult out = RunProgram({BinaryPath("kvctl"), "--host", cluster.node(2).address(), "rebuild", "--wait"},
+                                 "", kOperationTimeoutMs);
+  EXPECT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
+  EXPECT_NE(std::string::npos, out.out.find("rebuild done")) << out.out;
+  EXPECT_EQ(0u, MissingOn(cluster, 2, acked));
 }
 
 // A cluster of three holding about 16 MB, and a fourth node joining it at 2 MiB/s
