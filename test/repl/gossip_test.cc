@@ -2,7 +2,8 @@
 // nodes that know one seed learn everyone and build the same ring; what a node
 // learned is persisted and reloaded; a restarted member's new generation replaces
 // its old state however high the old heartbeat; a node of another cluster is
-// refused; heartbeats feed the failure detector.
+// refused; heartbeats feed the failure detector; statuses of a membership change
+// give every node the same ring in transition.
 #include "repl/gossip.h"
 
 #include <gtest/gtest.h>
@@ -182,6 +183,65 @@ TEST_F(GossipTest, HeartbeatsAreEvidenceForTheFailureDetector) {
   const uint64_t before = nodes_[0]->detector->Get("n2").evidence_us;
   Rounds(3);
   EXPECT_GT(nodes_[0]->detector->Get("n2").evidence_us, before);
+}
+
+TEST_F(GossipTest, StatusesOfAChangeGiveEveryNodeTheSameRingInTransitionUntilItEnds) {
+  Add(1, {});
+  Add(2, {Node(1).address});
+  Add(3, {Node(1).address});
+  Rounds(4);
+  for (auto& n : nodes_) ASSERT_EQ(nullptr, n->ring->Transition()) << n->info.id;
+
+  // n3 decommissions: leaving, in the ring in force, not in the ring after.
+  nodes_[2]->gossip->SetSelfStatus(MemberStatus::kLeaving);
+  Rounds(4);
+  for (auto& n : nodes_) {
+    auto t = n->ring->Transition();
+    ASSERT_NE(nullptr, t) << n->info.id;
+    EXPECT_EQ(3u, t->from().node_count()) << n->info.id;
+    EXPECT_EQ(2u, t->to().node_count()) << n->info.id;
+    EXPECT_EQ(nullptr, t->to().FindNode("n3")) << n->info.id;
+    EXPECT_EQ(nodes_[0]->ring->Transition()->to().Fingerprint(), t->to().Fingerprint()) << n->info.id;
+    EXPECT_EQ("", t->unavailable());
+  }
+  // Left: in neither ring, and the transition is over.
+  nodes_[2]->gossip->SetSelfStatus(MemberStatus::kLeft);
+  Rounds(4);
+  for (auto& n : nodes_) {
+    EXPECT_EQ(nullptr, n->ring->Transition()) << n->info.id;
+    EXPECT_EQ(2u, n->ring->Current()->node_count()) << n->info.id;
+  }
+}
+
+TEST_F(GossipTest, ANodeSpeaksForAGoneMemberWhichNeverServesAsASource) {
+  Add(1, {});
+  Add(2, {Node(1).address});
+  Add(3, {Node(1).address});
+  Add(4, {Node(1).address});
+  Rounds(4);
+  net_.SetDown(Node(4).address);  // n4 is gone
+  nodes_[3]->gossip.reset();
+  EXPECT_FALSE(nodes_[0]->gossip->SetStatusOf("n1", MemberStatus::kRemoving).ok());  // not for itself
+  EXPECT_TRUE(nodes_[0]->gossip->SetStatusOf("n9", MemberStatus::kRemoving).IsNotFound());
+  ASSERT_TRUE(nodes_[0]->gossip->SetStatusOf("n4", MemberStatus::kRemoving).ok());
+  Rounds(4);
+  for (int i = 0; i < 3; ++i) {
+    auto t = nodes_[i]->ring->Transition();
+    ASSERT_NE(nullptr, t) << i;
+    EXPECT_EQ("n4", t->unavailable()) << i;
+    for (const ring::RangeMove& m : t->moves()) {
+      for (const std::string& src : m.sources) EXPECT_NE("n4", src);
+    }
+    auto status = nodes_[i]->gossip->StatusOf("n4");
+    ASSERT_TRUE(status.ok());
+    EXPECT_EQ(MemberStatus::kRemoving, *status) << i;
+  }
+  ASSERT_TRUE(nodes_[1]->gossip->SetStatusOf("n4", MemberStatus::kRemoved).ok());
+  Rounds(4);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(nullptr, nodes_[i]->ring->Transition()) << i;
+    EXPECT_EQ(3u, nodes_[i]->ring->Current()->node_count()) << i;
+  }
 }
 
 }  // namespace
