@@ -45,7 +45,8 @@ constexpr char kUsage[] =
     "  ring                   ownership of the token ring per node and per datacenter\n"
     "  status                 cluster members as this node sees them: status, up/suspect/down and\n"
     "                         who suspects it, heartbeat age, generation, load, hints held for it, and\n"
-    "                         each node's last completed full anti-entropy comparison and what it found (--json)\n"
+    "                         each node's last completed full anti-entropy comparison and what it found, and\n"
+    "                         the membership operations running (--json)\n"
     "  repair [--node ID] [--range T1:T2] [--wait]\n"
     "                         compare every range the node (--host, or member ID) shares with each co-replica\n"
     "                         now and repair every difference both ways; --range limits it to tokens in\n"
@@ -182,6 +183,10 @@ class Session {
   base::Result<std::vector<repl::MemberReport>> Members();
   // REPAIR_STATUS of the node at `address` (its own connection).
   base::Result<repl::RepairProgress> RepairStatusAt(const std::string& address);
+  // One empty-bodied admin call to the node at `address` (its own connection).
+  base::Result<std::string> CallAt(const std::string& address, uint8_t opcode);
+  // The membership operations running on the members that answer.
+  void PrintOperations(const std::vector<repl::MemberReport>& members);
   base::Result<repl::RepairProgress> RepairStatus();
   int HashPassword(const std::vector<std::string>& args);
   void PrintReceipt(std::string_view payload, const char* what);
@@ -512,15 +517,33 @@ base::Result<repl::RepairProgress> Session::RepairStatus() {
   return p;
 }
 
-base::Result<repl::RepairProgress> Session::RepairStatusAt(const std::string& address) {
+base::Result<std::string> Session::CallAt(const std::string& address, uint8_t opcode) {
   net::BlockingClient client(
       net::BlockingClientOptions{.cluster = o_.cluster, .id = "kvctl", .credentials = &credentials_, .tls = tls_.get()});
   KV_RETURN_IF_ERROR(client.Connect(address, static_cast<uint64_t>(o_.timeout_ms)));
-  auto reply = client.Call(repl::Op(repl::ClusterOpcode::kRepairStatus), "", static_cast<uint64_t>(o_.timeout_ms));
+  return client.Call(opcode, "", static_cast<uint64_t>(o_.timeout_ms));
+}
+
+base::Result<repl::RepairProgress> Session::RepairStatusAt(const std::string& address) {
+  auto reply = CallAt(address, repl::Op(repl::ClusterOpcode::kRepairStatus));
   if (!reply.ok()) return reply.status();
   repl::RepairProgress p;
   KV_RETURN_IF_ERROR(repl::DecodeRepairProgress(reply.value(), &p));
   return p;
+}
+
+void Session::PrintOperations(const std::vector<repl::MemberReport>& members) {
+  std::string lines;
+  for (const auto& m : members) {
+    if (!m.self && m.liveness == repl::Liveness::kDown) continue;
+    auto reply = CallAt(m.state.node.address, repl::Op(repl::ClusterOpcode::kMembershipStatus));
+    repl::MembershipProgress p;
+    if (!reply.ok() || !repl::DecodeMembershipProgress(reply.value(), &p).ok()) continue;
+    if (p.state == repl::OperationState::kAnnouncing || p.state == repl::OperationState::kStreaming) {
+      lines += "  " + MembershipLine(m.state.node.id, p) + "\n";
+    }
+  }
+  if (!lines.empty()) out_ << "membership operations (kvctl streams for each range):\n" << lines;
 }
 
 int Session::ClusterStatus() {
@@ -568,6 +591,7 @@ int Session::ClusterStatus() {
     std::snprintf(line, sizeof(line), "  %-10s %s\n", (*members)[i].state.node.id.c_str(), text.c_str());
     out_ << line;
   }
+  PrintOperations(*members);
   return kExitOk;
 }
 
