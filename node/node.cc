@@ -341,6 +341,12 @@ void Node::StartMembership() {
   const bool joins = options_.join || !options_.replace.empty();
   gossip.status = joins && op.kind == repl::OperationKind::kNone ? repl::MemberStatus::kJoining
                                                                   : repl::StartupStatus(op);
+  // The last kvctl set-weight outlives --weight; one under way resumes.
+  double weight = 0;
+  if (op.kind == repl::OperationKind::kSetWeight && repl::ParseWeight(op.target, &weight)) {
+    if (op.state == repl::OperationState::kDone) gossip.self.weight = weight;
+    if (repl::Running(op)) gossip.next_weight = weight;
+  }
   gossip.seeds = options_.seeds;
   gossip.timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);
   gossip.members_path = base::JoinPath(options_.data_dir, repl::kMembersFileName);

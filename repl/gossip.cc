@@ -35,7 +35,16 @@ bool GetStates(std::string_view* in, std::vector<MemberState>* states) {
 
 // The ring-relevant part of a state: who it is, where, and its status (which
 // decides the rings before and after a change).
-bool SameForTheRing(const MemberState& a, const MemberState& b) { return a.node == b.node && a.status == b.status; }
+bool SameForTheRing(const MemberState& a, const MemberState& b) {
+  return a.node == b.node && a.status == b.status && a.next_weight == b.next_weight;
+}
+
+// The member as the ring after the running change places it.
+ring::NodeInfo After(const MemberState& s) {
+  ring::NodeInfo node = s.node;
+  if (s.next_weight > 0) node.weight = s.next_weight;
+  return node;
+}
 
 bool Gone(MemberStatus status) { return status == MemberStatus::kLeft || status == MemberStatus::kRemoved; }
 
@@ -111,6 +120,7 @@ Gossiper::Gossiper(GossipOptions options, ring::MembershipView* view, FailureDet
   self.generation = options_.generation;
   self.version = 1;
   self.status = options_.status;
+  self.next_weight = options_.next_weight;
   table_[self.node.id] = Entry{self, clock_->NowMicros()};
 }
 
@@ -181,7 +191,7 @@ void Gossiper::PublishRing() {
       const MemberStatus status = e.state.status;
       if (!Gone(status)) all.push_back(e.state.node);
       if (OwnsRanges(status)) in_force.push_back(e.state.node);
-      if (OwnsRangesAfter(status)) after.push_back(e.state.node);
+      if (OwnsRangesAfter(status)) after.push_back(After(e.state));
       if (status == MemberStatus::kRemoving && unavailable.empty()) unavailable = id;
       if (id != options_.self.id) persisted.push_back(e.state);
     }
@@ -201,6 +211,20 @@ void Gossiper::SetSelfStatus(MemberStatus status) {
     if (self.status == status) return;
     LOG_INFO(logger_, "this node is now %s", MemberStatusName(status));
     self.status = status;
+    self.version++;
+  }
+  PublishRing();
+}
+
+void Gossiper::SetSelfWeights(double weight, double next_weight) {
+  {
+    base::MutexLock lock(&mu_);
+    MemberState& self = table_[options_.self.id].state;
+    if (self.node.weight == weight && self.next_weight == next_weight) return;
+    LOG_INFO(logger_, "this node's weight is %g (after the running change: %g)", weight,
+             next_weight > 0 ? next_weight : weight);
+    self.node.weight = weight;
+    self.next_weight = next_weight;
     self.version++;
   }
   PublishRing();

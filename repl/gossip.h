@@ -3,7 +3,8 @@
 // digests with a few peers so that what any node knows reaches every node in a few
 // rounds. A new node needs one seed address. The ring in force is built from the
 // members whose status owns ranges (normal, leaving, removing), the ring after the
-// running change from those that will (joining, normal): when they differ the view
+// running change from those that will (joining, normal; a member changing its
+// weight with its next weight): when they differ the view
 // holds the ring in transition between them (ring/transition.h), with the removing
 // member as the one that may not be a stream source. So ring changes travel by
 // gossip and every node converges on the same rings.
@@ -54,6 +55,7 @@ struct GossipOptions {
   ring::NodeInfo self;
   uint64_t generation = 1;         // this run's (DATA/node_state)
   MemberStatus status = MemberStatus::kNormal;  // this node's at start (an operation it resumes)
+  double next_weight = 0;                       // > 0: a weight change it resumes
   std::vector<std::string> seeds;  // HOST:PORT addresses
   uint64_t timeout_ms = 1000;      // deadline of one message
   std::string members_path;        // DATA/members ("" = not persisted)
@@ -90,6 +92,9 @@ class Gossiper {
   // This node's status (a membership change it runs), gossiped from now on; the
   // rings are republished at once.
   void SetSelfStatus(MemberStatus status);
+  // This node's weight, and the weight after a running weight change (0: none);
+  // gossiped from now on, the rings republished at once.
+  void SetSelfWeights(double weight, double next_weight);
   // Speaks for a member that is gone for good (removenode, replace): gives its state
   // `status` with a raised version, so gossip carries it as the member's newest.
   // NotFound for an unknown member, InvalidArgument for this node.

@@ -90,7 +90,7 @@ bool OwnsRangesAfter(MemberStatus status) {
 }
 
 void EncodeMemberState(std::string* dst, const MemberState& state) {
-  EncodeMember(dst, state.node);
+  EncodeMember(dst, state.node, state.next_weight);
   base::PutVarint64(dst, state.generation);
   base::PutVarint64(dst, state.version);
   dst->push_back(static_cast<char>(state.status));
@@ -106,7 +106,7 @@ void EncodeMemberState(std::string* dst, const MemberState& state) {
 }
 
 bool DecodeMemberState(std::string_view* input, MemberState* state) {
-  if (!DecodeMember(input, &state->node) || !base::GetVarint64(input, &state->generation) ||
+  if (!DecodeMember(input, &state->node, &state->next_weight) || !base::GetVarint64(input, &state->generation) ||
       !base::GetVarint64(input, &state->version) || input->empty()) {
     return false;
   }

@@ -12,7 +12,7 @@
 //                   load_bytes:varint64 load_keys:varint64
 //                   suspects:varint32 id:lp{suspects}
 //                   hints:varint32 (owner:lp count:varint64){hints}
-//   member       := repl/messages.h (id, address, dc, rack, weight)
+//   member       := repl/messages.h (id, address, dc, rack, weight [token_id] [next_weight])
 //   status       := 0 joining | 1 normal | 2 leaving | 3 left | 4 removed | 5 removing
 //
 //   members file := magic:"KVMB" version:u8 count:varint32 member_state{count} crc:fixed32
@@ -56,6 +56,7 @@ struct MemberState {
   uint64_t generation = 0;
   uint64_t version = 0;
   MemberStatus status = MemberStatus::kNormal;
+  double next_weight = 0;   // > 0 while a weight change runs: node.weight once it is done
   uint64_t load_bytes = 0;  // bytes in the member's engine (tables + memtable)
   uint64_t load_keys = 0;   // an estimate of its keys
   std::vector<std::string> suspects;                        // members it suspects or holds down, sorted

@@ -1,5 +1,8 @@
 #include "repl/membership_ops.h"
 
+#include <cmath>
+#include <cstdlib>
+
 #include "base/coding.h"
 #include "base/sealed_file.h"
 
@@ -40,7 +43,7 @@ bool DecodeTask(std::string_view* in, StreamTask* t) {
 
 bool DecodeBody(std::string_view in, PersistedOperation* op) {
   uint32_t n = 0;
-  if (in.size() < 1 || static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(OperationKind::kRebuild)) return false;
+  if (in.size() < 1 || static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(OperationKind::kSetWeight)) return false;
   op->kind = static_cast<OperationKind>(in[0]);
   in.remove_prefix(1);
   if (!GetString(&in, &op->target) || in.empty() ||
@@ -87,6 +90,13 @@ base::Result<PersistedOperation> LoadMembershipOp(base::Env* env, const std::str
   auto op = DecodeMembershipOpFile(bytes);
   if (!op.ok()) return op.status().WithContext(path);
   return op;
+}
+
+bool ParseWeight(const std::string& text, double* weight) {
+  char* end = nullptr;
+  *weight = std::strtod(text.c_str(), &end);
+  return !text.empty() && end != nullptr && *end == '\0' && std::isfinite(*weight) && *weight > 0 &&
+         *weight <= ring::kMaxWeight;
 }
 
 bool Running(const PersistedOperation& op) {
@@ -145,7 +155,17 @@ Status MembershipOperator::CheckCanStart(OperationKind kind, const std::string& 
   if (kind == OperationKind::kJoin && member) {
     return Status::InvalidArgument(options_.self + " is a member of the ring already: nothing to join");
   }
-  if ((kind == OperationKind::kDecommission || kind == OperationKind::kRebuild) && !member) {
+  if (kind == OperationKind::kSetWeight) {
+    double w = 0;
+    if (!ParseWeight(target, &w)) {
+      return Status::InvalidArgument("set-weight: '" + target + "' is not a weight in (0, " +
+                                     std::to_string(static_cast<int>(ring::kMaxWeight)) + "]");
+    }
+    const ring::NodeInfo* self = view_->Current()->FindNode(options_.self);
+    if (self != nullptr && self->weight == w) return Status::InvalidArgument("set-weight: the weight is " + target + " already");
+  }
+  if ((kind == OperationKind::kDecommission || kind == OperationKind::kRebuild || kind == OperationKind::kSetWeight) &&
+      !member) {
     return Status::InvalidArgument(options_.self + " owns no range: nothing to " + OperationKindName(kind));
   }
   if (kind == OperationKind::kRemoveNode || kind == OperationKind::kReplace) {
@@ -188,11 +208,22 @@ void MembershipOperator::Announce() {
       if (!s.ok()) return FailWith(s.ToString());
       break;
     }
+    case OperationKind::kSetWeight: {
+      double w = 0;
+      ParseWeight(op_.target, &w);  // checked by Start
+      gossip_->SetSelfWeights(CurrentWeight(), w);
+      break;
+    }
     case OperationKind::kRebuild:
     case OperationKind::kNone:
       break;
   }
   Save();
+}
+
+double MembershipOperator::CurrentWeight() const {
+  const ring::NodeInfo* self = view_->Current()->FindNode(options_.self);
+  return self != nullptr ? self->weight : 1.0;
 }
 
 void MembershipOperator::Tick() {
@@ -291,6 +322,12 @@ void MembershipOperator::Finish() {
     case OperationKind::kRemoveNode:
       gossip_->SetStatusOf(op_.target, MemberStatus::kRemoved).IgnoreError();  // known: it was announced
       break;
+    case OperationKind::kSetWeight: {
+      double w = 0;
+      ParseWeight(op_.target, &w);
+      gossip_->SetSelfWeights(w, 0);
+      break;
+    }
     case OperationKind::kRebuild:
     case OperationKind::kNone:
       break;

@@ -1,5 +1,6 @@
 // repl/membership_ops.h — the membership operations a node drives: join,
-// decommission, removenode and replace, and rebuild (a member that lost its
+// decommission, removenode, replace and set-weight (this node's weight: its
+// virtual nodes move like a join or leave of some), and rebuild (a member that lost its
 // data streams back every range it replicates from the other replicas; no status
 // changes, it keeps serving meanwhile). Each of the first four is
 //
@@ -70,6 +71,8 @@ void EncodeMembershipOpFile(const PersistedOperation& op, std::string* dst);
 // The operation in `path`, or none (kind kNone) when the file does not exist.
 [[nodiscard]] base::Result<PersistedOperation> LoadMembershipOp(base::Env* env, const std::string& path);
 
+// A set-weight target: a weight in (0, ring::kMaxWeight].
+bool ParseWeight(const std::string& text, double* weight);
 // True while `op` runs (announcing or streaming).
 bool Running(const PersistedOperation& op);
 // The status this node gossips from its start: joining while a join or a replace
@@ -110,6 +113,7 @@ class MembershipOperator {
   bool PlanTasks(std::vector<StreamTask>* tasks, std::string* waiting) const;
   void PlanRebuild(std::vector<StreamTask>* tasks) const;
   void Finish();
+  double CurrentWeight() const;  // this node's in the ring in force
   void FailWith(const std::string& why);
   void Save();
 

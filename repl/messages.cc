@@ -46,28 +46,36 @@ bool GetDouble(std::string_view* in, double* v) {
 // Set in the weight field when a token id follows (a replacement holding a dead
 // member's virtual nodes); weights stay far below it.
 constexpr uint32_t kMemberHasTokenId = 1u << 31;
+// Set when the weight after a weight change follows (weight x 1000, varint32).
+constexpr uint32_t kMemberHasNextWeight = 1u << 30;
+constexpr uint32_t kMemberFlags = kMemberHasTokenId | kMemberHasNextWeight;
 
 }  // namespace
 
-void EncodeMember(std::string* dst, const ring::NodeInfo& node) {
+void EncodeMember(std::string* dst, const ring::NodeInfo& node, double next_weight) {
   PutLengthPrefixed(dst, node.id);
   PutLengthPrefixed(dst, node.address);
   PutLengthPrefixed(dst, node.dc);
   PutLengthPrefixed(dst, node.rack);
-  const auto milli = static_cast<uint32_t>(std::lround(node.weight * 1000));
-  base::PutVarint32(dst, node.token_id.empty() ? milli : milli | kMemberHasTokenId);
+  uint32_t field = static_cast<uint32_t>(std::lround(node.weight * 1000));
+  if (!node.token_id.empty()) field |= kMemberHasTokenId;
+  if (next_weight > 0) field |= kMemberHasNextWeight;
+  base::PutVarint32(dst, field);
   if (!node.token_id.empty()) PutLengthPrefixed(dst, node.token_id);
+  if (next_weight > 0) base::PutVarint32(dst, static_cast<uint32_t>(std::lround(next_weight * 1000)));
 }
 
-bool DecodeMember(std::string_view* input, ring::NodeInfo* node) {
-  uint32_t milli;
+bool DecodeMember(std::string_view* input, ring::NodeInfo* node, double* next_weight) {
+  uint32_t field, next_milli = 0;
   if (!GetString(input, &node->id) || !GetString(input, &node->address) || !GetString(input, &node->dc) ||
-      !GetString(input, &node->rack) || !base::GetVarint32(input, &milli)) {
+      !GetString(input, &node->rack) || !base::GetVarint32(input, &field)) {
     return false;
   }
   node->token_id.clear();
-  if ((milli & kMemberHasTokenId) != 0 && (!GetString(input, &node->token_id) || node->token_id.empty())) return false;
-  node->weight = (milli & ~kMemberHasTokenId) / 1000.0;
+  if ((field & kMemberHasTokenId) != 0 && (!GetString(input, &node->token_id) || node->token_id.empty())) return false;
+  if ((field & kMemberHasNextWeight) != 0 && (!base::GetVarint32(input, &next_milli) || next_milli == 0)) return false;
+  node->weight = (field & ~kMemberFlags) / 1000.0;
+  if (next_weight != nullptr) *next_weight = next_milli / 1000.0;
   return true;
 }
 

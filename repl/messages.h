@@ -59,8 +59,10 @@ enum class ClusterOpcode : uint8_t {
 };
 constexpr uint8_t Op(ClusterOpcode op) { return static_cast<uint8_t>(op); }
 
-void EncodeMember(std::string* dst, const ring::NodeInfo& node);
-bool DecodeMember(std::string_view* input, ring::NodeInfo* node);
+// next_weight > 0: the member's weight once its weight change (kvctl set-weight)
+// is done; it travels in gossip only (repl/member_state.h).
+void EncodeMember(std::string* dst, const ring::NodeInfo& node, double next_weight = 0);
+bool DecodeMember(std::string_view* input, ring::NodeInfo* node, double* next_weight = nullptr);
 
 void EncodeReplicaReadReply(std::string* dst, const SiblingSet* set);  // null: not found
 // *found says whether the replica holds the key; *set is filled when it does.

@@ -53,7 +53,7 @@ bool GetCount(std::string_view* in, size_t min_bytes, uint32_t* count) {
   return GetVarint32(in, count) && static_cast<uint64_t>(*count) * min_bytes <= in->size();
 }
 
-constexpr uint8_t kMaxKind = static_cast<uint8_t>(OperationKind::kRebuild);
+constexpr uint8_t kMaxKind = static_cast<uint8_t>(OperationKind::kSetWeight);
 constexpr uint8_t kMaxState = static_cast<uint8_t>(OperationState::kFailed);
 
 }  // namespace
@@ -113,6 +113,7 @@ const char* OperationKindName(OperationKind kind) {
     case OperationKind::kRemoveNode: return "removenode";
     case OperationKind::kReplace: return "replace";
     case OperationKind::kRebuild: return "rebuild";
+    case OperationKind::kSetWeight: return "set-weight";
   }
   return "unknown";
 }
@@ -216,6 +217,9 @@ Status DecodeMembershipChange(std::string_view body, OperationKind* kind, std::s
   }
   if (*kind == OperationKind::kRemoveNode && target->empty()) {
     return Status::InvalidArgument("MEMBERSHIP_CHANGE: removenode needs the id of the member to remove");
+  }
+  if (*kind == OperationKind::kSetWeight && target->empty()) {
+    return Status::InvalidArgument("MEMBERSHIP_CHANGE: set-weight needs the new weight");
   }
   return Trailing(body, "MEMBERSHIP_CHANGE request");
 }

@@ -9,12 +9,13 @@
 //     in storage order, until about max_bytes of them; more = 1 when the range
 //     holds keys past the last one sent. Tombstones travel too.
 //   MEMBERSHIP_CHANGE (0x28)  req:   kind:u8 target:lp          reply: membership_progress
-//     kind := 1 join | 2 decommission | 3 removenode | 5 rebuild; target: the removed member
+//     kind := 1 join | 2 decommission | 3 removenode | 5 rebuild | 6 set-weight;
+//     target: the removed member (removenode), the new weight as text (set-weight)
 //   MEMBERSHIP_STATUS (0x29)  req:   (empty)                    reply: membership_progress
 //
 //   membership_progress := kind:u8 target:lp state:u8 detail:lp started_wall_us:varint64
 //                          elapsed_us:varint64 count:varint32 stream{count}
-//     kind  := 0 none | 1 join | 2 decommission | 3 removenode | 4 replace | 5 rebuild
+//     kind  := 0 none | 1 join | 2 decommission | 3 removenode | 4 replace | 5 rebuild | 6 set-weight
 //     state := 0 none | 1 announcing | 2 streaming | 3 done | 4 failed
 //   stream := start:fixed64 end:fixed64 source:lp destination:lp keys:varint64
 //             bytes:varint64 bytes_again:varint64 done:u8
@@ -59,7 +60,7 @@ void EncodeStreamBatch(std::string* dst, const StreamBatch& batch);
 base::Status DecodeStreamBatch(std::string_view payload, StreamBatch* batch);
 
 enum class OperationKind : uint8_t {
-  kNone = 0, kJoin = 1, kDecommission = 2, kRemoveNode = 3, kReplace = 4, kRebuild = 5
+  kNone = 0, kJoin = 1, kDecommission = 2, kRemoveNode = 3, kReplace = 4, kRebuild = 5, kSetWeight = 6
 };
 enum class OperationState : uint8_t { kNone = 0, kAnnouncing = 1, kStreaming = 2, kDone = 3, kFailed = 4 };
 const char* OperationKindName(OperationKind kind);    // "join", "decommission", ...

@@ -64,6 +64,9 @@ constexpr char kUsage[] =
     "                         over, then leaves the cluster (it serves no more requests afterwards)\n"
     "  removenode ID [--wait] for member ID gone for good (down): the surviving replicas of its ranges\n"
     "                         stream them to their new owners, so every range is back to N copies\n"
+    "  set-weight ID W [--wait]  member ID's weight becomes W: it gains (or gives up) virtual nodes, and\n"
+    "                         the ranges that move stream like a join's (or a leave's). A later restart\n"
+    "                         keeps W whatever its --weight says\n"
     "  rebuild [--wait]       the --host node streams every range it replicates from its other replicas\n"
     "                         (after it lost its data: a wiped or replaced disk); it serves meanwhile\n"
     "  streams                the --host node's membership operation and each range it streams: keys,\n"
@@ -243,13 +246,13 @@ int Session::Run(const std::vector<std::string>& args) {
       ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair" || cmd == "join" ||
         cmd == "decommission" || cmd == "streams" || cmd == "rebuild") &&
        !need(1)) ||
-      (cmd == "removenode" && !need(2))) {
+      (cmd == "removenode" && !need(2)) || (cmd == "set-weight" && !need(3))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
   }
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
       cmd != "status" && cmd != "repair" && cmd != "plan" && cmd != "join" && cmd != "decommission" &&
-      cmd != "removenode" && cmd != "streams" && cmd != "rebuild") {
+      cmd != "removenode" && cmd != "streams" && cmd != "rebuild" && cmd != "set-weight") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -261,7 +264,9 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "ring") return Ring();
   if (cmd == "repair") return Repair();
   if (cmd == "plan") return Plan(args);
-  if (cmd == "join" || cmd == "decommission" || cmd == "removenode" || cmd == "rebuild") return Membership(args);
+  if (cmd == "join" || cmd == "decommission" || cmd == "removenode" || cmd == "rebuild" || cmd == "set-weight") {
+    return Membership(args);
+  }
   if (cmd == "streams") return Streams();
   return ClusterStatus();
 }
@@ -643,10 +648,17 @@ int Session::Membership(const std::vector<std::string>& args) {
   const repl::OperationKind kind = args[0] == "join"           ? repl::OperationKind::kJoin
                                    : args[0] == "decommission" ? repl::OperationKind::kDecommission
                                    : args[0] == "rebuild"      ? repl::OperationKind::kRebuild
+                                   : args[0] == "set-weight"   ? repl::OperationKind::kSetWeight
                                                                : repl::OperationKind::kRemoveNode;
+  std::string target = args.size() > 1 ? args[1] : "";
+  if (kind == repl::OperationKind::kSetWeight) {  // driven by the member whose weight changes
+    Status s = ConnectToMember(args[1]);
+    if (!s.ok()) return Fail(s);
+    target = args[2];
+  }
   const std::string node = client_->server_node_id();
   std::string body;
-  repl::EncodeMembershipChange(&body, kind, args.size() > 1 ? args[1] : "");
+  repl::EncodeMembershipChange(&body, kind, target);
   auto reply = Call(repl::Op(repl::ClusterOpcode::kMembershipChange), body);
   if (!reply.ok()) return Fail(reply.status().WithContext(node + " " + args[0]));
   repl::MembershipProgress p;

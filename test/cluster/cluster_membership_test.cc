@@ -27,8 +27,8 @@ constexpr uint64_t kOperationTimeoutMs = 120'000;
 constexpr int kVnodes = 16;  // few ranges: each is one stream
 const char* const kRingDelayMs = "1500";
 
-ClusterOptions MembershipCluster(size_t nodes, std::vector<std::string> extra = {}) {
-  ClusterOptions o{.nodes = nodes, .n = 3};
+ClusterOptions MembershipCluster(size_t nodes, std::vector<std::string> extra = {}, int n = 3) {
+  ClusterOptions o{.nodes = nodes, .n = n};
   o.extra_flags = {"--vnodes", std::to_string(kVnodes), "--ring-delay-ms", kRingDelayMs};
   for (auto& f : extra) o.extra_flags.push_back(std::move(f));
   return o;
@@ -80,7 +80,7 @@ base::Status WaitStatus(Cluster& cluster, const std::vector<size_t>& observers, 
 }
 
 // The ring the members in `observer`'s view that own ranges make, built as every node builds it.
-std::shared_ptr<const ring::Ring> RingSeenBy(Cluster& cluster, size_t observer) {
+std::shared_ptr<const ring::Ring> RingSeenBy(Cluster& cluster, size_t observer, int n = 3) {
   auto members = cluster.node(observer).ClusterStatus();
   EXPECT_TRUE(members.ok()) << StatusText(members);
   std::vector<ring::NodeInfo> nodes;
@@ -91,7 +91,7 @@ std::shared_ptr<const ring::Ring> RingSeenBy(Cluster& cluster, size_t observer) 
   }
   ring::RingOptions options;
   options.vnodes_per_weight = kVnodes;
-  options.replication = ring::ReplicationSpec::Total(3);
+  options.replication = ring::ReplicationSpec::Total(n);
   auto ring = ring::Ring::Build(nodes, options);
   EXPECT_TRUE(ring.ok()) << StatusText(ring);
   return ring.ok() ? ring.value() : nullptr;
@@ -358,6 +358,36 @@ TEST(ClusterMembershipTest, AWipedNodeRebuildsEveryRangeItReplicatesFromTheOther
   EXPECT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
   EXPECT_NE(std::string::npos, out.out.find("rebuild done")) << out.out;
   EXPECT_EQ(0u, MissingOn(cluster, 2, acked));
+}
+
+TEST(ClusterMembershipTest, AWeightChangeMovesVirtualNodesAndEveryNodeHoldsItsNewRanges) {
+  Cluster cluster(MembershipCluster(3, {}, /*n=*/2));
+  KV_ASSERT_OK(cluster.Start());
+  const std::map<std::string, std::string> acked = Preload(cluster, "before", 2000, 100);
+  ProgramResult out = RunProgram(
+      {BinaryPath("kvctl"), "--host", cluster.node(1).address(), "set-weight", "n1", "3", "--wait"}, "",
+      kOperationTimeoutMs);
+  EXPECT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
+  EXPECT_NE(std::string::npos, out.out.find("n1 set-weight of 3 done")) << out.out;
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          auto ring = RingSeenBy(cluster, i, 2);
+          return ring != nullptr && ring->FindNode("n1") != nullptr && ring->FindNode("n1")->weight == 3.0;
+        },
+        10'000))
+        << cluster.node(i).id() << " never saw n1 at weight 3";
+  }
+  auto ring = RingSeenBy(cluster, 0, 2);
+  ASSERT_NE(nullptr, ring);
+  const Placement placed = ComparePlacement(cluster, {0, 1, 2}, *ring, acked);
+  EXPECT_EQ(0u, placed.missing) << placed.first_missing;
+  // A restart keeps the weight its set-weight gave it.
+  KV_ASSERT_OK(cluster.node(0).Restart());
+  KV_ASSERT_OK(cluster.WaitUntilConnected());
+  auto after = RingSeenBy(cluster, 1, 2);
+  ASSERT_NE(nullptr, after);
+  EXPECT_EQ(3.0, after->FindNode("n1")->weight);
 }
 
 // A cluster of three holding about 16 MB, and a fourth node joining it at 2 MiB/s
