@@ -56,11 +56,11 @@ struct MemberState {
   uint64_t generation = 0;
   uint64_t version = 0;
   MemberStatus status = MemberStatus::kNormal;
-  double next_weight = 0;   // > 0 while a weight change runs: node.weight once it is done
   uint64_t load_bytes = 0;  // bytes in the member's engine (tables + memtable)
   uint64_t load_keys = 0;   // an estimate of its keys
   std::vector<std::string> suspects;                        // members it suspects or holds down, sorted
   std::vector<std::pair<std::string, uint64_t>> hints;      // owner -> hints it holds for that owner
+  double next_weight = 0;  // > 0 while a weight change runs: node.weight once it is done (in the member field)
 
   // (generation, version) is larger: this state replaces `other`.
   bool NewerThan(const MemberState& other) const {
