@@ -92,6 +92,8 @@ struct Coordinator::ReadOp {
 // A write this node coordinates: acks from durable replicas.
 struct Coordinator::WriteOp {
   std::shared_ptr<const ring::Ring> ring;
+  std::shared_ptr<const ring::RingTransition> transition;  // keeps pending replicas' NodeInfo alive
+  size_t counted = 0;  // acks that count towards W
   std::string key;
   WriteResult result;  // acks so far; context and clock once stored locally
   std::vector<std::string> failures;
@@ -311,7 +313,9 @@ void Coordinator::CoordinateForwarded(const ForwardWrite& write, WriteDone done)
 
 void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone done) {
   static const WriteResult kNothing;
-  auto ring = view_->Current();
+  // During a membership change the ring in force is the transition's old ring.
+  std::shared_ptr<const ring::RingTransition> transition = view_->Transition();
+  auto ring = transition != nullptr ? transition->from_ring() : view_->Current();
   ring::PreferenceList prefs = ring->PreferenceListForKey(write.key);
   auto need = Required(write.consistency, options_.default_w, prefs.size(), ring->replication().total(), "w");
   if (!need.ok()) {
@@ -335,11 +339,13 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
     ctx = std::move(decoded).value();
   }
   if (prefs.ContainsId(options_.self)) {
-    CoordinateWrite(write, std::move(ctx), need.value(), ring, prefs, std::move(done));
+    CoordinateWrite(write, std::move(ctx), need.value(), ring, std::move(transition), prefs, std::move(done));
     return;
   }
   if (!may_forward) {
-    done(Status::Unavailable("node " + options_.self + " is not a replica of the forwarded key (rings differ?)"),
+    // Busy: nothing was stored, so the forwarding node tries another replica.
+    done(Status::Busy("node " + options_.self + " is not a replica of the forwarded key (rings differ: it may have "
+                      "left the cluster)"),
          kNothing);
     return;
   }
@@ -368,11 +374,12 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
   const ring::NodeInfo& node = *op->candidates[op->next++];
   transport_->Send(node, Op(ClusterOpcode::kForwardWrite), op->body, options_.request_timeout_ms,
                    [this, op, &node](const Status& s, std::string_view payload, bool answered) {
-                     if ((s.IsUnavailable() && !answered) || (s.IsNoSpace() && answered)) {
+                     if ((s.IsUnavailable() && !answered) || ((s.IsNoSpace() || s.IsBusy()) && answered)) {
                        // Never delivered (the transport could not reach it), or refused by a
-                       // replica whose disk is full (it stored nothing): another replica may
-                       // coordinate. An Unavailable the replica answered itself ("quorum
-                       // not reached") is its outcome: it stored the write.
+                       // replica whose disk is full or by a node that is no replica of the key
+                       // any more (it stored nothing): another replica may coordinate. An
+                       // Unavailable the replica answered itself ("quorum not reached") is its
+                       // outcome: it stored the write.
                        op->failures.push_back(DescribeFailure(node, s));
                        ForwardToNextReplica(op);
                        return;
@@ -407,17 +414,29 @@ void Coordinator::ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op) {
                    });
 }
 
+// The pending replicas of `token` in a ring in transition: written, not counted
+// towards W; one that is down gets a hint (SendReplicaWrite).
+void Coordinator::AddPendingTargets(const ring::RingTransition& transition, ring::Token token,
+                                    std::vector<ReplicaTarget>* others) const {
+  const ring::WriteSet set = transition.WriteReplicas(token);
+  for (size_t i = 0; i < set.size(); ++i) {
+    if (set.counts(i) || set[i].id == options_.self) continue;
+    others->push_back(ReplicaTarget{&set[i], &set[i], false, liveness_->IsDown(set[i]), /*counts=*/false});
+  }
+}
+
 void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
-                                  std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas,
-                                  WriteDone done) {
+                                  std::shared_ptr<const ring::Ring> ring,
+                                  std::shared_ptr<const ring::RingTransition> transition,
+                                  const ring::PreferenceList& replicas, WriteDone done) {
   // Without a hint store nobody could hand a stand-in's copy over: no stand-ins then.
   const bool strict = options_.strict_default || (write.flags & net::kWriteFlagStrict) != 0 || hints_ == nullptr;
-  const ReplicaTargets targets = PlanTargets(*ring, ring::TokenOf(write.key), replicas, *liveness_, strict);
+  const ring::Token token = ring::TokenOf(write.key);
+  const ReplicaTargets targets = PlanTargets(*ring, token, replicas, *liveness_, strict);
   auto op = std::make_shared<WriteOp>();
   op->ring = std::move(ring);
   op->key.assign(write.key);
   op->need = need;
-  op->pending = targets.size;
   op->done = std::move(done);
   ReplicaTarget self;
   std::vector<ReplicaTarget> others;
@@ -428,6 +447,9 @@ void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector conte
       others.push_back(t);
     }
   }
+  if (transition != nullptr) AddPendingTargets(*transition, token, &others);
+  op->pending = others.size() + 1;
+  op->transition = std::move(transition);
   const bool overwrite = (write.flags & net::kWriteFlagOverwrite) != 0;
   store_->Coordinate(
       executor_, write.key, write.kind, write.value, std::move(context), overwrite,
@@ -499,6 +521,7 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTa
   const bool kept_already = target.owner_down && !target.stand_in;
   if (status.ok()) {
     op->result.acks.push_back({target.node->id, target.stand_in, target.stand_in ? target.owner->id : ""});
+    if (target.counts) op->counted++;
   } else {
     std::string failure = DescribeFailure(*target.node, status);
     if (target.stand_in) failure += " (standing in for " + target.owner->id + ")";
@@ -506,14 +529,14 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTa
     // Any owner that did not acknowledge in time gets a hint, whatever the reason.
     if (!kept_already && target.owner->id != options_.self) KeepHint(*target.owner, op->key, op->set_bytes, nullptr);
   }
-  if (!op->answered && op->result.acks.size() >= op->need) {
+  if (!op->answered && op->counted >= op->need) {
     op->answered = true;
     op->done(Status::OK(), op->result);
   }
   if (op->pending == 0 && !op->answered) {
     op->answered = true;
     Bump(&stats_.quorum_failures);
-    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->result.acks.size()) + " of " +
+    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->counted) + " of " +
                                  std::to_string(op->need) + " write acks within " +
                                  std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")"),
              op->result);

@@ -9,7 +9,9 @@
 //        request to the first reachable replica). The coordinating replica mints a
 //        new sibling with its own dot (repl/sibling_set.h), stores it, sends the
 //        resulting set to the other replicas, and answers once W replicas (itself
-//        included) made it durable. The receipt names them.
+//        included) made it durable. The receipt names them. During a membership
+//        change (ring/transition.h) the set also goes to the key's pending
+//        replicas, whose acks do not count towards W (a down one gets a hint).
 //
 // A quorum not reached is an Unavailable error naming who answered, who timed out
 // and who is down: "quorum not reached: 1 of 2 write acks within 1000ms (n2
@@ -126,7 +128,10 @@ class Coordinator {
 
   void Write(const ForwardWrite& write, bool may_forward, WriteDone done);
   void CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
-                       std::shared_ptr<const ring::Ring> ring, const ring::PreferenceList& replicas, WriteDone done);
+                       std::shared_ptr<const ring::Ring> ring, std::shared_ptr<const ring::RingTransition> transition,
+                       const ring::PreferenceList& replicas, WriteDone done);
+  void AddPendingTargets(const ring::RingTransition& transition, ring::Token token,
+                         std::vector<ReplicaTarget>* others) const;
   void ForwardToNextReplica(const std::shared_ptr<ForwardOp>& op);
   void OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, const base::Status& status,
                    std::optional<SiblingSet> set);

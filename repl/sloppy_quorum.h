@@ -24,6 +24,7 @@ struct ReplicaTarget {
   const ring::NodeInfo* node = nullptr;   // who takes the request (the owner, or its stand-in)
   bool stand_in = false;
   bool owner_down = false;                // the detector holds the owner down (served or not)
+  bool counts = true;                     // its ack counts towards W (false: a pending replica of a ring in transition)
 };
 
 struct ReplicaTargets {
