@@ -326,6 +326,55 @@ TEST_F(CoordinatorTest, AReplicaThatIsDownIsNamedDownInTheError) {
   EXPECT_EQ(Values{"v2"}, LiveValues(c().Local("n3", key)));
 }
 
+// --- Rings in transition ----------------------------------------------------------------
+
+// n4 joins n1..n3: every node's view holds the transition from the three to the four.
+// A key for which n4 is a pending replica, with its old replicas.
+std::string StartJoinOfN4(SimCluster& c, std::vector<std::string>* old_replicas) {
+  std::vector<ring::NodeInfo> all;
+  for (size_t i = 0; i < c.size(); ++i) all.push_back(c.node(i).info);
+  const std::vector<ring::NodeInfo> three(all.begin(), all.begin() + 3);
+  for (size_t i = 0; i < c.size(); ++i) EXPECT_TRUE(c.node(i).ring->Update(three, all, "").ok());
+  auto t = c.node(0).ring->Transition();
+  EXPECT_NE(nullptr, t);
+  if (t == nullptr) return "";
+  for (int i = 0;; ++i) {
+    const std::string key = "moving-" + std::to_string(i);
+    const ring::WriteSet set = t->WriteReplicas(ring::TokenOf(key));
+    if (!set.ContainsId("n4")) continue;
+    old_replicas->clear();
+    for (size_t j = 0; j < set.size(); ++j) {
+      if (set.counts(j)) old_replicas->push_back(set[j].id);
+    }
+    return key;
+  }
+}
+
+TEST_F(CoordinatorTest, AWriteDuringAJoinReachesThePendingReplicaButOnlyTheOldOwnersCountTowardsW) {
+  Start({.nodes = 4});
+  std::vector<std::string> old;
+  const std::string key = StartJoinOfN4(c(), &old);
+  ASSERT_EQ(3u, old.size());
+  auto all = Put(old[0], key, "v1", "", kAll);
+  ASSERT_TRUE(all.status.ok()) << all.status.ToString();
+  net().RunUntilIdle();
+  EXPECT_EQ(Values{"v1"}, LiveValues(c().Local("n4", key))) << "the joiner receives the write";
+  // With one old owner cut off, the joiner's ack does not make up for it.
+  net().Block(Addr(old[0]), Addr(old[2]));
+  auto short_one = Put(old[0], key, "v2", "", kAll);
+  EXPECT_TRUE(short_one.status.IsUnavailable()) << short_one.status.ToString();
+  EXPECT_NE(std::string::npos, short_one.status.message().find("2 of 3 write acks")) << short_one.status.message();
+  net().Heal();
+  net().RunUntilIdle();
+  EXPECT_EQ((Values{"v1", "v2"}), LiveValues(c().Local("n4", key)));
+  // Reads go to the old owners only: with the joiner gone a read at ALL still succeeds.
+  net().SetDown(Addr("n4"));
+  testing::GetOutcome read_all = c().Get(old[1], key, kAll);
+  ASSERT_TRUE(read_all.status.ok()) << read_all.status.ToString();
+  EXPECT_EQ((Values{"v1", "v2"}), read_all.values());
+  net().SetDown(Addr("n4"), false);
+}
+
 TEST_F(CoordinatorTest, APartitionBetweenTheCoordinatorAndItsReplicasFailsItsQuorumInBothModes) {
   Start();
   const std::string key = c().KeyWithReplicas({"n1", "n2", "n3"});
