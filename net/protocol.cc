@@ -101,6 +101,9 @@ bool ParseConsistency(std::string_view text, uint8_t* level) {
   if (strcasecmp(t.c_str(), "quorum") == 0) { *level = kConsistencyQuorum; return true; }
   if (strcasecmp(t.c_str(), "all") == 0) { *level = kConsistencyAll; return true; }
   if (strcasecmp(t.c_str(), "default") == 0) { *level = kConsistencyDefault; return true; }
+  if (strcasecmp(t.c_str(), "local_one") == 0) { *level = kConsistencyLocalOne; return true; }
+  if (strcasecmp(t.c_str(), "local_quorum") == 0) { *level = kConsistencyLocalQuorum; return true; }
+  if (strcasecmp(t.c_str(), "each_quorum") == 0) { *level = kConsistencyEachQuorum; return true; }
   if (t.empty() || t.size() > 3) return false;
   for (char c : t) {
     if (c < '0' || c > '9') return false;
@@ -115,6 +118,9 @@ std::string ConsistencyName(uint8_t level) {
   if (level == kConsistencyDefault) return "default";
   if (level == kConsistencyQuorum) return "QUORUM";
   if (level == kConsistencyAll) return "ALL";
+  if (level == kConsistencyLocalOne) return "LOCAL_ONE";
+  if (level == kConsistencyLocalQuorum) return "LOCAL_QUORUM";
+  if (level == kConsistencyEachQuorum) return "EACH_QUORUM";
   return std::to_string(level);
 }
 

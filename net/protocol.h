@@ -83,15 +83,24 @@ void AppendStatus(std::string* body, const base::Status& status);
 base::Status ParseReplyStatus(std::string_view body, base::Status* status, std::string_view* payload);
 
 // --- Consistency levels (R and W) -----------------------------------------------------
-// 0 = the coordinator's default; 1..250 = that many replicas; named levels above.
+// 0 = the coordinator's default; 1..250 = that many replicas; named levels above
+// (what each counts: repl/quorum.h).
 constexpr uint8_t kConsistencyDefault = 0;
+constexpr uint8_t kConsistencyLocalOne = 251;     // one replica in the coordinator's datacenter
+constexpr uint8_t kConsistencyLocalQuorum = 252;  // a quorum of the coordinator's datacenter's replicas
+constexpr uint8_t kConsistencyEachQuorum = 253;   // a quorum in every datacenter
 constexpr uint8_t kConsistencyQuorum = 254;
 constexpr uint8_t kConsistencyAll = 255;
-// "ONE", "QUORUM", "ALL", "default" or a number 1..250 (case-insensitive names).
+// "ONE", "QUORUM", "ALL", "LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM", "default" or
+// a number 1..250 (case-insensitive names).
 bool ParseConsistency(std::string_view text, uint8_t* level);
 std::string ConsistencyName(uint8_t level);
-// False for the bytes no level means (251..253).
-constexpr bool ValidConsistency(uint8_t level) { return level <= 250 || level >= kConsistencyQuorum; }
+// Every byte is a level now (251..253 were reserved until the per-datacenter ones).
+constexpr bool ValidConsistency(uint8_t) { return true; }
+// LOCAL_ONE or LOCAL_QUORUM: counted in the coordinator's datacenter.
+constexpr bool IsLocalConsistency(uint8_t level) {
+  return level == kConsistencyLocalOne || level == kConsistencyLocalQuorum;
+}
 
 // --- Messages ---------------------------------------------------------------------------
 enum class PeerRole : uint8_t { kClient = 0, kNode = 1 };

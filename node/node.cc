@@ -311,6 +311,7 @@ void Node::WireLoop(int index) {
 
   repl::CoordinatorOptions coordinator_options;
   coordinator_options.self = options_.id;
+  coordinator_options.dc = options_.dc;
   coordinator_options.default_r = ConsistencyOrQuorum(options_.r);
   coordinator_options.default_w = ConsistencyOrQuorum(options_.w);
   coordinator_options.request_timeout_ms = static_cast<uint64_t>(options_.request_timeout_ms);

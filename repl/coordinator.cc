@@ -78,11 +78,11 @@ struct Coordinator::ReadOp {
   std::shared_ptr<const ring::Ring> ring;  // keeps the NodeInfo pointers alive
   size_t n = 0;                            // replicas of the key: slots [0, n) are used
   std::array<const ring::NodeInfo*, ring::kMaxReplicas> replicas{};
+  std::array<const ring::NodeInfo*, ring::kMaxReplicas> owners{};  // a stand-in counts for its owner's dc
   std::array<bool, ring::kMaxReplicas> replied_ok{};
   std::array<std::optional<SiblingSet>, ring::kMaxReplicas> sets;
   std::vector<std::string> failures;
-  size_t need = 0;
-  size_t successes = 0;
+  QuorumCounter quorum;
   size_t pending = 0;
   bool answered = false;
   uint64_t start_us = 0;
@@ -93,11 +93,10 @@ struct Coordinator::ReadOp {
 struct Coordinator::WriteOp {
   std::shared_ptr<const ring::Ring> ring;
   std::shared_ptr<const ring::RingTransition> transition;  // keeps pending replicas' NodeInfo alive
-  size_t counted = 0;  // acks that count towards W
   std::string key;
   WriteResult result;  // acks so far; context and clock once stored locally
   std::vector<std::string> failures;
-  size_t need = 0;
+  QuorumCounter quorum;
   size_t pending = 0;
   uint64_t set_bytes = 0;  // the encoded set replicated (a hint's size)
   bool answered = false;
@@ -127,30 +126,6 @@ Coordinator::Coordinator(CoordinatorOptions options, ring::MembershipView* view,
       clock_(clock),
       logger_(logger) {}
 
-base::Result<size_t> Coordinator::Required(uint8_t level, uint8_t default_level, size_t n, size_t spec_n,
-                                           const char* what) {
-  if (!net::ValidConsistency(level)) {
-    return Status::InvalidArgument(std::string(what) + ": consistency byte " + std::to_string(level) +
-                                   " is not a level (0 default, 1..250 replicas, 254 QUORUM, 255 ALL)");
-  }
-  if (level == net::kConsistencyDefault) level = default_level;
-  const size_t quorum_base = std::max(n, spec_n);
-  size_t need;
-  if (level == net::kConsistencyQuorum) {
-    need = quorum_base / 2 + 1;
-  } else if (level == net::kConsistencyAll) {
-    need = quorum_base;
-  } else {
-    need = level;
-  }
-  if (n == 0) return Status::Unavailable("no replica for the key: the ring has no members");
-  if (need > n) {
-    return Status::InvalidArgument(std::string(what) + "=" + net::ConsistencyName(level) + " needs " +
-                                   std::to_string(need) + " replicas but the key has " + std::to_string(n));
-  }
-  return need;
-}
-
 std::string Coordinator::DescribeFailure(const ring::NodeInfo& node, const Status& status) const {
   if (liveness_->IsDown(node)) return node.id + " down";
   if (status.IsTimedOut()) return node.id + " timeout";
@@ -166,9 +141,9 @@ void Coordinator::Get(std::string_view key, uint8_t r, uint8_t flags, GetDone do
   auto ring = view_->Current();
   const ring::Token token = ring::TokenOf(key);
   ring::PreferenceList prefs = ring->PreferenceListFor(token);
-  auto need = Required(r, options_.default_r, prefs.size(), ring->replication().total(), "r");
-  if (!need.ok()) {
-    done(need.status(), nullptr);
+  auto quorum = QuorumCounter::For(r, options_.default_r, prefs, ring->replication().total(), options_.dc, "r");
+  if (!quorum.ok()) {
+    done(quorum.status(), nullptr);
     return;
   }
   const bool strict = options_.strict_default || (flags & net::kGetFlagStrict) != 0;
@@ -176,9 +151,12 @@ void Coordinator::Get(std::string_view key, uint8_t r, uint8_t flags, GetDone do
   auto op = std::make_shared<ReadOp>();
   op->key.assign(key.data(), key.size());
   op->ring = ring;
-  op->need = need.value();
+  op->quorum = quorum.value();
   op->n = prefs.size();
-  for (size_t i = 0; i < targets.size; ++i) op->replicas[i] = targets.slots[i].node;
+  for (size_t i = 0; i < targets.size; ++i) {
+    op->replicas[i] = targets.slots[i].node;
+    op->owners[i] = targets.slots[i].owner;
+  }
   op->pending = prefs.size();
   op->start_us = clock_->NowMicros();
   op->done = std::move(done);
@@ -215,11 +193,11 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, c
   if (status.ok()) {
     op->replied_ok[index] = true;
     op->sets[index] = std::move(set);
-    op->successes++;
+    op->quorum.Count(op->owners[index]->dc);
   } else {
     op->failures.push_back(DescribeFailure(*op->replicas[index], status));
   }
-  if (!op->answered && op->successes >= op->need) {
+  if (!op->answered && op->quorum.Met()) {
     op->answered = true;
     std::vector<const SiblingSet*> replies;
     const SiblingSet* only = nullptr;  // the single non-empty reply, if exactly one
@@ -247,9 +225,8 @@ void Coordinator::FinishRead(const std::shared_ptr<ReadOp>& op) {
   if (!op->answered) {
     op->answered = true;
     Bump(&stats_.quorum_failures);
-    std::string msg = "quorum not reached: " + std::to_string(op->successes) + " of " + std::to_string(op->need) +
-                      " read replies within " + std::to_string(options_.request_timeout_ms) + "ms (" +
-                      Join(op->failures) + ")";
+    std::string msg = "quorum not reached: " + op->quorum.Progress("read replies") + " within " +
+                      std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")";
     op->done(Status::Unavailable(msg), nullptr);
   }
   // Read repair over every replica that answered.
@@ -317,9 +294,10 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
   std::shared_ptr<const ring::RingTransition> transition = view_->Transition();
   auto ring = transition != nullptr ? transition->from_ring() : view_->Current();
   ring::PreferenceList prefs = ring->PreferenceListForKey(write.key);
-  auto need = Required(write.consistency, options_.default_w, prefs.size(), ring->replication().total(), "w");
-  if (!need.ok()) {
-    done(need.status(), kNothing);
+  auto quorum = QuorumCounter::For(write.consistency, options_.default_w, prefs, ring->replication().total(),
+                                   options_.dc, "w");
+  if (!quorum.ok()) {
+    done(quorum.status(), kNothing);
     return;
   }
   const bool overwrite = (write.flags & net::kWriteFlagOverwrite) != 0;
@@ -339,7 +317,7 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
     ctx = std::move(decoded).value();
   }
   if (prefs.ContainsId(options_.self)) {
-    CoordinateWrite(write, std::move(ctx), need.value(), ring, std::move(transition), prefs, std::move(done));
+    CoordinateWrite(write, std::move(ctx), quorum.value(), ring, std::move(transition), prefs, std::move(done));
     return;
   }
   if (!may_forward) {
@@ -352,12 +330,14 @@ void Coordinator::Write(const ForwardWrite& write, bool may_forward, WriteDone d
   Bump(&stats_.forwarded);
   auto op = std::make_shared<ForwardOp>();
   op->ring = ring;
-  // Reachable replicas first, in preference order; the rest after them.
-  for (const ring::NodeInfo* n : prefs) {
-    if (!liveness_->IsDown(*n)) op->candidates.push_back(n);
-  }
-  for (const ring::NodeInfo* n : prefs) {
-    if (liveness_->IsDown(*n)) op->candidates.push_back(n);
+  // Reachable replicas first, in preference order; the rest after them. A local
+  // level goes to a replica of this datacenter only: there it counts the same dc.
+  const bool local = net::IsLocalConsistency(write.consistency == net::kConsistencyDefault ? options_.default_w
+                                                                                              : write.consistency);
+  for (const bool down : {false, true}) {
+    for (const ring::NodeInfo* n : prefs) {
+      if (liveness_->IsDown(*n) == down && (!local || n->dc == options_.dc)) op->candidates.push_back(n);
+    }
   }
   EncodeForwardWrite(&op->body, write);
   op->done = std::move(done);
@@ -425,7 +405,7 @@ void Coordinator::AddPendingTargets(const ring::RingTransition& transition, ring
   }
 }
 
-void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
+void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector context, QuorumCounter quorum,
                                   std::shared_ptr<const ring::Ring> ring,
                                   std::shared_ptr<const ring::RingTransition> transition,
                                   const ring::PreferenceList& replicas, WriteDone done) {
@@ -436,7 +416,7 @@ void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector conte
   auto op = std::make_shared<WriteOp>();
   op->ring = std::move(ring);
   op->key.assign(write.key);
-  op->need = need;
+  op->quorum = quorum;
   op->done = std::move(done);
   ReplicaTarget self;
   std::vector<ReplicaTarget> others;
@@ -521,7 +501,7 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTa
   const bool kept_already = target.owner_down && !target.stand_in;
   if (status.ok()) {
     op->result.acks.push_back({target.node->id, target.stand_in, target.stand_in ? target.owner->id : ""});
-    if (target.counts) op->counted++;
+    if (target.counts) op->quorum.Count(target.owner->dc);
   } else {
     std::string failure = DescribeFailure(*target.node, status);
     if (target.stand_in) failure += " (standing in for " + target.owner->id + ")";
@@ -529,15 +509,14 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTa
     // Any owner that did not acknowledge in time gets a hint, whatever the reason.
     if (!kept_already && target.owner->id != options_.self) KeepHint(*target.owner, op->key, op->set_bytes, nullptr);
   }
-  if (!op->answered && op->counted >= op->need) {
+  if (!op->answered && op->quorum.Met()) {
     op->answered = true;
     op->done(Status::OK(), op->result);
   }
   if (op->pending == 0 && !op->answered) {
     op->answered = true;
     Bump(&stats_.quorum_failures);
-    op->done(Status::Unavailable("quorum not reached: " + std::to_string(op->counted) + " of " +
-                                 std::to_string(op->need) + " write acks within " +
+    op->done(Status::Unavailable("quorum not reached: " + op->quorum.Progress("write acks") + " within " +
                                  std::to_string(options_.request_timeout_ms) + "ms (" + Join(op->failures) + ")"),
              op->result);
   }

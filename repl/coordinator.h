@@ -16,7 +16,10 @@
 // A quorum not reached is an Unavailable error naming who answered, who timed out
 // and who is down: "quorum not reached: 1 of 2 write acks within 1000ms (n2
 // timeout, n3 down)".
-// Consistency levels use net/protocol.h's byte (0 = default, QUORUM, ALL, 1..250).
+// Consistency levels use net/protocol.h's byte (0 = default, 1..250, QUORUM, ALL,
+// LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM; what each counts: repl/quorum.h). A
+// non-replica forwards a LOCAL_* write to a replica of its own datacenter only, so
+// the level counts in the datacenter the client chose.
 //
 // Thread safety: executor thread only (every method and every callback).
 #pragma once
@@ -38,6 +41,7 @@
 #include "repl/sloppy_quorum.h"
 #include "repl/messages.h"
 #include "repl/peer_set.h"
+#include "repl/quorum.h"
 #include "repl/replica_store.h"
 #include "repl/sibling_set.h"
 #include "repl/transport.h"
@@ -47,6 +51,7 @@ namespace kvring::repl {
 
 struct CoordinatorOptions {
   std::string self;             // this node's id (must be a ring member to hold replicas)
+  std::string dc{ring::kDefaultDc};  // this node's datacenter: LOCAL_ONE and LOCAL_QUORUM count there
   uint8_t default_r = 254;      // QUORUM
   uint8_t default_w = 254;      // QUORUM
   uint64_t request_timeout_ms = 1000;
@@ -116,10 +121,6 @@ class Coordinator {
   CoordinatorStats stats() const;
   const CoordinatorOptions& options() const { return options_; }
 
-  // How many replicas a level asks for when a key has n replicas under a spec of
-  // spec_n. InvalidArgument when more than exist ("w=4 but only 3 replicas").
-  static base::Result<size_t> Required(uint8_t level, uint8_t default_level, size_t n, size_t spec_n,
-                                       const char* what);
 
  private:
   struct ReadOp;
@@ -127,7 +128,7 @@ class Coordinator {
   struct ForwardOp;
 
   void Write(const ForwardWrite& write, bool may_forward, WriteDone done);
-  void CoordinateWrite(const ForwardWrite& write, VersionVector context, size_t need,
+  void CoordinateWrite(const ForwardWrite& write, VersionVector context, QuorumCounter quorum,
                        std::shared_ptr<const ring::Ring> ring, std::shared_ptr<const ring::RingTransition> transition,
                        const ring::PreferenceList& replicas, WriteDone done);
   void AddPendingTargets(const ring::RingTransition& transition, ring::Token token,

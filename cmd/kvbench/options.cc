@@ -73,7 +73,8 @@ Status ParseSize(const std::string& text, uint64_t* bytes) {
 std::function<Status(const std::string&)> ConsistencyParser(const std::string& flag, uint8_t* dest) {
   return [flag, dest](const std::string& v) {
     if (!net::ParseConsistency(v, dest)) {
-      return Status::InvalidArgument("--" + flag + ": '" + v + "' is not ONE, QUORUM, ALL, default or 1..250");
+      return Status::InvalidArgument("--" + flag + ": '" + v + "' is not ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+                                     "EACH_QUORUM, default or 1..250");
     }
     return Status::OK();
   };
@@ -186,9 +187,11 @@ void DeclareFlags(FlagSet* f, BenchOptions* o, std::vector<std::string>* targets
   f->Double("rate", &o->rate,
             "open loop: R requests/s in total at fixed intervals, latency from the scheduled time "
             "(0 = closed loop)");
-  f->Custom("r", "LEVEL", "read consistency per request: ONE, QUORUM, ALL or a number (node default)",
+  f->Custom("r", "LEVEL", "read consistency per request: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+            "EACH_QUORUM or a number (node default)",
             ConsistencyParser("r", &o->r));
-  f->Custom("w", "LEVEL", "write consistency per request: ONE, QUORUM, ALL or a number (node default)",
+  f->Custom("w", "LEVEL", "write consistency per request: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+            "EACH_QUORUM or a number (node default)",
             ConsistencyParser("w", &o->w));
   f->Bool("overwrite", &o->overwrite,
           "puts overwrite whatever the coordinating replica holds (the OVERWRITE flag: last writer wins, like "

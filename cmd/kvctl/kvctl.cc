@@ -118,8 +118,8 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("tls-cert", &o->tls_cert, "with --tls-ca: a client certificate (PEM), for nodes with --tls-verify-clients");
   f->String("tls-key", &o->tls_key, "the private key of --tls-cert (PEM)");
   f->Int("timeout", &o->timeout_ms, "milliseconds to wait for the node (default 5000)");
-  f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL or a number (default: node's)");
-  f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL or a number");
+  f->String("r", &o->r, "get: replicas that must answer: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM or a number (default: node's)");
+  f->String("w", &o->w, "put/del: replicas that must acknowledge: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM or a number");
   f->String("context", &o->context, "put/del: the context printed by an earlier get (resolves its siblings)");
   f->Bool("json", &o->json,
           "get: print {\"values\": [...], \"clocks\": [...], \"context\": \"...\"}; status: one object per member; "
@@ -234,7 +234,8 @@ int Session::HashPassword(const std::vector<std::string>& args) {
 
 bool Session::Level(const std::string& text, const char* flag, uint8_t* level) {
   if (net::ParseConsistency(text, level)) return true;
-  Usage(std::string("--") + flag + ": '" + text + "' is not ONE, QUORUM, ALL or a number 1..250");
+  Usage(std::string("--") + flag + ": '" + text + "' is not ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+                                   "EACH_QUORUM or a number 1..250");
   return false;
 }
 

@@ -133,8 +133,10 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
               return Status::OK();
             });
   f->String("replication", &c->replication, "per-datacenter replicas, e.g. dc1:2,dc2:1 (overrides --n)");
-  f->String("r", &c->r, "default read consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
-  f->String("w", &c->w, "default write consistency: ONE, QUORUM, ALL or a number (default QUORUM)");
+  f->String("r", &c->r, "default read consistency: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM or "
+           "a number (default QUORUM)");
+  f->String("w", &c->w, "default write consistency: ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM or "
+           "a number (default QUORUM)");
   f->Int("request-timeout-ms", &c->request_timeout_ms, "deadline of a coordinated request (default 1000)");
   f->Int("gossip-interval-ms", &c->gossip_interval_ms, "heartbeat and gossip round period (default 1000)");
   f->Int("probe-interval-ms", &c->probe_interval_ms,
@@ -234,10 +236,12 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.n < 1 || c.n > 250) return Status::InvalidArgument("--n must be between 1 and 250");
   uint8_t level;
   if (!net::ParseConsistency(c.r, &level)) {
-    return Status::InvalidArgument("--r: '" + c.r + "' is not ONE, QUORUM, ALL or a number 1..250");
+    return Status::InvalidArgument("--r: '" + c.r + "' is not ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+                                   "EACH_QUORUM or a number 1..250");
   }
   if (!net::ParseConsistency(c.w, &level)) {
-    return Status::InvalidArgument("--w: '" + c.w + "' is not ONE, QUORUM, ALL or a number 1..250");
+    return Status::InvalidArgument("--w: '" + c.w + "' is not ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, "
+                                   "EACH_QUORUM or a number 1..250");
   }
   if (c.max_key_bytes == 0 || c.max_key_bytes > (1u << 20)) {
     return Status::InvalidArgument("--max-key must be between 1 byte and 1m");

@@ -686,25 +686,86 @@ TEST_F(CoordinatorTest, AWriteRefusedAtTheSiblingCapIsNotReplicated) {
   EXPECT_EQ(Values{"merged"}, c().Get("n3", key, kAll).values());
 }
 
-TEST_F(CoordinatorTest, ConsistencyBytes251To253AreRefusedBeforeAnythingIsSent) {
-  Start();
-  ASSERT_TRUE(Put("n1", "k", "v", "", kAll).status.ok());
-  const std::string context = c().Get("n1", "k", kAll).context();
-  const uint64_t calls = net().stats().calls;
-  for (int level = 251; level <= 253; ++level) {
-    const uint8_t b = static_cast<uint8_t>(level);
-    const std::string tail = ": consistency byte " + std::to_string(level) +
-                             " is not a level (0 default, 1..250 replicas, 254 QUORUM, 255 ALL)";
-    testing::GetOutcome got = c().Get("n2", "k", b);
-    EXPECT_TRUE(got.status.IsInvalidArgument());
-    EXPECT_EQ("r" + tail, got.status.message());
-    auto put = Put("n2", "k", "x", context, b);
-    EXPECT_EQ("w" + tail, put.status.message());
-    auto del = Delete("n2", "k", context, b);
-    EXPECT_EQ("w" + tail, del.status.message());
+// --- Per-datacenter levels ------------------------------------------------------------------
+
+constexpr uint8_t kLocalOne = net::kConsistencyLocalOne;
+constexpr uint8_t kLocalQuorum = net::kConsistencyLocalQuorum;
+constexpr uint8_t kEachQuorum = net::kConsistencyEachQuorum;
+
+// n1, n2 in dc1 and n3, n4 in dc2, two replicas of every key in each.
+SimClusterOptions TwoDcs() {
+  SimClusterOptions o;
+  o.nodes = 4;
+  o.replication = "dc1:2,dc2:2";
+  o.dcs = {"dc1", "dc1", "dc2", "dc2"};
+  return o;
+}
+
+TEST_F(CoordinatorTest, LocalQuorumKeepsWorkingInOneDatacenterWhileTheOtherIsGoneAndEachQuorumDoesNot) {
+  Start(TwoDcs());
+  const std::string key = "dc-key";
+  ASSERT_TRUE(Put("n1", key, "v1", "", kEachQuorum).status.ok());
+  net().SetDown(Addr("n3"));
+  net().SetDown(Addr("n4"));
+  c().RunDetectors(3'000'000);
+  auto local = Put("n1", key, "v2", c().Get("n1", key, kLocalQuorum).context(), kLocalQuorum);
+  ASSERT_TRUE(local.status.ok()) << local.status.ToString();
+  testing::GetOutcome read = c().Get("n2", key, kLocalQuorum);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(Values{"v2"}, read.values());
+  EXPECT_TRUE(c().Get("n2", key, kLocalOne).status.ok());
+  // EACH_QUORUM needs dc2 too, and says so per datacenter.
+  auto each = Put("n1", key, "v3", read.context(), kEachQuorum, net::kWriteFlagStrict);
+  EXPECT_TRUE(each.status.IsUnavailable());
+  EXPECT_NE(std::string::npos, each.status.message().find("write acks 2 of 2 in dc1, 0 of 2 in dc2"))
+      << each.status.message();
+  auto each_read = c().StartGet("n1", key, kEachQuorum, net::kGetFlagStrict);
+  ASSERT_TRUE(net().RunUntil([&] { return each_read->done(); }));
+  EXPECT_NE(std::string::npos, each_read->status.message().find("read replies 2 of 2 in dc1, 0 of 2 in dc2"))
+      << each_read->status.message();
+  net().SetDown(Addr("n3"), false);
+  net().SetDown(Addr("n4"), false);
+}
+
+TEST_F(CoordinatorTest, ALocalLevelCountsOnlyTheCoordinatorsDatacenter) {
+  Start(TwoDcs());
+  const std::string key = "dc-key";
+  ASSERT_TRUE(Put("n1", key, "v1", "", kAll).status.ok());
+  // With dc1 cut off from n1's peers, n1's LOCAL_QUORUM (2 of dc1's 2) fails even
+  // though all of dc2 answers.
+  net().Block(Addr("n1"), Addr("n2"));
+  auto cut = Put("n1", key, "v2", c().Get("n1", key, kOne).context(), kLocalQuorum, net::kWriteFlagStrict);
+  EXPECT_TRUE(cut.status.IsUnavailable());
+  EXPECT_NE(std::string::npos, cut.status.message().find("write acks 1 of 2 in dc1")) << cut.status.message();
+  // LOCAL_ONE needs n1 alone.
+  EXPECT_TRUE(Put("n1", key, "v3", "", kLocalOne).status.ok());
+  net().Heal();
+}
+
+TEST_F(CoordinatorTest, PerDatacenterLevelsAreNamedAndParsed) {
+  for (const char* name : {"LOCAL_ONE", "LOCAL_QUORUM", "EACH_QUORUM", "local_quorum"}) {
+    uint8_t level = 0;
+    ASSERT_TRUE(net::ParseConsistency(name, &level)) << name;
+    std::string upper(name);
+    for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    EXPECT_EQ(upper, net::ConsistencyName(level));
   }
+  uint8_t level = 0;
+  EXPECT_FALSE(net::ParseConsistency("LOCAL_ALL", &level));
+  EXPECT_EQ(251, [] { uint8_t l = 0; net::ParseConsistency("local_one", &l); return l; }());
+  EXPECT_EQ(252, [] { uint8_t l = 0; net::ParseConsistency("local_quorum", &l); return l; }());
+  EXPECT_EQ(253, [] { uint8_t l = 0; net::ParseConsistency("each_quorum", &l); return l; }());
+}
+
+TEST_F(CoordinatorTest, ALocalLevelOnANodeWhoseDatacenterHoldsNoReplicaIsRefusedBeforeAnythingIsSent) {
+  SimClusterOptions o = TwoDcs();
+  o.replication = "dc2:2";  // dc1's nodes hold no replica
+  Start(o);
+  const uint64_t calls = net().stats().calls;
+  auto put = Put("n1", "k", "v", "", kLocalQuorum);
+  EXPECT_TRUE(put.status.IsInvalidArgument());
+  EXPECT_EQ("w=LOCAL_QUORUM: the key has no replica in this node's datacenter dc1", put.status.message());
   EXPECT_EQ(calls, net().stats().calls);
-  EXPECT_EQ(Values{"v"}, c().Get("n3", "k", kAll).values());
 }
 
 TEST_F(CoordinatorTest, ALevelAboveTheReplicaCountIsRefusedNamingBothNumbers) {

@@ -584,6 +584,9 @@ KvnodeOptions Cluster::NodeOptions(size_t i, int port, std::vector<std::string> 
   o.w = options_.w;
   o.sync = options_.sync;
   o.extra_flags = options_.extra_flags;
+  if (i < options_.node_flags.size()) {
+    o.extra_flags.insert(o.extra_flags.end(), options_.node_flags[i].begin(), options_.node_flags[i].end());
+  }
   o.client_source = options_.client_source;
   o.credentials = options_.credentials;
   o.tls = options_.tls;

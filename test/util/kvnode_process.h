@@ -256,6 +256,7 @@ struct ClusterOptions {
   std::string sync = "interval";
   std::vector<std::string> hosts;  // listen host per node (default 127.0.0.1 for all)
   std::vector<std::string> extra_flags;
+  std::vector<std::vector<std::string>> node_flags;  // node i's own flags, after extra_flags (e.g. --dc)
   std::string client_source;       // source host of the test's connections ("" = any)
   bool single_seed = false;        // every node's only seed is n1 (n1 has none): gossip must spread it
   net::ClientCredentials credentials;  // the user client(i) authenticates as (nodes with --users-file)

@@ -123,6 +123,7 @@ SimCluster::SimCluster(SimClusterOptions options)
     ring::NodeInfo info;
     info.id = "n" + std::to_string(i);
     info.address = AddressOf(info.id);
+    if (static_cast<size_t>(i) <= options_.dcs.size()) info.dc = options_.dcs[static_cast<size_t>(i - 1)];
     members_.push_back(info);
   }
   for (int i = 0; i < options_.nodes; ++i) StartNode(i);
@@ -168,6 +169,11 @@ void SimCluster::StartNode(int index) {
   node->liveness->SetMembers(members_);
   ring::RingOptions ring_options;
   ring_options.replication = ring::ReplicationSpec::Total(options_.n);
+  if (!options_.replication.empty()) {
+    auto spec = ring::ReplicationSpec::Parse(options_.replication);
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    ring_options.replication = spec.value();
+  }
   auto ring = ring::RingHolder::Create(members_, ring_options);
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
   node->ring = std::move(ring).value();
@@ -176,6 +182,7 @@ void SimCluster::StartNode(int index) {
   node->prober = std::make_unique<Prober>(node->info.id, node->liveness.get(), node->endpoint, DetectorOptions());
   CoordinatorOptions coordinator_options;
   coordinator_options.self = node->info.id;
+  coordinator_options.dc = node->info.dc;
   coordinator_options.request_timeout_ms = options_.request_timeout_ms;
   node->coordinator = std::make_unique<Coordinator>(coordinator_options, node->ring.get(), node->store.get(),
                                                     node->endpoint, node->liveness.get(), node->endpoint,

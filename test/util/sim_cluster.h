@@ -40,6 +40,8 @@ namespace kvring::repl::testing {
 struct SimClusterOptions {
   int nodes = 3;
   int n = 3;  // replicas per key
+  std::string replication;       // a per-DC spec ("dc1:2,dc2:2"); overrides n when set
+  std::vector<std::string> dcs;  // node i's datacenter (default dc1)
   uint64_t request_timeout_ms = 500;
   test::FakeNetworkOptions network;
   VersioningOptions versioning;
