@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "repl/value_format.h"
+#include "test/repl/repl_test_util.h"
 #include "test/util/test_util.h"
 
 namespace kvring::repl {
@@ -28,17 +29,6 @@ SiblingSet RedSet() {  // as in messages_test.cc: `put apple red` at n1
 }
 const char kRedSet[] = "01 01 02 6e 31 01 80 e2 cf aa 06 01 00 00 00 00 40 1e 18 24 0a 06 00 03 72 65 64";
 
-void ExpectTruncationsAndExtensionRejected(const std::string& bytes,
-                                           const std::function<base::Status(std::string_view)>& decode) {
-  base::Status whole = decode(bytes);
-  EXPECT_TRUE(whole.ok()) << "the pinned bytes must decode: " << whole.ToString();
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    base::Status s = decode(std::string_view(bytes).substr(0, n));
-    EXPECT_TRUE(s.IsCorruption()) << "truncated to " << n << " bytes: " << s.ToString();
-  }
-  base::Status extended = decode(bytes + std::string(1, '\0'));
-  EXPECT_TRUE(extended.IsCorruption()) << "with a trailing byte: " << extended.ToString();
-}
 
 TEST(AaeMessages, RangeHashesAreTheIntervalTheHashAndTheKeyCountOfEachRange) {
   const std::vector<RangeHashEntry> ranges = {{{0x0100000000000000ull, 0x0200000000000000ull}, 0x1122334455667788ull, 300},
@@ -53,7 +43,7 @@ TEST(AaeMessages, RangeHashesAreTheIntervalTheHashAndTheKeyCountOfEachRange) {
   std::vector<RangeHashEntry> decoded;
   ASSERT_TRUE(DecodeRangeHashes(body, &decoded).ok());
   EXPECT_EQ(ranges, decoded);
-  ExpectTruncationsAndExtensionRejected(body, [](std::string_view b) {
+  testing::ExpectCorruptWhenCutOrExtended(body, [](std::string_view b) {
     std::vector<RangeHashEntry> d;
     return DecodeRangeHashes(b, &d);
   });
@@ -85,7 +75,7 @@ TEST(AaeMessages, LeafHashesAnswerAnIntervalWithEachLeafInIt) {
   std::vector<LeafHash> decoded;
   ASSERT_TRUE(DecodeLeafHashes(payload, &decoded).ok());
   EXPECT_EQ(leaves, decoded);
-  ExpectTruncationsAndExtensionRejected(payload, [](std::string_view p) {
+  testing::ExpectCorruptWhenCutOrExtended(payload, [](std::string_view p) {
     std::vector<LeafHash> d;
     return DecodeLeafHashes(p, &d);
   });
@@ -99,7 +89,7 @@ TEST(AaeMessages, KeyDigestsAreEachKeyAndItsDigest) {
   std::vector<KeyDigestEntry> decoded;
   ASSERT_TRUE(DecodeKeyDigests(payload, &decoded).ok());
   EXPECT_EQ(entries, decoded);
-  ExpectTruncationsAndExtensionRejected(payload, [](std::string_view p) {
+  testing::ExpectCorruptWhenCutOrExtended(payload, [](std::string_view p) {
     std::vector<KeyDigestEntry> d;
     return DecodeKeyDigests(p, &d);
   });
@@ -115,7 +105,7 @@ TEST(AaeMessages, SyncSendsEachKeyWithItsSetOrNoneAndTheReplyAnswersEach) {
   EXPECT_EQ("apple", decoded[0].key);
   EXPECT_EQ(RedSet(), *decoded[0].set);
   EXPECT_FALSE(decoded[1].set);
-  ExpectTruncationsAndExtensionRejected(body, [](std::string_view b) {
+  testing::ExpectCorruptWhenCutOrExtended(body, [](std::string_view b) {
     std::vector<SyncEntry> d;
     return DecodeSync(b, &d);
   });
@@ -126,7 +116,7 @@ TEST(AaeMessages, SyncSendsEachKeyWithItsSetOrNoneAndTheReplyAnswersEach) {
   ASSERT_TRUE(DecodeSyncReply(payload, 2, &answers).ok());
   EXPECT_FALSE(answers[0]);
   EXPECT_EQ(RedSet(), *answers[1]);
-  ExpectTruncationsAndExtensionRejected(payload, [](std::string_view p) {
+  testing::ExpectCorruptWhenCutOrExtended(payload, [](std::string_view p) {
     std::vector<std::optional<SiblingSet>> a;
     return DecodeSyncReply(p, 2, &a);
   });
@@ -159,7 +149,7 @@ TEST(AaeMessages, RepairRequestAndProgress) {
   ASSERT_TRUE(DecodeRepairRequest(body, &request).ok());
   EXPECT_EQ("n2", request.peer);
   EXPECT_EQ((PrefixInterval{1, 0}), *request.range);
-  ExpectTruncationsAndExtensionRejected(body, [](std::string_view b) {
+  testing::ExpectCorruptWhenCutOrExtended(body, [](std::string_view b) {
     RepairRequest r;
     return DecodeRepairRequest(b, &r);
   });
@@ -180,7 +170,7 @@ TEST(AaeMessages, RepairRequestAndProgress) {
   RepairProgress decoded;
   ASSERT_TRUE(DecodeRepairProgress(payload, &decoded).ok());
   EXPECT_EQ(p, decoded);
-  ExpectTruncationsAndExtensionRejected(payload, [](std::string_view b) {
+  testing::ExpectCorruptWhenCutOrExtended(payload, [](std::string_view b) {
     RepairProgress r;
     return DecodeRepairProgress(b, &r);
   });

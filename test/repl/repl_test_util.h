@@ -1,9 +1,11 @@
 // test/repl/repl_test_util.h — small helpers for the versioning tests: vectors and
-// dots from their text forms, and sets built by a few replicas' writes.
+// dots from their text forms, and sets built by a few replicas' writes; and the
+// golden-byte tests' check that a decoder refuses every cut and an extra byte.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -24,6 +26,20 @@ inline Dot D(std::string_view text) {
   base::Result<Dot> dot = ParseDotText(text);
   EXPECT_TRUE(dot.ok()) << dot.status().ToString();
   return dot.ok() ? *dot : Dot();
+}
+
+// `decode` accepts the pinned bytes and answers Corruption for every truncation
+// of them and for them with a trailing byte.
+inline void ExpectCorruptWhenCutOrExtended(const std::string& bytes,
+                                           const std::function<base::Status(std::string_view)>& decode) {
+  base::Status whole = decode(bytes);
+  EXPECT_TRUE(whole.ok()) << "the pinned bytes must decode: " << whole.ToString();
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    base::Status s = decode(std::string_view(bytes).substr(0, n));
+    EXPECT_TRUE(s.IsCorruption()) << "truncated to " << n << " bytes: " << s.ToString();
+  }
+  base::Status extended = decode(bytes + std::string(1, '\0'));
+  EXPECT_TRUE(extended.IsCorruption()) << "with a trailing byte: " << extended.ToString();
 }
 
 // A wall time well past 1970 so entry ages are meaningful.
