@@ -30,7 +30,9 @@
 #include "repl/hint_record.h"
 #include "repl/messages.h"
 #include "repl/node_state.h"
+#include "repl/membership_ops.h"
 #include "repl/repair_state.h"
+#include "repl/stream_messages.h"
 #include "repl/value_format.h"
 
 namespace kvring::fuzz {
@@ -189,6 +191,20 @@ void Membership(Corpus* c) {
   b.clear(); repl::EncodeNodeState({"n1", 7, 3, true}, &b); c->Add("node_state", "clean", b);
   b.clear(); repl::EncodeHintRecord({kTime, kTime + 5, 300, 2}, &b); c->Add("hint_record", "record", b, 0);
   c->Add("hint_record", "key", repl::HintKey("n2", "apple"), 1);
+  // Streaming and membership operations (docs/protocol.md 9.3, formats/membership_op.md).
+  b.clear(); repl::EncodeStreamRead(&b, {{0x10, 0x20}, "apple", 1u << 20}); c->Add("stream_messages", "read", b, 0);
+  b.clear(); repl::EncodeStreamBatch(&b, {{{"apple", "set-bytes"}}, true}); c->Add("stream_messages", "batch", b, 1);
+  b.clear(); repl::EncodeMembershipChange(&b, repl::OperationKind::kRemoveNode, "n3");
+  c->Add("stream_messages", "change", b, 2);
+  const repl::StreamProgress stream{{0x10, 0x20}, "n2", "n4", 3, 120, 0, true};
+  b.clear();
+  repl::EncodeMembershipProgress(&b, {repl::OperationKind::kJoin, "", repl::OperationState::kStreaming, "", 1000,
+                                      2000, {stream}});
+  c->Add("stream_messages", "progress", b, 3);
+  b.clear();
+  repl::EncodeMembershipOpFile({repl::OperationKind::kJoin, "", repl::OperationState::kStreaming, 1000,
+                                {{stream, {"n2", "n3"}, "pear"}}}, &b);
+  c->Add("stream_messages", "op-file", b, 4);
 }
 
 // --- lsm files ---------------------------------------------------------------
