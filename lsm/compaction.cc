@@ -1,6 +1,7 @@
 #include "lsm/compaction.h"
 
 #include <algorithm>
+#include <set>
 
 #include "lsm/version.h"
 
@@ -236,6 +237,88 @@ std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,
     }
   }
   return nullptr;
+}
+
+namespace {
+
+// Whether table f may hold an entry of a fragment at sequence, epoch.
+bool MayHoldFor(const FileMetaData& f, SequenceNumber sequence, uint64_t epoch) {
+  return f.smallest_seq <= sequence && f.range_epoch < epoch;
+}
+
+// A fragment covers f's entries whole: f lies inside it, and no entry is newer.
+bool CoveredWhole(const FileMetaData& f, const RangeDeletions& deletions) {
+  const RangeDeletions::Span span = deletions.SpanOf(ExtractUserKey(f.smallest));
+  return span.sequence != 0 && f.largest_seq <= span.sequence && BeforeEnd(ExtractUserKey(f.largest), span.end);
+}
+
+std::unique_ptr<Compaction> PickCoveredFiles(const Options& options, const std::shared_ptr<const Version>& version,
+                                             const RangeDeletions& deletions) {
+  auto c = std::make_unique<Compaction>(options, version, 0, 0);
+  c->set_drops_files(true);
+  for (int level = 0; level < version->num_levels(); level++) {
+    for (const FileRef& f : version->files(level)) {
+      if (!CoveredWhole(*f, deletions)) continue;
+      c->edit()->RemoveFile(level, f->number);
+      c->mutable_inputs(0)->push_back(f);
+    }
+  }
+  return c->inputs(0).empty() ? nullptr : std::move(c);
+}
+
+std::unique_ptr<Compaction> RewriteCompaction(const Options& options, const std::shared_ptr<const Version>& version,
+                                              int level, const FileRef& f) {
+  auto c = std::make_unique<Compaction>(options, version, level, level == 0 ? 1 : level);
+  c->set_manual(true);
+  c->mutable_inputs(0)->push_back(f);
+  if (level > 0) return c;
+  std::string_view smallest, largest;
+  GetRange(c->inputs(0), &smallest, &largest);
+  version->GetOverlappingInputs(0, &smallest, &largest, c->mutable_inputs(0));
+  SetupOtherInputs(options, c.get());
+  return c;
+}
+
+}  // namespace
+
+bool MayHoldRangeDeleted(const FileMetaData& f, const RangeDeletions& deletions) {
+  bool holds = false;
+  deletions.ForEachOverlapping(ExtractUserKey(f.smallest), ExtractUserKey(f.largest),
+                               [&](const std::string&, SequenceNumber sequence, uint64_t epoch) {
+                                 holds = holds || MayHoldFor(f, sequence, epoch);
+                               });
+  return holds;
+}
+
+std::unique_ptr<Compaction> PickRangeDeletionCompaction(const Options& options,
+                                                        const std::shared_ptr<const Version>& version,
+                                                        const RangeDeletions& deletions) {
+  if (deletions.empty()) return nullptr;
+  if (auto c = PickCoveredFiles(options, version, deletions)) return c;
+  for (int level = 0; level < version->num_levels(); level++) {
+    for (const FileRef& f : version->files(level)) {
+      if (MayHoldRangeDeleted(*f, deletions)) return RewriteCompaction(options, version, level, f);
+    }
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ObsoleteRangeDeletions(const Version& version, const RangeDeletions& deletions,
+                                                SequenceNumber oldest_memtable_sequence) {
+  std::set<std::string> needed;
+  for (int level = 0; level < version.num_levels(); level++) {
+    for (const FileRef& f : version.files(level)) {
+      deletions.ForEachOverlapping(ExtractUserKey(f->smallest), ExtractUserKey(f->largest),
+                                   [&](const std::string& begin, SequenceNumber sequence, uint64_t epoch) {
+                                     if (MayHoldFor(*f, sequence, epoch)) needed.insert(begin);
+                                   });
+    }
+  }
+  std::vector<std::string> obsolete;
+  for (const RangeDeletions::Fragment& g : deletions.Fragments()) {
+    if (g.sequence < oldest_memtable_sequence && needed.count(g.begin) == 0) obsolete.push_back(g.begin);
+  }
+  return obsolete;
 }
 
 }  // namespace kvring::lsm

@@ -15,6 +15,14 @@
 // level (at L0 with every overlapping L0 file), so deletion markers travel down to
 // the versions they hide; the deepest level holding data (at least L1) is
 // rewritten in place, each table once per request (see TombstoneRequest).
+// Range deletions (DB::DeleteRange) come before compactions by size: first one
+// edit removes, without reading them, every table wholly inside a fragment whose
+// entries are all at or below its sequence (drops_files()); then the shallowest
+// table that may still hold a covered entry (a fragment overlaps it, its smallest
+// sequence is at or below the fragment's, and the job that wrote it did not know
+// the fragment: FileMetaData::range_epoch) is rewritten without them: at L0 into
+// L1 with the overlapping L0 tables (an L0 table rewritten in place would look
+// newer than it is), deeper in place. Each table is rewritten once per fragment.
 // Executing a compaction is lsm/compaction_job.h.
 // Thread safety: a Compaction is used by one thread (the compaction thread);
 // picking runs under the DB mutex (through VersionSet).
@@ -27,6 +35,7 @@
 #include <vector>
 
 #include "lsm/engine.h"
+#include "lsm/range_deletions.h"
 #include "lsm/version_edit.h"
 
 namespace kvring::lsm {
@@ -58,6 +67,10 @@ class Compaction {
   uint64_t max_output_file_bytes() const;
   bool manual() const { return manual_; }
   void set_manual(bool manual) { manual_ = manual; }
+  // The edit only removes tables a range deletion covers whole: nothing is read
+  // or written (inputs(0) lists them, of any level, for the statistics).
+  bool drops_files() const { return drops_files_; }
+  void set_drops_files(bool drops) { drops_files_ = drops; }
 
   // One input file, nothing to merge with at the output level and little
   // grandparent overlap: the file can move down without being rewritten.
@@ -79,6 +92,7 @@ class Compaction {
   const int level_;
   const int output_level_;
   bool manual_ = false;
+  bool drops_files_ = false;
   std::vector<FileRef> inputs_[2];
   std::vector<FileRef> grandparents_;
   VersionEdit edit_;
@@ -113,5 +127,17 @@ struct TombstoneRequest {
 std::unique_ptr<Compaction> PickTombstoneCompaction(const Options& options,
                                                     const std::shared_ptr<const Version>& version,
                                                     const TombstoneRequest& request);
+
+// Whether table f may hold an entry a fragment of deletions covers.
+bool MayHoldRangeDeleted(const FileMetaData& f, const RangeDeletions& deletions);
+// The next piece of range deletion work (see the top of this file); null when none is left.
+std::unique_ptr<Compaction> PickRangeDeletionCompaction(const Options& options,
+                                                        const std::shared_ptr<const Version>& version,
+                                                        const RangeDeletions& deletions);
+// The begin keys of the fragments nothing may hold a covered entry of any more:
+// no table (MayHoldRangeDeleted) and no memtable (oldest_memtable_sequence: the
+// smallest sequence any memtable may hold).
+std::vector<std::string> ObsoleteRangeDeletions(const Version& version, const RangeDeletions& deletions,
+                                                SequenceNumber oldest_memtable_sequence);
 
 }  // namespace kvring::lsm

@@ -41,6 +41,20 @@ base::Status MalformedKey(std::string_view where) {
 
 // Options::compaction_filter's contract: only a key's newest value in the
 // input that no live snapshot reads.
+// Drops (and counts) an entry a range deletion covers.
+bool RangeDeleted(CoverageCursor* cursor, const ParsedInternalKey& key, std::string_view internal_key,
+                  std::string_view value, JobStats* stats) {
+  if (!cursor->Covers(key.user_key, key.sequence)) return false;
+  stats->entries_dropped++;
+  stats->entries_range_deleted++;
+  stats->bytes_range_deleted += internal_key.size() + value.size();
+  return true;
+}
+
+uint64_t RangeEpoch(const JobContext& ctx) {
+  return ctx.range_deletions != nullptr ? ctx.range_deletions->max_epoch() : 0;
+}
+
 bool ShouldPurge(const JobContext& ctx, const ObsoleteEntryFilter& filter, const ParsedInternalKey& key,
                  std::string_view value) {
   const CompactionFilter& purge = ctx.options->compaction_filter;
@@ -64,6 +78,7 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
   auto input = NewMergingIterator(std::move(children));
   const TableOptions table_options = TableOptionsForLevel(*ctx.options, c->output_level());
   ObsoleteEntryFilter filter(smallest_snapshot);
+  CoverageCursor deleted(ctx.range_deletions.get());
   std::unique_ptr<TableFileWriter> out;
   std::vector<FileMetaData> outputs;
   std::string last_output_user_key;
@@ -74,6 +89,7 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
     FileMetaData meta;
     base::Status s = out->Finish(&meta);
     meta.filter_epoch = ctx.filter_epoch;
+    meta.range_epoch = RangeEpoch(ctx);
     out.reset();
     if (!s.ok()) return s;
     stats->bytes_written += meta.file_size;
@@ -96,6 +112,7 @@ base::Status RunCompaction(const JobContext& ctx, Compaction* c, SequenceNumber 
       KV_RETURN_IF_ERROR(finish_output());
       want_cut = false;
     }
+    if (RangeDeleted(&deleted, parsed, key, input->value(), stats)) continue;
     if (filter.ShouldDrop(parsed, [&] { return c->IsBaseLevelForKey(parsed.user_key); })) {
       stats->entries_dropped++;
       continue;
@@ -134,6 +151,7 @@ base::Status BuildTable(const JobContext& ctx, Iterator* iter, int level, Sequen
                         FileMetaData* meta, JobStats* stats) {
   meta->file_size = 0;
   ObsoleteEntryFilter filter(smallest_snapshot);
+  CoverageCursor deleted(ctx.range_deletions.get());
   std::unique_ptr<TableFileWriter> out;
   const auto never_base = [] { return false; };  // deeper levels may hold the key
   for (iter->SeekToFirst(); iter->Valid(); iter->Next()) {
@@ -141,6 +159,7 @@ base::Status BuildTable(const JobContext& ctx, Iterator* iter, int level, Sequen
     ParsedInternalKey parsed;
     if (!ParseInternalKey(iter->key(), &parsed)) return MalformedKey("memtable");
     stats->entries_in++;
+    if (RangeDeleted(&deleted, parsed, iter->key(), iter->value(), stats)) continue;
     if (filter.ShouldDrop(parsed, never_base)) {
       stats->entries_dropped++;
       continue;
@@ -156,6 +175,7 @@ base::Status BuildTable(const JobContext& ctx, Iterator* iter, int level, Sequen
   KV_RETURN_IF_ERROR(iter->status());
   if (out == nullptr) return base::Status::OK();
   KV_RETURN_IF_ERROR(out->Finish(meta));
+  meta->range_epoch = RangeEpoch(ctx);
   stats->bytes_written += meta->file_size;
   stats->files_written++;
   return base::Status::OK();

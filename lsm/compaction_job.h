@@ -2,7 +2,10 @@
 // files into new files at the output level; a flush writes a memtable to one
 // table. Both drop entries no reader can see any more (ObsoleteEntryFilter); a
 // compaction also offers Options::compaction_filter the newest value of each key
-// no snapshot sees, and writes a purged one as a deletion marker.
+// no snapshot sees, and writes a purged one as a deletion marker. Both drop every
+// entry a range deletion in force when the job started covers, whatever the
+// snapshots (DB::DeleteRange is not snapshot-isolated), and stamp their outputs
+// with those deletions' epoch (FileMetaData::range_epoch).
 // Runs without the DB mutex; the caller installs the result with LogAndApply.
 // Thread safety: one job per thread (the compaction or flush thread).
 #pragma once
@@ -19,6 +22,7 @@
 #include "lsm/dbformat.h"
 #include "lsm/engine.h"
 #include "lsm/iterator.h"
+#include "lsm/range_deletions.h"
 #include "lsm/table_cache.h"
 #include "lsm/version_edit.h"
 
@@ -58,6 +62,9 @@ struct JobContext {
   SequenceNumber newest_snapshot = 0;
   // Stamped on the outputs as FileMetaData::filter_epoch.
   uint64_t filter_epoch = 0;
+  // The range deletions in force when the job started (null: none); their
+  // max_epoch() is stamped on the outputs as FileMetaData::range_epoch.
+  std::shared_ptr<const RangeDeletions> range_deletions;
 };
 
 struct JobStats {
@@ -66,6 +73,8 @@ struct JobStats {
   uint64_t entries_in = 0;
   uint64_t entries_dropped = 0;
   uint64_t entries_purged = 0;  // rewritten as deletion markers by the compaction filter
+  uint64_t entries_range_deleted = 0;  // dropped because a range deletion covers them
+  uint64_t bytes_range_deleted = 0;    // their keys and values
   int files_written = 0;
   std::vector<uint64_t> file_numbers;  // every number handed out (to unprotect)
 };

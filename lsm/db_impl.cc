@@ -78,6 +78,10 @@ base::Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::
   SequenceNumber sequence;
   {
     base::MutexLock l(&mu_);
+    if (versions_->range_deletions()->CoveringSequence(key) != 0) {
+      l.Unlock();
+      return GetThroughIterator(options, key, value);
+    }
     sequence = options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
     mems[num_mems++] = mem_;
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) mems[num_mems++] = it->mem;  // newest first
@@ -103,12 +107,26 @@ base::Status DBImpl::Get(const ReadOptions& options, std::string_view key, std::
   return s;
 }
 
+base::Status DBImpl::GetThroughIterator(const ReadOptions& options, std::string_view key, std::string* value) {
+  ReadOptions scan = options;
+  const std::string upper = std::string(key) + '\0';  // the key's successor: the scan stops right after it
+  scan.upper_bound = &upper;
+  std::unique_ptr<Iterator> it = NewIterator(scan);
+  it->Seek(key);
+  KV_RETURN_IF_ERROR(it->status());
+  if (!it->Valid() || it->key() != key) return base::Status::NotFound("");
+  value->assign(it->value().data(), it->value().size());
+  return base::Status::OK();
+}
+
 std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   std::vector<std::unique_ptr<Iterator>> children;
   std::shared_ptr<const Version> version;
+  std::shared_ptr<const RangeDeletions> deletions;
   SequenceNumber sequence;
   {
     base::MutexLock l(&mu_);
+    deletions = versions_->range_deletions();
     sequence = options.snapshot != nullptr ? options.snapshot->sequence() : versions_->last_sequence();
     children.push_back(mem_->NewIterator());
     for (auto it = imm_.rbegin(); it != imm_.rend(); ++it) children.push_back(it->mem->NewIterator());
@@ -117,7 +135,8 @@ std::unique_ptr<Iterator> DBImpl::NewIterator(const ReadOptions& options) {
   version->AddIterators(options, table_cache_.get(), &children);
   std::optional<std::string> upper;
   if (options.upper_bound != nullptr) upper = *options.upper_bound;
-  auto iter = NewDBIterator(NewMergingIterator(std::move(children)), sequence, std::move(upper));
+  auto iter = NewDBIterator(NewRangeDeletionFilter(NewMergingIterator(std::move(children)), std::move(deletions)),
+                            sequence, std::move(upper));
   // Runs after the internal iterators die: the version outlives them.
   iter->RegisterCleanup([version]() {});
   return iter;
@@ -234,6 +253,10 @@ Stats DBImpl::GetStats() {
   s.data_blocks_read = table_cache_->stats().blocks_read.load(std::memory_order_relaxed);
   s.tombstone_compactions = tombstone_compactions_;
   s.tombstone_requests = tombstone_requests_.size();
+  s.range_deletes = range_deletes_;
+  s.range_deletions = versions_->range_deletions()->size();
+  s.range_deleted_files = range_deleted_files_;
+  s.range_deleted_bytes = range_deleted_bytes_;
   AddMerkleStats(&s);
   base::Status bg = BackgroundErrorLocked();
   if (!bg.ok()) s.background_error = bg.ToString();

@@ -55,6 +55,7 @@ class DBImpl final : public DB {
   base::Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
   base::Status Delete(const WriteOptions& options, std::string_view key) override;
   base::Status Write(const WriteOptions& options, WriteBatch* batch, WriteCallback on_durable) override;
+  base::Status DeleteRange(std::string_view begin, std::string_view end) override;
   base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
   const Snapshot* GetSnapshot() override;
@@ -84,6 +85,7 @@ class DBImpl final : public DB {
     MemTable* mem;
     uint64_t log_number;  // the WAL holding its writes
     SequenceNumber last_sequence;  // of its newest write
+    SequenceNumber first_sequence;  // no write in it is older
   };
   struct LevelCounters {
     uint64_t compactions = 0;
@@ -108,8 +110,8 @@ class DBImpl final : public DB {
   // paranoid_checks: every live table must open (footer, index, filter intact).
   base::Status CheckTablesOpen() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status ReplayLog(uint64_t number, Recovery* r);
-  // Writes *mem to an L0 table during recovery (mutex not held) and adds it to edit.
-  base::Status WriteRecoveredTable(MemTable* mem, VersionEdit* edit);
+  // Writes r->mem to an L0 table during recovery (mutex not held) and adds it to r->edit.
+  base::Status WriteRecoveredTable(Recovery* r);
   // The log number a flush of the newest immutable memtable records.
   uint64_t LogNumberAfterImmLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status NewLogFileLocked(std::shared_ptr<LogFile>* log)
@@ -138,6 +140,12 @@ class DBImpl final : public DB {
   // Builds the group's WAL payload; returns the last writer of the group.
   Writer* BuildGroupLocked(std::string_view* record) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // DeleteRange as the write leader: rotates the memtable, records the deletion
+  // at the last sequence in the manifest, marks its Merkle leaves dirty.
+  base::Status LeadRangeDeleteLocked(std::string_view begin, std::string_view end) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Get for a key a range deletion in force may hide: through an iterator,
+  // which filters what the deletions cover.
+  base::Status GetThroughIterator(const ReadOptions& options, std::string_view key, std::string* value);
 
   // --- Merkle index (db_impl_merkle.cc) ---
   struct MerkleTask;
@@ -145,6 +153,8 @@ class DBImpl final : public DB {
   void LoadMerkleLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Marks the leaves of every key of a write batch's record dirty.
   void MarkMerkleDirty(std::string_view record) LOCKS_EXCLUDED(merkle_mu_);
+  // Marks the leaves of [begin, end) dirty (an empty end: to the end).
+  void MarkMerkleRangeDirty(std::string_view begin, std::string_view end) LOCKS_EXCLUDED(merkle_mu_);
   // Writes the index as valid with a manifest whose log number is log_number,
   // every write at or below `sequence` durable. Failures are logged (the next
   // open then finds the file stale and starts with every leaf dirty).
@@ -173,10 +183,15 @@ class DBImpl final : public DB {
   std::unique_ptr<Compaction> PickNextCompactionLocked(ManualCompaction* manual, bool* tombstones)
       EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveObsoleteFilesLocked(bool at_open) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets the range deletions nothing may hold a covered entry of any more.
+  void ForgetObsoleteRangeDeletionsLocked() EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the tables of a drops_files() compaction from the version.
+  base::Status DropCoveredFilesLocked(Compaction* c) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Waits out a retry delay (or until shutdown); doubles *backoff_ms.
   void BackoffLocked(uint32_t* backoff_ms) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   SequenceNumber SmallestSnapshotLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  JobContext MakeJobContext();
+  // REQUIRES: deletions is the range deletions in force when the job starts.
+  JobContext MakeJobContext(std::shared_ptr<const RangeDeletions> deletions);
   uint64_t NewPendingFileNumber();
 
   const Options options_;  // sanitized copy
@@ -194,6 +209,7 @@ class DBImpl final : public DB {
   bool opened_ = false;
   std::unique_ptr<VersionSet> versions_ GUARDED_BY(mu_);
   MemTable* mem_ GUARDED_BY(mu_) = nullptr;
+  SequenceNumber mem_first_sequence_ GUARDED_BY(mu_) = 0;  // no write in mem_ is older
   std::deque<ImmEntry> imm_ GUARDED_BY(mu_);  // oldest first
   std::shared_ptr<LogFile> log_ GUARDED_BY(mu_);
   bool log_broken_ GUARDED_BY(mu_) = false;  // an append failed: roll before writing
@@ -223,6 +239,12 @@ class DBImpl final : public DB {
   std::deque<TombstoneRequest> tombstone_requests_ GUARDED_BY(mu_);
   uint64_t tombstone_compactions_ GUARDED_BY(mu_) = 0;
   uint64_t tombstone_epoch_ GUARDED_BY(mu_) = 0;  // CompactTombstones calls so far
+  // A range deletion was recorded, or a flush ran while some are in force:
+  // the compaction thread looks for range deletion work.
+  bool range_work_pending_ GUARDED_BY(mu_) = false;
+  uint64_t range_deletes_ GUARDED_BY(mu_) = 0;
+  uint64_t range_deleted_files_ GUARDED_BY(mu_) = 0;
+  uint64_t range_deleted_bytes_ GUARDED_BY(mu_) = 0;
   std::thread flush_thread_;
   std::thread compaction_thread_;
 

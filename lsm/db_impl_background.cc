@@ -23,8 +23,9 @@ uint64_t DBImpl::NewPendingFileNumber() {
   return number;
 }
 
-JobContext DBImpl::MakeJobContext() {
+JobContext DBImpl::MakeJobContext(std::shared_ptr<const RangeDeletions> deletions) {
   JobContext ctx;
+  ctx.range_deletions = std::move(deletions);
   ctx.env = env_;
   ctx.dbname = dbname_;
   ctx.options = &options_;
@@ -53,6 +54,9 @@ void DBImpl::FlushThread() {
     if (s.ok()) {
       flush_error_ = base::Status::OK();
       backoff_ms = kFirstBackoffMs;
+      // The table may hold entries of a deletion made while it was written.
+      if (!versions_->range_deletions()->empty()) range_work_pending_ = true;
+      ForgetObsoleteRangeDeletionsLocked();
       RemoveObsoleteFilesLocked(false);
     } else if (!shutting_down_.load()) {
       flush_error_ = s;
@@ -72,9 +76,10 @@ base::Status DBImpl::FlushOldestLocked() {
   // A guess for the table's compression; the level is decided at install time.
   FileMetaData meta;
   JobStats stats;
+  JobContext ctx = MakeJobContext(versions_->range_deletions());
   mu_.Unlock();
   auto iter = imm.mem->NewIterator();
-  base::Status s = BuildTable(MakeJobContext(), iter.get(), 0, smallest_snapshot, &meta, &stats);
+  base::Status s = BuildTable(ctx, iter.get(), 0, smallest_snapshot, &meta, &stats);
   iter.reset();
   if (s.ok() && meta.file_size > 0) s = env_->SyncDir(dbname_);
   // Before the manifest makes the WAL obsolete: every write after imm's is in a
@@ -103,6 +108,7 @@ base::Status DBImpl::FlushOldestLocked() {
   imm_.pop_front();
   imm.mem->Unref();
   flushes_++;
+  range_deleted_bytes_ += stats.bytes_range_deleted;
   level_counters_[static_cast<size_t>(level)].bytes_written += meta.file_size;
   return base::Status::OK();
 }
@@ -116,12 +122,17 @@ uint64_t DBImpl::LogNumberAfterImmLocked() {
 // ---------------------------------------------------------------- compaction
 
 bool DBImpl::CompactionWantedLocked() const {
-  return !flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || versions_->NeedsCompaction() ||
-                                     !tombstone_requests_.empty());
+  return !flush_installing_deep_ && ((manual_ != nullptr && !manual_->done) || range_work_pending_ ||
+                                     versions_->NeedsCompaction() || !tombstone_requests_.empty());
 }
 
 std::unique_ptr<Compaction> DBImpl::PickNextCompactionLocked(ManualCompaction* manual, bool* tombstones) {
   if (manual != nullptr) return versions_->PickRangeCompaction(manual->level, manual->begin, manual->end);
+  if (range_work_pending_) {
+    std::unique_ptr<Compaction> c = versions_->PickRangeDeletionCompaction();
+    if (c != nullptr) return c;
+    range_work_pending_ = false;  // until the next deletion or flush
+  }
   if (versions_->NeedsCompaction()) return versions_->PickCompaction();
   while (!tombstone_requests_.empty()) {
     std::unique_ptr<Compaction> c = versions_->PickTombstoneCompaction(tombstone_requests_.front());
@@ -155,6 +166,7 @@ void DBImpl::CompactionThread() {
     if (s.ok()) {
       compaction_error_ = base::Status::OK();
       backoff_ms = kFirstBackoffMs;
+      ForgetObsoleteRangeDeletionsLocked();
       RemoveObsoleteFilesLocked(false);
     } else if (!shutting_down_.load()) {
       compaction_error_ = s;
@@ -166,7 +178,23 @@ void DBImpl::CompactionThread() {
   }
 }
 
+base::Status DBImpl::DropCoveredFilesLocked(Compaction* c) {
+  KV_RETURN_IF_ERROR(versions_->LogAndApply(c->edit(), &mu_).WithContext("range deletion of whole tables"));
+  range_deleted_files_ += c->inputs(0).size();
+  range_deleted_bytes_ += TotalFileBytes(c->inputs(0));
+  LOG_DEBUG(logger_, "range deletion removed %zu table(s) whole", c->inputs(0).size());
+  return base::Status::OK();
+}
+
+void DBImpl::ForgetObsoleteRangeDeletionsLocked() {
+  const std::shared_ptr<const RangeDeletions> deletions = versions_->range_deletions();
+  if (deletions->empty()) return;
+  const SequenceNumber oldest_memtable = imm_.empty() ? mem_first_sequence_ : imm_.front().first_sequence;
+  versions_->ForgetRangeDeletions(ObsoleteRangeDeletions(*versions_->current(), *deletions, oldest_memtable));
+}
+
 base::Status DBImpl::RunCompactionLocked(Compaction* c) {
+  if (c->drops_files()) return DropCoveredFilesLocked(c);
   compaction_running_ = true;
   base::Status s;
   JobStats stats;
@@ -177,7 +205,7 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c) {
     s = versions_->LogAndApply(c->edit(), &mu_);
   } else {
     const SequenceNumber smallest_snapshot = SmallestSnapshotLocked();
-    JobContext ctx = MakeJobContext();
+    JobContext ctx = MakeJobContext(versions_->range_deletions());
     ctx.newest_snapshot = snapshots_.empty() ? 0 : *snapshots_.rbegin();
     ctx.filter_epoch = tombstone_epoch_;
     mu_.Unlock();
@@ -190,6 +218,7 @@ base::Status DBImpl::RunCompactionLocked(Compaction* c) {
   compaction_running_ = false;
   if (!s.ok()) return s.WithContext("compaction " + c->DebugString());
   compactions_++;
+  range_deleted_bytes_ += stats.bytes_range_deleted;
   // As engine.h defines them: reads count for the level compacted out of,
   // writes (and the compaction) for the level written into.
   level_counters_[static_cast<size_t>(c->level())].bytes_read += stats.bytes_read;

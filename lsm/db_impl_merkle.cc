@@ -76,6 +76,13 @@ void DBImpl::MarkMerkleDirty(std::string_view record) {
   WriteBatch::IterateRep(record, &marker).IgnoreError();  // validated before it was applied
 }
 
+void DBImpl::MarkMerkleRangeDirty(std::string_view begin, std::string_view end) {
+  // Every key below end has a prefix at most end's.
+  const uint64_t last = end.empty() ? ~uint64_t{0} : MerkleIndex::KeyPrefix(end);
+  base::MutexLock l(&merkle_mu_);
+  merkle_->MarkRangeDirty(MerkleIndex::KeyPrefix(begin), last);
+}
+
 base::Status DBImpl::PersistMerkle(uint64_t log_number, SequenceNumber sequence) {
   std::string bytes;
   {

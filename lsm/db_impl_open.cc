@@ -22,6 +22,8 @@ base::Status DBImpl::Open() {
   {
     base::MutexLock l(&mu_);
     KV_RETURN_IF_ERROR(RecoverLocked());
+    // Tables from before the open may hold what a deletion in force hides.
+    range_work_pending_ = !versions_->range_deletions()->empty();
     RemoveObsoleteFilesLocked(/*at_open=*/true);
   }
   opened_ = true;
@@ -37,6 +39,7 @@ struct DBImpl::Recovery {
   SequenceNumber max_sequence = 0;
   MemTable* mem = nullptr;
   uint64_t mem_first_log = 0;  // the oldest WAL with a record in mem
+  std::shared_ptr<const RangeDeletions> deletions;  // in force: the replayed tables leave them out
   ~Recovery() {
     if (mem != nullptr) mem->Unref();
   }
@@ -53,7 +56,13 @@ base::Status DBImpl::RecoverLocked() {
     return base::Status::InvalidArgument("DB " + dbname_ + " exists (error_if_exists is true)");
   }
   KV_RETURN_IF_ERROR(versions_->Recover());
-  if (merkle_enabled_) LoadMerkleLocked();
+  if (merkle_enabled_) {
+    LoadMerkleLocked();
+    // The persisted index may predate a range deletion still in force.
+    for (const RangeDeletions::Fragment& f : versions_->range_deletions()->Fragments()) {
+      MarkMerkleRangeDirty(f.begin, f.end);
+    }
+  }
   KV_RETURN_IF_ERROR(CheckLiveFilesExist());
   if (options_.paranoid_checks) KV_RETURN_IF_ERROR(CheckTablesOpen());
   std::vector<uint64_t> logs;
@@ -86,13 +95,14 @@ base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool i
   r.in_memory = in_memory;
   r.max_sequence = versions_->last_sequence();
   r.mem = new MemTable();
+  r.deletions = versions_->range_deletions();
   mu_.Unlock();
   base::Status s;
   for (uint64_t number : logs) {
     s = ReplayLog(number, &r);
     if (!s.ok()) break;
   }
-  if (s.ok() && !in_memory && !r.mem->empty()) s = WriteRecoveredTable(r.mem, &r.edit);
+  if (s.ok() && !in_memory && !r.mem->empty()) s = WriteRecoveredTable(&r);
   mu_.Lock();
   if (s.ok()) s = StartFreshLogLocked(r);
   if (!s.ok()) {
@@ -103,7 +113,7 @@ base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool i
     // The old manifest stays in force: its log number keeps these WALs live
     // until the flush of this memtable records a later one.
     if (!r.mem->empty()) {
-      imm_.push_back({r.mem, r.mem_first_log, r.max_sequence});
+      imm_.push_back({r.mem, r.mem_first_log, r.max_sequence, /*first_sequence=*/0});
       r.mem = nullptr;  // imm_ holds its reference now
     }
     LOG_INFO(logger_, "DB %s: replayed %zu WAL file(s) into memory up to sequence %llu", dbname_.c_str(),
@@ -128,7 +138,10 @@ base::Status DBImpl::RecoverWalsLocked(const std::vector<uint64_t>& logs, bool i
 
 base::Status DBImpl::StartFreshLogLocked(const Recovery& r) {
   versions_->SetLastSequence(r.max_sequence);
-  if (mem_ == nullptr) mem_ = MemTable::NewForBudget(options_.memtable_bytes);
+  if (mem_ == nullptr) {
+    mem_ = MemTable::NewForBudget(options_.memtable_bytes);
+    mem_first_sequence_ = versions_->last_sequence() + 1;
+  }
   if (log_ != nullptr) return base::Status::OK();  // an earlier attempt created it
   std::shared_ptr<LogFile> log;
   base::Status s = NewLogFileLocked(&log);
@@ -222,7 +235,7 @@ base::Status DBImpl::ReplayLog(uint64_t number, Recovery* r) {
     // In memory mode one memtable holds everything: reads look at a bounded
     // number of memtables, and the WALs bound its size.
     if (!r->in_memory && r->mem->ApproximateMemoryUsage() >= options_.memtable_bytes) {
-      KV_RETURN_IF_ERROR(WriteRecoveredTable(r->mem, &r->edit));
+      KV_RETURN_IF_ERROR(WriteRecoveredTable(r));
       r->mem->Unref();
       r->mem = new MemTable();
     }
@@ -236,16 +249,16 @@ base::Status DBImpl::ReplayLog(uint64_t number, Recovery* r) {
   return base::Status::OK();
 }
 
-base::Status DBImpl::WriteRecoveredTable(MemTable* mem, VersionEdit* edit) {
+base::Status DBImpl::WriteRecoveredTable(Recovery* r) {
   FileMetaData meta;
   JobStats stats;
-  auto iter = mem->NewIterator();
+  auto iter = r->mem->NewIterator();
   // No snapshot exists yet: keep every version (the filter only drops shadowed
   // versions below this sequence, and there are none older than the WAL).
-  KV_RETURN_IF_ERROR(BuildTable(MakeJobContext(), iter.get(), 0, 0, &meta, &stats));
+  KV_RETURN_IF_ERROR(BuildTable(MakeJobContext(r->deletions), iter.get(), 0, 0, &meta, &stats));
   if (meta.file_size == 0) return base::Status::OK();
   KV_RETURN_IF_ERROR(env_->SyncDir(dbname_));
-  edit->AddFile(0, meta);
+  r->edit.AddFile(0, meta);
   base::MutexLock l(&mu_);
   level_counters_[0].bytes_written += meta.file_size;
   return base::Status::OK();

@@ -33,6 +33,7 @@ struct DBImpl::Writer {
   std::string_view value;
   bool force_rotate = false;  // Flush(): rotate the memtable, write nothing
   bool flush_wal = false;     // FlushWal(): hand the WAL buffer to the OS, write nothing
+  bool range_delete = false;  // DeleteRange(key, value): [begin, end)
   bool done = false;
   base::Status status;
   std::shared_ptr<LogFile> log;  // where the write's record went
@@ -46,7 +47,7 @@ struct DBImpl::Writer {
   }
   uint32_t count() const { return batch != nullptr ? batch->Count() : 1; }
   // Leads alone: never merged into another writer's group.
-  bool writes_nothing() const { return force_rotate || flush_wal; }
+  bool writes_nothing() const { return force_rotate || flush_wal || range_delete; }
 };
 
 base::Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -69,6 +70,37 @@ base::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch, Write
   Writer w;
   w.batch = batch;
   return WriteInternal(options, &w, std::move(on_durable));
+}
+
+base::Status DBImpl::DeleteRange(std::string_view begin, std::string_view end) {
+  if (!end.empty() && begin >= end) {
+    if (begin == end) return base::Status::OK();
+    return base::Status::InvalidArgument("DeleteRange: begin (" + std::to_string(begin.size()) +
+                                         " bytes) sorts after end (" + std::to_string(end.size()) + " bytes)");
+  }
+  Writer w;
+  w.range_delete = true;
+  w.key = begin;
+  w.value = end;
+  return WriteInternal(WriteOptions(), &w, nullptr);
+}
+
+base::Status DBImpl::LeadRangeDeleteLocked(std::string_view begin, std::string_view end) {
+  KV_RETURN_IF_ERROR(MakeRoomForWrite(/*force=*/true));
+  // Every write so far is now in an immutable memtable or a table: the fresh
+  // memtable holds only writes after the deletion.
+  const SequenceNumber sequence = versions_->last_sequence();
+  mem_first_sequence_ = sequence + 1;
+  if (sequence == 0) return base::Status::OK();  // nothing was ever written
+  VersionEdit edit;
+  edit.AddRangeDeletion(std::string(begin), std::string(end), sequence);
+  KV_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &mu_).WithContext("DeleteRange"));
+  range_deletes_++;
+  range_work_pending_ = true;
+  bg_cv_.SignalAll();
+  // After it is visible, as for writes: a recompute that read the old epoch stores nothing.
+  if (merkle_enabled_) MarkMerkleRangeDirty(begin, end);
+  return base::Status::OK();
 }
 
 base::Status DBImpl::Flush() {
@@ -170,6 +202,7 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
 
 base::Status DBImpl::LeadGroupLocked(Writer* w, Writer** last,
                                      std::shared_ptr<LogFile>* log_out, uint64_t* end) {
+  if (w->range_delete) return LeadRangeDeleteLocked(w->key, w->value);
   if (w->flush_wal) {
     *log_out = log_;
     if (!wal_buffered_) return base::Status::OK();
@@ -371,8 +404,9 @@ base::Status DBImpl::RotateLocked() {
   // Every record reached the OS by now; the syncer keeps its own handle.
   old->file->Close().IgnoreError();  // no more appends; durability is the syncer's
   if (!mem_->empty()) {
-    imm_.push_back({mem_, old->number, versions_->last_sequence()});
+    imm_.push_back({mem_, old->number, versions_->last_sequence(), mem_first_sequence_});
     mem_ = MemTable::NewForBudget(options_.memtable_bytes);
+    mem_first_sequence_ = versions_->last_sequence() + 1;
     bg_cv_.SignalAll();
   }
   log_ = std::move(log);

@@ -208,6 +208,10 @@ struct Stats {
   uint64_t tombstones = 0;           // tombstones in live tables (FileMetaData::tombstones summed)
   uint64_t tombstone_compactions = 0;  // compactions run for CompactTombstones
   uint64_t tombstone_requests = 0;     // CompactTombstones requests queued (not yet finished)
+  uint64_t range_deletes = 0;          // DeleteRange calls that recorded a deletion
+  uint64_t range_deletions = 0;        // fragments in force (some table or memtable may hold what they hide)
+  uint64_t range_deleted_files = 0;    // tables removed whole, never read
+  uint64_t range_deleted_bytes = 0;    // their bytes, plus the entries rewrites and flushes dropped
   // The Merkle index (all 0 without one).
   uint64_t merkle_leaves = 0;
   uint64_t merkle_dirty_leaves = 0;
@@ -251,6 +255,19 @@ class DB {
   // full, or fail fast with the background error that keeps them full.
   virtual base::Status Write(const WriteOptions& options, WriteBatch* batch,
                              WriteCallback on_durable = nullptr) = 0;
+
+  // Deletes every key in [begin, end) (user keys; an empty end: no upper bound)
+  // at a cost that grows with the number of tables, not of keys. Every write
+  // applied before the call is hidden once it returns OK (from Get, iterators
+  // created after it, and the Merkle index); writes after it are visible. It is
+  // durable (a manifest record) before it returns, whatever the sync mode.
+  // Background work then removes the tables wholly inside the range without
+  // reading them and rewrites the tables that straddle its ends; memtable
+  // entries are dropped when flushed. Not snapshot-isolated: reads at a snapshot
+  // taken before the call do not see the range either. Costs one memtable
+  // rotation and one manifest write. InvalidArgument when begin > end; begin ==
+  // end deletes nothing. On an error the deletion may or may not survive a restart.
+  virtual base::Status DeleteRange(std::string_view begin, std::string_view end) = 0;
 
   // NotFound when absent or deleted.
   virtual base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;

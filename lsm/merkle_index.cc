@@ -114,6 +114,10 @@ void MerkleIndex::SetLeafDirty(size_t i) {
 
 void MerkleIndex::MarkDirty(uint64_t prefix) { SetLeafDirty(LeafOf(prefix)); }
 
+void MerkleIndex::MarkRangeDirty(uint64_t first, uint64_t last) {
+  for (size_t i = LeafOf(first); i <= LeafOf(last); i++) SetLeafDirty(i);
+}
+
 void MerkleIndex::MarkAllDirty() {
   for (size_t i = 0; i < marks_.size(); i++) SetLeafDirty(i);
 }

@@ -70,6 +70,8 @@ class MerkleIndex {
 
   // A write to a key with this prefix was applied: its leaf is dirty.
   void MarkDirty(uint64_t prefix);
+  // Keys with prefixes in [first, last] changed (a range deletion). REQUIRES: first <= last.
+  void MarkRangeDirty(uint64_t first, uint64_t last);
   void MarkAllDirty();
   // Stores a recomputed leaf when no write marked it since epoch was read.
   // Returns whether it stored.

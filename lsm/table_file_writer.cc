@@ -34,6 +34,9 @@ base::Status TableFileWriter::Open() {
 void TableFileWriter::Add(std::string_view internal_key, std::string_view value) {
   if (builder_->NumEntries() == 0) smallest_.assign(internal_key.data(), internal_key.size());
   largest_.assign(internal_key.data(), internal_key.size());
+  const SequenceNumber sequence = ExtractTrailer(internal_key) >> 8;
+  smallest_seq_ = std::min(smallest_seq_, sequence);
+  largest_seq_ = std::max(largest_seq_, sequence);
   CountTombstone(internal_key, value);
   builder_->Add(internal_key, value);
 }
@@ -61,6 +64,10 @@ base::Status TableFileWriter::Finish(FileMetaData* meta) {
   meta->largest = largest_;
   meta->tombstones = tombstones_;
   meta->oldest_tombstone = tombstones_ > 0 ? oldest_tombstone_ : 0;
+  if (smallest_seq_ <= largest_seq_) {  // some entry was added
+    meta->smallest_seq = smallest_seq_;
+    meta->largest_seq = largest_seq_;
+  }
   builder_.reset();
   file_.reset();
   done_ = true;

@@ -1,7 +1,8 @@
 // lsm/table_file_writer.h — writes one SSTable file for a flush or a compaction:
 // creates NNNNNN.sst, feeds a TableBuilder, and on Finish syncs and closes the
 // file and reports its FileMetaData (number, size, smallest/largest keys, and
-// the tombstones it holds: deletion markers and values *is_tombstone flags).
+// the tombstones it holds: deletion markers and values *is_tombstone flags, and
+// the span of its entries' sequence numbers).
 // The directory entry is not synced here: the caller syncs the directory once
 // for all outputs before the manifest names them.
 // Thread safety: needs external synchronization.
@@ -52,6 +53,8 @@ class TableFileWriter {
   std::string smallest_, largest_;
   uint64_t tombstones_ = 0;
   SequenceNumber oldest_tombstone_ = kMaxSequenceNumber;
+  SequenceNumber smallest_seq_ = kMaxSequenceNumber;
+  SequenceNumber largest_seq_ = 0;
   bool finish_called_ = false;  // TableBuilder::Finish ran (success or not)
   bool done_ = false;
 };

@@ -39,6 +39,21 @@ void EncodeFileTombstones(std::string* dst, int level, const FileMetaData& f) {
   base::PutLengthPrefixed(dst, payload);
 }
 
+void EncodeFileSequences(std::string* dst, int level, const FileMetaData& f) {
+  std::string payload;
+  base::PutVarint32(&payload, static_cast<uint32_t>(level));
+  base::PutVarint64(&payload, f.number);
+  base::PutVarint64(&payload, f.smallest_seq);
+  base::PutVarint64(&payload, f.largest_seq);
+  PutTag(dst, EditTag::kFileSequences);
+  base::PutLengthPrefixed(dst, payload);
+}
+
+// Whether the payload names the file added last (level and number).
+bool NamesLastFile(const std::vector<std::pair<int, FileMetaData>>& files, int level, uint64_t number) {
+  return !files.empty() && files.back().first == level && files.back().second.number == number;
+}
+
 }  // namespace
 
 void VersionEdit::EncodeTo(std::string* dst) const {
@@ -72,6 +87,13 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     base::PutLengthPrefixed(dst, f.smallest);
     base::PutLengthPrefixed(dst, f.largest);
     if (f.tombstones > 0) EncodeFileTombstones(dst, level, f);
+    if (f.largest_seq != kMaxSequenceNumber) EncodeFileSequences(dst, level, f);
+  }
+  for (const RangeDeletion& r : range_deletions_) {
+    PutTag(dst, EditTag::kRangeDeletion);
+    base::PutLengthPrefixed(dst, r.begin);
+    base::PutLengthPrefixed(dst, r.end);
+    base::PutVarint64(dst, r.sequence);
   }
 }
 
@@ -124,6 +146,14 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
       case EditTag::kFileTombstones:
         if (!DecodeFileTombstones(&input)) bad = "file tombstones (truncated, or not right after its new file)";
         break;
+      case EditTag::kFileSequences:
+        if (!DecodeFileSequences(&input)) {
+          bad = "file sequences (truncated, smallest above largest, or not right after its new file)";
+        }
+        break;
+      case EditTag::kRangeDeletion:
+        if (!DecodeRangeDeletion(&input)) bad = "range deletion (truncated, begin not below end, or sequence 0)";
+        break;
       default: {
         if (tag < kFirstOptionalTag) {
           return base::Status::Corruption("version edit: unknown required tag " + std::to_string(tag) +
@@ -148,9 +178,36 @@ bool VersionEdit::DecodeFileTombstones(std::string_view* input) {
       !base::GetVarint64(&payload, &oldest) || oldest > kMaxSequenceNumber) {
     return false;
   }
-  if (new_files_.empty() || new_files_.back().first != level || new_files_.back().second.number != number) return false;
+  if (!NamesLastFile(new_files_, level, number)) return false;
   new_files_.back().second.tombstones = count;
   new_files_.back().second.oldest_tombstone = oldest;
+  return true;
+}
+
+bool VersionEdit::DecodeFileSequences(std::string_view* input) {
+  std::string_view payload;
+  int level;
+  uint64_t number, smallest, largest;
+  if (!base::GetLengthPrefixed(input, &payload) || !GetLevel(&payload, &level) ||
+      !base::GetVarint64(&payload, &number) || !base::GetVarint64(&payload, &smallest) ||
+      !base::GetVarint64(&payload, &largest) || smallest > largest || largest >= kMaxSequenceNumber) {
+    return false;
+  }
+  if (!NamesLastFile(new_files_, level, number)) return false;
+  new_files_.back().second.smallest_seq = smallest;
+  new_files_.back().second.largest_seq = largest;
+  return true;
+}
+
+bool VersionEdit::DecodeRangeDeletion(std::string_view* input) {
+  std::string_view begin, end;
+  uint64_t sequence;
+  if (!base::GetLengthPrefixed(input, &begin) || !base::GetLengthPrefixed(input, &end) ||
+      !base::GetVarint64(input, &sequence) || sequence == 0 || sequence > kMaxSequenceNumber ||
+      (!end.empty() && begin >= end)) {
+    return false;
+  }
+  AddRangeDeletion(std::string(begin), std::string(end), sequence);
   return true;
 }
 
@@ -164,6 +221,13 @@ std::string VersionEdit::DebugString() const {
   }
   for (const auto& [level, f] : new_files_) {
     r += " +L" + std::to_string(level) + ":" + std::to_string(f.number) + "(" + std::to_string(f.file_size) + "B)";
+    if (f.largest_seq != kMaxSequenceNumber) {
+      r += "@" + std::to_string(f.smallest_seq) + ".." + std::to_string(f.largest_seq);
+    }
+  }
+  for (const RangeDeletion& d : range_deletions_) {
+    r += " delete[" + std::to_string(d.begin.size()) + "B," + std::to_string(d.end.size()) + "B)@" +
+         std::to_string(d.sequence);
   }
   return r + " }";
 }

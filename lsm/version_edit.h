@@ -1,6 +1,7 @@
 // lsm/version_edit.h — one change to the set of live files, as recorded in the
 // manifest: files added and removed per level, plus the counters recovery needs
-// (log number, next file number, last sequence) and compaction pointers.
+// (log number, next file number, last sequence), compaction pointers and range
+// deletions (DB::DeleteRange).
 // Format: docs/formats/manifest.md (tags are on-disk values: never renumber).
 // Thread safety: a value; needs external synchronization.
 #pragma once
@@ -33,6 +34,14 @@ struct FileMetaData {
   // compaction that wrote this table started; requests up to it were already
   // answered by that compaction's filter.
   uint64_t filter_epoch = 0;
+  // The sequence numbers of its entries span [smallest_seq, largest_seq]. A file
+  // named by a manifest written before they were recorded gets the widest span.
+  SequenceNumber smallest_seq = 0;
+  SequenceNumber largest_seq = kMaxSequenceNumber;
+  // In memory only (0 after a reopen): the flush or compaction that wrote it
+  // dropped everything the range deletions up to this epoch cover
+  // (lsm/range_deletions.h).
+  uint64_t range_epoch = 0;
 };
 using FileRef = std::shared_ptr<const FileMetaData>;
 
@@ -46,9 +55,15 @@ enum class EditTag : uint32_t {
   kCompactPointer = 4,
   kDeletedFile = 5,
   kNewFile = 6,
+  // Required: [begin, end) deleted at a sequence (an older reader would resurrect
+  // the range, so it must refuse the manifest).
+  kRangeDeletion = 7,
   // Optional: a new file's tombstone count and oldest tombstone sequence, right
   // after its kNewFile (a reader that skips it only compacts tombstones less).
   kFileTombstones = 64,
+  // Optional: a new file's smallest and largest entry sequence, after its kNewFile
+  // (and kFileTombstones); a reader that skips it only drops fewer files whole.
+  kFileSequences = 65,
 };
 constexpr uint32_t kFirstOptionalTag = 64;
 // Levels a manifest may name; Options::num_levels must not exceed it.
@@ -66,6 +81,10 @@ class VersionEdit {
   }
   void AddFile(int level, FileMetaData file) { new_files_.emplace_back(level, std::move(file)); }
   void RemoveFile(int level, uint64_t number) { deleted_files_.emplace(level, number); }
+  // An empty end means no upper bound.
+  void AddRangeDeletion(std::string begin, std::string end, SequenceNumber sequence) {
+    range_deletions_.push_back({std::move(begin), std::move(end), sequence});
+  }
 
   const std::optional<uint64_t>& log_number() const { return log_number_; }
   const std::optional<uint64_t>& next_file_number() const { return next_file_number_; }
@@ -73,6 +92,11 @@ class VersionEdit {
   const std::vector<std::pair<int, std::string>>& compact_pointers() const { return compact_pointers_; }
   const std::vector<std::pair<int, FileMetaData>>& new_files() const { return new_files_; }
   const std::set<std::pair<int, uint64_t>>& deleted_files() const { return deleted_files_; }
+  struct RangeDeletion {
+    std::string begin, end;
+    SequenceNumber sequence = 0;
+  };
+  const std::vector<RangeDeletion>& range_deletions() const { return range_deletions_; }
 
   void EncodeTo(std::string* dst) const;
   // Corruption naming the bad field on malformed input or a required tag this
@@ -83,6 +107,9 @@ class VersionEdit {
  private:
   // The kFileTombstones payload; false when malformed or not about the last new file.
   bool DecodeFileTombstones(std::string_view* input);
+  // The kFileSequences payload; the same rules.
+  bool DecodeFileSequences(std::string_view* input);
+  bool DecodeRangeDeletion(std::string_view* input);
 
   std::optional<uint64_t> log_number_;
   std::optional<uint64_t> next_file_number_;
@@ -90,6 +117,7 @@ class VersionEdit {
   std::vector<std::pair<int, std::string>> compact_pointers_;
   std::set<std::pair<int, uint64_t>> deleted_files_;
   std::vector<std::pair<int, FileMetaData>> new_files_;
+  std::vector<RangeDeletion> range_deletions_;
 };
 
 }  // namespace kvring::lsm

@@ -16,6 +16,15 @@ bool BySmallestKey(const FileRef& a, const FileRef& b) {
   return r != 0 ? r < 0 : a->number < b->number;
 }
 
+// deletions with the edit's range deletions added (deletions itself when it has none).
+std::shared_ptr<const RangeDeletions> WithRangeDeletions(const std::shared_ptr<const RangeDeletions>& deletions,
+                                                         const VersionEdit& edit) {
+  if (edit.range_deletions().empty()) return deletions;
+  auto out = std::make_shared<RangeDeletions>(*deletions);
+  for (const auto& d : edit.range_deletions()) out->Add(d.begin, d.end, d.sequence);
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- Builder
@@ -129,6 +138,9 @@ void VersionSet::EncodeSnapshot(std::string* record) const {
     }
     for (const FileRef& f : current_->files(level)) edit.AddFile(level, *f);
   }
+  for (const RangeDeletions::Fragment& f : range_deletions_->Fragments()) {
+    edit.AddRangeDeletion(f.begin, f.end, f.sequence);
+  }
   edit.SetLogNumber(log_number_);
   edit.SetNextFileNumber(next_file_number_);
   edit.SetLastSequence(last_sequence_);
@@ -188,12 +200,14 @@ base::Status VersionSet::Recover() {
   std::string_view record;
   std::string scratch;
   std::vector<std::string> pointers(compact_pointers_.size());
+  auto deletions = std::make_shared<RangeDeletions>();
   while (reader.ReadRecord(&record, &scratch) && reporter.status.ok()) {
     VersionEdit edit;
     s = edit.DecodeFrom(record);
     if (!s.ok()) return s.WithContext(path + " at offset " + std::to_string(reader.last_record_offset()));
     s = builder.Apply(edit);
     if (!s.ok()) return s.WithContext(path);
+    for (const auto& d : edit.range_deletions()) deletions->Add(d.begin, d.end, d.sequence);
     if (edit.log_number()) log_number = edit.log_number();
     if (edit.next_file_number()) next_file = edit.next_file_number();
     if (edit.last_sequence()) last_seq = edit.last_sequence();
@@ -210,6 +224,7 @@ base::Status VersionSet::Recover() {
   KV_RETURN_IF_ERROR(builder.SaveTo(v.get()));
   Install(std::move(v));
   compact_pointers_ = std::move(pointers);
+  range_deletions_ = std::move(deletions);
   log_number_ = *log_number;
   next_file_number_ = *next_file;
   last_sequence_ = *last_seq;
@@ -280,6 +295,7 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, base::Mutex* mu) {
     }
     log_number_ = *edit->log_number();
     Install(std::move(v));
+    range_deletions_ = WithRangeDeletions(range_deletions_, *edit);
   } else {
     // Whether the edit reached the disk is unknown: write a fresh manifest next
     // time, and delete no file until then (manifest_uncertain_).
@@ -296,6 +312,13 @@ base::Status VersionSet::LogAndApply(VersionEdit* edit, base::Mutex* mu) {
   manifest_writing_ = false;
   manifest_cv_.SignalAll();
   return s;
+}
+
+void VersionSet::ForgetRangeDeletions(const std::vector<std::string>& begins) {
+  if (begins.empty()) return;
+  auto out = std::make_shared<RangeDeletions>(*range_deletions_);
+  for (const std::string& begin : begins) out->Remove(begin);
+  range_deletions_ = std::move(out);
 }
 
 std::unique_ptr<Compaction> VersionSet::PickCompaction() {

@@ -11,6 +11,10 @@
 // is replaced atomically (temp file + rename + directory sync). Open writes a
 // fresh manifest holding a snapshot of the state; so does the first change after
 // a failed manifest write, or once the manifest grows past kMaxManifestBytes.
+// The range deletions in force (lsm/range_deletions.h) travel with the edits;
+// one the DB has found obsolete is dropped in memory only (ForgetRangeDeletions):
+// a manifest that still names it hides nothing with it, since every entry it
+// covered is gone and every later write has a higher sequence.
 // Format: docs/formats/manifest.md.
 //
 // Thread safety: needs external synchronization: every method is called with the
@@ -29,6 +33,7 @@
 #include "lsm/compaction.h"
 #include "lsm/engine.h"
 #include "lsm/lookup_key.h"
+#include "lsm/range_deletions.h"
 #include "lsm/version.h"
 #include "lsm/version_edit.h"
 #include "lsm/wal_writer.h"
@@ -60,6 +65,10 @@ class VersionSet {
   [[nodiscard]] base::Status LogAndApply(VersionEdit* edit, base::Mutex* mu) EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   const std::shared_ptr<const Version>& current() const { return current_; }
+  // Never null.
+  const std::shared_ptr<const RangeDeletions>& range_deletions() const { return range_deletions_; }
+  // Drops the fragments starting at these keys from the deletions in force (see above).
+  void ForgetRangeDeletions(const std::vector<std::string>& begins);
   uint64_t NewFileNumber() { return next_file_number_++; }
   void MarkFileNumberUsed(uint64_t number) {
     if (next_file_number_ <= number) next_file_number_ = number + 1;
@@ -81,6 +90,9 @@ class VersionSet {
   std::unique_ptr<Compaction> PickCompaction();
   std::unique_ptr<Compaction> PickRangeCompaction(int level, const std::string* begin, const std::string* end);
   std::unique_ptr<Compaction> PickTombstoneCompaction(const TombstoneRequest& request);
+  std::unique_ptr<Compaction> PickRangeDeletionCompaction() {
+    return lsm::PickRangeDeletionCompaction(options_, current_, *range_deletions_);
+  }
   bool NeedsCompaction() const { return current_->compaction_score() >= 1; }
 
  private:
@@ -99,6 +111,7 @@ class VersionSet {
   SequenceNumber last_sequence_ = 0;
   uint64_t log_number_ = 0;
   std::shared_ptr<const Version> current_;
+  std::shared_ptr<const RangeDeletions> range_deletions_ = std::make_shared<const RangeDeletions>();
   std::vector<std::weak_ptr<const Version>> versions_;  // every version handed out
   std::vector<std::string> compact_pointers_;            // per level, internal keys
   std::unique_ptr<base::WritableFile> manifest_file_;
