@@ -259,6 +259,7 @@ Status Node::Start() {
   parts.anti_entropy = anti_entropy_.get();
   parts.streams = stream_source_.get();
   parts.membership = membership_.get();
+  parts.cleaner = cleaner_.get();
   parts.horizon = horizon_.get();
   parts.generation = state_->state().generation;
   parts.disk = disk_.get();
@@ -445,6 +446,7 @@ Status Node::Stop() {
   anti_entropy_.reset();
   membership_.reset();
   streamer_.reset();
+  cleaner_.reset();
   io_.reset();  // runs what is queued; callbacks queue onto the stopped loop (never run)
   Status s = db_->Flush();
   if (s.ok()) s = db_->SyncWal();

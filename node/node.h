@@ -46,6 +46,7 @@
 #include "repl/leaf_source.h"
 #include "repl/pool_executor.h"
 #include "repl/membership_ops.h"
+#include "repl/range_cleanup.h"
 #include "repl/range_stream.h"
 #include "repl/stream_source.h"
 #include "ring/membership_view.h"
@@ -146,6 +147,7 @@ class Node {
   std::unique_ptr<repl::StreamSource> stream_source_;     // answers STREAM_READ on every loop
   std::unique_ptr<repl::RangeStreamer> streamer_;         // loop 0
   std::unique_ptr<repl::MembershipOperator> membership_;  // loop 0
+  std::unique_ptr<repl::RangeCleaner> cleaner_;           // loop 0: cleanup
   repl::OperationKind boot_op_ = repl::OperationKind::kNone;  // --join/--replace not started yet (loop 0)
   uint64_t boot_op_logged_us_ = 0;  // when it last said what it waits for
   uint64_t merkle_ring_version_ = ~0ull;  // the ring the Merkle splits were set for

@@ -50,12 +50,18 @@ void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperati
   if (fresh && options_.join) boot_op_ = repl::OperationKind::kJoin;
   if (fresh && !options_.replace.empty()) boot_op_ = repl::OperationKind::kReplace;
   if (boot_op_ != repl::OperationKind::kNone) StartBootOperation();
+  repl::CleanupOptions cleanup;
+  cleanup.self = options_.id;
+  cleanup.delay_us = static_cast<uint64_t>(options_.cleanup_delay_ms) * 1000;
+  cleaner_ = std::make_unique<repl::RangeCleaner>(cleanup, db_.get(), view_.get(), loops_.front().executor.get(),
+                                                  io_executor_.get(), env_.clock, logger_);
   server_->loop(0)->RunEvery(kMembershipTickMicros, [this] { MembershipTick(); });
 }
 
 void Node::MembershipTick() {
   if (boot_op_ != repl::OperationKind::kNone) StartBootOperation();
   membership_->Tick();
+  cleaner_->Tick();
   if (membership_->left()) service_->MarkLeft();
 }
 

@@ -130,6 +130,8 @@ void NodeService::OnRequest(net::Request& request) {
       return HandleMembershipChange(request);
     case repl::Op(ClusterOpcode::kMembershipStatus):
       return HandleMembershipStatus(request);
+    case repl::Op(ClusterOpcode::kCleanup):
+      return HandleCleanup(request);
     default: {
       bad_requests_.fetch_add(1, std::memory_order_relaxed);
       char msg[64];

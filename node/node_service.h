@@ -36,6 +36,7 @@
 #include "repl/aae_responder.h"
 #include "repl/anti_entropy.h"
 #include "repl/membership_ops.h"
+#include "repl/range_cleanup.h"
 #include "repl/stream_source.h"
 
 namespace kvring::node {
@@ -59,6 +60,7 @@ struct NodeParts {
   repl::AntiEntropy* anti_entropy = nullptr;      // loop 0's
   repl::StreamSource* streams = nullptr;          // any loop: STREAM_READ
   repl::MembershipOperator* membership = nullptr; // loop 0's: join, decommission, removenode
+  repl::RangeCleaner* cleaner = nullptr;          // loop 0's: cleanup
   const repl::PurgeHorizon* horizon = nullptr;    // the tombstone purge rule (any thread)
   ring::MembershipView* view = nullptr;
   const repl::FailureDetector* liveness = nullptr;
@@ -105,6 +107,7 @@ class NodeService final : public net::RequestHandler {
   void HandleStreamRead(net::Request& request);        // node/node_service_membership.cc
   void HandleMembershipChange(net::Request& request);
   void HandleMembershipStatus(net::Request& request);
+  void HandleCleanup(net::Request& request);
   // A client request to a node that has left the cluster: refused, naming why.
   bool RefusedForLeft(net::Request& request);
   std::string AaeText();                           // loop 0: the anti-entropy counters

@@ -4,6 +4,7 @@
 // decommission, removenode) and MEMBERSHIP_STATUS (kvctl streams, --wait) on loop
 // 0 where the operator runs, and the refusal of client requests once this node
 // has left the cluster.
+#include "base/coding.h"
 #include "net/protocol.h"
 #include "node/node_service.h"
 #include "repl/messages.h"
@@ -61,6 +62,22 @@ void NodeService::HandleMembershipStatus(net::Request& request) {
   });
 }
 
+// CLEANUP: reply count:varint32 (start:fixed64 end:fixed64){count}, the ranges deleted.
+void NodeService::HandleCleanup(net::Request& request) {
+  OnLoopZero(request, [this](net::Responder responder) {
+    p_.cleaner->Run([responder](Status s, std::vector<ring::TokenRange> ranges) {
+      if (!s.ok()) return responder.Reply(s);
+      std::string payload;
+      base::PutVarint32(&payload, static_cast<uint32_t>(ranges.size()));
+      for (const ring::TokenRange& r : ranges) {
+        base::PutFixed64(&payload, r.start);
+        base::PutFixed64(&payload, r.end);
+      }
+      responder.ReplyOk(payload);
+    });
+  });
+}
+
 std::string NodeService::MembershipText() {
   const repl::MembershipProgress p = p_.membership->Progress();
   std::string text = std::string("membership_operation ") + repl::OperationKindName(p.kind) + " " +
@@ -74,6 +91,8 @@ std::string NodeService::MembershipText() {
   Line(&text, "stream_bytes_again", again);
   Line(&text, "stream_batches_served", p_.streams->batches_served());
   Line(&text, "stream_bytes_served", p_.streams->bytes_served());
+  Line(&text, "cleanup_runs", p_.cleaner->stats().runs);
+  Line(&text, "cleanup_ranges_deleted", p_.cleaner->stats().ranges_deleted);
   return text;
 }
 

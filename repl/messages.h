@@ -39,6 +39,7 @@ enum class ClusterOpcode : uint8_t {
   kClusterStatus = 0x22,
   kRepairStart = 0x23,   // kvctl repair (repl/aae_messages.h)
   kRepairStatus = 0x24,
+  kCleanup = 0x25,           // kvctl cleanup (repl/range_cleanup.h)
   kMembershipChange = 0x28,  // kvctl join/decommission/removenode (repl/stream_messages.h)
   kMembershipStatus = 0x29,  // kvctl streams
   kMemberInfo = 0x40,  // retired with the static membership (answered NotSupported); never reused

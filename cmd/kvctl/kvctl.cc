@@ -67,6 +67,9 @@ constexpr char kUsage[] =
     "  set-weight ID W [--wait]  member ID's weight becomes W: it gains (or gives up) virtual nodes, and\n"
     "                         the ranges that move stream like a join's (or a leave's). A later restart\n"
     "                         keeps W whatever its --weight says\n"
+    "  cleanup                the --host node deletes the ranges it no longer replicates (whole engine\n"
+    "                         range deletes; automatic --cleanup-delay-ms after a change); refused while\n"
+    "                         a membership change runs\n"
     "  rebuild [--wait]       the --host node streams every range it replicates from its other replicas\n"
     "                         (after it lost its data: a wiped or replaced disk); it serves meanwhile\n"
     "  streams                the --host node's membership operation and each range it streams: keys,\n"
@@ -180,6 +183,7 @@ class Session {
   // join, decommission, removenode ID: MEMBERSHIP_CHANGE, then --wait.
   int Membership(const std::vector<std::string>& args);
   int Streams();
+  int Cleanup();
   int Plan(const std::vector<std::string>& args);
   // Reconnects to the member `id` (its address from CLUSTER_STATUS).
   Status ConnectToMember(const std::string& id);
@@ -245,7 +249,7 @@ int Session::Run(const std::vector<std::string>& args) {
   auto need = [&](size_t n) { return args.size() == n; };
   if ((cmd == "get" && !need(2)) || (cmd == "del" && !need(2)) || (cmd == "put" && !need(2) && !need(3)) ||
       ((cmd == "ping" || cmd == "stats" || cmd == "ring" || cmd == "status" || cmd == "repair" || cmd == "join" ||
-        cmd == "decommission" || cmd == "streams" || cmd == "rebuild") &&
+        cmd == "decommission" || cmd == "streams" || cmd == "rebuild" || cmd == "cleanup") &&
        !need(1)) ||
       (cmd == "removenode" && !need(2)) || (cmd == "set-weight" && !need(3))) {
     return Usage("wrong number of arguments for '" + cmd + "'");
@@ -253,7 +257,7 @@ int Session::Run(const std::vector<std::string>& args) {
   if (cmd == "hash-password") return need(3) ? HashPassword(args) : Usage("usage: hash-password USER ROLE");
   if (cmd != "get" && cmd != "put" && cmd != "del" && cmd != "ping" && cmd != "stats" && cmd != "ring" &&
       cmd != "status" && cmd != "repair" && cmd != "plan" && cmd != "join" && cmd != "decommission" &&
-      cmd != "removenode" && cmd != "streams" && cmd != "rebuild" && cmd != "set-weight") {
+      cmd != "removenode" && cmd != "streams" && cmd != "rebuild" && cmd != "set-weight" && cmd != "cleanup") {
     return Usage("unknown command '" + cmd + "'");
   }
   Status s = Connect();
@@ -269,6 +273,7 @@ int Session::Run(const std::vector<std::string>& args) {
     return Membership(args);
   }
   if (cmd == "streams") return Streams();
+  if (cmd == "cleanup") return Cleanup();
   return ClusterStatus();
 }
 
@@ -675,6 +680,26 @@ int Session::Membership(const std::vector<std::string>& args) {
     out_ << MembershipLine(node, p) << std::endl;
   }
   return p.state == repl::OperationState::kFailed ? kExitError : kExitOk;
+}
+
+int Session::Cleanup() {
+  auto reply = Call(repl::Op(repl::ClusterOpcode::kCleanup), "");
+  if (!reply.ok()) return Fail(reply.status());
+  std::string_view in = reply.value();
+  uint32_t n = 0;
+  if (!base::GetVarint32(&in, &n) || in.size() != 16ull * n) return Fail(Status::Corruption("malformed CLEANUP reply"));
+  double share = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    ring::TokenRange r;
+    base::GetFixed64(&in, &r.start);
+    base::GetFixed64(&in, &r.end);
+    share += r.Fraction();
+  }
+  char line[160];
+  std::snprintf(line, sizeof(line), "%s cleanup: %u ranges deleted (%.1f%% of the ring)\n",
+                client_->server_node_id().c_str(), n, 100 * share);
+  out_ << line;
+  return kExitOk;
 }
 
 int Session::Streams() {

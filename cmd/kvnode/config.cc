@@ -171,6 +171,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
             "--weight)");
   f->Custom("stream-rate", "SIZE", "range streaming (join, decommission, removenode) rate at most, bytes per "
             "second; adapts below it to load (default 64m)", ByteSize("stream-rate", &c->stream_rate_bytes));
+  f->Int("cleanup-delay-ms", &c->cleanup_delay_ms,
+         "after a membership change, delete the ranges this node no longer replicates this much later "
+         "(default 60000; 0: only on kvctl cleanup)");
   f->Int("ring-delay-ms", &c->ring_delay_ms,
          "wait between announcing a membership change and streaming, so every node heard of it (default 3000)");
   f->Int("max-siblings", &c->max_siblings, "siblings kept per key before writes are refused (default 64)");
@@ -271,6 +274,7 @@ Status ValidateNodeConfig(const NodeConfig& c) {
   if (c.aae_rate_bytes == 0) return Status::InvalidArgument("--aae-rate must be positive");
   if (c.stream_rate_bytes == 0) return Status::InvalidArgument("--stream-rate must be positive");
   if (c.ring_delay_ms < 0) return Status::InvalidArgument("--ring-delay-ms must be 0 or positive");
+  if (c.cleanup_delay_ms < 0) return Status::InvalidArgument("--cleanup-delay-ms must be 0 or positive");
   if ((c.join || !c.replace.empty()) && c.seeds.empty()) {
     return Status::InvalidArgument(std::string(c.join ? "--join" : "--replace") + " needs --seeds: whom would it join?");
   }

@@ -1,0 +1,103 @@
+#include "repl/range_cleanup.h"
+
+#include <memory>
+
+#include "repl/aae_ranges.h"
+#include "repl/leaf_source.h"
+
+namespace kvring::repl {
+
+using base::Status;
+
+namespace {
+
+// The ranges `self` replicates in `ring`, adjacent ones merged.
+std::vector<ring::TokenRange> Replicated(const ring::Ring& ring, std::string_view self) {
+  std::vector<ring::TokenRange> out;
+  ring.ForEachRange([&](const ring::TokenRange& range, const ring::PreferenceList& replicas) {
+    if (replicas.ContainsId(self)) ring::AppendMergedRange(&out, range);
+  });
+  ring::CloseWrap(&out);
+  return out;
+}
+
+// Deletes `ranges` from the engine (blocking: manifest writes).
+Status DeleteRanges(lsm::DB* db, const std::vector<ring::TokenRange>& ranges) {
+  for (const ring::TokenRange& range : ranges) {
+    for (const PrefixInterval& interval : IntervalsOf(range)) {
+      const std::string end = interval.end == 0 ? std::string() : PrefixKey(interval.end);
+      KV_RETURN_IF_ERROR(db->DeleteRange(PrefixKey(interval.begin), end));
+    }
+  }
+  return Status::OK();
+}
+
+ring::TokenCount Width(const std::vector<ring::TokenRange>& ranges) {
+  ring::TokenCount w = 0;
+  for (const ring::TokenRange& r : ranges) w += r.span();
+  return w;
+}
+
+}  // namespace
+
+RangeCleaner::RangeCleaner(CleanupOptions options, lsm::DB* db, const ring::MembershipView* view, Executor* loop,
+                           Executor* io, base::Clock* clock, base::Logger* logger)
+    : options_(std::move(options)),
+      db_(db),
+      view_(view),
+      loop_(loop),
+      io_(io),
+      clock_(clock),
+      logger_(logger),
+      alive_(std::make_shared<bool>(true)) {}
+
+void RangeCleaner::Run(Done done) {
+  if (view_->Transition() != nullptr) {
+    return done(Status::Busy("the cluster is in transition: cleanup waits until the change is done (the ring "
+                             "after it may give the ranges back)"),
+                {});
+  }
+  if (running_) return done(Status::Busy("a cleanup runs"), {});
+  std::vector<ring::TokenRange> ranges = RangesNotReplicated(*view_->Current(), options_.self);
+  running_ = true;
+  io_->Post([this, db = db_, loop = loop_, alive = alive_, ranges = std::move(ranges), done = std::move(done)] {
+    Status s = DeleteRanges(db, ranges);
+    loop->Post([this, alive, s, ranges, done] {
+      if (!*alive) return;
+      running_ = false;
+      if (s.ok() && !ranges.empty()) {
+        stats_.runs++;
+        stats_.ranges_deleted += ranges.size();
+      }
+      LOG_INFO(logger_, "cleanup: %s", s.ok() ? (std::to_string(ranges.size()) + " ranges deleted").c_str()
+                                              : s.ToString().c_str());
+      done(s, s.ok() ? ranges : std::vector<ring::TokenRange>());
+    });
+  });
+}
+
+void RangeCleaner::Tick() {
+  if (options_.delay_us == 0) return;
+  const std::shared_ptr<const ring::RingTransition> transition = view_->Transition();
+  const uint64_t now = clock_->NowMicros();
+  if (transition != nullptr) {
+    // Remember what this node replicated before the change, once per change.
+    if (!in_change_) replicated_ = Replicated(transition->from(), options_.self);
+    in_change_ = true;
+    return;
+  }
+  if (in_change_) {
+    in_change_ = false;
+    const std::vector<ring::TokenRange> after = Replicated(*view_->Current(), options_.self);
+    if (Width(after) < Width(replicated_)) {
+      due_us_ = now + options_.delay_us;
+      LOG_INFO(logger_, "cleanup of the ranges this node gave up due in %llu s",
+               static_cast<unsigned long long>(options_.delay_us / 1'000'000));
+    }
+  }
+  if (due_us_ == 0 || now < due_us_ || running_) return;
+  due_us_ = 0;
+  Run([](Status, std::vector<ring::TokenRange>) {});
+}
+
+}  // namespace kvring::repl
