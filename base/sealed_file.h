@@ -1,6 +1,7 @@
-// base/sealed_file.h — the envelope of kvring's small state files (DATA/members,
-// DATA/node_state, DATA/membership_op, ...): a magic, a format version, the body,
-// and a masked crc32c of everything before it.
+// base/sealed_file.h — the envelope of kvring's small state files (so far
+// DATA/membership_op; DATA/members, node_state and repair predate it and seal
+// themselves alike): a magic, a format version, the body, and a masked crc32c of
+// everything before it.
 //
 //   file := magic version:u8 body crc:fixed32
 //

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "base/coding.h"
+#include "repl/decode_errors.h"
 #include "repl/value_format.h"
 
 namespace kvring::repl {
@@ -18,30 +19,6 @@ using base::PutVarint64;
 using base::Status;
 
 namespace {
-
-Status Malformed(const char* what, const std::string& where) {
-  return Status::Corruption(std::string(what) + ": " + where);
-}
-
-std::string Entry(const char* noun, size_t i, size_t n) {
-  return "malformed " + std::string(noun) + " " + std::to_string(i + 1) + " of " + std::to_string(n);
-}
-
-// A count that claims more entries than the bytes left could hold (each needs
-// at least `min_bytes`) is refused before anything is reserved.
-Status GetCount(std::string_view* in, const char* what, size_t min_bytes, uint32_t* count) {
-  if (!GetVarint32(in, count)) return Malformed(what, "truncated count");
-  if (static_cast<uint64_t>(*count) * min_bytes > in->size()) {
-    return Malformed(what, "count " + std::to_string(*count) + " exceeds the " + std::to_string(in->size()) +
-                               " bytes that follow");
-  }
-  return Status::OK();
-}
-
-Status Trailing(std::string_view in, const char* what) {
-  if (in.empty()) return Status::OK();
-  return Malformed(what, std::to_string(in.size()) + " trailing bytes");
-}
 
 bool GetLeaf(std::string_view* in, LeafHash* leaf) {
   return GetFixed64(in, &leaf->begin) && GetFixed64(in, &leaf->end) && GetFixed64(in, &leaf->hash) &&
@@ -85,7 +62,7 @@ Status DecodeList(std::string_view in, const char* what, const char* noun, size_
   out->assign(n, T{});
   for (uint32_t i = 0; i < n; i++) {
     std::string why;
-    if (!get_one(&in, &(*out)[i], &why)) return Malformed(what, Entry(noun, i, n) + why);
+    if (!get_one(&in, &(*out)[i], &why)) return Malformed(what, MalformedEntry(noun, i, n) + why);
   }
   return Trailing(in, what);
 }

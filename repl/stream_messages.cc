@@ -1,6 +1,7 @@
 #include "repl/stream_messages.h"
 
 #include "base/coding.h"
+#include "repl/decode_errors.h"
 
 namespace kvring::repl {
 
@@ -15,15 +16,6 @@ using base::PutVarint64;
 using base::Status;
 
 namespace {
-
-Status Malformed(const char* what, const std::string& where) {
-  return Status::Corruption(std::string(what) + ": " + where);
-}
-
-Status Trailing(std::string_view in, const char* what) {
-  if (in.empty()) return Status::OK();
-  return Malformed(what, std::to_string(in.size()) + " trailing bytes");
-}
 
 bool GetString(std::string_view* in, std::string* out) {
   std::string_view v;
@@ -48,13 +40,10 @@ void PutRange(std::string* dst, const ring::TokenRange& range) {
   PutFixed64(dst, range.end);
 }
 
-// A count of entries of at least `min_bytes` each that the bytes left can hold.
-bool GetCount(std::string_view* in, size_t min_bytes, uint32_t* count) {
-  return GetVarint32(in, count) && static_cast<uint64_t>(*count) * min_bytes <= in->size();
-}
-
 constexpr uint8_t kMaxKind = static_cast<uint8_t>(OperationKind::kSetWeight);
 constexpr uint8_t kMaxState = static_cast<uint8_t>(OperationState::kFailed);
+// The smallest stream: its range, two empty ids, three one-byte counts and done.
+constexpr size_t kMinStreamBytes = 16 + 1 + 1 + 3 + 1;
 
 }  // namespace
 
@@ -91,15 +80,14 @@ void EncodeStreamBatch(std::string* dst, const StreamBatch& batch) {
 Status DecodeStreamBatch(std::string_view payload, StreamBatch* batch) {
   uint8_t more = 0;
   uint32_t n = 0;
-  if (!GetByte(&payload, 1, &more) || !GetCount(&payload, 2, &n)) {
-    return Malformed("STREAM_READ reply", "truncated or bad header");
-  }
+  if (!GetByte(&payload, 1, &more)) return Malformed("STREAM_READ reply", "truncated or bad header");
+  KV_RETURN_IF_ERROR(GetCount(&payload, "STREAM_READ reply", 2, &n));
   batch->more = more == 1;
   batch->entries.assign(n, StreamEntry{});
   for (uint32_t i = 0; i < n; i++) {
     StreamEntry& e = batch->entries[i];
     if (!GetString(&payload, &e.key) || e.key.empty() || !GetString(&payload, &e.set)) {
-      return Malformed("STREAM_READ reply", "malformed entry " + std::to_string(i + 1) + " of " + std::to_string(n));
+      return Malformed("STREAM_READ reply", MalformedEntry("entry", i, n));
     }
   }
   return Trailing(payload, "STREAM_READ reply");
@@ -184,17 +172,16 @@ Status DecodeMembershipProgress(std::string_view payload, MembershipProgress* p)
   uint32_t n = 0;
   if (!GetByte(&payload, kMaxKind, &kind) || !GetString(&payload, &p->target) ||
       !GetByte(&payload, kMaxState, &state) || !GetString(&payload, &p->detail) ||
-      !GetVarint64(&payload, &p->started_wall_us) || !GetVarint64(&payload, &p->elapsed_us) ||
-      !GetCount(&payload, 24, &n)) {
+      !GetVarint64(&payload, &p->started_wall_us) || !GetVarint64(&payload, &p->elapsed_us)) {
     return Malformed("membership progress", "truncated or bad header");
   }
+  KV_RETURN_IF_ERROR(GetCount(&payload, "membership progress", kMinStreamBytes, &n));
   p->kind = static_cast<OperationKind>(kind);
   p->state = static_cast<OperationState>(state);
   p->streams.assign(n, StreamProgress{});
   for (uint32_t i = 0; i < n; i++) {
     if (!DecodeStreamProgress(&payload, &p->streams[i])) {
-      return Malformed("membership progress", "malformed stream " + std::to_string(i + 1) + " of " +
-                                                  std::to_string(n));
+      return Malformed("membership progress", MalformedEntry("stream", i, n));
     }
   }
   return Trailing(payload, "membership progress");

@@ -128,14 +128,15 @@ TEST_F(NodeBasicTest, ADeleteWithoutAContextIsRefusedAndDeletesNothing) {
   EXPECT_TRUE(client().Get("kept").status().IsNotFound());
 }
 
-TEST_F(NodeBasicTest, AConsistencyByteThatNamesNoLevelIsRefused) {
-  for (uint8_t level : {251, 252, 253}) {
-    auto get = client().Get("k", level);
-    ASSERT_FALSE(get.ok());
-    EXPECT_TRUE(get.status().IsInvalidArgument()) << get.status().ToString();
-    EXPECT_NE(get.status().message().find("is not a level"), std::string::npos) << get.status().ToString();
-    auto put = client().Put("k", "v", level);
-    EXPECT_TRUE(put.status().IsInvalidArgument()) << put.status().ToString();
+TEST_F(NodeBasicTest, ThePerDatacenterLevelsCountThisNodesDatacenter) {
+  // One node in dc1 holding every key: LOCAL_ONE, LOCAL_QUORUM and EACH_QUORUM
+  // each need its one reply (bytes 251, 252, 253).
+  for (uint8_t level : {net::kConsistencyLocalOne, net::kConsistencyLocalQuorum, net::kConsistencyEachQuorum}) {
+    const std::string key = "k" + std::to_string(level);
+    KV_ASSERT_OK(client().Put(key, "v", level));
+    auto get = client().Get(key, level);
+    KV_ASSERT_OK(get);
+    EXPECT_EQ(std::vector<std::string>{"v"}, get->values());
   }
 }
 

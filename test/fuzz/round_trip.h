@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "test/fuzz/fuzz_check.h"
 
 namespace kvring::fuzz {
@@ -36,6 +37,18 @@ bool CheckRoundTrip(std::string_view bytes, Decode decode, Encode encode, Same s
   encode(&twice, second);
   FUZZ_CHECK(twice == once);
   return true;
+}
+
+// The same for a decoder that answers a Status (decode(std::string_view, M*)) and
+// a message compared with ==: a refusal must name what failed.
+template <typename M, typename Decode, typename Encode>
+void CheckStatusRoundTrip(std::string_view body, Decode decode, Encode encode) {
+  auto dec = [&](std::string_view b, M* m) {
+    base::Status s = decode(b, m);
+    FUZZ_CHECK(s.ok() || !s.message().empty());
+    return s.ok();
+  };
+  CheckRoundTrip<M>(body, dec, encode, [](const M& a, const M& b) { return a == b; });
 }
 
 }  // namespace kvring::fuzz

@@ -19,12 +19,7 @@ using base::Status;
 
 template <typename M, typename Decode, typename Encode>
 void Check(std::string_view body, Decode decode, Encode encode) {
-  auto dec = [&](std::string_view b, M* m) {
-    Status s = decode(b, m);
-    FUZZ_CHECK(s.ok() || !s.message().empty());
-    return s.ok();
-  };
-  CheckRoundTrip<M>(body, dec, encode, [](const M& a, const M& b) { return a == b; });
+  CheckStatusRoundTrip<M>(body, decode, encode);
 }
 
 struct Change {

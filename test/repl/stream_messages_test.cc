@@ -119,6 +119,11 @@ TEST(StreamMessages, MembershipProgressIsTheOperationThenEachStream) {
   bad_state[2] = 5;  // states end at 4 (failed)
   MembershipProgress got;
   EXPECT_TRUE(DecodeMembershipProgress(bad_state, &got).IsCorruption());
+  // The smallest stream (empty ids, zero counts: 22 bytes) is accepted too.
+  MembershipProgress smallest{OperationKind::kJoin, "", OperationState::kStreaming, "", 0, 0, {StreamProgress{}}};
+  std::string small;
+  EncodeMembershipProgress(&small, smallest);
+  EXPECT_TRUE(DecodeMembershipProgress(small, &got).ok());
   EXPECT_EQ(120u, JoinProgress().bytes());
   EXPECT_EQ(3u, JoinProgress().keys());
   EXPECT_EQ(1u, JoinProgress().streams_done());
