@@ -63,9 +63,11 @@ void HintedHandoff::Tick() {
     if (idle_micros_) throttle_.OnLoopBusy(busy);
   }
   auto ring = view_->Current();
+  auto transition = view_->Transition();  // a joining node is a member of its ring only
   for (const std::string& id : hints_->Owners()) {
     if (sessions_.count(id) != 0 || Paused(id, now)) continue;
     const ring::NodeInfo* owner = ring->FindNode(id);
+    if (owner == nullptr && transition != nullptr) owner = transition->to().FindNode(id);
     if (owner == nullptr || liveness_->StateOf(id) != Liveness::kUp) continue;
     Start(*owner);
   }
