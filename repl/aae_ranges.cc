@@ -31,11 +31,13 @@ std::vector<SharedRange> SharedRanges(const ring::Ring& ring, std::string_view s
   return out;
 }
 
-std::vector<ring::TokenRange> RangesNotReplicated(const ring::Ring& ring, std::string_view self) {
+std::vector<ring::TokenRange> RangesReplicated(const ring::Ring& ring, std::string_view self, bool replicated) {
+  if (!replicated && (ring.node_count() == 0 || ring.FindNode(self) == nullptr)) {
+    return {ring::TokenRange{0, 0}};  // the full ring
+  }
   std::vector<ring::TokenRange> out;
-  if (ring.node_count() == 0 || ring.FindNode(self) == nullptr) return {ring::TokenRange{0, 0}};  // the full ring
   ring.ForEachRange([&](const ring::TokenRange& range, const ring::PreferenceList& replicas) {
-    if (!replicas.ContainsId(self)) ring::AppendMergedRange(&out, range);
+    if (replicas.ContainsId(self) == replicated) ring::AppendMergedRange(&out, range);
   });
   ring::CloseWrap(&out);
   return out;

@@ -35,9 +35,10 @@ std::vector<std::string> CoReplicas(const ring::Ring& ring, std::string_view sel
 // Every ring token + 1: the split points lsm::DB::SetMerkleSplits is given.
 std::vector<uint64_t> MerkleSplits(const ring::Ring& ring);
 
-// The ranges of the ring `self` does not replicate, adjacent ones merged, in
-// token order (cleanup deletes them): all of it when `self` is not a member.
-std::vector<ring::TokenRange> RangesNotReplicated(const ring::Ring& ring, std::string_view self);
+// The ranges of the ring `self` replicates (replicated = true) or does not (what
+// cleanup deletes: all of it when `self` is not a member), adjacent ones merged,
+// in token order.
+std::vector<ring::TokenRange> RangesReplicated(const ring::Ring& ring, std::string_view self, bool replicated);
 
 // Keeps, of `ranges`, the intervals inside `limit` (clipped to it).
 std::vector<SharedRange> ClipRanges(const std::vector<SharedRange>& ranges, PrefixInterval limit);

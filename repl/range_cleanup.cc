@@ -11,16 +11,6 @@ using base::Status;
 
 namespace {
 
-// The ranges `self` replicates in `ring`, adjacent ones merged.
-std::vector<ring::TokenRange> Replicated(const ring::Ring& ring, std::string_view self) {
-  std::vector<ring::TokenRange> out;
-  ring.ForEachRange([&](const ring::TokenRange& range, const ring::PreferenceList& replicas) {
-    if (replicas.ContainsId(self)) ring::AppendMergedRange(&out, range);
-  });
-  ring::CloseWrap(&out);
-  return out;
-}
-
 // Deletes `ranges` from the engine (blocking: manifest writes).
 Status DeleteRanges(lsm::DB* db, const std::vector<ring::TokenRange>& ranges) {
   for (const ring::TokenRange& range : ranges) {
@@ -58,7 +48,7 @@ void RangeCleaner::Run(Done done) {
                 {});
   }
   if (running_) return done(Status::Busy("a cleanup runs"), {});
-  std::vector<ring::TokenRange> ranges = RangesNotReplicated(*view_->Current(), options_.self);
+  std::vector<ring::TokenRange> ranges = RangesReplicated(*view_->Current(), options_.self, /*replicated=*/false);
   running_ = true;
   io_->Post([this, db = db_, loop = loop_, alive = alive_, ranges = std::move(ranges), done = std::move(done)] {
     Status s = DeleteRanges(db, ranges);
@@ -82,14 +72,13 @@ void RangeCleaner::Tick() {
   const uint64_t now = clock_->NowMicros();
   if (transition != nullptr) {
     // Remember what this node replicated before the change, once per change.
-    if (!in_change_) replicated_ = Replicated(transition->from(), options_.self);
+    if (!in_change_) replicated_width_ = Width(RangesReplicated(transition->from(), options_.self, true));
     in_change_ = true;
     return;
   }
   if (in_change_) {
     in_change_ = false;
-    const std::vector<ring::TokenRange> after = Replicated(*view_->Current(), options_.self);
-    if (Width(after) < Width(replicated_)) {
+    if (Width(RangesReplicated(*view_->Current(), options_.self, true)) < replicated_width_) {
       due_us_ = now + options_.delay_us;
       LOG_INFO(logger_, "cleanup of the ranges this node gave up due in %llu s",
                static_cast<unsigned long long>(options_.delay_us / 1'000'000));

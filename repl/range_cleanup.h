@@ -72,7 +72,7 @@ class RangeCleaner {
   bool running_ = false;
   bool in_change_ = false;  // a transition was seen, not its end yet
   uint64_t due_us_ = 0;     // an automatic cleanup is due then (0: none)
-  std::vector<ring::TokenRange> replicated_;  // what this node replicated before the change
+  ring::TokenCount replicated_width_ = 0;  // tokens this node replicated before the change
   CleanupStats stats_;
 };
 
