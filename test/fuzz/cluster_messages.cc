@@ -65,9 +65,12 @@ bool DecodeClock(std::string_view b, Clock* m) {
 }
 void EncodeClock(std::string* out, const Clock& m) { repl::EncodeSiblingClock(out, m.sibling); }
 
+// EncodeMember's next weight has a default, which a function pointer drops.
+void EncodeMember(std::string* out, const ring::NodeInfo& m) { repl::EncodeMember(out, m); }
+
 void Fuzz(uint8_t selector, std::string_view body) {
   switch (selector % 8) {
-    case 0: CheckRoundTrip<ring::NodeInfo>(body, DecodeMember, repl::EncodeMember); return;
+    case 0: CheckRoundTrip<ring::NodeInfo>(body, DecodeMember, EncodeMember); return;
     case 1: CheckRoundTrip<ReadReply>(body, DecodeReadReply, EncodeReadReply); return;
     case 2: CheckRoundTrip<ReplicaWrite>(body, DecodeReplicaWrite, EncodeReplicaWrite); return;
     case 3: CheckRoundTrip<ReplicaWrite>(body, DecodeHintedWrite, EncodeHintedWrite); return;
