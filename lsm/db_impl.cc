@@ -231,10 +231,20 @@ Stats DBImpl::GetStats() {
     ls.bytes_read = c.bytes_read;
     ls.bytes_written = c.bytes_written;
     s.levels.push_back(ls);
-    for (const FileRef& f : v->files(level)) s.tombstones += f->tombstones;
+    for (const FileRef& f : v->files(level)) {
+      s.tombstones += f->tombstones;
+      s.entries += f->entries;
+      s.data_bytes += f->data_bytes;
+    }
   }
   s.memtable_bytes = mem_->ApproximateMemoryUsage();
-  for (const auto& imm : imm_) s.memtable_bytes += imm.mem->ApproximateMemoryUsage();
+  s.entries += mem_->num_entries();
+  s.data_bytes += mem_->data_bytes();
+  for (const auto& imm : imm_) {
+    s.memtable_bytes += imm.mem->ApproximateMemoryUsage();
+    s.entries += imm.mem->num_entries();
+    s.data_bytes += imm.mem->data_bytes();
+  }
   s.immutable_memtables = static_cast<int>(imm_.size());
   s.block_cache_bytes = block_cache_->TotalCharge();
   s.block_cache_hits = block_cache_->hits();

@@ -206,6 +206,11 @@ struct Stats {
   std::string background_error;      // empty when none
   uint64_t data_blocks_read = 0;     // data blocks read from table files (reads, scans, compactions)
   uint64_t tombstones = 0;           // tombstones in live tables (FileMetaData::tombstones summed)
+  // Entries (every version and kind) in live tables and memtables, and their user
+  // keys + values: the data held, uncompressed. Tables named by a manifest written
+  // before these were recorded count 0 until compaction rewrites them.
+  uint64_t entries = 0;
+  uint64_t data_bytes = 0;
   uint64_t tombstone_compactions = 0;  // compactions run for CompactTombstones
   uint64_t tombstone_requests = 0;     // CompactTombstones requests queued (not yet finished)
   uint64_t range_deletes = 0;          // DeleteRange calls that recorded a deletion

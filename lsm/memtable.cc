@@ -81,6 +81,7 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
     index_.Upsert(hash, key, record);  // a key the full index cannot take stays unindexed
   }
   entries_.fetch_add(1, std::memory_order_relaxed);
+  data_bytes_.fetch_add(key.size() + value.size(), std::memory_order_relaxed);
 }
 
 namespace {

@@ -86,6 +86,8 @@ class MemTable {
   bool index_full() const { return index_.full(); }
   uint64_t num_entries() const { return entries_.load(std::memory_order_relaxed); }
   bool empty() const { return num_entries() == 0; }
+  // User keys + values of every entry added (what a flush writes as data_bytes).
+  uint64_t data_bytes() const { return data_bytes_.load(std::memory_order_relaxed); }
 
  private:
   struct KeyComparator {
@@ -101,6 +103,7 @@ class MemTable {
 
   std::atomic<int> refs_{1};
   std::atomic<uint64_t> entries_{0};
+  std::atomic<uint64_t> data_bytes_{0};
   Arena arena_;
   Table table_;
   MemTableBloom bloom_;

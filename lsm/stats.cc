@@ -67,6 +67,9 @@ std::string Stats::ToString() const {
   out += line;
   std::snprintf(line, sizeof(line), "data blocks read: %llu\n", static_cast<unsigned long long>(data_blocks_read));
   out += line;
+  std::snprintf(line, sizeof(line), "data held: %llu entries, %s (keys + values, every version)\n",
+                static_cast<unsigned long long>(entries), Bytes(data_bytes).c_str());
+  out += line;
   std::snprintf(line, sizeof(line), "tombstones: %llu in tables; %llu tombstone compactions, %llu requests queued\n",
                 static_cast<unsigned long long>(tombstones), static_cast<unsigned long long>(tombstone_compactions),
                 static_cast<unsigned long long>(tombstone_requests));

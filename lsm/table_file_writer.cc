@@ -38,6 +38,8 @@ void TableFileWriter::Add(std::string_view internal_key, std::string_view value)
   smallest_seq_ = std::min(smallest_seq_, sequence);
   largest_seq_ = std::max(largest_seq_, sequence);
   CountTombstone(internal_key, value);
+  entries_++;
+  data_bytes_ += internal_key.size() - kInternalKeyTrailerBytes + value.size();
   builder_->Add(internal_key, value);
 }
 
@@ -64,6 +66,8 @@ base::Status TableFileWriter::Finish(FileMetaData* meta) {
   meta->largest = largest_;
   meta->tombstones = tombstones_;
   meta->oldest_tombstone = tombstones_ > 0 ? oldest_tombstone_ : 0;
+  meta->entries = entries_;
+  meta->data_bytes = data_bytes_;
   if (smallest_seq_ <= largest_seq_) {  // some entry was added
     meta->smallest_seq = smallest_seq_;
     meta->largest_seq = largest_seq_;

@@ -52,6 +52,8 @@ class TableFileWriter {
   std::unique_ptr<TableBuilder> builder_;
   std::string smallest_, largest_;
   uint64_t tombstones_ = 0;
+  uint64_t entries_ = 0;
+  uint64_t data_bytes_ = 0;  // user keys + values
   SequenceNumber oldest_tombstone_ = kMaxSequenceNumber;
   SequenceNumber smallest_seq_ = kMaxSequenceNumber;
   SequenceNumber largest_seq_ = 0;

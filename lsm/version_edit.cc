@@ -29,23 +29,15 @@ bool GetInternalKey(std::string_view* input, std::string* key) {
   return true;
 }
 
-void EncodeFileTombstones(std::string* dst, int level, const FileMetaData& f) {
+// The optional fields after a new file (tombstones, sequences, data) share a
+// shape: level:varint32 number:varint64 a:varint64 b:varint64, length-prefixed.
+void EncodeFileField(std::string* dst, EditTag tag, int level, const FileMetaData& f, uint64_t a, uint64_t b) {
   std::string payload;
   base::PutVarint32(&payload, static_cast<uint32_t>(level));
   base::PutVarint64(&payload, f.number);
-  base::PutVarint64(&payload, f.tombstones);
-  base::PutVarint64(&payload, f.oldest_tombstone);
-  PutTag(dst, EditTag::kFileTombstones);
-  base::PutLengthPrefixed(dst, payload);
-}
-
-void EncodeFileSequences(std::string* dst, int level, const FileMetaData& f) {
-  std::string payload;
-  base::PutVarint32(&payload, static_cast<uint32_t>(level));
-  base::PutVarint64(&payload, f.number);
-  base::PutVarint64(&payload, f.smallest_seq);
-  base::PutVarint64(&payload, f.largest_seq);
-  PutTag(dst, EditTag::kFileSequences);
+  base::PutVarint64(&payload, a);
+  base::PutVarint64(&payload, b);
+  PutTag(dst, tag);
   base::PutLengthPrefixed(dst, payload);
 }
 
@@ -86,8 +78,11 @@ void VersionEdit::EncodeTo(std::string* dst) const {
     base::PutVarint64(dst, f.file_size);
     base::PutLengthPrefixed(dst, f.smallest);
     base::PutLengthPrefixed(dst, f.largest);
-    if (f.tombstones > 0) EncodeFileTombstones(dst, level, f);
-    if (f.largest_seq != kMaxSequenceNumber) EncodeFileSequences(dst, level, f);
+    if (f.tombstones > 0) EncodeFileField(dst, EditTag::kFileTombstones, level, f, f.tombstones, f.oldest_tombstone);
+    if (f.largest_seq != kMaxSequenceNumber) {
+      EncodeFileField(dst, EditTag::kFileSequences, level, f, f.smallest_seq, f.largest_seq);
+    }
+    if (f.entries > 0) EncodeFileField(dst, EditTag::kFileData, level, f, f.entries, f.data_bytes);
   }
   for (const RangeDeletion& r : range_deletions_) {
     PutTag(dst, EditTag::kRangeDeletion);
@@ -151,6 +146,9 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
           bad = "file sequences (truncated, smallest above largest, or not right after its new file)";
         }
         break;
+      case EditTag::kFileData:
+        if (!DecodeFileData(&input)) bad = "file data (truncated, or not right after its new file)";
+        break;
       case EditTag::kRangeDeletion:
         if (!DecodeRangeDeletion(&input)) bad = "range deletion (truncated, begin not below end, or sequence 0)";
         break;
@@ -169,33 +167,41 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
   return base::Status::OK();
 }
 
-bool VersionEdit::DecodeFileTombstones(std::string_view* input) {
+FileMetaData* VersionEdit::DecodeFileField(std::string_view* input, uint64_t* a, uint64_t* b) {
   std::string_view payload;
   int level;
-  uint64_t number, count, oldest;
+  uint64_t number;
   if (!base::GetLengthPrefixed(input, &payload) || !GetLevel(&payload, &level) ||
-      !base::GetVarint64(&payload, &number) || !base::GetVarint64(&payload, &count) ||
-      !base::GetVarint64(&payload, &oldest) || oldest > kMaxSequenceNumber) {
-    return false;
+      !base::GetVarint64(&payload, &number) || !base::GetVarint64(&payload, a) || !base::GetVarint64(&payload, b)) {
+    return nullptr;
   }
-  if (!NamesLastFile(new_files_, level, number)) return false;
-  new_files_.back().second.tombstones = count;
-  new_files_.back().second.oldest_tombstone = oldest;
+  return NamesLastFile(new_files_, level, number) ? &new_files_.back().second : nullptr;
+}
+
+bool VersionEdit::DecodeFileTombstones(std::string_view* input) {
+  uint64_t count, oldest;
+  FileMetaData* f = DecodeFileField(input, &count, &oldest);
+  if (f == nullptr || oldest > kMaxSequenceNumber) return false;
+  f->tombstones = count;
+  f->oldest_tombstone = oldest;
   return true;
 }
 
 bool VersionEdit::DecodeFileSequences(std::string_view* input) {
-  std::string_view payload;
-  int level;
-  uint64_t number, smallest, largest;
-  if (!base::GetLengthPrefixed(input, &payload) || !GetLevel(&payload, &level) ||
-      !base::GetVarint64(&payload, &number) || !base::GetVarint64(&payload, &smallest) ||
-      !base::GetVarint64(&payload, &largest) || smallest > largest || largest >= kMaxSequenceNumber) {
-    return false;
-  }
-  if (!NamesLastFile(new_files_, level, number)) return false;
-  new_files_.back().second.smallest_seq = smallest;
-  new_files_.back().second.largest_seq = largest;
+  uint64_t smallest, largest;
+  FileMetaData* f = DecodeFileField(input, &smallest, &largest);
+  if (f == nullptr || smallest > largest || largest >= kMaxSequenceNumber) return false;
+  f->smallest_seq = smallest;
+  f->largest_seq = largest;
+  return true;
+}
+
+bool VersionEdit::DecodeFileData(std::string_view* input) {
+  uint64_t entries, bytes;
+  FileMetaData* f = DecodeFileField(input, &entries, &bytes);
+  if (f == nullptr) return false;
+  f->entries = entries;
+  f->data_bytes = bytes;
   return true;
 }
 

@@ -42,6 +42,11 @@ struct FileMetaData {
   // dropped everything the range deletions up to this epoch cover
   // (lsm/range_deletions.h).
   uint64_t range_epoch = 0;
+  // Its entries (every kind) and their bytes as written (user key + value): what
+  // the engine's data_bytes and entries sum. 0 for a file named by a manifest
+  // written before they were recorded (manifest field 66).
+  uint64_t entries = 0;
+  uint64_t data_bytes = 0;
 };
 using FileRef = std::shared_ptr<const FileMetaData>;
 
@@ -64,6 +69,9 @@ enum class EditTag : uint32_t {
   // Optional: a new file's smallest and largest entry sequence, after its kNewFile
   // (and kFileTombstones); a reader that skips it only drops fewer files whole.
   kFileSequences = 65,
+  // Optional: a new file's entry count and data bytes, after its kNewFile (and
+  // kFileTombstones, kFileSequences); a reader that skips it only reports less data.
+  kFileData = 66,
 };
 constexpr uint32_t kFirstOptionalTag = 64;
 // Levels a manifest may name; Options::num_levels must not exceed it.
@@ -105,10 +113,14 @@ class VersionEdit {
   std::string DebugString() const;
 
  private:
+  // The new file an optional file field names (the one added last), with its two
+  // numbers; null when it is truncated or names another file.
+  FileMetaData* DecodeFileField(std::string_view* input, uint64_t* a, uint64_t* b);
   // The kFileTombstones payload; false when malformed or not about the last new file.
   bool DecodeFileTombstones(std::string_view* input);
   // The kFileSequences payload; the same rules.
   bool DecodeFileSequences(std::string_view* input);
+  bool DecodeFileData(std::string_view* input);
   bool DecodeRangeDeletion(std::string_view* input);
 
   std::optional<uint64_t> log_number_;

@@ -428,12 +428,13 @@ void Node::UpdateMerkleSplits() {
 
 void Node::GossipRound() {
   UpdateMerkleSplits();
+  // The load is the data held (keys + values, uncompressed): what streaming a
+  // range moves, so `kvctl plan` prices moves in the bytes they will take.
   lsm::Stats st = db_->GetStats();
-  uint64_t bytes = st.memtable_bytes;
-  for (const auto& level : st.levels) bytes += level.bytes;
+  const uint64_t keys = st.entries > st.tombstones ? st.entries - st.tombstones : 0;
   std::vector<std::pair<std::string, uint64_t>> hints;
   for (const auto& owner : hints_->Owners()) hints.emplace_back(owner, hints_->Stats(owner).pending);
-  gossip_->UpdateSelf(bytes, /*load_keys=*/0, liveness_->Suspected(), std::move(hints));
+  gossip_->UpdateSelf(st.data_bytes, keys, liveness_->Suspected(), std::move(hints));
   gossip_->Tick();
 }
 

@@ -56,8 +56,10 @@ struct MemberState {
   uint64_t generation = 0;
   uint64_t version = 0;
   MemberStatus status = MemberStatus::kNormal;
-  uint64_t load_bytes = 0;  // bytes in the member's engine (tables + memtable)
-  uint64_t load_keys = 0;   // an estimate of its keys
+  // The member's data: keys + values as written (uncompressed, every version its
+  // engine still holds), and its entries less the tables' tombstones.
+  uint64_t load_bytes = 0;
+  uint64_t load_keys = 0;
   std::vector<std::string> suspects;                        // members it suspects or holds down, sorted
   std::vector<std::pair<std::string, uint64_t>> hints;      // owner -> hints it holds for that owner
   double next_weight = 0;  // > 0 while a weight change runs: node.weight once it is done (in the member field)

@@ -108,7 +108,7 @@ struct Options {
   std::string range;  // repair: T1:T2
   bool wait = false;  // repair: until it ends
   ring::NodeInfo new_node;  // plan join / replace: --id, --address, --dc, --rack, --weight
-  std::string stream_rate = "32MiB";  // plan: bytes per second per node
+  std::string stream_rate = "64MiB";  // plan: bytes per second per node (kvnode's --stream-rate default)
 };
 
 void DeclareFlags(FlagSet* f, Options* o) {
@@ -144,7 +144,7 @@ void DeclareFlags(FlagSet* f, Options* o) {
   f->String("rack", &o->new_node.rack, "plan join/replace: the new node's rack (default rack1)");
   f->Double("weight", &o->new_node.weight, "plan join: the new node's weight (default 1)");
   f->String("stream-rate", &o->stream_rate,
-            "plan: streaming rate per node for the ETA, bytes per second: 32MiB (the default), 100m, ...");
+            "plan: streaming rate per node for the ETA, bytes per second: 64MiB (the default, as kvnode's), 100m, ...");
   f->Bool("help", &o->help, "print this help");
 }
 
@@ -580,18 +580,20 @@ int Session::ClusterStatus() {
     return kExitOk;
   }
   char line[512];
-  std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5s %12s %6s %s\n", "node", "address",
-                "dc/rack", "status", "state", "suspected-by", "hb-age", "gen", "load-bytes", "hints", "detail");
+  std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5s %12s %10s %6s %s\n", "node", "address",
+                "dc/rack", "status", "state", "suspected-by", "hb-age", "gen", "load-bytes", "load-keys", "hints",
+                "detail");
   out_ << line;
   for (const auto& m : *members) {
     const auto& n = m.state.node;
     const std::string where = n.dc + "/" + n.rack;
     const std::string age = m.self ? "-" : std::to_string(m.heartbeat_age_ms) + "ms";
-    std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5llu %12llu %6llu %s\n", n.id.c_str(),
+    std::snprintf(line, sizeof(line), "%-10s %-21s %-11s %-8s %-7s %-12s %8s %5llu %12llu %10llu %6llu %s\n", n.id.c_str(),
                   n.address.c_str(), where.c_str(), repl::MemberStatusName(m.state.status),
                   m.self ? "self" : repl::LivenessName(m.liveness), Join(m.suspected_by).c_str(), age.c_str(),
                   static_cast<unsigned long long>(m.state.generation),
                   static_cast<unsigned long long>(m.state.load_bytes),
+                  static_cast<unsigned long long>(m.state.load_keys),
                   static_cast<unsigned long long>(m.hints_for_it), m.detail.c_str());
     out_ << line;
   }
@@ -715,7 +717,7 @@ int Session::Streams() {
 int Session::Plan(const std::vector<std::string>& args) {
   uint64_t rate = 0;
   if (!ParseByteSize(o_.stream_rate, &rate) || rate == 0) {
-    return Usage("--stream-rate: '" + o_.stream_rate + "' is not a positive byte size (32MiB, 100m, ...)");
+    return Usage("--stream-rate: '" + o_.stream_rate + "' is not a positive byte size (64MiB, 100m, ...)");
   }
   auto change = ParsePlanChange(std::vector<std::string>(args.begin() + 1, args.end()), o_.new_node,
                                 client_->server_node_id());

@@ -77,7 +77,8 @@ bool RunningChange(const std::vector<repl::MemberReport>& members, ring::Members
   return false;
 }
 
-// Nodes that gossip bytes but no key counts (node/node.cc reports load_keys 0).
+// Nodes that gossip bytes but no key counts (kvnodes built before the engine
+// counted entries reported load_keys 0).
 void NoteMissingKeyCounts(const std::vector<repl::MemberReport>& members, PlanReport* report) {
   bool any_keys = false, any_bytes = false;
   for (const repl::MemberReport& m : members) {

@@ -8,6 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <mutex>
 #include <string>
@@ -419,6 +422,76 @@ TEST(ClusterMembershipTest, AWeightChangeMovesVirtualNodesAndEveryNodeHoldsItsNe
   auto after = RingSeenBy(cluster, 1, 2);
   ASSERT_NE(nullptr, after);
   EXPECT_EQ(3.0, after->FindNode("n1")->weight);
+}
+
+// The total keys and bytes `kvctl plan ... --json` says would move.
+struct Planned {
+  uint64_t keys = 0, bytes = 0;
+};
+Planned PlanTotals(Cluster& cluster, size_t host, const std::vector<std::string>& plan_args) {
+  std::vector<std::string> argv = {BinaryPath("kvctl"), "--host", cluster.node(host).address(), "--json", "plan"};
+  argv.insert(argv.end(), plan_args.begin(), plan_args.end());
+  ProgramResult out = RunProgram(argv);
+  EXPECT_EQ(0, out.exit_code) << out.ToString();
+  // The totals follow the pairs: {"pairs": [...], "ranges": R, "keys": K, "bytes": B, ...
+  Planned p;
+  const size_t totals = out.out.find("], \"ranges\": ");
+  EXPECT_NE(std::string::npos, totals) << out.out;
+  if (totals == std::string::npos) return p;
+  const std::string rest = out.out.substr(totals);
+  std::sscanf(rest.c_str(), "], \"ranges\": %*u, \"keys\": %" SCNu64 ", \"bytes\": %" SCNu64, &p.keys, &p.bytes);
+  return p;
+}
+
+// Waits until every node of `nodes` gossips a load of at least `keys` keys, as
+// node `observer` sees it.
+void WaitLoadsGossiped(Cluster& cluster, size_t observer, const std::vector<std::string>& nodes, uint64_t keys) {
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        auto members = cluster.node(observer).ClusterStatus();
+        if (!members.ok()) return false;
+        size_t seen = 0;
+        for (const auto& m : *members) {
+          for (const auto& id : nodes) seen += m.state.node.id == id && m.state.load_keys >= keys;
+        }
+        return seen == nodes.size();
+      },
+      20'000))
+      << "loads of " << keys << " keys never gossiped";
+}
+
+void ExpectWithinTenPercent(uint64_t planned, uint64_t moved, const char* what) {
+  EXPECT_GT(moved, 0u) << what;
+  const double error = std::abs(static_cast<double>(planned) - static_cast<double>(moved)) / static_cast<double>(moved);
+  EXPECT_LE(error, 0.10) << what << ": planned " << planned << ", moved " << moved;
+  std::printf("plan: %s planned %llu, moved %llu (%.1f %% off)\n", what, static_cast<unsigned long long>(planned),
+              static_cast<unsigned long long>(moved), 100 * error);
+}
+
+TEST(ClusterMembershipTest, WhatKvctlPlanPredictsIsWhatTheJoinAndTheDecommissionThenMove) {
+  Cluster cluster(MembershipCluster(3));
+  KV_ASSERT_OK(cluster.Start());
+  const std::map<std::string, std::string> acked = Preload(cluster, "plan", 6000, 500);
+  WaitLoadsGossiped(cluster, 0, {"n1", "n2", "n3"}, acked.size());  // N = 3 of 3: each holds all
+  const Planned join = PlanTotals(cluster, 0, {"join", "--id", "n4", "--address", "127.0.0.1:1"});
+  auto joiner = cluster.AddNode({"--join"});
+  KV_ASSERT_OK(joiner.status());
+  KV_ASSERT_OK(WaitOperationDone(cluster.node(3)));
+  auto joined = Progress(cluster.node(3));
+  KV_ASSERT_OK(joined.status());
+  ExpectWithinTenPercent(join.keys, joined->keys(), "join keys");
+  ExpectWithinTenPercent(join.bytes, joined->bytes(), "join bytes");
+
+  WaitLoadsGossiped(cluster, 0, {"n4"}, joined->keys());
+  const Planned leave = PlanTotals(cluster, 0, {"decommission", "n4"});
+  ProgramResult out = RunProgram({BinaryPath("kvctl"), "--host", cluster.node(3).address(), "decommission", "--wait"},
+                                 "", kOperationTimeoutMs);
+  ASSERT_EQ(0, out.exit_code) << out.ToString() << cluster.LogTails();
+  auto left = Progress(cluster.node(3));
+  KV_ASSERT_OK(left.status());
+  ExpectWithinTenPercent(leave.keys, left->keys(), "decommission keys");
+  ExpectWithinTenPercent(leave.bytes, left->bytes(), "decommission bytes");
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(0u, MissingOn(cluster, i, acked)) << cluster.node(i).id();
 }
 
 // A cluster of three holding about 16 MB, and a fourth node joining it at 2 MiB/s

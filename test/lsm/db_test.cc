@@ -95,6 +95,28 @@ TEST_F(DBTest, FlushMovesTheMemtableToATable) {
   EXPECT_EQ("1", Get(db_.get(), "a"));
 }
 
+// The data held (entries and their user keys + values) is counted in the memtable
+// (every version), in the table a flush writes (the newest version of each key:
+// no snapshot needs the older), and after a reopen, from the manifest.
+TEST_F(DBTest, TheDataHeldIsCountedInTheMemtableTheTablesAndAfterAReopen) {
+  ASSERT_TRUE(Put("apple", "12345").ok());
+  ASSERT_TRUE(Put("kiwi", "1").ok());
+  ASSERT_TRUE(Del("kiwi").ok());
+  Stats s = db_->GetStats();
+  EXPECT_EQ(3u, s.entries);
+  EXPECT_EQ((5u + 5) + (4 + 1) + 4, s.data_bytes);
+  ASSERT_TRUE(db_->Flush().ok());
+  const uint64_t flushed = (5 + 5) + 4;  // apple=12345, and kiwi's deletion
+  s = db_->GetStats();
+  EXPECT_EQ(2u, s.entries);
+  EXPECT_EQ(flushed, s.data_bytes);
+  Reopen();
+  s = db_->GetStats();
+  EXPECT_EQ(2u, s.entries);
+  EXPECT_EQ(flushed, s.data_bytes);
+  EXPECT_EQ(1u, s.tombstones);
+}
+
 TEST_F(DBTest, ManyWritesFlushAndCompactAndReadBack) {
   for (int i = 0; i < 20000; i++) ASSERT_TRUE(Put(Key(i % 5000), "value" + std::to_string(i)).ok());
   ASSERT_TRUE(db_->Flush().ok());
@@ -106,6 +128,11 @@ TEST_F(DBTest, ManyWritesFlushAndCompactAndReadBack) {
   auto all = test::Dump(db_.get());
   EXPECT_EQ(5000u, all.size());
   EXPECT_EQ("value19999", all[Key(4999)]);
+  // Compactions dropped overwritten versions: at least the live keys are held,
+  // and fewer entries than were written.
+  s = db_->GetStats();
+  EXPECT_GE(s.entries, 5000u);
+  EXPECT_LT(s.entries, 20000u);
 }
 
 TEST_F(DBTest, SecondOpenOfTheSameDirIsBusy) {

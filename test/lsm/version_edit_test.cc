@@ -78,6 +78,50 @@ TEST(VersionEdit, GoldenBytesMatchTheManifestDoc) {
   with.EncodeTo(&encoded);
   ASSERT_GE(encoded.size(), 6u);
   EXPECT_EQ(std::string("\x40\x04\x00\x07\x03\x01", 6), encoded.substr(encoded.size() - 6));
+
+  // The third: the same file (no tombstones) holding 40 entries of 1234 bytes of data.
+  VersionEdit data;
+  f.tombstones = 0;
+  f.entries = 40;
+  f.data_bytes = 1234;
+  data.AddFile(0, f);
+  encoded.clear();
+  data.EncodeTo(&encoded);
+  ASSERT_GE(encoded.size(), 7u);
+  EXPECT_EQ(std::string("\x42\x05\x00\x07\x28\xd2\x09", 7), encoded.substr(encoded.size() - 7));
+}
+
+TEST(VersionEdit, FileDataRoundTripsAndMustFollowItsFile) {
+  VersionEdit edit;
+  FileMetaData a;
+  a.number = 9;
+  a.smallest = MakeInternalKey("a", 1, ValueKind::kValue);
+  a.largest = MakeInternalKey("c", 2, ValueKind::kValue);
+  a.tombstones = 1;
+  a.entries = 300;
+  a.data_bytes = 1ull << 40;
+  FileMetaData b = a;
+  b.number = 10;
+  b.entries = 0;  // recorded before the field: none written
+  b.data_bytes = 0;
+  edit.AddFile(1, a);
+  edit.AddFile(2, b);
+  std::string encoded;
+  edit.EncodeTo(&encoded);
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.DecodeFrom(encoded).ok());
+  EXPECT_EQ(300u, decoded.new_files()[0].second.entries);
+  EXPECT_EQ(1ull << 40, decoded.new_files()[0].second.data_bytes);
+  EXPECT_EQ(1u, decoded.new_files()[0].second.tombstones);
+  EXPECT_EQ(0u, decoded.new_files()[1].second.entries);
+
+  std::string stray;  // naming level 3, not the file added before it
+  stray = encoded;
+  base::PutVarint32(&stray, 66);
+  base::PutLengthPrefixed(&stray, std::string("\x03\x0a\x01\x01", 4));
+  base::Status s = decoded.DecodeFrom(stray);
+  EXPECT_TRUE(s.IsCorruption());
+  EXPECT_NE(std::string::npos, s.message().find("file data")) << s.ToString();
 }
 
 TEST(VersionEdit, FileTombstonesRoundTripAndMustFollowTheirFile) {
