@@ -366,26 +366,15 @@ void AaeExchange::MergeAnswers(Task task, std::shared_ptr<std::vector<SyncEntry>
     if (answers[i]) d = CheckPeerSet(*answers[i], options_.peer_sets).WithContext("AAE_SYNC reply, key '" + (*entries)[i].key + "'");
   }
   if (!d.ok()) return Finish(task, d);
-  auto left = std::make_shared<size_t>(1);
-  auto failed = std::make_shared<Status>();
-  auto task_ptr = std::make_shared<Task>(std::move(task));
-  auto one_done = [this, alive = alive_, left, failed, task_ptr](const Status& s) {
-    if (!*alive) return;
-    if (!s.ok() && failed->ok()) *failed = s;
-    if (--*left == 0) Finish(*task_ptr, *failed);
-  };
+  std::vector<ReplicaStore::KeyedSet> merges;
   for (size_t i = 0; i < answers.size(); i++) {
-    if (!answers[i]) continue;
-    stats_.keys_received++;
-    ++*left;
-    store_->Merge(
-        executor_, (*entries)[i].key, std::move(*answers[i]),
-        [one_done](Status s, const SiblingSet&) {
-          if (!s.ok()) one_done(s);  // durable is not called then
-        },
-        one_done);
+    if (answers[i]) merges.push_back({(*entries)[i].key, std::move(*answers[i])});
   }
-  one_done(Status::OK());
+  stats_.keys_received += merges.size();
+  store_->MergeBatch(executor_, std::move(merges),
+                     [this, alive = alive_, task = std::move(task)](Status s, std::vector<SiblingSet>) mutable {
+                       if (*alive) Finish(task, s);
+                     });
 }
 
 }  // namespace kvring::repl

@@ -86,30 +86,33 @@ void AaeResponder::Sync(Executor* ex, std::string_view body, Reply reply) {
   }
   if (!s.ok()) return reply(s, {});
   st->answers.resize(st->entries.size());
-  st->left = st->entries.size() + 1;  // + 1: the loop below, so no answer goes out before every key started
+  st->left = 2;  // the reads started below, and the batch of merges
   st->reply = std::move(reply);
-  for (size_t i = 0; i < st->entries.size(); i++) SyncOne(ex, st, i);
-  SyncDone(st, Status::OK());
-}
-
-void AaeResponder::SyncOne(Executor* ex, const std::shared_ptr<SyncState>& st, size_t i) {
-  SyncEntry& e = st->entries[i];
-  if (!e.set) {
-    store_->Read(ex, e.key, [this, st, i](Status s, std::optional<SiblingSet> set) {
+  std::vector<ReplicaStore::KeyedSet> merges;
+  std::vector<size_t> merged_entries;  // merges[k] is entry merged_entries[k]
+  for (size_t i = 0; i < st->entries.size(); i++) {
+    if (st->entries[i].set) {
+      merges.push_back({st->entries[i].key, *st->entries[i].set});
+      merged_entries.push_back(i);
+      continue;
+    }
+    st->left++;
+    store_->Read(ex, st->entries[i].key, [this, st, i](Status s, std::optional<SiblingSet> set) {
       if (s.ok() && set && !set->empty()) st->answers[i] = std::move(set);
       SyncDone(st, s);
     });
-    return;
   }
-  keys_received_.fetch_add(1, std::memory_order_relaxed);
-  SiblingSet incoming = *e.set;
-  store_->Merge(
-      ex, e.key, std::move(incoming),
-      [this, st, i](Status s, const SiblingSet& merged) {
-        if (!s.ok()) return SyncDone(st, s);  // durable is not called then
-        if (merged != *st->entries[i].set) st->answers[i] = merged;
-      },
-      [this, st](Status s) { SyncDone(st, s); });
+  keys_received_.fetch_add(merges.size(), std::memory_order_relaxed);
+  // A key whose merged set is not what the peer sent is answered with it.
+  store_->MergeBatch(ex, std::move(merges),
+                     [this, st, merged_entries = std::move(merged_entries)](Status s, std::vector<SiblingSet> merged) {
+                       for (size_t k = 0; s.ok() && k < merged.size(); k++) {
+                         const size_t i = merged_entries[k];
+                         if (merged[k] != *st->entries[i].set) st->answers[i] = std::move(merged[k]);
+                       }
+                       SyncDone(st, s);
+                     });
+  SyncDone(st, Status::OK());
 }
 
 void AaeResponder::SyncDone(const std::shared_ptr<SyncState>& st, const Status& s) {

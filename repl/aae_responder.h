@@ -54,7 +54,6 @@ class AaeResponder {
   base::Result<std::string> LeafHashes(std::string_view body);
   base::Result<std::string> KeyDigests(std::string_view body);
   void Sync(Executor* ex, std::string_view body, Reply reply);
-  void SyncOne(Executor* ex, const std::shared_ptr<SyncState>& st, size_t i);
   void SyncDone(const std::shared_ptr<SyncState>& st, const base::Status& s);
 
   LeafSource* const leaves_;

@@ -171,29 +171,16 @@ void RangeStreamer::Write(size_t task, const StreamBatch& batch, std::function<v
 }
 
 void RangeStreamer::MergeLocally(const StreamBatch& batch, std::function<void(Status)> done) {
-  struct Pending {
-    size_t left;
-    Status first_error;
-    std::function<void(Status)> done;
-  };
-  auto pending = std::make_shared<Pending>(Pending{batch.entries.size(), Status::OK(), std::move(done)});
-  auto one_done = [pending](const Status& s) {
-    if (!s.ok() && pending->first_error.ok()) pending->first_error = s;
-    if (--pending->left == 0) pending->done(pending->first_error);
-  };
+  std::vector<ReplicaStore::KeyedSet> entries;
+  entries.reserve(batch.entries.size());
   for (const StreamEntry& e : batch.entries) {
     base::Result<SiblingSet> set = DecodeSiblingSet(e.set);
     if (!set.ok()) {
-      one_done(set.status().WithContext("streamed set of key '" + e.key + "'"));
-      continue;
+      return loop_->Post([done, s = set.status().WithContext("streamed set of key '" + e.key + "'")] { done(s); });
     }
-    store_->Merge(
-        loop_, e.key, std::move(set).value(),
-        [one_done](Status s, const SiblingSet&) {
-          if (!s.ok()) one_done(s);  // durable is not called then
-        },
-        [one_done](Status s) { one_done(s); });
+    entries.push_back({e.key, std::move(set).value()});
   }
+  store_->MergeBatch(loop_, std::move(entries), [done = std::move(done)](Status s, std::vector<SiblingSet>) { done(s); });
 }
 
 void RangeStreamer::OnWritten(size_t task, uint64_t generation, const Status& s, const StreamBatch& batch,

@@ -1,5 +1,8 @@
 #include "repl/replica_store.h"
 
+#include <algorithm>
+#include <map>
+
 #include "base/coding.h"
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
@@ -33,10 +36,12 @@ ReplicaStore::ReplicaStore(lsm::DB* db, base::ThreadPool* io, std::string self, 
       clock_(clock),
       logger_(logger) {}
 
-std::mutex& ReplicaStore::StripeFor(std::string_view storage_key) {
+size_t ReplicaStore::StripeIndex(std::string_view storage_key) {
   // The token prefix is already a good hash of the key.
-  return stripes_[base::DecodeBigEndian64(storage_key.data()) % kStripes];
+  return base::DecodeBigEndian64(storage_key.data()) % kStripes;
 }
+
+std::mutex& ReplicaStore::StripeFor(std::string_view storage_key) { return stripes_[StripeIndex(storage_key)]; }
 
 Status ReplicaStore::LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
                              bool* found) {
@@ -268,6 +273,108 @@ ReplicaStoreStats ReplicaStore::stats() const {
   out.refused_size = counters_.refused_size.load(std::memory_order_relaxed);
   out.merges_refused_size = counters_.merges_refused_size.load(std::memory_order_relaxed);
   return out;
+}
+
+// A MergeBatch in flight: its results, and the chunk writes not yet durable
+// (+1 for the run itself, so done cannot go out before the last chunk started).
+struct ReplicaStore::BatchState {
+  Executor* ex;
+  BatchDone done;
+  std::vector<SiblingSet> merged;
+  base::Mutex mu;
+  size_t pending GUARDED_BY(mu) = 1;
+  Status first GUARDED_BY(mu);
+
+  void Record(const Status& s) {
+    base::MutexLock l(&mu);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  // One write became durable (or failed), or the run ended.
+  void Finish(const Status& s) {
+    Status result;
+    {
+      base::MutexLock l(&mu);
+      if (!s.ok() && first.ok()) first = s;
+      if (--pending != 0) return;
+      result = first;
+    }
+    if (!result.ok()) merged.clear();
+    ex->Post([done = std::move(done), result, merged = std::move(merged)]() mutable {
+      done(result, std::move(merged));
+    });
+  }
+};
+
+void ReplicaStore::MergeBatch(Executor* ex, std::vector<KeyedSet> entries, BatchDone done) {
+  auto state = std::make_shared<BatchState>();
+  state->ex = ex;
+  state->done = std::move(done);
+  state->merged.resize(entries.size());
+  if (bulk_inline_) return RunBatch(std::move(entries), state);
+  io_->Submit([this, entries = std::move(entries), state]() mutable { RunBatch(std::move(entries), state); });
+}
+
+void ReplicaStore::RunBatch(std::vector<KeyedSet> entries, const std::shared_ptr<BatchState>& state) {
+  for (size_t begin = 0; begin < entries.size(); begin += kMergeChunk) {
+    Status s = MergeChunk(entries, begin, std::min(entries.size(), begin + kMergeChunk), state);
+    if (!s.ok()) {
+      state->Record(s);
+      break;
+    }
+  }
+  state->Finish(Status::OK());
+}
+
+Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end,
+                                const std::shared_ptr<BatchState>& state) {
+  std::vector<std::string> keys;
+  std::vector<size_t> stripes;
+  for (size_t i = begin; i < end; i++) {
+    keys.push_back(StorageKey(entries[i].key));
+    stripes.push_back(StripeIndex(keys.back()));
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
+
+  std::map<std::string_view, size_t> latest;  // a key of the chunk: its entry merged last
+  lsm::WriteBatch batch;
+  size_t changed = 0;
+  for (size_t i = begin; i < end; i++) {
+    const std::string& key = keys[i - begin];
+    SiblingSet set;
+    auto seen = latest.find(key);
+    if (seen != latest.end()) {
+      set = state->merged[seen->second];
+    } else {
+      bool found = false;
+      KV_RETURN_IF_ERROR(LoadSet(lsm::ReadOptions(), key, &set, &found));
+    }
+    latest[key] = i;
+    SiblingSet merged = SiblingSet::Merge(set, entries[i].set);
+    if (merged == set) {
+      state->merged[i] = std::move(set);
+      continue;
+    }
+    merged.Prune(versioning_.prune, clock_->WallMicros(), self_);
+    std::string bytes;
+    EncodeSiblingSet(merged, &bytes);
+    KV_RETURN_IF_ERROR(CheckSize(Origin::kMerged, key, merged, bytes.size()));
+    batch.Put(key, bytes);
+    state->merged[i] = std::move(merged);
+    changed++;
+  }
+  counters_.merges_unchanged.fetch_add((end - begin) - changed, std::memory_order_relaxed);
+  if (changed == 0) return Status::OK();
+  {
+    base::MutexLock l(&state->mu);
+    state->pending++;
+  }
+  Status s = db_->Write(lsm::WriteOptions(), &batch, [state](Status st) { state->Finish(st); });
+  if (!s.ok()) state->Finish(s);  // the engine never calls back for a failed write
+  counters_.writes.fetch_add(changed, std::memory_order_relaxed);
+  return s;
 }
 
 }  // namespace kvring::repl

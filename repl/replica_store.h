@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/logging.h"
@@ -94,9 +95,36 @@ class ReplicaStore {
   void Merge(Executor* ex, std::string_view key, SiblingSet incoming, AppliedDone applied,
              DurableDone durable);
 
+  // A key and the set another replica holds for it.
+  struct KeyedSet {
+    std::string key;
+    SiblingSet set;
+  };
+  // The first error, and per entry the set this replica holds once it is merged
+  // (every entry's, when the status is OK).
+  using BatchDone = std::function<void(base::Status, std::vector<SiblingSet>)>;
+  // Merges many keys' sets at once (streaming, anti-entropy): each entry as Merge
+  // would, but a chunk of up to kMergeChunk keys is one engine write, under its
+  // keys' stripe locks (taken in stripe order, so no deadlock with the one-key
+  // writers, which take one). A key may repeat: later entries merge into the
+  // earlier result. Runs on the I/O pool (on the caller's thread after
+  // RunBulkInline), the event loop free meanwhile. `done` is posted to ex once
+  // every write is durable; on the first error the rest is not merged (what was
+  // written stays: merging again is harmless) and done gets the error.
+  void MergeBatch(Executor* ex, std::vector<KeyedSet> entries, BatchDone done);
+  static constexpr size_t kMergeChunk = 128;
+  // MergeBatch works on the caller's thread: the simulator, whose engines never
+  // need I/O, stays on one thread and replayable.
+  void RunBulkInline() { bulk_inline_ = true; }
+
   ReplicaStoreStats stats() const;
 
  private:
+  struct BatchState;
+  // One chunk [begin, end) of a MergeBatch: merged under its stripes, written.
+  base::Status MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end,
+                          const std::shared_ptr<BatchState>& state);
+  void RunBatch(std::vector<KeyedSet> entries, const std::shared_ptr<BatchState>& state);
   // Changes the set in place; a non-OK status aborts the write (nothing stored).
   // *changed = false skips the engine write.
   using Mutation = std::function<base::Status(SiblingSet* set, bool* changed)>;
@@ -116,6 +144,7 @@ class ReplicaStore {
   base::Status LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
                        bool* found);
   std::mutex& StripeFor(std::string_view storage_key);
+  static size_t StripeIndex(std::string_view storage_key);
 
   lsm::DB* const db_;
   base::ThreadPool* const io_;
@@ -133,6 +162,7 @@ class ReplicaStore {
         merges_unchanged{0}, refused_siblings{0}, refused_size{0}, merges_refused_size{0};
   };
   Counters counters_;
+  bool bulk_inline_ = false;
 };
 
 }  // namespace kvring::repl

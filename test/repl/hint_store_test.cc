@@ -9,8 +9,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -19,6 +17,7 @@
 
 #include "base/fault_env.h"
 #include "base/random.h"
+#include "test/repl/repl_test_util.h"
 #include "test/util/test_util.h"
 
 namespace kvring::repl {
@@ -41,43 +40,6 @@ const HintRecord kExampleRecord{1'700'000'000'000'000ull, 1'700'000'060'000'000u
 constexpr uint64_t kSecond = 1'000'000;
 constexpr uint64_t kMinute = 60 * kSecond;
 
-// Runs posted work on the thread that drains it, like an event loop.
-class QueueExecutor final : public Executor {
- public:
-  void Post(std::function<void()> fn) override {
-    std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back(std::move(fn));
-    cv_.notify_all();
-  }
-  // Runs posted work until pred() holds; false after 20 s without it.
-  bool RunUntil(const std::function<bool()>& pred) {
-    while (!pred()) {
-      std::function<void()> fn;
-      {
-        std::unique_lock<std::mutex> l(mu_);
-        if (!cv_.wait_for(l, std::chrono::seconds(20), [this] { return !queue_.empty(); })) return false;
-        fn = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      fn();
-    }
-    return true;
-  }
-  // Runs what is queued now, without waiting.
-  void RunQueued() {
-    std::deque<std::function<void()>> batch;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      batch.swap(queue_);
-    }
-    for (auto& fn : batch) fn();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-};
 
 struct AddResult {
   Status status;
@@ -88,7 +50,7 @@ struct RemoveResult {
   RemoveOutcome outcome = RemoveOutcome::kFailed;
 };
 
-AddResult AddAndWait(HintStore* store, QueueExecutor* ex, std::string_view owner, std::string_view key,
+AddResult AddAndWait(HintStore* store, testing::QueueExecutor* ex, std::string_view owner, std::string_view key,
                      uint64_t bytes) {
   bool done = false;
   AddResult result;
@@ -100,7 +62,7 @@ AddResult AddAndWait(HintStore* store, QueueExecutor* ex, std::string_view owner
   return result;
 }
 
-RemoveResult RemoveAndWait(HintStore* store, QueueExecutor* ex, const Hint& hint) {
+RemoveResult RemoveAndWait(HintStore* store, testing::QueueExecutor* ex, const Hint& hint) {
   bool done = false;
   RemoveResult result;
   store->Remove(ex, hint, [&](Status s, RemoveOutcome o) {
@@ -274,7 +236,7 @@ class HintStoreTest : public ::testing::Test {
   base::FaultEnv env_;
   base::ManualClock clock_;
   base::ThreadPool io_;
-  QueueExecutor ex_;
+  testing::QueueExecutor ex_;
   HintStoreOptions options_;
   std::unique_ptr<HintStore> store_;
 };
@@ -647,7 +609,7 @@ TEST_F(HintStoreTest, ConcurrentAddsAndRemovesEndWithOneRecordPerKeyAndExactAcco
   for (int t = 0; t < kAdders; t++) {
     threads.emplace_back([&, t, thread_seed = seed + static_cast<uint64_t>(t)] {
       base::Random r(thread_seed);
-      QueueExecutor ex;
+      testing::QueueExecutor ex;
       int outstanding = 0;
       while (!replayer_started) std::this_thread::yield();
       for (int i = 0; i < kAddsEach; i++) {
@@ -668,7 +630,7 @@ TEST_F(HintStoreTest, ConcurrentAddsAndRemovesEndWithOneRecordPerKeyAndExactAcco
     });
   }
   threads.emplace_back([&] {  // a replayer racing the adders
-    QueueExecutor ex;
+    testing::QueueExecutor ex;
     replayer_started = true;
     for (int owner = 0; adders_running > 0; owner = (owner + 1) % 3) {
       std::vector<Hint> hints;

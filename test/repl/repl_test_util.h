@@ -1,15 +1,21 @@
 // test/repl/repl_test_util.h — small helpers for the versioning tests: vectors and
-// dots from their text forms, and sets built by a few replicas' writes; and the
-// golden-byte tests' check that a decoder refuses every cut and an extra byte.
+// dots from their text forms, and sets built by a few replicas' writes; the
+// golden-byte tests' check that a decoder refuses every cut and an extra byte;
+// and an executor the test's thread drains, like an event loop.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "repl/sibling_set.h"
+#include "repl/transport.h"
 #include "repl/version_text.h"
 #include "repl/version_vector.h"
 
@@ -78,5 +84,43 @@ inline Dot BlindPut(SiblingSet* set, std::string_view actor, std::string_view va
   const VersionVector context = set->history();
   return MustPut(set, actor, context, value, now);
 }
+
+// Runs posted work on the thread that drains it, like an event loop.
+class QueueExecutor final : public Executor {
+ public:
+  void Post(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> l(mu_);
+    queue_.push_back(std::move(fn));
+    cv_.notify_all();
+  }
+  // Runs posted work until pred() holds; false after 20 s without it.
+  bool RunUntil(const std::function<bool()>& pred) {
+    while (!pred()) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        if (!cv_.wait_for(l, std::chrono::seconds(20), [this] { return !queue_.empty(); })) return false;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+    return true;
+  }
+  // Runs what is queued now, without waiting.
+  void RunQueued() {
+    std::deque<std::function<void()>> batch;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      batch.swap(queue_);
+    }
+    for (auto& fn : batch) fn();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+};
 
 }  // namespace kvring::repl::testing

@@ -165,6 +165,7 @@ void SimCluster::StartNode(int index) {
   node->io = std::make_unique<base::ThreadPool>(1);
   node->store = std::make_unique<ReplicaStore>(node->db.get(), node->io.get(), node->info.id, options_.versioning,
                                                /*max_set_bytes=*/1 << 20, net_->clock(), base::Logger::Null());
+  node->store->RunBulkInline();  // one thread: replayable
   node->liveness = std::make_unique<FailureDetector>(net_->clock(), DetectorOptions(), node->info.id);
   node->liveness->SetMembers(members_);
   ring::RingOptions ring_options;
