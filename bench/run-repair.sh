@@ -17,7 +17,9 @@
 #      directory, restart it empty, and run `kvctl --host n3 repair --wait` (at the
 #      nodes' --aae-rate) while the same load runs: restore rate (user bytes / time),
 #      the load's p99 during the repair against the baseline, and that SAMPLE random
-#      loaded keys are on n3 (replica-local reads).
+#      loaded keys are on n3 (replica-local reads). RESTORE=rebuild restores it with
+#      `kvctl --host n3 rebuild --wait` instead (issue 14's range streaming; the
+#      row's bytes are then n3's stream_bytes).
 #
 # Files in $RESULTS: load/div*/baseline/during .json and .txt (kvbench), stats-*.txt
 # (`kvctl stats` before and after each repair), repair-*.txt (kvctl's progress and
@@ -25,7 +27,7 @@
 # directories are deleted at the end unless KEEP_DATA=1.
 #
 # Env (defaults): KEYS=1000000 VALUE=100 CONNS=32 BG_RATE=2000 BG_CONNS=8 BASE_S=10
-#   SAMPLE=200 KEEP_DATA=0 RESULTS=bench/results/repair-<time>
+#   SAMPLE=200 RESTORE=repair KEEP_DATA=0 RESULTS=bench/results/repair-<time>
 #   KVBENCH=build/kvbench KVNODE=build/kvnode KVCTL=build/kvctl
 #   KVNODE_EXTRA="--n 3 --sync interval --no-hinted-handoff --aae-interval-s 0"
 # Takes about 3 minutes at the defaults. Every process it starts is stopped by pid on
@@ -40,6 +42,7 @@ BG_RATE=${BG_RATE:-2000}
 BG_CONNS=${BG_CONNS:-8}
 BASE_S=${BASE_S:-10}
 SAMPLE=${SAMPLE:-200}
+RESTORE=${RESTORE:-repair}
 KEEP_DATA=${KEEP_DATA:-0}
 KVBENCH=${KVBENCH:-build/kvbench}
 KVNODE=${KVNODE:-build/kvnode}
@@ -91,6 +94,26 @@ repair() {
   job_s=$(grep -o 'done in [0-9.]* s' "$RESULTS/repair-$1.txt" | awk '{ print $3 }' | tail -1)
   [ -n "$job_s" ] && REPAIR_MS=$(awk -v s="$job_s" 'BEGIN { printf "%d", s * 1000 }')
   snapshot "$1-after"
+}
+# rebuild NAME INDEX: kvctl rebuild --wait on node INDEX, timed (ms in REPAIR_MS)
+rebuild() {
+  local t0
+  snapshot "$1-before"
+  echo "== rebuild $1 (${NODE_IDS[$2]})" >&2
+  t0=$(now_us)
+  "$KVCTL" --host "${NODE_ADDRS[$2]}" --timeout 10000 rebuild --wait >"$RESULTS/rebuild-$1.txt" 2>&1 ||
+    { echo "kvctl rebuild $1 failed:" >&2; tail -20 "$RESULTS/rebuild-$1.txt" >&2; exit 1; }
+  REPAIR_MS=$(( ($(now_us) - t0) / 1000 ))
+  snapshot "$1-after"
+}
+# rebuild_row NAME INDEX USER_BYTES: the summary line of a rebuild (bytes: streamed in)
+rebuild_row() {
+  local n=$1 i=$2 bytes keys blocks
+  bytes=$(delta "$n-before" "$n-after" "$i" stream_bytes)
+  keys=$(delta "$n-before" "$n-after" "$i" stream_keys)
+  blocks=$(sum3 "$n-before" "$n-after" engine_data_blocks_read)
+  printf '| %s (kvctl rebuild) | %s | %d | - | %d (streamed) | - | - | %d | %s |\n' "$n" "$3" "$REPAIR_MS" "$bytes" \
+    "$keys" "$blocks" >>"$RESULTS/summary.md"
 }
 # row NAME INDEX USER_BYTES: one summary line for repair NAME run through node INDEX
 row() {
@@ -153,11 +176,15 @@ kvbench_cmd during "${BG[@]}" --duration 3600
 bg_pid=$!
 PIDS+=("$bg_pid")
 sleep 1
-repair wiped 2
+if [ "$RESTORE" = rebuild ]; then rebuild wiped 2; else repair wiped 2; fi
 kill -INT "$bg_pid" 2>/dev/null || true
 wait "$bg_pid" 2>/dev/null || true
 forget_pid "$bg_pid"
-row wiped 2 $(( KEYS * (16 + VALUE) ))
+if [ "$RESTORE" = rebuild ]; then
+  rebuild_row wiped 2 $(( KEYS * (16 + VALUE) ))
+else
+  row wiped 2 $(( KEYS * (16 + VALUE) ))
+fi
 found=0
 for idx in $(shuf -i "0-$((KEYS - 1))" -n "$SAMPLE"); do
   printf -v key "k%015d" "$idx"

@@ -310,13 +310,22 @@ void ReplicaStore::MergeBatch(Executor* ex, std::vector<KeyedSet> entries, Batch
   state->ex = ex;
   state->done = std::move(done);
   state->merged.resize(entries.size());
-  if (bulk_inline_) return RunBatch(std::move(entries), state);
+  // One chunk or less (an anti-entropy sync) is tried on the executor's thread
+  // first: it completes there when every read hits memory and no stripe is busy,
+  // as a one-key write does. A larger batch (a stream's) keeps the loop free.
+  if (bulk_inline_ || entries.size() <= kMergeChunk) {
+    Status s = MergeChunk(entries, 0, entries.size(), /*allow_io=*/bulk_inline_, state);
+    if (!s.IsBusy()) {
+      state->Record(s);
+      return state->Finish(Status::OK());
+    }
+  }
   io_->Submit([this, entries = std::move(entries), state]() mutable { RunBatch(std::move(entries), state); });
 }
 
 void ReplicaStore::RunBatch(std::vector<KeyedSet> entries, const std::shared_ptr<BatchState>& state) {
   for (size_t begin = 0; begin < entries.size(); begin += kMergeChunk) {
-    Status s = MergeChunk(entries, begin, std::min(entries.size(), begin + kMergeChunk), state);
+    Status s = MergeChunk(entries, begin, std::min(entries.size(), begin + kMergeChunk), /*allow_io=*/true, state);
     if (!s.ok()) {
       state->Record(s);
       break;
@@ -325,7 +334,7 @@ void ReplicaStore::RunBatch(std::vector<KeyedSet> entries, const std::shared_ptr
   state->Finish(Status::OK());
 }
 
-Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end,
+Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end, bool allow_io,
                                 const std::shared_ptr<BatchState>& state) {
   std::vector<std::string> keys;
   std::vector<size_t> stripes;
@@ -336,7 +345,16 @@ Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t beg
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
   std::vector<std::unique_lock<std::mutex>> locks;
-  for (size_t stripe : stripes) locks.emplace_back(stripes_[stripe]);
+  for (size_t stripe : stripes) {
+    locks.emplace_back(stripes_[stripe], std::defer_lock);
+    if (allow_io) {
+      locks.back().lock();
+    } else if (!locks.back().try_lock()) {
+      return Status::Busy("a stripe of the chunk is locked");  // an I/O thread works on one of its keys
+    }
+  }
+  lsm::ReadOptions read;
+  read.no_io = !allow_io;
 
   std::map<std::string_view, size_t> latest;  // a key of the chunk: its entry merged last
   lsm::WriteBatch batch;
@@ -349,7 +367,7 @@ Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t beg
       set = state->merged[seen->second];
     } else {
       bool found = false;
-      KV_RETURN_IF_ERROR(LoadSet(lsm::ReadOptions(), key, &set, &found));
+      KV_RETURN_IF_ERROR(LoadSet(read, key, &set, &found));  // Busy: the read needs I/O
     }
     latest[key] = i;
     SiblingSet merged = SiblingSet::Merge(set, entries[i].set);

@@ -107,9 +107,11 @@ class ReplicaStore {
   // would, but a chunk of up to kMergeChunk keys is one engine write, under its
   // keys' stripe locks (taken in stripe order, so no deadlock with the one-key
   // writers, which take one). A key may repeat: later entries merge into the
-  // earlier result. Runs on the I/O pool (on the caller's thread after
-  // RunBulkInline), the event loop free meanwhile. `done` is posted to ex once
-  // every write is durable; on the first error the rest is not merged (what was
+  // earlier result. A batch of one chunk or less completes on the caller's thread
+  // when its reads hit memory and its stripes are free; otherwise, and for larger
+  // batches, it runs on the I/O pool, the event loop free meanwhile (everything on
+  // the caller's thread after RunBulkInline). `done` is posted to ex once every
+  // write is durable; on the first error the rest is not merged (what was
   // written stays: merging again is harmless) and done gets the error.
   void MergeBatch(Executor* ex, std::vector<KeyedSet> entries, BatchDone done);
   static constexpr size_t kMergeChunk = 128;
@@ -122,7 +124,8 @@ class ReplicaStore {
  private:
   struct BatchState;
   // One chunk [begin, end) of a MergeBatch: merged under its stripes, written.
-  base::Status MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end,
+  // Without allow_io, Busy (nothing done) when a stripe is locked or a read needs I/O.
+  base::Status MergeChunk(const std::vector<KeyedSet>& entries, size_t begin, size_t end, bool allow_io,
                           const std::shared_ptr<BatchState>& state);
   void RunBatch(std::vector<KeyedSet> entries, const std::shared_ptr<BatchState>& state);
   // Changes the set in place; a non-OK status aborts the write (nothing stored).
