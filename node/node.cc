@@ -192,6 +192,7 @@ Status Node::Start() {
   KV_RETURN_IF_ERROR(BuildRing());
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
+  KV_RETURN_IF_ERROR(LoadMembershipOperation());
   io_ = std::make_unique<base::ThreadPool>(static_cast<int>(options_.io_threads));
   repl::VersioningOptions versioning;
   versioning.max_siblings = static_cast<size_t>(options_.max_siblings);
@@ -339,7 +340,7 @@ void Node::StartMembership() {
   gossip.cluster = options_.cluster;
   gossip.self = self;
   gossip.generation = state_->state().generation;
-  repl::PersistedOperation op = LoadMembershipOperation();
+  repl::PersistedOperation op = std::move(membership_op_);
   const bool joins = options_.join || !options_.replace.empty();
   gossip.status = joins && op.kind == repl::OperationKind::kNone ? repl::MemberStatus::kJoining
                                                                   : repl::StartupStatus(op);

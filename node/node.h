@@ -100,7 +100,8 @@ class Node {
   void StartMembership();  // on loop 0: gossip and probing
   void StartAntiEntropy(repl::Transport* transport);  // on loop 0
   // DATA/membership_op: the operation to resume (none when absent or unreadable: logged).
-  repl::PersistedOperation LoadMembershipOperation();
+  // DATA/membership_op into membership_op_ (none when absent); an error when damaged.
+  base::Status LoadMembershipOperation();
   // On loop 0: range streaming and the join/decommission/removenode operator
   // (node/node_membership.cc).
   void StartMembershipOps(repl::Transport* transport, repl::PersistedOperation op);
@@ -147,6 +148,7 @@ class Node {
   std::unique_ptr<repl::StreamSource> stream_source_;     // answers STREAM_READ on every loop
   std::unique_ptr<repl::RangeStreamer> streamer_;         // loop 0
   std::unique_ptr<repl::MembershipOperator> membership_;  // loop 0
+  repl::PersistedOperation membership_op_;  // read at start, handed to membership_
   std::unique_ptr<repl::RangeCleaner> cleaner_;           // loop 0: cleanup
   repl::OperationKind boot_op_ = repl::OperationKind::kNone;  // --join/--replace not started yet (loop 0)
   uint64_t boot_op_logged_us_ = 0;  // when it last said what it waits for

@@ -14,12 +14,19 @@ constexpr uint64_t kMembershipTickMicros = 100'000;
 
 }  // namespace
 
-repl::PersistedOperation Node::LoadMembershipOperation() {
+// A damaged file stops the start: whether this node had left the cluster or was
+// streaming is unknown, and starting as a normal member could bring a node that
+// had left back into the ring with ranges it no longer holds.
+Status Node::LoadMembershipOperation() {
   const std::string path = base::JoinPath(options_.data_dir, repl::kMembershipOpFileName);
   base::Result<repl::PersistedOperation> op = repl::LoadMembershipOp(disk_->env(), path);
-  if (op.ok()) return std::move(op).value();
-  LOG_ERROR(logger_, "membership operation: %s (nothing to resume)", op.status().ToString().c_str());
-  return repl::PersistedOperation();
+  if (!op.ok()) {
+    return op.status().WithContext(
+        "membership operation (to start anyway, move the file aside: the node then starts as a normal member; "
+        "a node that had left the cluster should rather start on an empty data directory)");
+  }
+  membership_op_ = std::move(op).value();
+  return Status::OK();
 }
 
 void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperation op) {

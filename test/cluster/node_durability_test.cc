@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include "base/env.h"
 #include "base/random.h"
 #include "test/cluster/cluster_test_util.h"
 
@@ -214,6 +215,30 @@ TEST(NodeDurabilityTest, ASecondKvnodeOnTheSameDataDirectoryRefusesToStart) {
   EXPECT_NE(std::string::npos, run.err.find("in use")) << run.err;
   // The first one is undisturbed.
   auto get = node.client().Get("mine");
+  KV_ASSERT_OK(get);
+  EXPECT_EQ(std::vector<std::string>{"first"}, get->values());
+}
+
+// Whether a node with a damaged DATA/membership_op had left the cluster is unknown:
+// it refuses to start, naming the file, rather than rejoin as a normal member.
+TEST(NodeDurabilityTest, ADamagedMembershipOperationFileStopsTheStartNamingIt) {
+  SingleNode node;
+  KV_ASSERT_OK(node.Start());
+  KV_ASSERT_OK(node.client().Put("mine", "first"));
+  auto stopped = node.node().Terminate();
+  KV_ASSERT_OK(stopped.status());
+  const std::string path = node.node().data_dir() + "/membership_op";
+  KV_ASSERT_OK(base::WriteStringToFileAtomic(base::Env::Default(), "KVOP\x01 not an operation", path));
+  ProgramResult run = RunProgram(node.node().Argv(), "", kNodeStartTimeoutMs);
+  EXPECT_FALSE(run.timed_out) << "kvnode kept running";
+  EXPECT_NE(0, run.exit_code);
+  EXPECT_NE(std::string::npos, run.err.find(path)) << run.err;
+  EXPECT_NE(std::string::npos, run.err.find("move the file aside")) << run.err;
+  // Moved aside, the node starts with everything it held.
+  KV_ASSERT_OK(base::Env::Default()->RenameFile(path, path + ".damaged"));
+  KV_ASSERT_OK(node.node().Restart());
+  KvClient reader(node.node().address());
+  auto get = reader.Get("mine");
   KV_ASSERT_OK(get);
   EXPECT_EQ(std::vector<std::string>{"first"}, get->values());
 }
