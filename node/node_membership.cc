@@ -51,7 +51,8 @@ void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperati
   ops.ring_delay_us = static_cast<uint64_t>(options_.ring_delay_ms) * 1000;
   ops.state_path = base::JoinPath(options_.data_dir, repl::kMembershipOpFileName);
   membership_ = std::make_unique<repl::MembershipOperator>(ops, gossip_.get(), view_.get(), liveness_.get(),
-                                                           streamer_.get(), disk_->env(), env_.clock, logger_);
+                                                           streamer_.get(), disk_->env(), io_executor_.get(),
+                                                           env_.clock, logger_);
   const bool fresh = op.kind == repl::OperationKind::kNone;
   membership_->Resume(std::move(op));
   if (fresh && options_.join) boot_op_ = repl::OperationKind::kJoin;

@@ -113,13 +113,15 @@ MemberStatus StartupStatus(const PersistedOperation& op) {
 
 MembershipOperator::MembershipOperator(MembershipOpsOptions options, Gossiper* gossip, ring::MembershipView* view,
                                        const FailureDetector* liveness, RangeStreamer* streamer, base::Env* env,
-                                       base::Clock* clock, base::Logger* logger)
+                                       Executor* io, base::Clock* clock, base::Logger* logger)
     : options_(std::move(options)),
       gossip_(gossip),
       view_(view),
       liveness_(liveness),
       streamer_(streamer),
-      env_(env),
+      saver_(options_.state_path.empty()
+                 ? nullptr
+                 : std::make_unique<FileSaver>(options_.state_path, "membership operation", env, io, logger)),
       clock_(clock),
       logger_(logger) {
   streamer_->OnProgress([this] { dirty_ = true; });
@@ -350,11 +352,10 @@ void MembershipOperator::FailWith(const std::string& why) {
 void MembershipOperator::Save() {
   saved_us_ = clock_->NowMicros();
   dirty_ = false;
-  if (options_.state_path.empty()) return;
+  if (saver_ == nullptr) return;
   std::string bytes;
   EncodeMembershipOpFile(op_, &bytes);
-  Status s = base::WriteStringToFileAtomic(env_, bytes, options_.state_path);
-  if (!s.ok()) LOG_ERROR(logger_, "cannot save %s: %s", options_.state_path.c_str(), s.ToString().c_str());
+  saver_->Save(std::move(bytes));
 }
 
 MembershipProgress MembershipOperator::Progress() const {

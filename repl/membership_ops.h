@@ -40,6 +40,7 @@
 #include "base/logging.h"
 #include "base/status.h"
 #include "repl/failure_detector.h"
+#include "repl/file_saver.h"
 #include "repl/gossip.h"
 #include "repl/range_stream.h"
 #include "repl/stream_messages.h"
@@ -82,10 +83,11 @@ MemberStatus StartupStatus(const PersistedOperation& op);
 
 class MembershipOperator {
  public:
-  // Every pointer must outlive the operator.
+  // Every pointer must outlive the operator; *env, *io and *logger also every
+  // save it queued on io (the file is written there, off the event loop).
   MembershipOperator(MembershipOpsOptions options, Gossiper* gossip, ring::MembershipView* view,
-                     const FailureDetector* liveness, RangeStreamer* streamer, base::Env* env, base::Clock* clock,
-                     base::Logger* logger);
+                     const FailureDetector* liveness, RangeStreamer* streamer, base::Env* env, Executor* io,
+                     base::Clock* clock, base::Logger* logger);
   MembershipOperator(const MembershipOperator&) = delete;
   MembershipOperator& operator=(const MembershipOperator&) = delete;
 
@@ -122,7 +124,7 @@ class MembershipOperator {
   ring::MembershipView* const view_;
   const FailureDetector* const liveness_;
   RangeStreamer* const streamer_;
-  base::Env* const env_;
+  std::unique_ptr<FileSaver> saver_;  // null without a state_path
   base::Clock* const clock_;
   base::Logger* const logger_;
   PersistedOperation op_;
