@@ -636,6 +636,57 @@ TEST_F(CoordinatorTest, ALocalLevelOnANodeWhoseDatacenterHoldsNoReplicaIsRefused
   EXPECT_EQ(calls, net().stats().calls);
 }
 
+// (From branch coord's coordinator_dc_test.cc.)
+TEST_F(CoordinatorTest, ALocalWriteIsForwardedOnlyToAReplicaOfTheClientsDatacenter) {
+  SimClusterOptions o;
+  o.nodes = 6;  // n1..n3 in dc1, n4..n6 in dc2; two replicas per datacenter
+  o.replication = "dc1:2,dc2:2";
+  o.dcs = {"dc1", "dc1", "dc1", "dc2", "dc2", "dc2"};
+  Start(o);
+  std::string key;
+  for (int i = 0; i < 1000 && key.empty(); ++i) {
+    const std::string k = "key-" + std::to_string(i);
+    const Values replicas = c().ReplicasOf(k);
+    if (std::find(replicas.begin(), replicas.end(), "n6") == replicas.end()) key = k;
+  }
+  ASSERT_FALSE(key.empty());
+  Values dc2;
+  for (const std::string& id : c().ReplicasOf(key)) {
+    if (c().node(id).info.dc == "dc2") dc2.push_back(id);
+  }
+  ASSERT_EQ(2u, dc2.size());
+  for (const std::string& id : dc2) net().SetDown(Addr(id));
+  c().RunDetectors(3'000'000);
+  auto put = Put("n6", key, "v", "", kLocalQuorum);
+  EXPECT_TRUE(put.status.IsUnavailable());
+  EXPECT_EQ("no replica of the key could coordinate the write (" + dc2[0] + " down, " + dc2[1] + " down)",
+            put.status.message())
+      << "dc1's replicas are up but cannot count dc2's quorum";
+  for (const char* id : {"n1", "n2", "n3"}) EXPECT_EQ(0u, c().node(id).endpoint->received(kForwardWriteOp)) << id;
+  auto global = Put("n6", key, "w", "", 2);  // any replica may coordinate a level that is not LOCAL_*
+  ASSERT_TRUE(global.status.ok()) << global.status.ToString();
+  EXPECT_EQ("dc1", c().node(global.dot().node).info.dc);
+}
+
+// (From branch coord's coordinator_dc_test.cc.)
+TEST_F(CoordinatorTest, InADatacenterWithoutReplicasLocalReadsAreRefusedButEachQuorumWorks) {
+  SimClusterOptions o;
+  o.nodes = 5;
+  o.replication = "dc1:2,dc2:2";
+  o.dcs = {"dc1", "dc1", "dc2", "dc2", "dc3"};
+  Start(o);
+  const uint64_t calls = net().stats().calls;
+  testing::GetOutcome got = c().Get("n5", "k", kLocalOne);
+  EXPECT_TRUE(got.status.IsInvalidArgument());
+  EXPECT_EQ("r=LOCAL_ONE: the key has no replica in this node's datacenter dc3", got.status.message());
+  EXPECT_EQ(calls, net().stats().calls);
+  auto each = Put("n5", "k", "v", "", kEachQuorum);
+  ASSERT_TRUE(each.status.ok()) << "EACH_QUORUM counts every datacenter holding replicas: " << each.status.ToString();
+  testing::GetOutcome read = c().Get("n5", "k", kEachQuorum);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(Values{"v"}, read.values());
+}
+
 TEST_F(CoordinatorTest, ALevelAboveTheReplicaCountIsRefusedNamingBothNumbers) {
   Start();
   EXPECT_EQ("r=4 needs 4 replicas but the key has 3", c().Get("n1", "k", 4).status.message());
