@@ -80,6 +80,17 @@ TEST(KvbenchOptions, ParsesEveryFlag) {
   EXPECT_EQ(o.cluster, "c1");
 }
 
+// (From branch coord.)
+TEST(KvbenchOptions, PerDcLevelsParseInAnyCase) {
+  auto r = Parse({"--target", "kv://a:1", "--r", "local_quorum", "--w", "Each_Quorum"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->r, net::kConsistencyLocalQuorum);
+  EXPECT_EQ(r->w, net::kConsistencyEachQuorum);
+  auto one = Parse({"--target", "kv://a:1", "--r", "LOCAL_ONE"});
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->r, net::kConsistencyLocalOne);
+}
+
 TEST(KvbenchOptions, RedisTargetAndFixedValueSize) {
   auto r = Parse({"--target", "redis://localhost:6379", "--value-size", "100"});
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -50,6 +50,20 @@ TEST_F(KvctlCommandsTest, PutFromAnArgumentThenGetPrintsTheValue) {
   EXPECT_EQ("hello world\n", get.out);
 }
 
+// (From branch coord.)
+TEST_F(KvctlCommandsTest, PerDcLevelsAreAcceptedInAnyCase) {
+  ProgramResult put = Kvctl({"--w", "local_quorum", "put", "dc-level", "v"});
+  ASSERT_EQ(0, put.exit_code) << put.ToString();
+  ProgramResult get = Kvctl({"--r", "Local_One", "get", "dc-level"});
+  ASSERT_EQ(0, get.exit_code) << get.ToString();
+  EXPECT_EQ("v\n", get.out);
+  EXPECT_EQ(0, Kvctl({"--r", "EACH_QUORUM", "get", "dc-level"}).exit_code);
+  ProgramResult bad = Kvctl({"--r", "LOCAL", "get", "dc-level"});
+  EXPECT_EQ(2, bad.exit_code);
+  EXPECT_NE(std::string::npos, bad.err.find("--r: 'LOCAL' is not ONE, QUORUM, ALL, LOCAL_ONE, LOCAL_QUORUM, EACH_QUORUM"))
+      << bad.ToString();
+}
+
 TEST_F(KvctlCommandsTest, PutReadsTheValueFromStdinWhenNoneIsGiven) {
   const std::string value = "line one\nline two\n";
   ProgramResult put = Kvctl({"put", "from-stdin"}, value);

@@ -346,8 +346,28 @@ TEST(ConsistencyCodec, NamesAndNumbersParse) {
   EXPECT_FALSE(ParseConsistency("251", &level));
   EXPECT_FALSE(ParseConsistency("", &level));
   EXPECT_FALSE(ParseConsistency("2x", &level));
+  EXPECT_FALSE(ParseConsistency("LOCAL", &level));
+  EXPECT_FALSE(ParseConsistency("local_quorum2", &level));
   EXPECT_EQ(ConsistencyName(kConsistencyQuorum), "QUORUM");
   EXPECT_EQ(ConsistencyName(3), "3");
+}
+
+// (From branch coord.)
+TEST(ConsistencyCodec, PerDcLevelsHaveTheirBytesAndOnlyLocalOnesAreLocal) {
+  EXPECT_EQ("LOCAL_ONE", ConsistencyName(kConsistencyLocalOne));
+  EXPECT_EQ("LOCAL_QUORUM", ConsistencyName(kConsistencyLocalQuorum));
+  EXPECT_EQ("EACH_QUORUM", ConsistencyName(kConsistencyEachQuorum));
+  EXPECT_TRUE(IsLocalConsistency(251) && IsLocalConsistency(252));
+  EXPECT_FALSE(IsLocalConsistency(253) || IsLocalConsistency(254) || IsLocalConsistency(1));
+}
+
+TEST(ConsistencyCodec, EveryByteIsALevelWhoseNameParsesBackToIt) {
+  for (int b = 0; b <= 255; ++b) {
+    uint8_t level = 0xaa;
+    const std::string name = ConsistencyName(static_cast<uint8_t>(b));
+    ASSERT_TRUE(ParseConsistency(name, &level)) << b << " named '" << name << "'";
+    EXPECT_EQ(b, level) << name;
+  }
 }
 
 TEST(OpcodeNames, KnownOpcodesHaveNamesAndOthersShowTheirNumber) {

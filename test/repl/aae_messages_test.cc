@@ -18,16 +18,10 @@ namespace kvring::repl {
 namespace {
 
 using test::Hex;
+using testing::kRedSet;
+using testing::RedSet;
 
-constexpr uint64_t kWriteTime = 1'700'000'000'000'000ull;
 
-SiblingSet RedSet() {  // as in messages_test.cc: `put apple red` at n1
-  SiblingSet set;
-  base::Result<WriteOutcome> out = set.Put("n1", VersionVector(), "red", kWriteTime, VersioningOptions());
-  EXPECT_TRUE(out.ok()) << out.status().ToString();
-  return set;
-}
-const char kRedSet[] = "01 01 02 6e 31 01 80 e2 cf aa 06 01 00 00 00 00 40 1e 18 24 0a 06 00 03 72 65 64";
 
 
 TEST(AaeMessages, RangeHashesAreTheIntervalTheHashAndTheKeyCountOfEachRange) {

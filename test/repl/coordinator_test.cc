@@ -9,93 +9,10 @@
 // fault and reading each key it wrote at ALL: nothing acknowledged may be lost
 // unless a later write's context covered it, and nothing may appear that was
 // never written.
-#include <gtest/gtest.h>
-
-#include <algorithm>
-#include <string>
-#include <vector>
-
-#include "net/protocol.h"
-#include "repl/client_context.h"
-#include "repl/coordinator.h"
-#include "repl/messages.h"
-#include "repl/version_text.h"
-#include "test/repl/repl_test_util.h"
-#include "test/util/sim_cluster.h"
+#include "test/repl/coordinator_test_util.h"
 
 namespace kvring::repl {
 namespace {
-
-using base::Status;
-using testing::SimCluster;
-using testing::SimClusterOptions;
-using testing::VV;
-using Values = std::vector<std::string>;
-
-constexpr uint8_t kOne = 1;
-constexpr uint8_t kQuorum = net::kConsistencyQuorum;
-constexpr uint8_t kAll = net::kConsistencyAll;
-constexpr uint8_t kReplicaWriteOp = Op(ClusterOpcode::kReplicaWrite);
-constexpr uint8_t kForwardWriteOp = Op(ClusterOpcode::kForwardWrite);
-
-std::string Addr(std::string_view id) { return SimCluster::AddressOf(id); }
-
-VersionVector Decoded(std::string_view key, const std::string& context) {
-  base::Result<VersionVector> vv = DecodeClientContext(ContextKey::Default(), key, context);
-  EXPECT_TRUE(vv.ok()) << vv.status().ToString();
-  return vv.ok() ? *vv : VersionVector();
-}
-
-// Counters only: entry times dropped, for comparing with VV("[n1:1]").
-VersionVector Counters(VersionVector vv) {
-  vv.ClearTimes();
-  return vv;
-}
-
-Values LiveValues(const std::optional<SiblingSet>& set) {
-  Values out;
-  if (set) {
-    for (const Sibling* s : set->LiveSiblings()) out.push_back(s->value);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-class CoordinatorTest : public ::testing::Test {
- protected:
-  void Start(SimClusterOptions options = {}) { c_ = std::make_unique<SimCluster>(std::move(options)); }
-  SimCluster& c() { return *c_; }
-  test::FakeNetwork& net() { return c_->net(); }
-
-  testing::WriteOutcome Put(std::string_view id, std::string_view key, std::string_view value,
-                            std::string_view context, uint8_t w, uint8_t flags = 0) {
-    testing::WriteOutcome out = c_->Put(id, key, value, context, w, flags);
-    ledger_.Record(key, value, false, context, flags, out);
-    return out;
-  }
-  testing::WriteOutcome Delete(std::string_view id, std::string_view key, std::string_view context, uint8_t w,
-                               uint8_t flags = 0) {
-    testing::WriteOutcome out = c_->Delete(id, key, context, w, flags);
-    ledger_.Record(key, "", true, context, flags, out);
-    return out;
-  }
-
-  void TearDown() override {
-    if (c_ == nullptr || HasFatalFailure()) return;
-    c_->HealEverything();
-    for (const std::string& key : ledger_.keys()) {
-      testing::GetOutcome final = c_->Get(c_->ReplicasOf(key).front(), key, kAll);
-      ASSERT_TRUE(final.status.ok()) << key << ": " << final.status.ToString();
-      for (const std::string& v : ledger_.Violations(key, final.set ? &*final.set : nullptr)) {
-        ADD_FAILURE() << "key " << key << ": " << v;
-      }
-    }
-    EXPECT_EQ(0u, net().stats().duplicate_replies) << "a handler answered a request twice";
-  }
-
-  std::unique_ptr<SimCluster> c_;
-  testing::WriteLedger ledger_;
-};
 
 // --- Levels -------------------------------------------------------------------------
 
@@ -324,55 +241,6 @@ TEST_F(CoordinatorTest, AReplicaThatIsDownIsNamedDownInTheError) {
   EXPECT_EQ(Values{"v2"}, after.values());
   EXPECT_FALSE(c().node("n1").liveness->IsDown(Addr("n3")));
   EXPECT_EQ(Values{"v2"}, LiveValues(c().Local("n3", key)));
-}
-
-// --- Rings in transition ----------------------------------------------------------------
-
-// n4 joins n1..n3: every node's view holds the transition from the three to the four.
-// A key for which n4 is a pending replica, with its old replicas.
-std::string StartJoinOfN4(SimCluster& c, std::vector<std::string>* old_replicas) {
-  std::vector<ring::NodeInfo> all;
-  for (size_t i = 0; i < c.size(); ++i) all.push_back(c.node(i).info);
-  const std::vector<ring::NodeInfo> three(all.begin(), all.begin() + 3);
-  for (size_t i = 0; i < c.size(); ++i) EXPECT_TRUE(c.node(i).ring->Update(three, all, "").ok());
-  auto t = c.node(0).ring->Transition();
-  EXPECT_NE(nullptr, t);
-  if (t == nullptr) return "";
-  for (int i = 0;; ++i) {
-    const std::string key = "moving-" + std::to_string(i);
-    const ring::WriteSet set = t->WriteReplicas(ring::TokenOf(key));
-    if (!set.ContainsId("n4")) continue;
-    old_replicas->clear();
-    for (size_t j = 0; j < set.size(); ++j) {
-      if (set.counts(j)) old_replicas->push_back(set[j].id);
-    }
-    return key;
-  }
-}
-
-TEST_F(CoordinatorTest, AWriteDuringAJoinReachesThePendingReplicaButOnlyTheOldOwnersCountTowardsW) {
-  Start({.nodes = 4});
-  std::vector<std::string> old;
-  const std::string key = StartJoinOfN4(c(), &old);
-  ASSERT_EQ(3u, old.size());
-  auto all = Put(old[0], key, "v1", "", kAll);
-  ASSERT_TRUE(all.status.ok()) << all.status.ToString();
-  net().RunUntilIdle();
-  EXPECT_EQ(Values{"v1"}, LiveValues(c().Local("n4", key))) << "the joiner receives the write";
-  // With one old owner cut off, the joiner's ack does not make up for it.
-  net().Block(Addr(old[0]), Addr(old[2]));
-  auto short_one = Put(old[0], key, "v2", "", kAll);
-  EXPECT_TRUE(short_one.status.IsUnavailable()) << short_one.status.ToString();
-  EXPECT_NE(std::string::npos, short_one.status.message().find("2 of 3 write acks")) << short_one.status.message();
-  net().Heal();
-  net().RunUntilIdle();
-  EXPECT_EQ((Values{"v1", "v2"}), LiveValues(c().Local("n4", key)));
-  // Reads go to the old owners only: with the joiner gone a read at ALL still succeeds.
-  net().SetDown(Addr("n4"));
-  testing::GetOutcome read_all = c().Get(old[1], key, kAll);
-  ASSERT_TRUE(read_all.status.ok()) << read_all.status.ToString();
-  EXPECT_EQ((Values{"v1", "v2"}), read_all.values());
-  net().SetDown(Addr("n4"), false);
 }
 
 TEST_F(CoordinatorTest, APartitionBetweenTheCoordinatorAndItsReplicasFailsItsQuorumInBothModes) {
@@ -766,6 +634,57 @@ TEST_F(CoordinatorTest, ALocalLevelOnANodeWhoseDatacenterHoldsNoReplicaIsRefused
   EXPECT_TRUE(put.status.IsInvalidArgument());
   EXPECT_EQ("w=LOCAL_QUORUM: the key has no replica in this node's datacenter dc1", put.status.message());
   EXPECT_EQ(calls, net().stats().calls);
+}
+
+// (From branch coord's coordinator_dc_test.cc.)
+TEST_F(CoordinatorTest, ALocalWriteIsForwardedOnlyToAReplicaOfTheClientsDatacenter) {
+  SimClusterOptions o;
+  o.nodes = 6;  // n1..n3 in dc1, n4..n6 in dc2; two replicas per datacenter
+  o.replication = "dc1:2,dc2:2";
+  o.dcs = {"dc1", "dc1", "dc1", "dc2", "dc2", "dc2"};
+  Start(o);
+  std::string key;
+  for (int i = 0; i < 1000 && key.empty(); ++i) {
+    const std::string k = "key-" + std::to_string(i);
+    const Values replicas = c().ReplicasOf(k);
+    if (std::find(replicas.begin(), replicas.end(), "n6") == replicas.end()) key = k;
+  }
+  ASSERT_FALSE(key.empty());
+  Values dc2;
+  for (const std::string& id : c().ReplicasOf(key)) {
+    if (c().node(id).info.dc == "dc2") dc2.push_back(id);
+  }
+  ASSERT_EQ(2u, dc2.size());
+  for (const std::string& id : dc2) net().SetDown(Addr(id));
+  c().RunDetectors(3'000'000);
+  auto put = Put("n6", key, "v", "", kLocalQuorum);
+  EXPECT_TRUE(put.status.IsUnavailable());
+  EXPECT_EQ("no replica of the key could coordinate the write (" + dc2[0] + " down, " + dc2[1] + " down)",
+            put.status.message())
+      << "dc1's replicas are up but cannot count dc2's quorum";
+  for (const char* id : {"n1", "n2", "n3"}) EXPECT_EQ(0u, c().node(id).endpoint->received(kForwardWriteOp)) << id;
+  auto global = Put("n6", key, "w", "", 2);  // any replica may coordinate a level that is not LOCAL_*
+  ASSERT_TRUE(global.status.ok()) << global.status.ToString();
+  EXPECT_EQ("dc1", c().node(global.dot().node).info.dc);
+}
+
+// (From branch coord's coordinator_dc_test.cc.)
+TEST_F(CoordinatorTest, InADatacenterWithoutReplicasLocalReadsAreRefusedButEachQuorumWorks) {
+  SimClusterOptions o;
+  o.nodes = 5;
+  o.replication = "dc1:2,dc2:2";
+  o.dcs = {"dc1", "dc1", "dc2", "dc2", "dc3"};
+  Start(o);
+  const uint64_t calls = net().stats().calls;
+  testing::GetOutcome got = c().Get("n5", "k", kLocalOne);
+  EXPECT_TRUE(got.status.IsInvalidArgument());
+  EXPECT_EQ("r=LOCAL_ONE: the key has no replica in this node's datacenter dc3", got.status.message());
+  EXPECT_EQ(calls, net().stats().calls);
+  auto each = Put("n5", "k", "v", "", kEachQuorum);
+  ASSERT_TRUE(each.status.ok()) << "EACH_QUORUM counts every datacenter holding replicas: " << each.status.ToString();
+  testing::GetOutcome read = c().Get("n5", "k", kEachQuorum);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(Values{"v"}, read.values());
 }
 
 TEST_F(CoordinatorTest, ALevelAboveTheReplicaCountIsRefusedNamingBothNumbers) {

@@ -18,31 +18,22 @@
 #include "repl/value_format.h"
 #include "ring/membership_view.h"
 #include "ring/ownership.h"
+#include "test/repl/repl_test_util.h"
 #include "test/util/test_util.h"
 
 namespace kvring::repl {
 namespace {
 
 using test::Hex;
-
-// 2023-11-14 22:13:20 UTC, as in docs/protocol.md section 11.
-constexpr uint64_t kWriteTime = 1'700'000'000'000'000ull;
+using testing::kRedSet;
+using testing::RedSet;
 
 ring::NodeInfo N1() { return {"n1", "10.0.0.1:7000", "dc1", "rack1", 1.0}; }
 ring::NodeInfo N2() { return {"n2", "10.0.0.2:7000", "dc1", "rack2", 1.5}; }
 
-// Key `apple` as n1 stores it after `put apple red` from nothing.
-SiblingSet RedSet() {
-  SiblingSet set;
-  base::Result<WriteOutcome> out = set.Put("n1", VersionVector(), "red", kWriteTime, VersioningOptions());
-  EXPECT_TRUE(out.ok()) << out.status().ToString();
-  return set;
-}
 
 const char kMemberN1[] = "02 6e 31 0d 31 30 2e 30 2e 30 2e 31 3a 37 30 30 30 03 64 63 31 05 72 61 63 6b 31 e8 07";
 const char kMemberN2[] = "02 6e 32 0d 31 30 2e 30 2e 30 2e 32 3a 37 30 30 30 03 64 63 31 05 72 61 63 6b 32 dc 0b";
-// The stored value of RedSet() (docs/formats/value.md), 27 bytes.
-const char kRedSet[] = "01 01 02 6e 31 01 80 e2 cf aa 06 01 00 00 00 00 40 1e 18 24 0a 06 00 03 72 65 64";
 
 // accepts(bytes) must hold for the whole message and fail for every proper
 // prefix and for the message with one more byte.

@@ -1,7 +1,8 @@
 // test/repl/repl_test_util.h — small helpers for the versioning tests: vectors and
 // dots from their text forms, and sets built by a few replicas' writes; the
 // golden-byte tests' check that a decoder refuses every cut and an extra byte;
-// and an executor the test's thread drains, like an event loop.
+// the set of docs/protocol.md's examples; and an executor the test's thread
+// drains, like an event loop.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -48,8 +49,20 @@ inline void ExpectCorruptWhenCutOrExtended(const std::string& bytes,
   EXPECT_TRUE(extended.IsCorruption()) << "with a trailing byte: " << extended.ToString();
 }
 
-// A wall time well past 1970 so entry ages are meaningful.
+// A wall time well past 1970 so entry ages are meaningful (2023-11-14 22:13:20
+// UTC, the write time of docs/protocol.md's examples).
 constexpr uint64_t kT0 = 1'700'000'000'000'000ull;
+
+// Key `apple` as n1 stores it after `put apple red` from nothing at kT0: the set
+// of docs/protocol.md's examples (messages_test.cc, aae_messages_test.cc).
+inline SiblingSet RedSet() {
+  SiblingSet set;
+  base::Result<WriteOutcome> out = set.Put("n1", VersionVector(), "red", kT0, VersioningOptions());
+  EXPECT_TRUE(out.ok()) << out.status().ToString();
+  return set;
+}
+// Its stored value (docs/formats/value.md), 27 bytes.
+constexpr char kRedSet[] = "01 01 02 6e 31 01 80 e2 cf aa 06 01 00 00 00 00 40 1e 18 24 0a 06 00 03 72 65 64";
 
 // The live values of a set, in dot order, as one string "a,b".
 inline std::string Values(const SiblingSet& set) {

@@ -2,13 +2,15 @@
 // (repl/stream_messages.h, docs/protocol.md 9.3) and of DATA/membership_op
 // (repl/membership_ops.h, docs/formats/membership_op.md): each pinned as hex,
 // decoded back, and refused when truncated anywhere, extended by a byte, or
-// carrying a kind or state no build knows.
+// carrying a kind or state no build knows. (Some from branch streamdocs.)
 #include "repl/stream_messages.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "base/env.h"
+#include "base/fault_env.h"
 #include "base/sealed_file.h"
 #include "repl/membership_ops.h"
 #include "test/repl/repl_test_util.h"
@@ -167,6 +169,116 @@ TEST(MembershipOpFile, StartupStatusFollowsTheOperationThisNodeRuns) {
   EXPECT_EQ(MemberStatus::kLeaving, StartupStatus(op));
   op.kind = OperationKind::kRemoveNode;  // speaks for another member: this one stays normal
   EXPECT_EQ(MemberStatus::kNormal, StartupStatus(op));
+}
+
+// (From branch streamdocs.)
+TEST(StreamMessages, TheFirstStreamReadOfARangeHasNoKeyToGoOnAfterAndTheLastBatchIsEmpty) {
+  StreamReadRequest first = Read();
+  first.after.clear();
+  std::string body;
+  EncodeStreamRead(&body, first);
+  EXPECT_EQ("10 00 00 00 00 00 00 00 20 00 00 00 00 00 00 00 00 80 80 40", Hex(body));
+  testing::ExpectCorruptWhenCutOrExtended(body, [&](std::string_view b) {
+    StreamReadRequest r;
+    base::Status s = DecodeStreamRead(b, &r);
+    if (s.ok() && !(r == first)) return base::Status::Corruption("decoded another request");
+    return s;
+  });
+  std::string last;
+  EncodeStreamBatch(&last, StreamBatch());
+  EXPECT_EQ("00 00", Hex(last));
+  StreamBatch decoded = Batch();
+  ASSERT_TRUE(DecodeStreamBatch(last, &decoded).ok());
+  EXPECT_FALSE(decoded.more);
+  EXPECT_TRUE(decoded.entries.empty());
+}
+
+// (From branch streamdocs.)
+TEST(StreamMessages, AMembershipChangeOfItselfHasNoTargetAndNoneOrAnEmptyWeightIsRefused) {
+  std::string join, decommission;
+  EncodeMembershipChange(&join, OperationKind::kJoin, "");
+  EncodeMembershipChange(&decommission, OperationKind::kDecommission, "");
+  EXPECT_EQ("01 00", Hex(join));
+  EXPECT_EQ("02 00", Hex(decommission));
+  OperationKind kind = OperationKind::kNone;
+  std::string target = "stale";
+  ASSERT_TRUE(DecodeMembershipChange(decommission, &kind, &target).ok());
+  EXPECT_EQ(OperationKind::kDecommission, kind);
+  EXPECT_EQ("", target);
+  testing::ExpectCorruptWhenCutOrExtended(join, [](std::string_view b) {
+    OperationKind k;
+    std::string t;
+    return DecodeMembershipChange(b, &k, &t);
+  });
+  EXPECT_EQ("InvalidArgument: MEMBERSHIP_CHANGE: none is not asked for by message (replace: start the new node "
+            "with --replace ID)",
+            DecodeMembershipChange(std::string("\x00\x00", 2), &kind, &target).ToString());
+  EXPECT_EQ("InvalidArgument: MEMBERSHIP_CHANGE: set-weight needs the new weight",
+            DecodeMembershipChange(std::string("\x06\x00", 2), &kind, &target).ToString());
+}
+
+// (From branch streamdocs.)
+TEST(StreamMessages, MembershipProgressRefusesABadKindAndDoneByteAndTheEmptyOneIsSevenZeros) {
+  std::string good;
+  EncodeMembershipProgress(&good, JoinProgress());
+  std::string bad_kind = good;
+  bad_kind[0] = 7;  // kinds end at 6 (set-weight)
+  MembershipProgress got;
+  EXPECT_EQ("Corruption: membership progress: truncated or bad header",
+            DecodeMembershipProgress(bad_kind, &got).ToString());
+  std::string bad_done = good;
+  bad_done.back() = 2;
+  EXPECT_EQ("Corruption: membership progress: malformed stream 1 of 1",
+            DecodeMembershipProgress(bad_done, &got).ToString());
+  std::string none;
+  EncodeMembershipProgress(&none, MembershipProgress());
+  EXPECT_EQ("00 00 00 00 00 00 00", Hex(none));
+  testing::ExpectCorruptWhenCutOrExtended(none, [](std::string_view p) {
+    MembershipProgress m;
+    return DecodeMembershipProgress(p, &m);
+  });
+}
+
+// The body of JoinOp's file: without the magic, the version and the checksum.
+std::string JoinOpBody() {
+  std::string bytes;
+  EncodeMembershipOpFile(JoinOp(), &bytes);
+  return bytes.substr(5, bytes.size() - 9);
+}
+
+// (From branch streamdocs.)
+TEST(MembershipOpFile, ACutOrExtendedBodyUnderAGoodChecksumIsMalformedAndANewerVersionNamesBoth) {
+  const std::string body = JoinOpBody();
+  for (const std::string& bad : {body.substr(0, body.size() - 1), body + '\0'}) {
+    std::string sealed;
+    base::SealFile("KVOP", kMembershipOpFileVersion, bad, &sealed);
+    EXPECT_EQ("Corruption: membership_op file: malformed operation or stream",
+              DecodeMembershipOpFile(sealed).status().ToString());
+  }
+  std::string newer;
+  base::SealFile("KVOP", kMembershipOpFileVersion + 1, body, &newer);
+  EXPECT_EQ("membership_op file: format version 2 is newer than this build reads (1)",
+            DecodeMembershipOpFile(newer).status().message());
+}
+
+// (From branch streamdocs.)
+TEST(MembershipOpFile, LoadFindsNoOperationWithoutAFileAndNamesTheDamagedOne) {
+  base::FaultEnv env;
+  ASSERT_TRUE(env.CreateDir("/d").ok());
+  base::Result<PersistedOperation> none = LoadMembershipOp(&env, "/d/membership_op");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(OperationKind::kNone, none->kind);
+  std::string bytes;
+  EncodeMembershipOpFile(JoinOp(), &bytes);
+  ASSERT_TRUE(base::WriteStringToFileAtomic(&env, bytes, "/d/membership_op").ok());
+  base::Result<PersistedOperation> loaded = LoadMembershipOp(&env, "/d/membership_op");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(JoinOp(), *loaded);
+  ASSERT_TRUE(base::WriteStringToFileAtomic(&env, "KVOP", "/d/membership_op").ok());
+  base::Status s = LoadMembershipOp(&env, "/d/membership_op").status();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("/d/membership_op")) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("membership_op file: ")) << s.ToString();
 }
 
 }  // namespace

@@ -126,6 +126,8 @@ SimCluster::SimCluster(SimClusterOptions options)
     if (static_cast<size_t>(i) <= options_.dcs.size()) info.dc = options_.dcs[static_cast<size_t>(i - 1)];
     members_.push_back(info);
   }
+  const size_t in_force = options_.ring_members > 0 ? static_cast<size_t>(options_.ring_members) : members_.size();
+  in_force_.assign(members_.begin(), members_.begin() + static_cast<std::ptrdiff_t>(in_force));
   for (int i = 0; i < options_.nodes; ++i) StartNode(i);
 }
 
@@ -175,7 +177,8 @@ void SimCluster::StartNode(int index) {
     ASSERT_TRUE(spec.ok()) << spec.status().ToString();
     ring_options.replication = spec.value();
   }
-  auto ring = ring::RingHolder::Create(members_, ring_options);
+  if (options_.hints) OpenHints(node.get(), dir);
+  auto ring = ring::RingHolder::Create(in_force_, ring_options);
   ASSERT_TRUE(ring.ok()) << ring.status().ToString();
   node->ring = std::move(ring).value();
   node->endpoint = net_->Endpoint(node->info.address);
@@ -187,12 +190,45 @@ void SimCluster::StartNode(int index) {
   coordinator_options.request_timeout_ms = options_.request_timeout_ms;
   node->coordinator = std::make_unique<Coordinator>(coordinator_options, node->ring.get(), node->store.get(),
                                                     node->endpoint, node->liveness.get(), node->endpoint,
-                                                    net_->clock(), base::Logger::Null());
+                                                    net_->clock(), base::Logger::Null(), node->hints.get());
   node->leaves = std::make_unique<ScanLeafSource>(node->db.get(), options_.leaf_bits);
   node->aae = std::make_unique<AaeResponder>(node->leaves.get(), node->store.get(), node->endpoint);
   InstallHandler(node.get());
   nodes_.push_back(std::move(node));
 }
+
+void SimCluster::OpenHints(SimNode* node, const std::string& dir) {
+  HintStoreOptions hint_options;
+  hint_options.dir = dir + "/hints";
+  hint_options.sync_mode = lsm::SyncMode::kNone;  // durable at once, like the engine
+  auto hints = HintStore::Open(hint_options, &node->env, net_->clock(), node->io.get(), base::Logger::Null());
+  ASSERT_TRUE(hints.ok()) << hints.status().ToString();
+  node->hints = std::move(hints).value();
+}
+
+void SimCluster::StartTransition(const std::vector<std::string>& after) {
+  std::vector<ring::NodeInfo> next;
+  for (const std::string& id : after) next.push_back(node(id).info);
+  for (auto& n : nodes_) {
+    Status s = n->ring->Update(in_force_, next, "");
+    ASSERT_TRUE(s.ok()) << n->info.id << ": " << s.ToString();
+    ASSERT_NE(nullptr, n->ring->Transition()) << n->info.id;
+  }
+}
+
+namespace {
+
+// A replica write's merge, answered once durable (an error at once).
+void MergeAndReply(SimNode* node, std::string_view key, SiblingSet set, const test::FakeReply& reply) {
+  node->store->Merge(
+      node->endpoint, key, std::move(set),
+      [reply](Status st, const SiblingSet&) {
+        if (!st.ok()) reply(st, {});
+      },
+      [reply](Status st) { reply(st, {}); });
+}
+
+}  // namespace
 
 // The node-to-node half of node/node_service.cc: decode, call the store or the
 // coordinator, encode the reply.
@@ -218,13 +254,17 @@ void SimCluster::InstallHandler(SimNode* node) {
         Status s = DecodeReplicaWrite(body, &key, &set);
         if (s.ok() && key.empty()) s = Status::InvalidArgument("empty key");
         if (!s.ok()) return reply(s, {});
-        node->store->Merge(
-            node->endpoint, key, std::move(set),
-            [reply](Status st, const SiblingSet&) {
-              if (!st.ok()) reply(st, {});
-            },
-            [reply](Status st) { reply(st, {}); });
-        return;
+        return MergeAndReply(node, key, std::move(set), reply);
+      }
+      case Op(ClusterOpcode::kHintedWrite): {
+        std::string_view owner, key;
+        SiblingSet set;
+        Status s = DecodeHintedWrite(body, &owner, &key, &set);
+        if (s.ok() && node->hints == nullptr) s = Status::NotSupported("no hint store");
+        if (!s.ok()) return reply(s, {});
+        // The hint first, then the set: both are durable inline (SyncMode::kNone).
+        node->hints->Add(node->endpoint, owner, key, body.size(), [](Status, AddOutcome) {});
+        return MergeAndReply(node, key, std::move(set), reply);
       }
       case Op(ClusterOpcode::kProbe): {
         std::string payload;

@@ -12,7 +12,10 @@
 // data, so every store completion is inline and a run is replayable from its
 // seed (FakeNetwork's determinism rule).
 //
-// Node i (1-based) is "n<i>" at address "10.0.0.<i>:7000".
+// Node i (1-based) is "n<i>" at address "10.0.0.<i>:7000", in datacenter
+// options.dcs[i-1] (dc1 when not given). With options.ring_members < nodes, the
+// last nodes run but are not members of the ring in force: StartTransition makes
+// them join (a ring in transition on every node, ring/transition.h).
 // Thread safety: needs external synchronization (the test's thread drives it).
 #pragma once
 
@@ -29,6 +32,7 @@
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
 #include "repl/aae_responder.h"
+#include "repl/hint_store.h"
 #include "repl/leaf_source.h"
 #include "repl/prober.h"
 #include "repl/replica_store.h"
@@ -46,6 +50,8 @@ struct SimClusterOptions {
   test::FakeNetworkOptions network;
   VersioningOptions versioning;
   int leaf_bits = 10;  // the anti-entropy leaves (ScanLeafSource)
+  int ring_members = 0;  // nodes n1..n<ring_members> form the ring in force; 0: every node
+  bool hints = false;    // each node keeps a HintStore (stand-ins, hints) and answers HINTED_WRITE
 };
 
 struct SimNode {
@@ -54,6 +60,7 @@ struct SimNode {
   std::unique_ptr<lsm::DB> db;
   std::unique_ptr<base::ThreadPool> io;
   std::unique_ptr<ReplicaStore> store;
+  std::unique_ptr<HintStore> hints;  // with SimClusterOptions::hints only
   std::unique_ptr<FailureDetector> liveness;
   std::unique_ptr<Prober> prober;  // ticked by SimCluster::RunDetectors
   std::unique_ptr<ring::RingHolder> ring;
@@ -136,7 +143,11 @@ class SimCluster {
   std::vector<std::string> ids() const;
   static std::string AddressOf(std::string_view id);
 
-  // The key's replicas in preference order.
+  // Every node's view publishes the ring in force with the transition to the ring
+  // of `after` (ids of running nodes). Fails the test when a view refuses it.
+  void StartTransition(const std::vector<std::string>& after);
+
+  // The key's replicas in preference order (on the ring in force).
   std::vector<std::string> ReplicasOf(std::string_view key) const;
   // The first of "key-0", "key-1", ... whose preference list is exactly `replicas`.
   std::string KeyWithReplicas(const std::vector<std::string>& replicas) const;
@@ -171,13 +182,15 @@ class SimCluster {
 
  private:
   void StartNode(int index);
+  void OpenHints(SimNode* node, const std::string& dir);
   void InstallHandler(SimNode* node);
   template <typename Outcome>
   Outcome Await(const std::shared_ptr<Outcome>& outcome);
 
   const SimClusterOptions options_;
   std::unique_ptr<test::FakeNetwork> net_;
-  std::vector<ring::NodeInfo> members_;
+  std::vector<ring::NodeInfo> members_;   // every running node
+  std::vector<ring::NodeInfo> in_force_;  // the ring's members
   std::vector<std::unique_ptr<SimNode>> nodes_;  // destroyed before net_ (pools post into it)
 };
 

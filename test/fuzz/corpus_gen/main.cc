@@ -205,6 +205,9 @@ void Membership(Corpus* c) {
   repl::EncodeMembershipOpFile({repl::OperationKind::kJoin, "", repl::OperationState::kStreaming, 1000,
                                 {{stream, {"n2", "n3"}, "pear"}}}, &b);
   c->Add("stream_messages", "op-file", b, 4);
+  c->Add("stream_messages", "op-body", std::string_view(b).substr(5, b.size() - 9), 5);  // sealed by the target
+  b.clear(); repl::EncodeStreamRead(&b, {{0x10, 0x20}, "", 1u << 20}); c->Add("stream_messages", "read-first", b, 0);
+  b.clear(); repl::EncodeStreamBatch(&b, {}); c->Add("stream_messages", "batch-last", b, 1);
 }
 
 // --- lsm files ---------------------------------------------------------------
@@ -274,6 +277,8 @@ void Lsm(Corpus* c) {
   edit.SetLastSequence(100);
   edit.AddFile(0, {7, 1000, Key(1), Key(9)});
   edit.AddFile(1, {6, 2000, Key(10), Key(20), 12, 3});  // with its tombstones (field 64)
+  edit.AddFile(2, {11, 3000, Key(31), Key(40), 2, 4, 0, 4, 9, 0, 30, 900});  // its sequences and data (65, 66)
+  edit.AddRangeDeletion("key0005", "key0007", 90);              // field 7
   edit.RemoveFile(1, 4);
   edit.SetCompactPointer(1, Key(15));
   std::string e;
@@ -283,6 +288,7 @@ void Lsm(Corpus* c) {
   second.RemoveFile(0, 7);
   second.AddFile(1, {9, 1000, Key(21), Key(30)});
   second.SetLastSequence(200);
+  second.AddRangeDeletion("key0006", "", 150);  // overlaps the first, no upper bound
   std::string e2;
   second.EncodeTo(&e2);
   c->Add("manifest", "log", LogOf({e, e2}), 0);
@@ -336,6 +342,7 @@ void Docs(Corpus* c, const std::string& docs) {
       {"formats/node_state.md", "node_state", -1}, {"formats/hints.md", "hint_record", 0},
       {"formats/members.md", "members_file", -1},  {"formats/manifest.md", "version_edit", -1},
       {"formats/wal.md", "wal", 0},           {"formats/sstable.md", "table", -1},
+      {"formats/membership_op.md", "stream_messages", 4},
   };
   for (const auto& d : kDocs) {
     int n = 0;
