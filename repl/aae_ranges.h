@@ -36,8 +36,8 @@ std::vector<std::string> CoReplicas(const ring::Ring& ring, std::string_view sel
 std::vector<uint64_t> MerkleSplits(const ring::Ring& ring);
 
 // The ranges of the ring `self` replicates (replicated = true) or does not (what
-// cleanup deletes: all of it when `self` is not a member), adjacent ones merged,
-// in token order.
+// cleanup deletes; all of it when `self` is not a member, which RangeCleaner
+// refuses), adjacent ones merged, in token order.
 std::vector<ring::TokenRange> RangesReplicated(const ring::Ring& ring, std::string_view self, bool replicated);
 
 // Keeps, of `ranges`, the intervals inside `limit` (clipped to it).

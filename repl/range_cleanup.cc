@@ -48,6 +48,14 @@ void RangeCleaner::Run(Done done) {
                 {});
   }
   if (running_) return done(Status::Busy("a cleanup runs"), {});
+  // A node missing from its own ring (one that left, or a view not yet built)
+  // would delete everything: never on that evidence alone.
+  if (view_->Current()->FindNode(options_.self) == nullptr) {
+    return done(Status::InvalidArgument(options_.self + " is not a member of the ring in force: cleanup deletes only "
+                                        "the ranges a member no longer replicates (a node that left the cluster "
+                                        "keeps its data until its directory is wiped)"),
+                {});
+  }
   std::vector<ring::TokenRange> ranges = RangesReplicated(*view_->Current(), options_.self, /*replicated=*/false);
   running_ = true;
   io_->Post([this, db = db_, loop = loop_, alive = alive_, ranges = std::move(ranges), done = std::move(done)] {

@@ -130,12 +130,17 @@ TEST_F(RangeCleanerTest, ASecondCleanupWhileOneRunsIsRefused) {
 
 // What aae_ranges.h documents: a node the ring does not name replicates nothing,
 // so its cleanup deletes everything it holds.
-TEST_F(RangeCleanerTest, ANonMembersCleanupDeletesEverythingItHolds) {
+// A node its own ring lacks (it left, or its view is not built) would delete
+// everything: refused, nothing deleted.
+TEST_F(RangeCleanerTest, ANonMembersCleanupIsRefusedAndDeletesNothing) {
   auto stranger = Cleaner("n9");
-  ASSERT_TRUE(Run(stranger.get()).first.ok());
+  const base::Status s = Run(stranger.get()).first;
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("n9 is not a member")) << s.ToString();
   int held = 0;
   for (int i = 0; i < kKeys; i++) held += Holds("k" + std::to_string(i));
-  EXPECT_EQ(0, held);
+  EXPECT_EQ(kKeys, held);
+  EXPECT_EQ(0u, db_->GetStats().range_deletes);
 }
 
 TEST_F(RangeCleanerTest, TheAutomaticCleanupRunsItsDelayAfterAChangeThatTookRangesAway) {
