@@ -33,6 +33,7 @@ void Node::StartMembershipOps(repl::Transport* transport, repl::PersistedOperati
   repl::StreamerOptions stream;
   stream.self = options_.id;
   stream.rate_bytes_per_sec = options_.stream_rate_bytes;
+  stream.parallel = static_cast<size_t>(options_.stream_parallel);
   stream.timeout_ms = std::max<uint64_t>(10000, 2 * static_cast<uint64_t>(options_.request_timeout_ms));
   ring::MembershipView* view = view_.get();
   auto find = [view](std::string_view id) -> std::optional<ring::NodeInfo> {

@@ -55,7 +55,7 @@ struct StreamerOptions {
   uint64_t rate_bytes_per_sec = 64ull << 20;
   uint32_t batch_bytes = 1u << 20;
   uint64_t timeout_ms = 10000;
-  size_t parallel = 2;          // tasks in flight at once
+  size_t parallel = 2;          // tasks in flight at once (kvnode --stream-parallel)
   uint64_t retry_us = 500'000;  // after a failed batch
 };
 
