@@ -26,6 +26,9 @@ AntiEntropy::AntiEntropy(AntiEntropyOptions options, LeafSource* leaves, Replica
                                                 options_.rate_bytes_per_sec / 4)},
                 clock),
       cycle_start_wall_us_(clock->WallMicros()),
+      saver_(options_.state_path.empty()
+                 ? nullptr
+                 : std::make_unique<FileSaver>(options_.state_path, "repair job", env, io, logger)),
       alive_(std::make_shared<bool>(true)) {}
 
 AntiEntropy::~AntiEntropy() { *alive_ = false; }
@@ -257,32 +260,14 @@ RepairProgress AntiEntropy::Progress() const {
 }
 
 void AntiEntropy::Persist(bool now) {
-  if (options_.state_path.empty()) return;
+  if (saver_ == nullptr) return;
   const uint64_t t = clock_->NowMicros();
   if (!now && t - persisted_us_ < options_.persist_every_us) return;
-  if (persisting_) {
-    persist_again_ = true;
-    return;
-  }
-  persisting_ = true;
   persisted_us_ = t;
   RepairJobState snapshot = job_;
   snapshot.progress = Progress();
   snapshot.progress.detail.clear();
-  io_->Post([this, alive = alive_, env = env_, ex = executor_, path = options_.state_path,
-             snapshot = std::move(snapshot)] {
-    Status s = SaveRepairJobState(env, path, snapshot);
-    ex->Post([this, alive, s] {
-      if (!*alive) return;
-      persisting_ = false;
-      if (!s.ok()) LOG_WARN(logger_, "anti-entropy: %s (the job's progress since the last save is not kept)",
-                            s.ToString().c_str());
-      if (persist_again_) {
-        persist_again_ = false;
-        Persist(true);
-      }
-    });
-  });
+  saver_->Save(EncodeRepairJobState(snapshot));
 }
 
 }  // namespace kvring::repl

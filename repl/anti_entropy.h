@@ -31,6 +31,7 @@
 #include "base/env.h"
 #include "base/logging.h"
 #include "repl/aae_exchange.h"
+#include "repl/file_saver.h"
 #include "repl/failure_detector.h"
 #include "repl/hint_store.h"
 #include "repl/purge_horizon.h"
@@ -139,11 +140,11 @@ class AntiEntropy {
   uint64_t job_run_started_us_ = 0;           // this run of the job (monotonic)
   std::string job_detail_;
   uint64_t persisted_us_ = 0;
-  bool persisting_ = false, persist_again_ = false;
   AntiEntropyStats stats_;
   PurgeHorizon* horizon_ = nullptr;
   std::function<uint64_t()> sequence_;
   std::function<bool()> hints_advertised_;
+  std::unique_ptr<FileSaver> saver_;  // DATA/repair, off the loop; null without a state_path
   std::shared_ptr<bool> alive_;
 };
 
