@@ -94,7 +94,10 @@ void RangeCleaner::Tick() {
   }
   if (due_us_ == 0 || now < due_us_ || running_) return;
   due_us_ = 0;
-  Run([](Status, std::vector<ring::TokenRange>) {});
+  Run([this](Status s, std::vector<ring::TokenRange>) {
+    // A run logs what it did; a refusal (a new change, not a member) would be silent.
+    if (s.IsBusy() || s.IsInvalidArgument()) LOG_WARN(logger_, "automatic cleanup refused: %s", s.ToString().c_str());
+  });
 }
 
 }  // namespace kvring::repl

@@ -390,7 +390,10 @@ Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t beg
     state->pending++;
   }
   Status s = db_->Write(lsm::WriteOptions(), &batch, [state](Status st) { state->Finish(st); });
-  if (!s.ok()) state->Finish(s);  // the engine never calls back for a failed write
+  if (!s.ok()) {
+    state->Finish(s);  // the engine never calls back for a failed write
+    return s;
+  }
   counters_.writes.fetch_add(changed, std::memory_order_relaxed);
   return s;
 }
