@@ -537,6 +537,10 @@ TEST(ClusterMembershipTest, AJoinWhoseSourceIsKilledHalfwayCarriesOnFromAnotherR
   join.Start();
   if (HasFatalFailure()) return;
   const repl::MembershipProgress before = join.WaitStreamed(4u << 20);
+  // While the join streams, an old owner refuses to clean up what it gives away.
+  ProgramResult cleanup = RunProgram({BinaryPath("kvctl"), "--host", join.cluster.node(0).address(), "cleanup"});
+  EXPECT_NE(0, cleanup.exit_code) << cleanup.ToString();
+  EXPECT_NE(std::string::npos, cleanup.err.find("in transition")) << cleanup.ToString();
   join.cluster.node(1).Kill();  // n2: the source of about a third of the ranges
   base::Status done = WaitOperationDone(join.cluster.node(3));
   ASSERT_TRUE(done.ok()) << done.ToString() << join.cluster.LogTails();
