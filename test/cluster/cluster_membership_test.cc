@@ -536,11 +536,13 @@ TEST(ClusterMembershipTest, AJoinWhoseSourceIsKilledHalfwayCarriesOnFromAnotherR
   SlowJoin join;
   join.Start();
   if (HasFatalFailure()) return;
-  const repl::MembershipProgress before = join.WaitStreamed(4u << 20);
   // While the join streams, an old owner refuses to clean up what it gives away.
+  join.WaitStreamed(1u << 20);
   ProgramResult cleanup = RunProgram({BinaryPath("kvctl"), "--host", join.cluster.node(0).address(), "cleanup"});
   EXPECT_NE(0, cleanup.exit_code) << cleanup.ToString();
   EXPECT_NE(std::string::npos, cleanup.err.find("in transition")) << cleanup.ToString();
+  // Nothing between this snapshot and the kill: the ranges it shows unfinished must end elsewhere.
+  const repl::MembershipProgress before = join.WaitStreamed(4u << 20);
   join.cluster.node(1).Kill();  // n2: the source of about a third of the ranges
   base::Status done = WaitOperationDone(join.cluster.node(3));
   ASSERT_TRUE(done.ok()) << done.ToString() << join.cluster.LogTails();
@@ -551,13 +553,20 @@ TEST(ClusterMembershipTest, AJoinWhoseSourceIsKilledHalfwayCarriesOnFromAnotherR
               static_cast<unsigned long long>(join.BytesAgain(*after)));
   // Only batches in flight when n2 died are sent again: two at most, of 1 MiB.
   EXPECT_LE(join.BytesAgain(*after), 2u << 20);
-  // Every range still streaming when n2 died finished from another replica.
+  // Every range unfinished when n2 died finished, those n2 was to send from
+  // another replica (but one whose last batch had left n2 before it died may
+  // still name it: under TSan merges are slow enough for that).
   ASSERT_EQ(before.streams.size(), after->streams.size());
+  size_t on_n2 = 0, moved = 0;
   for (size_t i = 0; i < before.streams.size(); ++i) {
     if (before.streams[i].done) continue;
-    EXPECT_NE("n2", after->streams[i].source) << after->streams[i].range.ToString() << " still names n2";
     EXPECT_TRUE(after->streams[i].done) << after->streams[i].range.ToString();
+    if (before.streams[i].source != "n2") continue;
+    on_n2++;
+    moved += after->streams[i].source != "n2";
   }
+  EXPECT_GT(on_n2, 0u) << "n2 was to send nothing more when it died";
+  EXPECT_GE(moved + 2, on_n2) << "at most the two batches in flight may have finished from n2";
   join.ExpectJoinerHoldsItsRanges();
 }
 
