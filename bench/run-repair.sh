@@ -81,31 +81,21 @@ delta() {
   echo $(( ${b:-0} - ${a:-0} ))
 }
 sum3() { echo $(( $(delta "$1" "$2" 0 "$3") + $(delta "$1" "$2" 1 "$3") + $(delta "$1" "$2" 2 "$3") )); }
-# repair NAME INDEX: kvctl repair --wait through node INDEX, timed (ms in REPAIR_MS)
-repair() {
-  local t0
-  snapshot "$1-before"
-  echo "== repair $1 (through ${NODE_IDS[$2]})" >&2
+# job KIND NAME INDEX: `kvctl repair --wait` or `kvctl rebuild --wait` (KIND) through
+# node INDEX, timed (ms in REPAIR_MS), with stats snapshots NAME-before/-after
+job() {
+  local kind=$1 name=$2 t0 job_s
+  snapshot "$name-before"
+  echo "== $kind $name (through ${NODE_IDS[$3]})" >&2
   t0=$(now_us)
-  "$KVCTL" --host "${NODE_ADDRS[$2]}" --timeout 10000 repair --wait >"$RESULTS/repair-$1.txt" 2>&1 ||
-    { echo "kvctl repair $1 failed:" >&2; tail -20 "$RESULTS/repair-$1.txt" >&2; exit 1; }
-  REPAIR_MS=$(( ($(now_us) - t0) / 1000 ))  # to kvctl's 1 s poll; the job's own time, when printed:
-  local job_s
-  job_s=$(grep -o 'done in [0-9.]* s' "$RESULTS/repair-$1.txt" | awk '{ print $3 }' | tail -1)
+  "$KVCTL" --host "${NODE_ADDRS[$3]}" --timeout 10000 "$kind" --wait >"$RESULTS/$kind-$name.txt" 2>&1 ||
+    { echo "kvctl $kind $name failed:" >&2; tail -20 "$RESULTS/$kind-$name.txt" >&2; exit 1; }
+  REPAIR_MS=$(( ($(now_us) - t0) / 1000 ))  # to kvctl's 1 s poll; a repair's own time, when printed:
+  job_s=$(grep -o 'done in [0-9.]* s' "$RESULTS/$kind-$name.txt" | awk '{ print $3 }' | tail -1)
   [ -n "$job_s" ] && REPAIR_MS=$(awk -v s="$job_s" 'BEGIN { printf "%d", s * 1000 }')
-  snapshot "$1-after"
+  snapshot "$name-after"
 }
-# rebuild NAME INDEX: kvctl rebuild --wait on node INDEX, timed (ms in REPAIR_MS)
-rebuild() {
-  local t0
-  snapshot "$1-before"
-  echo "== rebuild $1 (${NODE_IDS[$2]})" >&2
-  t0=$(now_us)
-  "$KVCTL" --host "${NODE_ADDRS[$2]}" --timeout 10000 rebuild --wait >"$RESULTS/rebuild-$1.txt" 2>&1 ||
-    { echo "kvctl rebuild $1 failed:" >&2; tail -20 "$RESULTS/rebuild-$1.txt" >&2; exit 1; }
-  REPAIR_MS=$(( ($(now_us) - t0) / 1000 ))
-  snapshot "$1-after"
-}
+repair() { job repair "$@"; }
 # rebuild_row NAME INDEX USER_BYTES: the summary line of a rebuild (bytes: streamed in)
 rebuild_row() {
   local n=$1 i=$2 bytes keys blocks
@@ -176,7 +166,7 @@ kvbench_cmd during "${BG[@]}" --duration 3600
 bg_pid=$!
 PIDS+=("$bg_pid")
 sleep 1
-if [ "$RESTORE" = rebuild ]; then rebuild wiped 2; else repair wiped 2; fi
+job "$RESTORE" wiped 2
 kill -INT "$bg_pid" 2>/dev/null || true
 wait "$bg_pid" 2>/dev/null || true
 forget_pid "$bg_pid"

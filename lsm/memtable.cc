@@ -80,8 +80,10 @@ void MemTable::Add(SequenceNumber seq, ValueKind kind, std::string_view key, std
     table_.InsertAllocated(record);
     index_.Upsert(hash, key, record);  // a key the full index cannot take stays unindexed
   }
-  entries_.fetch_add(1, std::memory_order_relaxed);
-  data_bytes_.fetch_add(key.size() + value.size(), std::memory_order_relaxed);
+  // One writer: a plain store, no locked add (readers only need a recent value).
+  entries_.store(entries_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  data_bytes_.store(data_bytes_.load(std::memory_order_relaxed) + key.size() + value.size(),
+                    std::memory_order_relaxed);
 }
 
 namespace {

@@ -112,17 +112,18 @@ void ReplicaStore::Coordinate(Executor* ex, std::string_view key, WriteKind kind
                   std::move(durable));
 }
 
+bool ReplicaStore::MergeInto(const SiblingSet& incoming, SiblingSet* set) const {
+  SiblingSet merged = SiblingSet::Merge(*set, incoming);
+  if (merged == *set) return false;
+  merged.Prune(versioning_.prune, clock_->WallMicros(), self_);
+  *set = std::move(merged);
+  return true;
+}
+
 void ReplicaStore::Merge(Executor* ex, std::string_view key, SiblingSet incoming, AppliedDone applied,
                          DurableDone durable) {
   Mutation mutate = [this, incoming = std::move(incoming)](SiblingSet* set, bool* changed) {
-    SiblingSet merged = SiblingSet::Merge(*set, incoming);
-    if (merged == *set) {
-      *changed = false;
-      return Status::OK();
-    }
-    merged.Prune(versioning_.prune, clock_->WallMicros(), self_);
-    *set = std::move(merged);
-    *changed = true;
+    *changed = MergeInto(incoming, set);
     return Status::OK();
   };
   ReadModifyWrite(ex, StorageKey(key), std::move(mutate), Origin::kMerged, std::move(applied),
@@ -370,17 +371,15 @@ Status ReplicaStore::MergeChunk(const std::vector<KeyedSet>& entries, size_t beg
       KV_RETURN_IF_ERROR(LoadSet(read, key, &set, &found));  // Busy: the read needs I/O
     }
     latest[key] = i;
-    SiblingSet merged = SiblingSet::Merge(set, entries[i].set);
-    if (merged == set) {
+    if (!MergeInto(entries[i].set, &set)) {
       state->merged[i] = std::move(set);
       continue;
     }
-    merged.Prune(versioning_.prune, clock_->WallMicros(), self_);
     std::string bytes;
-    EncodeSiblingSet(merged, &bytes);
-    KV_RETURN_IF_ERROR(CheckSize(Origin::kMerged, key, merged, bytes.size()));
+    EncodeSiblingSet(set, &bytes);
+    KV_RETURN_IF_ERROR(CheckSize(Origin::kMerged, key, set, bytes.size()));
     batch.Put(key, bytes);
-    state->merged[i] = std::move(merged);
+    state->merged[i] = std::move(set);
     changed++;
   }
   counters_.merges_unchanged.fetch_add((end - begin) - changed, std::memory_order_relaxed);

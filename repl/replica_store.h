@@ -145,6 +145,9 @@ class ReplicaStore {
   // read needs I/O and `allow_io` is false.
   bool TryReadModifyWrite(Executor* ex, const std::string& key, const Mutation& mutate, Origin origin,
                           bool allow_io, const AppliedDone& applied, const DurableDone& durable);
+  // Merges `incoming` into *set (pruned as versioning_ says); false, *set
+  // untouched, when it brings nothing new.
+  bool MergeInto(const SiblingSet& incoming, SiblingSet* set) const;
   base::Status CheckSize(Origin origin, std::string_view storage_key, const SiblingSet& set, size_t bytes);
   base::Status LoadSet(const lsm::ReadOptions& options, std::string_view storage_key, SiblingSet* set,
                        bool* found);

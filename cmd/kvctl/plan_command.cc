@@ -77,17 +77,6 @@ bool RunningChange(const std::vector<repl::MemberReport>& members, ring::Members
   return false;
 }
 
-// Nodes that gossip bytes but no key counts (kvnodes built before the engine
-// counted entries reported load_keys 0).
-void NoteMissingKeyCounts(const std::vector<repl::MemberReport>& members, PlanReport* report) {
-  bool any_keys = false, any_bytes = false;
-  for (const repl::MemberReport& m : members) {
-    any_keys = any_keys || m.state.load_keys > 0;
-    any_bytes = any_bytes || m.state.load_bytes > 0;
-  }
-  if (any_bytes && !any_keys) report->notes.push_back("the nodes report no key counts (load_keys 0), so keys show 0");
-}
-
 // Notes on members the answering node holds down that the plan counts on.
 void NoteDownMembers(const std::vector<repl::MemberReport>& members, PlanReport* report) {
   std::string self;
@@ -160,7 +149,6 @@ base::Result<PlanReport> PlanFromCluster(const repl::RingDescription& ring_desc,
   report.notes.push_back(
       "sizes are estimates: each node's load (kvctl status) split over the ranges it replicates in proportion to "
       "their token span");
-  NoteMissingKeyCounts(members, &report);
   NoteDownMembers(members, &report);
   return report;
 }
