@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/strings.h"
 #include "net/protocol.h"
 #include "repl/client_context.h"
 #include "repl/reconcile.h"
@@ -23,18 +24,10 @@ CoordinatorStats Coordinator::stats() const {
   return out;
 }
 
+using base::Join;
 using base::Status;
 
 namespace {
-
-std::string Join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += ", ";
-    out += p;
-  }
-  return out;
-}
 
 // The sibling a write coordinated by `actor` just added: dots of one actor only
 // grow, so it is that actor's sibling with the largest counter.

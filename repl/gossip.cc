@@ -1,6 +1,7 @@
 #include "repl/gossip.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/coding.h"
 #include "repl/messages.h"
@@ -262,15 +263,11 @@ void Gossiper::UpdateSelf(uint64_t load_bytes, uint64_t load_keys, std::vector<s
   self.hints = std::move(hints);
 }
 
-std::string Gossiper::EncodeSyn() const {
+std::vector<GossipDigest> Gossiper::Digests() const {
   std::vector<GossipDigest> digests;
-  {
-    base::MutexLock lock(&mu_);
-    for (const auto& [id, e] : table_) digests.push_back({id, e.state.generation, e.state.version});
-  }
-  std::string body;
-  EncodeGossipSyn(&body, options_.cluster, options_.self.id, digests);
-  return body;
+  base::MutexLock lock(&mu_);
+  for (const auto& [id, e] : table_) digests.push_back({id, e.state.generation, e.state.version});
+  return digests;
 }
 
 std::vector<ring::NodeInfo> Gossiper::PickPeers() {
@@ -314,19 +311,22 @@ void Gossiper::ExchangeWith(const ring::NodeInfo& peer) {
     base::MutexLock lock(&mu_);
     stats_.syns_sent++;
   }
-  transport_->Call(peer, Op(ClusterOpcode::kGossipSyn), EncodeSyn(), options_.timeout_ms,
-                   [this, peer](const Status& s, std::string_view payload) {
+  std::vector<GossipDigest> digests = Digests();
+  std::string body;
+  EncodeGossipSyn(&body, options_.cluster, options_.self.id, digests);
+  transport_->Call(peer, Op(ClusterOpcode::kGossipSyn), std::move(body), options_.timeout_ms,
+                   [this, peer, digests = std::move(digests)](const Status& s, std::string_view payload) {
                      if (!s.ok()) {
                        if (s.IsInvalidArgument()) {
                          LOG_WARN(logger_, "gossip with %s refused: %s", peer.address.c_str(), s.ToString().c_str());
                        }
                        return;
                      }
-                     OnAck(peer, payload);
+                     OnAck(peer, digests, payload);
                    });
 }
 
-void Gossiper::OnAck(const ring::NodeInfo& peer, std::string_view payload) {
+void Gossiper::OnAck(const ring::NodeInfo& peer, const std::vector<GossipDigest>& sent, std::string_view payload) {
   std::vector<MemberState> states;
   std::vector<std::string> wants;
   if (!DecodeGossipAck(payload, &states, &wants)) {
@@ -334,20 +334,87 @@ void Gossiper::OnAck(const ring::NodeInfo& peer, std::string_view payload) {
     return;
   }
   Apply(states);
-  if (wants.empty()) return;
   std::vector<MemberState> pushed;
+  std::string peer_id;
   {
     base::MutexLock lock(&mu_);
+    peer_id = PeerIdLocked(peer);
+    const std::set<std::string_view> wanted(wants.begin(), wants.end());
+    for (const GossipDigest& d : sent) {
+      if (!peer_id.empty() && !wanted.contains(d.id)) NoteHeldLocked(peer_id, d.id, d.generation, d.version);
+    }
     for (const auto& id : wants) {
       auto it = table_.find(id);
       if (it != table_.end()) pushed.push_back(it->second.state);
     }
     stats_.states_sent += pushed.size();
   }
+  if (pushed.empty()) return;
   std::string body;
   EncodeGossipPush(&body, options_.cluster, options_.self.id, pushed);
+  std::vector<GossipDigest> given;
+  for (const MemberState& m : pushed) given.push_back({m.node.id, m.generation, m.version});
   transport_->Call(peer, Op(ClusterOpcode::kGossipPush), std::move(body), options_.timeout_ms,
-                   [](const Status&, std::string_view) {});
+                   [this, peer_id, given = std::move(given)](const Status& s, std::string_view) {
+                     if (!s.ok() || peer_id.empty()) return;
+                     base::MutexLock lock(&mu_);
+                     for (const GossipDigest& d : given) NoteHeldLocked(peer_id, d.id, d.generation, d.version);
+                   });
+}
+
+void Gossiper::NoteHeldLocked(std::string_view peer, std::string_view member, uint64_t generation, uint64_t version) {
+  auto by_peer = held_.find(peer);
+  if (by_peer == held_.end()) by_peer = held_.emplace(std::string(peer), decltype(held_)::mapped_type()).first;
+  auto [it, fresh] = by_peer->second.try_emplace(std::string(member), generation, version);
+  if (!fresh) it->second = std::max(it->second, std::pair<uint64_t, uint64_t>(generation, version));
+}
+
+std::pair<uint64_t, uint64_t> Gossiper::HeldLocked(std::string_view peer, std::string_view member) const {
+  auto by_peer = held_.find(peer);
+  if (by_peer == held_.end()) return {0, 0};
+  auto it = by_peer->second.find(member);
+  return it == by_peer->second.end() ? std::pair<uint64_t, uint64_t>(0, 0) : it->second;
+}
+
+std::string Gossiper::PeerIdLocked(const ring::NodeInfo& peer) const {
+  if (!peer.id.empty()) return peer.id;
+  for (const auto& [id, e] : table_) {
+    if (e.state.node.address == peer.address) return id;
+  }
+  return "";
+}
+
+base::Result<GossipDigest> Gossiper::DigestOf(std::string_view id) const {
+  base::MutexLock lock(&mu_);
+  auto it = table_.find(id);
+  if (it == table_.end()) return Status::NotFound("no member " + std::string(id) + " in the gossip table");
+  return GossipDigest{it->first, it->second.state.generation, it->second.state.version};
+}
+
+std::vector<std::string> Gossiper::NotYetHeard(const GossipDigest& digest) const {
+  const std::pair<uint64_t, uint64_t> wanted(digest.generation, digest.version);
+  std::vector<std::string> out;
+  base::MutexLock lock(&mu_);
+  for (const auto& [id, e] : table_) {
+    const MemberStatus st = e.state.status;
+    if (id == options_.self.id || id == digest.id || st == MemberStatus::kLeft || st == MemberStatus::kRemoved ||
+        detector_->IsDown(e.state.node)) {
+      continue;
+    }
+    if (HeldLocked(id, digest.id) < wanted) out.push_back(id);
+  }
+  return out;
+}
+
+void Gossiper::Spread() {
+  std::vector<ring::NodeInfo> up;
+  {
+    base::MutexLock lock(&mu_);
+    for (const auto& [id, e] : table_) {
+      if (id != options_.self.id && !detector_->IsDown(e.state.node)) up.push_back(e.state.node);
+    }
+  }
+  for (const auto& peer : up) ExchangeWith(peer);
 }
 
 base::Result<std::string> Gossiper::OnSyn(std::string_view body) {
@@ -367,6 +434,7 @@ base::Result<std::string> Gossiper::OnSyn(std::string_view body) {
   std::vector<std::string> wants;
   base::MutexLock lock(&mu_);
   stats_.syns_received++;
+  for (const auto& d : digests) NoteHeldLocked(from, d.id, d.generation, d.version);
   std::map<std::string_view, const GossipDigest*> theirs;
   for (const auto& d : digests) theirs[d.id] = &d;
   for (const auto& [id, e] : table_) {

@@ -69,6 +69,14 @@ struct MemberView {
   bool self = false;
 };
 
+// One member's (generation, version): what a GOSSIP_SYN lists per member.
+struct GossipDigest {
+  std::string id;
+  uint64_t generation = 0;
+  uint64_t version = 0;
+  friend bool operator==(const GossipDigest&, const GossipDigest&) = default;
+};
+
 struct GossipStats {
   uint64_t rounds = 0, syns_sent = 0, syns_received = 0, states_received = 0, states_sent = 0,
            refused_cluster = 0;
@@ -101,6 +109,19 @@ class Gossiper {
   [[nodiscard]] base::Status SetStatusOf(std::string_view id, MemberStatus status);
   // The status gossip holds for `id` (NotFound when unknown). Any thread.
   [[nodiscard]] base::Result<MemberStatus> StatusOf(std::string_view id) const;
+  // `id`'s (generation, version) as held here (NotFound when unknown).
+  [[nodiscard]] base::Result<GossipDigest> DigestOf(std::string_view id) const;
+  // The members that may coordinate requests (held up, neither left nor removed;
+  // this node and the subject aside) not yet known to hold digest.id's state at
+  // (digest.generation, digest.version) or newer, sorted. What a member holds is
+  // learned from the digests of its GOSSIP_SYNs, from its replies to this node's
+  // (a member it did not want it holds as listed) and from its answers to this
+  // node's pushes. A membership operation waits for this to be empty before it
+  // streams (repl/membership_ops.h).
+  std::vector<std::string> NotYetHeard(const GossipDigest& digest) const;
+  // One exchange with every member held up, now: a status change reaches each in
+  // one round trip rather than in a few random rounds.
+  void Spread();
 
   // A GOSSIP_SYN: the reply payload, or InvalidArgument naming the clusters.
   base::Result<std::string> OnSyn(std::string_view body);
@@ -118,9 +139,17 @@ class Gossiper {
     uint64_t updated_us = 0;  // local monotonic time its version last rose
   };
 
-  std::string EncodeSyn() const;
+  std::vector<GossipDigest> Digests() const;
   void ExchangeWith(const ring::NodeInfo& peer);
-  void OnAck(const ring::NodeInfo& peer, std::string_view payload);
+  void OnAck(const ring::NodeInfo& peer, const std::vector<GossipDigest>& sent, std::string_view payload);
+  // Records that `peer` holds `member`'s state at (generation, version) or newer.
+  void NoteHeldLocked(std::string_view peer, std::string_view member, uint64_t generation, uint64_t version)
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What `peer` is known to hold of `member`: (generation, version), (0, 0) when nothing.
+  std::pair<uint64_t, uint64_t> HeldLocked(std::string_view peer, std::string_view member) const
+      EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The id of the member at `peer` (by id, else by address; "" when unknown).
+  std::string PeerIdLocked(const ring::NodeInfo& peer) const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes every state newer than the one held; publishes and persists when the
   // ring's members changed. Returns how many states were taken.
   size_t Apply(const std::vector<MemberState>& states);
@@ -139,15 +168,12 @@ class Gossiper {
   mutable base::Mutex mu_;
   std::map<std::string, Entry, std::less<>> table_ GUARDED_BY(mu_);  // by id, this node included
   GossipStats stats_ GUARDED_BY(mu_);
+  // peer id -> member id -> (generation, version) that peer is known to hold.
+  std::map<std::string, std::map<std::string, std::pair<uint64_t, uint64_t>, std::less<>>, std::less<>> held_
+      GUARDED_BY(mu_);
 };
 
 // The gossip messages (also used by tests and docs/protocol.md's examples).
-struct GossipDigest {
-  std::string id;
-  uint64_t generation = 0;
-  uint64_t version = 0;
-  friend bool operator==(const GossipDigest&, const GossipDigest&) = default;
-};
 void EncodeGossipSyn(std::string* dst, std::string_view cluster, std::string_view from,
                      const std::vector<GossipDigest>& digests);
 bool DecodeGossipSyn(std::string_view body, std::string* cluster, std::string* from,

@@ -2,9 +2,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <set>
 
 #include "base/coding.h"
 #include "base/sealed_file.h"
+#include "base/strings.h"
 
 namespace kvring::repl {
 
@@ -13,6 +15,7 @@ using base::Status;
 namespace {
 
 constexpr std::string_view kMagic = "KVOP";
+constexpr uint64_t kRespreadUs = 1'000'000;  // while some members have not heard of an announce
 
 bool GetString(std::string_view* in, std::string* out) {
   std::string_view v;
@@ -220,7 +223,44 @@ void MembershipOperator::Announce() {
     case OperationKind::kNone:
       break;
   }
+  announced_.clear();
+  for (const std::string& subject : Subjects()) {
+    auto digest = gossip_->DigestOf(subject);
+    if (digest.ok()) announced_.push_back(*digest);
+  }
+  Spread(announced_us_);
   Save();
+}
+
+std::vector<std::string> MembershipOperator::Subjects() const {
+  switch (op_.kind) {
+    case OperationKind::kJoin:
+    case OperationKind::kDecommission:
+    case OperationKind::kSetWeight:
+      return {options_.self};
+    case OperationKind::kReplace:
+      return {options_.self, op_.target};
+    case OperationKind::kRemoveNode:
+      return {op_.target};
+    case OperationKind::kRebuild:
+    case OperationKind::kNone:
+      break;
+  }
+  return {};
+}
+
+void MembershipOperator::Spread(uint64_t now) {
+  if (announced_.empty()) return;
+  gossip_->Spread();
+  spread_us_ = now;
+}
+
+std::vector<std::string> MembershipOperator::NotYetHeard() const {
+  std::set<std::string> ids;
+  for (const GossipDigest& d : announced_) {
+    for (std::string& id : gossip_->NotYetHeard(d)) ids.insert(std::move(id));
+  }
+  return {ids.begin(), ids.end()};
 }
 
 double MembershipOperator::CurrentWeight() const {
@@ -275,6 +315,12 @@ bool MembershipOperator::PlanTasks(std::vector<StreamTask>* tasks, std::string* 
 void MembershipOperator::TickAnnouncing(uint64_t now) {
   // A rebuild changes no status: nobody has to hear of it first.
   if (op_.kind != OperationKind::kRebuild && now - announced_us_ < options_.ring_delay_us) return;
+  const std::vector<std::string> unheard = NotYetHeard();
+  if (!unheard.empty()) {
+    detail_ = "announced; waiting for " + base::Join(unheard) + " to hear of the change before streaming";
+    if (now - spread_us_ >= kRespreadUs) Spread(now);
+    return;
+  }
   std::vector<StreamTask> planned;
   std::string waiting;
   if (!PlanTasks(&planned, &waiting)) {

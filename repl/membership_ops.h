@@ -9,10 +9,14 @@
 //              replace; this node speaks for it). Every node then derives the same
 //              ring in transition (repl/gossip.h, ring/transition.h) and sends
 //              its writes of the moving ranges to the old and the new owners;
-//   wait       ring_delay, so that every node heard the status before the first
-//              batch is read (a write acknowledged by the old owners alone before
-//              a coordinator learned of the change would otherwise miss a range
-//              already streamed);
+//   wait       until every member that may coordinate (held up, neither left nor
+//              removed) is known to hold the new status (Gossiper::NotYetHeard: its
+//              digests or replies say so), and at least ring_delay, so that no
+//              coordinator still writes the moving ranges to the old owners alone
+//              once the first batch is read (such a write, acknowledged, would miss
+//              a range already streamed). The status is spread to every member at
+//              the announce and again every second while some have not heard;
+//              the progress detail names the members waited for;
 //   stream     every move of the transition this operation must make
 //              (repl/range_stream.h): join and replace the moves to this node;
 //              decommission and removenode every move;
@@ -109,6 +113,11 @@ class MembershipOperator {
  private:
   base::Status CheckCanStart(OperationKind kind, const std::string& target) const;
   void Announce();
+  // The members whose gossiped state the announce changes.
+  std::vector<std::string> Subjects() const;
+  void Spread(uint64_t now);
+  // The members not yet known to hold every status this operation announced.
+  std::vector<std::string> NotYetHeard() const;
   void TickAnnouncing(uint64_t now);
   void TickStreaming(uint64_t now);
   // The moves this operation makes, or why it cannot yet ("" and no tasks: nothing moves).
@@ -130,6 +139,8 @@ class MembershipOperator {
   PersistedOperation op_;
   std::string detail_;
   uint64_t announced_us_ = 0;  // monotonic, this run
+  uint64_t spread_us_ = 0;     // the last Spread (monotonic)
+  std::vector<GossipDigest> announced_;  // the states the announce gave: of this node, of the target or both
   uint64_t saved_us_ = 0;
   bool dirty_ = false;
 };

@@ -3,7 +3,8 @@
 // learned is persisted and reloaded; a restarted member's new generation replaces
 // its old state however high the old heartbeat; a node of another cluster is
 // refused; heartbeats feed the failure detector; statuses of a membership change
-// give every node the same ring in transition.
+// give every node the same ring in transition; a node knows which members have
+// heard of its status change (and never counts one that has not).
 #include "repl/gossip.h"
 
 #include <gtest/gtest.h>
@@ -242,6 +243,75 @@ TEST_F(GossipTest, ANodeSpeaksForAGoneMemberWhichNeverServesAsASource) {
     EXPECT_EQ(nullptr, nodes_[i]->ring->Transition()) << i;
     EXPECT_EQ(3u, nodes_[i]->ring->Current()->node_count()) << i;
   }
+}
+
+// A membership operation streams only once every live member holds its status:
+// NotYetHeard must never leave out a member that still lacks it (that member
+// would coordinate writes to the old owners alone), and must empty once each
+// has it, whether it learned it from a spread or from ordinary rounds.
+TEST_F(GossipTest, AStatusChangeIsCountedHeardOnlyByMembersThatHoldIt) {
+  Add(1, {});
+  for (int i = 2; i <= 5; ++i) Add(i, {Node(1).address});
+  Rounds(4);
+  Gossiper& n3 = *nodes_[2]->gossip;
+  n3.SetSelfStatus(MemberStatus::kLeaving);
+  auto digest = n3.DigestOf("n3");
+  ASSERT_TRUE(digest.ok());
+  EXPECT_TRUE(n3.DigestOf("n9").status().IsNotFound());
+  EXPECT_EQ((std::vector<std::string>{"n1", "n2", "n4", "n5"}), n3.NotYetHeard(*digest));
+  // Ordinary rounds on lossy links (a reply may come back while the push that
+  // follows it is lost), in small steps: whoever is no longer listed holds it.
+  net_.SetDefaultFaults(test::LinkFaults{.min_delay_us = 100, .max_delay_us = 20'000, .drop_probability = 0.3});
+  size_t steps = 0;
+  while (!n3.NotYetHeard(*digest).empty() && steps < 200) {
+    if (steps % 10 == 0) {
+      for (auto& n : nodes_) n->gossip->Tick();
+    }
+    net_.RunFor(100'000);
+    ++steps;
+    const std::vector<std::string> unheard = n3.NotYetHeard(*digest);
+    for (auto& n : nodes_) {
+      if (n->info.id == "n3" || std::count(unheard.begin(), unheard.end(), n->info.id) != 0) continue;
+      EXPECT_EQ(MemberStatus::kLeaving, *n->gossip->StatusOf("n3")) << n->info.id << " counted as heard";
+    }
+  }
+  EXPECT_TRUE(n3.NotYetHeard(*digest).empty()) << "after " << steps << " steps";
+  net_.SetDefaultFaults(test::LinkFaults{});
+
+  // Spread: one round trip to every member, a partitioned one stays listed until it heard.
+  net_.Isolate(Node(5).address);
+  n3.SetSelfStatus(MemberStatus::kLeft);
+  digest = n3.DigestOf("n3");
+  n3.Spread();
+  net_.RunFor(10'000);
+  EXPECT_EQ((std::vector<std::string>{"n5"}), n3.NotYetHeard(*digest));
+  for (int i : {0, 1, 3}) EXPECT_EQ(MemberStatus::kLeft, *nodes_[i]->gossip->StatusOf("n3")) << i;
+  net_.Heal();
+  n3.Spread();
+  net_.RunFor(10'000);
+  EXPECT_TRUE(n3.NotYetHeard(*digest).empty());
+  EXPECT_EQ(MemberStatus::kLeft, *nodes_[4]->gossip->StatusOf("n3"));
+}
+
+// Neither the member spoken for nor one that left coordinates: neither is waited for.
+TEST_F(GossipTest, TheSubjectAndMembersThatLeftAreNotWaitedFor) {
+  Add(1, {});
+  Add(2, {Node(1).address});
+  Add(3, {Node(1).address});
+  Add(4, {Node(1).address});
+  Rounds(4);
+  nodes_[3]->gossip->SetSelfStatus(MemberStatus::kLeft);
+  Rounds(4);
+  ASSERT_EQ(MemberStatus::kLeft, *nodes_[0]->gossip->StatusOf("n4"));
+  net_.SetDown(Node(4).address);
+  net_.SetDown(Node(2).address);
+  ASSERT_TRUE(nodes_[0]->gossip->SetStatusOf("n2", MemberStatus::kRemoving).ok());
+  auto digest = nodes_[0]->gossip->DigestOf("n2");
+  ASSERT_TRUE(digest.ok());
+  EXPECT_EQ((std::vector<std::string>{"n3"}), nodes_[0]->gossip->NotYetHeard(*digest));
+  nodes_[0]->gossip->Spread();
+  net_.RunFor(10'000);
+  EXPECT_TRUE(nodes_[0]->gossip->NotYetHeard(*digest).empty());
 }
 
 }  // namespace
