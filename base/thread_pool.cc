@@ -1,5 +1,6 @@
 #include "base/thread_pool.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,8 +9,13 @@
 
 namespace kvring::base {
 
-ThreadPool::ThreadPool(int threads) {
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { WorkerMain(); });
+ThreadPool::ThreadPool(int threads, std::string name) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, name] {
+      NameCurrentThread(name);
+      WorkerMain();
+    });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -57,5 +63,7 @@ Status LowerCurrentThreadPriority(int increment) {
   if (::setpriority(PRIO_PROCESS, tid, now + increment) != 0) return Status::FromErrno("setpriority", errno);
   return Status::OK();
 }
+
+void NameCurrentThread(const std::string& name) { pthread_setname_np(pthread_self(), name.substr(0, 15).c_str()); }
 
 }  // namespace kvring::base

@@ -18,7 +18,8 @@ namespace kvring::base {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads);
+  // `name` names each worker thread (top -H, perf; at most 15 characters kept).
+  explicit ThreadPool(int threads, std::string name = "kv-pool");
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -42,5 +43,8 @@ class ThreadPool {
 // scheduler runs it only after the threads that serve requests. 0 does nothing.
 // The status names the errno when the kernel refuses.
 [[nodiscard]] Status LowerCurrentThreadPriority(int increment);
+// Names the calling thread as top -H, perf and /proc/PID/task/*/comm show it
+// (the first 15 characters).
+void NameCurrentThread(const std::string& name);
 
 }  // namespace kvring::base

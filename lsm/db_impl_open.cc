@@ -7,6 +7,7 @@
 
 #include "base/logging.h"
 #include "base/mutex.h"
+#include "base/thread_pool.h"
 #include "lsm/db_impl.h"
 #include "lsm/filename.h"
 #include "lsm/wal_reader.h"
@@ -27,8 +28,14 @@ base::Status DBImpl::Open() {
     RemoveObsoleteFilesLocked(/*at_open=*/true);
   }
   opened_ = true;
-  flush_thread_ = std::thread([this] { FlushThread(); });
-  compaction_thread_ = std::thread([this] { CompactionThread(); });
+  flush_thread_ = std::thread([this] {
+    base::NameCurrentThread("kv-flush");
+    FlushThread();
+  });
+  compaction_thread_ = std::thread([this] {
+    base::NameCurrentThread("kv-compact");
+    CompactionThread();
+  });
   return base::Status::OK();
 }
 

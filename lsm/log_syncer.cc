@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "base/logging.h"
+#include "base/thread_pool.h"
 
 namespace kvring::lsm {
 
@@ -25,7 +26,10 @@ base::Status LogFile::Create(base::Env* env, const std::string& path, uint64_t n
 
 LogSyncer::LogSyncer(SyncMode mode, uint32_t interval_ms, base::Logger* logger)
     : mode_(mode), interval_ms_(std::max<uint32_t>(1, interval_ms)), logger_(logger) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    base::NameCurrentThread("kv-walsync");
+    Run();
+  });
 }
 
 LogSyncer::~LogSyncer() {

@@ -193,7 +193,7 @@ Status Node::Start() {
   KV_RETURN_IF_ERROR(BeginNodeState());
   KV_RETURN_IF_ERROR(OpenEngine());
   KV_RETURN_IF_ERROR(LoadMembershipOperation());
-  io_ = std::make_unique<base::ThreadPool>(static_cast<int>(options_.io_threads));
+  io_ = std::make_unique<base::ThreadPool>(static_cast<int>(options_.io_threads), "kv-io");
   repl::VersioningOptions versioning;
   versioning.max_siblings = static_cast<size_t>(options_.max_siblings);
   versioning.warn_siblings = versioning.max_siblings / 2;

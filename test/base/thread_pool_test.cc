@@ -1,5 +1,6 @@
 #include "base/thread_pool.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -11,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 namespace kvring::base {
 namespace {
@@ -59,6 +62,26 @@ TEST(LowerCurrentThreadPriority, LowersOnlyTheCallingThread) {
   EXPECT_EQ(std::min(before + 3, 19), after);
   EXPECT_EQ(main_before, NiceOfThisThread()) << "another thread's priority changed";
   EXPECT_TRUE(LowerCurrentThreadPriority(0).ok());
+}
+
+std::string NameOfThisThread() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof(name));
+  return name;
+}
+
+// What top -H and /proc/PID/task/*/comm show: the pool's name on every worker,
+// cut to the kernel's 15 characters; other threads keep theirs.
+TEST(ThreadPool, WorkersCarryThePoolsName) {
+  const std::string main_name = NameOfThisThread();
+  std::vector<std::string> names(2);
+  std::atomic<int> next{0};
+  {
+    ThreadPool pool(2, "kv-test-pool-with-a-long-name");
+    for (int i = 0; i < 2; ++i) pool.Submit([&] { names[next++] = NameOfThisThread(); });
+  }
+  EXPECT_EQ((std::vector<std::string>{"kv-test-pool-wi", "kv-test-pool-wi"}), names);
+  EXPECT_EQ(main_name, NameOfThisThread());
 }
 
 }  // namespace
