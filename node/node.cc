@@ -372,6 +372,11 @@ void Node::StartMembership() {
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
   handoff_->MeasureLoopWith([loop] { return loop->idle_micros(); });
+  handoff_->MeasureClientsWith([this] {
+    repl::CoordinatorStats all;
+    for (const PerLoop& l : loops_) all += l.coordinator->stats();
+    return std::pair<uint64_t, uint64_t>(all.answered, all.answered_micros);
+  });
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
   loop->RunEvery(kDiskCheckMicros, [this] { CheckDisk(); });
   loop->RunEvery(kHintExpiryMicros, [this] {

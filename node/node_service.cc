@@ -237,17 +237,7 @@ std::string NodeService::StatsText() {
   Line(&text, "bad_requests", bad_requests_.load(std::memory_order_relaxed));
   Line(&text, "peer_sets_refused", peer_sets_refused_.load(std::memory_order_relaxed));
   repl::CoordinatorStats cs;
-  for (const LoopParts& lp : p_.loops) {
-    const repl::CoordinatorStats one = lp.coordinator->stats();
-    cs.gets += one.gets;
-    cs.puts += one.puts;
-    cs.deletes += one.deletes;
-    cs.forwarded += one.forwarded;
-    cs.quorum_failures += one.quorum_failures;
-    cs.read_repairs += one.read_repairs;
-    cs.stand_in_writes += one.stand_in_writes;
-    cs.hints_kept += one.hints_kept;
-  }
+  for (const LoopParts& lp : p_.loops) cs += lp.coordinator->stats();
   Line(&text, "coordinator_gets", cs.gets);
   Line(&text, "coordinator_puts", cs.puts);
   Line(&text, "coordinator_deletes", cs.deletes);
@@ -256,6 +246,8 @@ std::string NodeService::StatsText() {
   Line(&text, "coordinator_read_repairs", cs.read_repairs);
   Line(&text, "coordinator_stand_in_writes", cs.stand_in_writes);
   Line(&text, "coordinator_hints_kept", cs.hints_kept);
+  Line(&text, "coordinator_answered", cs.answered);
+  Line(&text, "coordinator_answered_micros", cs.answered_micros);
   repl::ReplicaStoreStats rs = p_.store->stats();
   Line(&text, "store_reads_inline", rs.reads_inline);
   Line(&text, "store_reads_offloaded", rs.reads_offloaded);
@@ -300,6 +292,8 @@ std::string NodeService::HintsText() {
   Line(&text, "handoff_active", p_.handoff->active());
   Line(&text, "handoff_rate_bytes", p_.handoff->rate());
   Line(&text, "handoff_loop_busy_pct", p_.handoff->loop_busy_pct());
+  Line(&text, "handoff_client_latency_us", p_.handoff->client_latency_us());
+  Line(&text, "handoff_client_base_us", p_.handoff->client_base_us());
   return text;
 }
 

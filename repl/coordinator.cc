@@ -21,7 +21,31 @@ CoordinatorStats Coordinator::stats() const {
   out.read_repairs = stats_.read_repairs.load(std::memory_order_relaxed);
   out.stand_in_writes = stats_.stand_in_writes.load(std::memory_order_relaxed);
   out.hints_kept = stats_.hints_kept.load(std::memory_order_relaxed);
+  out.answered = stats_.answered.load(std::memory_order_relaxed);
+  out.answered_micros = stats_.answered_micros.load(std::memory_order_relaxed);
   return out;
+}
+
+CoordinatorStats& CoordinatorStats::operator+=(const CoordinatorStats& o) {
+  gets += o.gets;
+  puts += o.puts;
+  deletes += o.deletes;
+  forwarded += o.forwarded;
+  quorum_failures += o.quorum_failures;
+  read_repairs += o.read_repairs;
+  stand_in_writes += o.stand_in_writes;
+  hints_kept += o.hints_kept;
+  answered += o.answered;
+  answered_micros += o.answered_micros;
+  return *this;
+}
+
+void Coordinator::Answered(uint64_t start_us) {
+  const uint64_t now = clock_->NowMicros();
+  Bump(&stats_.answered);
+  const uint64_t took = now > start_us ? now - start_us : 0;
+  stats_.answered_micros.store(stats_.answered_micros.load(std::memory_order_relaxed) + took,
+                               std::memory_order_relaxed);
 }
 
 using base::Join;
@@ -93,6 +117,7 @@ struct Coordinator::WriteOp {
   size_t pending = 0;
   uint64_t set_bytes = 0;  // the encoded set replicated (a hint's size)
   bool answered = false;
+  uint64_t start_us = 0;
   WriteDone done;
 };
 
@@ -204,6 +229,7 @@ void Coordinator::OnReadReply(const std::shared_ptr<ReadOp>& op, size_t index, c
         ++non_empty;
       }
     }
+    Answered(op->start_us);
     if (non_empty <= 1) {
       op->done(Status::OK(), only);  // nothing to merge (the common R=1 and agreeing cases differ here)
     } else {
@@ -410,6 +436,7 @@ void Coordinator::CoordinateWrite(const ForwardWrite& write, VersionVector conte
   op->ring = std::move(ring);
   op->key.assign(write.key);
   op->quorum = quorum;
+  op->start_us = clock_->NowMicros();
   op->done = std::move(done);
   ReplicaTarget self;
   std::vector<ReplicaTarget> others;
@@ -504,6 +531,7 @@ void Coordinator::OnWriteAck(const std::shared_ptr<WriteOp>& op, const ReplicaTa
   }
   if (!op->answered && op->quorum.Met()) {
     op->answered = true;
+    Answered(op->start_us);
     op->done(Status::OK(), op->result);
   }
   if (op->pending == 0 && !op->answered) {

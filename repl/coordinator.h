@@ -82,6 +82,13 @@ struct CoordinatorStats {
   uint64_t read_repairs = 0;      // repair writes sent to stale or missing replicas
   uint64_t stand_in_writes = 0;   // writes sent to a stand-in for a down owner
   uint64_t hints_kept = 0;        // hints this coordinator recorded itself (no stand-in, or no ack in time)
+  // Reads and writes coordinated here that met their quorum, and their summed
+  // time from the call to the answer: the clients' latency as this node sees it
+  // (the hint replay slows down when it rises: repl/replay_throttle.h).
+  uint64_t answered = 0;
+  uint64_t answered_micros = 0;
+
+  CoordinatorStats& operator+=(const CoordinatorStats& o);
 };
 
 class Coordinator {
@@ -155,8 +162,10 @@ class Coordinator {
   base::Logger* const logger_;
   struct Counters {  // written on the executor thread only
     std::atomic<uint64_t> gets{0}, puts{0}, deletes{0}, forwarded{0}, quorum_failures{0}, read_repairs{0},
-        stand_in_writes{0}, hints_kept{0};
+        stand_in_writes{0}, hints_kept{0}, answered{0}, answered_micros{0};
   };
+  // A request that started at start_us met its quorum now.
+  void Answered(uint64_t start_us);
   static void Bump(std::atomic<uint64_t>* c) { c->store(c->load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); }
   Counters stats_;
 };

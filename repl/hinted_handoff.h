@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -50,6 +51,7 @@ struct HandoffOptions {
   uint64_t tick_us = 100000;                  // how often the caller runs Tick (fixed rate)
   size_t max_in_flight = 32;                  // sends per owner at once
   size_t batch = 256;                         // hints listed at a time
+  uint64_t min_client_requests = 20;          // per tick, for their mean latency to count (fewer: noise)
   uint64_t timeout_ms = 2000;                 // one REPLICA_WRITE
   uint64_t no_space_pause_us = 1000000;       // after an owner answered NoSpace
 };
@@ -78,6 +80,16 @@ class HintedHandoff {
   // Where Tick reads how long the loop it runs on has waited for events in all
   // (net::EventLoop::idle_micros): the replay slows down while that loop is busy.
   void MeasureLoopWith(std::function<uint64_t()> idle_micros) { idle_micros_ = std::move(idle_micros); }
+  // Where Tick reads how many client requests this node answered and their summed
+  // latency (repl::CoordinatorStats::answered, answered_micros, over every loop):
+  // the replay slows down while their mean rises above what it was before the replay.
+  void MeasureClientsWith(std::function<std::pair<uint64_t, uint64_t>()> answered) {
+    answered_ = std::move(answered);
+  }
+  // The clients' mean latency over the last tick with enough requests, and the
+  // lowest of the throttle's history (µs; stats).
+  uint64_t client_latency_us() const { return client_latency_us_; }
+  uint64_t client_base_us() const { return throttle_.client_base_us(); }
   // The share of the last tick period the loop was busy, in percent (stats).
   uint64_t loop_busy_pct() const { return loop_busy_pct_; }
   const HandoffStats& stats() const { return stats_; }
@@ -91,6 +103,8 @@ class HintedHandoff {
 
   // The share of the time since the last call the loop was working.
   double LoopBusy(uint64_t now);
+  // Hands the clients' mean latency since the last tick to the throttle.
+  void MeasureClients();
   // Whether owner answered NoSpace less than no_space_pause_us ago.
   bool Paused(const std::string& owner, uint64_t now);
   void Start(const ring::NodeInfo& owner);
@@ -118,6 +132,11 @@ class HintedHandoff {
   uint64_t last_tick_us_ = 0;
   uint64_t last_idle_us_ = 0;
   uint64_t loop_busy_pct_ = 0;
+  std::function<std::pair<uint64_t, uint64_t>()> answered_;
+  bool clients_measured_ = false;
+  uint64_t last_answered_ = 0;
+  uint64_t last_answered_us_ = 0;
+  uint64_t client_latency_us_ = 0;
   HandoffStats stats_;
   std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false
 };

@@ -21,8 +21,12 @@ void ReplayThrottle::Adjust(uint64_t now) {
   if (now < window_start_us_ + options_.window_us) return;
   if (window_replies_ > 0 || window_lag_seen_) {
     const double max = static_cast<double>(options_.max_rate);
+    const double client_limit =
+        options_.latency_factor * static_cast<double>(std::max(client_base_us(), options_.latency_floor_us));
+    const bool clients_slower = client_history_.size() >= options_.latency_min_samples &&
+                                static_cast<double>(window_max_client_us_) > client_limit;
     if (window_rtt_sum_us_ > options_.slow_us * window_replies_ || window_max_lag_us_ > options_.slow_lag_us ||
-        window_max_busy_ > options_.busy_share) {
+        window_max_busy_ > options_.busy_share || clients_slower) {
       rate_ = std::max(static_cast<double>(options_.min_rate), rate_ / 2);
     } else {
       rate_ = std::min(max, rate_ + max / 16);
@@ -33,6 +37,7 @@ void ReplayThrottle::Adjust(uint64_t now) {
   window_rtt_sum_us_ = 0;
   window_max_lag_us_ = 0;
   window_max_busy_ = 0;
+  window_max_client_us_ = 0;
   window_lag_seen_ = false;
 }
 
@@ -55,6 +60,21 @@ void ReplayThrottle::OnLoopBusy(double share) {
   window_lag_seen_ = true;
   window_max_busy_ = std::max(window_max_busy_, share);
   Adjust(clock_->NowMicros());
+}
+
+void ReplayThrottle::OnClientLatency(uint64_t mean_us) {
+  const uint64_t now = clock_->NowMicros();
+  client_history_.emplace_back(now, mean_us);
+  while (client_history_.front().first + options_.latency_history_us < now) client_history_.pop_front();
+  window_lag_seen_ = true;
+  window_max_client_us_ = std::max(window_max_client_us_, mean_us);
+  Adjust(now);
+}
+
+uint64_t ReplayThrottle::client_base_us() const {
+  uint64_t base = 0;
+  for (const auto& [at, mean] : client_history_) base = base == 0 ? mean : std::min(base, mean);
+  return base;
 }
 
 void ReplayThrottle::OnReply(uint64_t rtt_us) {

@@ -16,10 +16,20 @@
 //   - the share of time this node's loop was working rather than waiting for
 //     events (OnLoopBusy): past `busy_share` it has little room left for the
 //     replay's work, and a little more pushes its clients' queues past the point
-//     where they drain.
+//     where they drain;
+//   - the clients' own latency (OnClientLatency: the mean time the requests this
+//     node coordinated took to meet their quorum, per tick): the figure the
+//     replay must not raise. Its base is the lowest sample of the last
+//     latency_history_us (LEDBAT's base delay: some ticks of a throttled replay,
+//     or before it, show what the clients see without it); a sample above
+//     latency_factor x that base says the replay costs the clients. The three
+//     signals above are absolute thresholds: against 1-3 ms of client latency
+//     they let it grow several times before acting (docs/performance.md, "Where
+//     the p99 during a replay comes from").
 // Every `window_us`:
 //   mean round trip > slow_us, or the window's largest lag > slow_lag_us, or its
-//   largest busy share > busy_share
+//   largest busy share > busy_share, or its largest client latency >
+//   latency_factor x max(baseline, latency_floor_us)
 //                         rate = max(min_rate, rate * 1/2)
 //   otherwise             rate = min(max_rate, rate + max_rate / 16)
 // (a window with neither replies nor loop samples changes nothing). The rate
@@ -31,6 +41,8 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <utility>
 
 #include "base/clock.h"
 
@@ -42,6 +54,10 @@ struct ReplayThrottleOptions {
   uint64_t slow_us = 5000;          // a mean round trip above this: the owner is busy
   uint64_t slow_lag_us = 2000;      // a loop lag above this: this node is busy
   double busy_share = 0.6;          // a loop busier than this share of the window: this node is busy
+  double latency_factor = 1.5;      // client latency this many times its base: the replay costs them
+  uint64_t latency_floor_us = 300;  // bases below this count as this (noise at microseconds)
+  uint64_t latency_history_us = 5'000'000;  // the base is the lowest sample this recent
+  size_t latency_min_samples = 10;          // fewer samples in the history: no verdict
   uint64_t window_us = 100000;
 };
 
@@ -61,6 +77,10 @@ class ReplayThrottle {
   // The share of time, 0..1, this node's loop was working (not waiting for events)
   // since the last sample.
   void OnLoopBusy(double share);
+  // The mean latency of the client requests this node answered since the last sample.
+  void OnClientLatency(uint64_t mean_us);
+  // The lowest client latency of the history (0 without samples).
+  uint64_t client_base_us() const;
   // Bytes per second allowed now.
   uint64_t rate() const { return static_cast<uint64_t>(rate_); }
 
@@ -78,7 +98,9 @@ class ReplayThrottle {
   uint64_t window_rtt_sum_us_ = 0;
   uint64_t window_max_lag_us_ = 0;
   double window_max_busy_ = 0;
+  uint64_t window_max_client_us_ = 0;
   bool window_lag_seen_ = false;
+  std::deque<std::pair<uint64_t, uint64_t>> client_history_;  // (time, mean latency), oldest first
 };
 
 // How late a fixed-rate timer (net/timer_queue: each firing is due a period

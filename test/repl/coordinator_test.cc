@@ -38,6 +38,21 @@ TEST_F(CoordinatorTest, EachWriteLevelIsAcknowledgedByExactlyThatManyReplicasThe
   }
 }
 
+// What the hint replay's throttle reads: requests that met their quorum, and the
+// time each took (here the fake network's 100 µs a message: a round trip each).
+TEST_F(CoordinatorTest, AnsweredRequestsAndTheirLatencyAreCounted) {
+  Start();
+  ASSERT_TRUE(Put("n1", "timed", "v", "", kAll).status.ok());
+  ASSERT_TRUE(c().Get("n1", "timed", kAll).status.ok());
+  repl::CoordinatorStats s = c().node("n1").coordinator->stats();
+  EXPECT_EQ(2u, s.answered);
+  EXPECT_GE(s.answered_micros, 2 * 200u);
+  EXPECT_LT(s.answered_micros, 2 * 100'000u);
+  net().SetDown(Addr("n3"));
+  EXPECT_FALSE(Put("n1", "timed", "w", "", kAll).status.ok());
+  EXPECT_EQ(2u, c().node("n1").coordinator->stats().answered) << "a request that failed is not a latency sample";
+}
+
 TEST_F(CoordinatorTest, AReadAtEachLevelWaitsForThatManyReplies) {
   Start();
   const std::string key = c().KeyWithReplicas({"n1", "n2", "n3"});

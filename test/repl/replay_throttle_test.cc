@@ -131,6 +131,57 @@ TEST_F(ReplayThrottleTest, ASmallLoopLagChangesNothing) {
   EXPECT_EQ(64 * kMiB, t.rate());
 }
 
+// The base is the lowest client latency of the last 5 s (some ticks before or
+// during a throttled replay show what the clients see without it); a tick above
+// 1.5x that base halves the rate, however far under every absolute threshold
+// (2-3 ms here) it is.
+TEST_F(ReplayThrottleTest, ClientsSlowerThanTheirRecentBestHalveTheRate) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_factor = 1.5}, &clock_);
+  EXPECT_EQ(0u, t.client_base_us());
+  Run(&t, 2000, 500);
+  ASSERT_EQ(64 * kMiB, t.rate());
+  for (int w = 0; w < 20; ++w) {
+    Run(&t, 100, 500);
+    t.OnClientLatency(w % 2 == 0 ? 1500 : 2100);  // 1.4x the base: within the factor
+  }
+  EXPECT_EQ(1500u, t.client_base_us());
+  EXPECT_EQ(64 * kMiB, t.rate());
+  for (int w = 0; w < 30; ++w) {
+    Run(&t, 100, 500);
+    t.OnClientLatency(w < 5 ? 1500 : 2400);  // 1.6x, the 1.5 ms samples still in the history
+  }
+  EXPECT_EQ(1 * kMiB, t.rate());
+  // 5 s later the old best has aged out: 2.4 ms is the base, and the rate climbs again.
+  for (int w = 0; w < 60; ++w) {
+    Run(&t, 100, 500);
+    t.OnClientLatency(2400);
+  }
+  EXPECT_EQ(2400u, t.client_base_us());
+  EXPECT_GT(t.rate(), 32 * kMiB);
+}
+
+// Microsecond bases are noise: below the floor the floor counts; and with too few
+// samples (no clients to speak of) the signal is not used.
+TEST_F(ReplayThrottleTest, ATinyBaseOrTooFewSamplesDoNotStopTheReplay) {
+  ReplayThrottle few({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_min_samples = 10}, &clock_);
+  Run(&few, 2000, 500);
+  few.OnClientLatency(100);
+  for (int w = 0; w < 8; ++w) {
+    Run(&few, 100, 500);
+    few.OnClientLatency(50'000);
+  }
+  EXPECT_EQ(64 * kMiB, few.rate());
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_factor = 1.5, .latency_floor_us = 300},
+                   &clock_);
+  Run(&t, 2000, 500);
+  t.OnClientLatency(50);
+  for (int w = 0; w < 30; ++w) {
+    Run(&t, 100, 500);
+    t.OnClientLatency(400);  // 8x the base, under 1.5 x 300
+  }
+  EXPECT_EQ(64 * kMiB, t.rate());
+}
+
 TEST(TimerLagTest, MeasuresFromWhenEachFiringWasDue) {
   TimerLag lag(100);
   EXPECT_EQ(0u, lag.Fired(1000));  // the first firing sets the schedule
