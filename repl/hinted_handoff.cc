@@ -54,7 +54,7 @@ double HintedHandoff::LoopBusy(uint64_t now) {
   return busy;
 }
 
-void HintedHandoff::MeasureClients() {
+void HintedHandoff::MeasureClients(bool replaying) {
   if (!answered_) return;
   const auto [count, micros] = answered_();
   const uint64_t n = count - last_answered_, us = micros - last_answered_us_;
@@ -63,14 +63,14 @@ void HintedHandoff::MeasureClients() {
   last_answered_ = count, last_answered_us_ = micros;
   if (first || n < options_.min_client_requests) return;
   client_latency_us_ = us / n;
-  throttle_.OnClientLatency(client_latency_us_);
+  throttle_.OnClientLatency(client_latency_us_, replaying);
 }
 
 void HintedHandoff::Tick() {
   const uint64_t now = clock_->NowMicros();
   const uint64_t lag = tick_lag_.Fired(now);
   const double busy = LoopBusy(now);
-  MeasureClients();
+  MeasureClients(!sessions_.empty());
   if (!sessions_.empty()) {
     throttle_.OnLoopLag(lag);
     if (idle_micros_) throttle_.OnLoopBusy(busy);

@@ -82,7 +82,7 @@ class HintedHandoff {
   void MeasureLoopWith(std::function<uint64_t()> idle_micros) { idle_micros_ = std::move(idle_micros); }
   // Where Tick reads how many client requests this node answered and their summed
   // latency (repl::CoordinatorStats::answered, answered_micros, over every loop):
-  // the replay slows down while their mean rises above what it was before the replay.
+  // the replay slows down while their mean rises well above its recent lowest.
   void MeasureClientsWith(std::function<std::pair<uint64_t, uint64_t>()> answered) {
     answered_ = std::move(answered);
   }
@@ -103,8 +103,9 @@ class HintedHandoff {
 
   // The share of the time since the last call the loop was working.
   double LoopBusy(uint64_t now);
-  // Hands the clients' mean latency since the last tick to the throttle.
-  void MeasureClients();
+  // Hands the clients' mean latency since the last tick to the throttle
+  // (`replaying`: a session ran during it).
+  void MeasureClients(bool replaying);
   // Whether owner answered NoSpace less than no_space_pause_us ago.
   bool Paused(const std::string& owner, uint64_t now);
   void Start(const ring::NodeInfo& owner);

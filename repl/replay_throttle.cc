@@ -62,10 +62,11 @@ void ReplayThrottle::OnLoopBusy(double share) {
   Adjust(clock_->NowMicros());
 }
 
-void ReplayThrottle::OnClientLatency(uint64_t mean_us) {
+void ReplayThrottle::OnClientLatency(uint64_t mean_us, bool replaying) {
   const uint64_t now = clock_->NowMicros();
   client_history_.emplace_back(now, mean_us);
   while (client_history_.front().first + options_.latency_history_us < now) client_history_.pop_front();
+  if (!replaying) return;
   window_lag_seen_ = true;
   window_max_client_us_ = std::max(window_max_client_us_, mean_us);
   Adjust(now);

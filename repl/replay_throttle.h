@@ -29,7 +29,7 @@
 // Every `window_us`:
 //   mean round trip > slow_us, or the window's largest lag > slow_lag_us, or its
 //   largest busy share > busy_share, or its largest client latency >
-//   latency_factor x max(baseline, latency_floor_us)
+//   latency_factor x max(base, latency_floor_us)
 //                         rate = max(min_rate, rate * 1/2)
 //   otherwise             rate = min(max_rate, rate + max_rate / 16)
 // (a window with neither replies nor loop samples changes nothing). The rate
@@ -77,8 +77,11 @@ class ReplayThrottle {
   // The share of time, 0..1, this node's loop was working (not waiting for events)
   // since the last sample.
   void OnLoopBusy(double share);
-  // The mean latency of the client requests this node answered since the last sample.
-  void OnClientLatency(uint64_t mean_us);
+  // The mean latency of the client requests this node answered since the last
+  // sample. Every sample joins the history the base is taken from; only those
+  // `replaying` (a replay ran meanwhile) can slow the rate, so a replay that
+  // starts still starts at min_rate (slow start).
+  void OnClientLatency(uint64_t mean_us, bool replaying);
   // The lowest client latency of the history (0 without samples).
   uint64_t client_base_us() const;
   // Bytes per second allowed now.

@@ -142,22 +142,34 @@ TEST_F(ReplayThrottleTest, ClientsSlowerThanTheirRecentBestHalveTheRate) {
   ASSERT_EQ(64 * kMiB, t.rate());
   for (int w = 0; w < 20; ++w) {
     Run(&t, 100, 500);
-    t.OnClientLatency(w % 2 == 0 ? 1500 : 2100);  // 1.4x the base: within the factor
+    t.OnClientLatency(w % 2 == 0 ? 1500 : 2100, /*replaying=*/true);  // 1.4x the base: within the factor
   }
   EXPECT_EQ(1500u, t.client_base_us());
   EXPECT_EQ(64 * kMiB, t.rate());
   for (int w = 0; w < 30; ++w) {
     Run(&t, 100, 500);
-    t.OnClientLatency(w < 5 ? 1500 : 2400);  // 1.6x, the 1.5 ms samples still in the history
+    t.OnClientLatency(w < 5 ? 1500 : 2400, /*replaying=*/true);  // 1.6x, the 1.5 ms samples still in the history
   }
   EXPECT_EQ(1 * kMiB, t.rate());
   // 5 s later the old best has aged out: 2.4 ms is the base, and the rate climbs again.
   for (int w = 0; w < 60; ++w) {
     Run(&t, 100, 500);
-    t.OnClientLatency(2400);
+    t.OnClientLatency(2400, /*replaying=*/true);
   }
   EXPECT_EQ(2400u, t.client_base_us());
   EXPECT_GT(t.rate(), 32 * kMiB);
+}
+
+// Samples while no replay runs only teach the base: the rate stays at the minimum
+// for the replay to start from (slow start), however good or bad they are.
+TEST_F(ReplayThrottleTest, SamplesWithoutAReplayTeachTheBaseAndLeaveTheRateAlone) {
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB}, &clock_);
+  for (int w = 0; w < 30; ++w) {
+    clock_.Advance(100'000);
+    t.OnClientLatency(w == 7 ? 900 : 5000, /*replaying=*/false);
+  }
+  EXPECT_EQ(1 * kMiB, t.rate());
+  EXPECT_EQ(900u, t.client_base_us());
 }
 
 // Microsecond bases are noise: below the floor the floor counts; and with too few
@@ -165,19 +177,19 @@ TEST_F(ReplayThrottleTest, ClientsSlowerThanTheirRecentBestHalveTheRate) {
 TEST_F(ReplayThrottleTest, ATinyBaseOrTooFewSamplesDoNotStopTheReplay) {
   ReplayThrottle few({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_min_samples = 10}, &clock_);
   Run(&few, 2000, 500);
-  few.OnClientLatency(100);
+  few.OnClientLatency(100, /*replaying=*/true);
   for (int w = 0; w < 8; ++w) {
     Run(&few, 100, 500);
-    few.OnClientLatency(50'000);
+    few.OnClientLatency(50'000, /*replaying=*/true);
   }
   EXPECT_EQ(64 * kMiB, few.rate());
   ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_factor = 1.5, .latency_floor_us = 300},
                    &clock_);
   Run(&t, 2000, 500);
-  t.OnClientLatency(50);
+  t.OnClientLatency(50, /*replaying=*/false);
   for (int w = 0; w < 30; ++w) {
     Run(&t, 100, 500);
-    t.OnClientLatency(400);  // 8x the base, under 1.5 x 300
+    t.OnClientLatency(400, /*replaying=*/true);  // 8x the base, under 1.5 x 300
   }
   EXPECT_EQ(64 * kMiB, t.rate());
 }
