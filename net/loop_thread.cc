@@ -1,9 +1,9 @@
 #include "net/loop_thread.h"
 
-#include <pthread.h>
-
 #include <cassert>
 #include <future>
+
+#include "base/thread_pool.h"
 
 namespace kvring::net {
 
@@ -17,9 +17,8 @@ base::Result<std::unique_ptr<LoopThread>> LoopThread::Start(const std::string& n
   EventLoop* l = t->loop_.get();
   // The first queued function runs inside Run(), after the loop adopted the thread.
   l->QueueInLoop([&running] { running.set_value(); });
-  std::string thread_name = name.substr(0, 15);
-  t->thread_ = std::thread([l, thread_name] {
-    pthread_setname_np(pthread_self(), thread_name.c_str());
+  t->thread_ = std::thread([l, name] {
+    base::NameCurrentThread(name);
     l->Run();
   });
   started.wait();

@@ -270,15 +270,17 @@ std::vector<GossipDigest> Gossiper::Digests() const {
   return digests;
 }
 
+void Gossiper::PeersByLiveness(std::vector<ring::NodeInfo>* up, std::vector<ring::NodeInfo>* down) const {
+  base::MutexLock lock(&mu_);
+  for (const auto& [id, e] : table_) {
+    if (id == options_.self.id) continue;
+    (detector_->IsDown(e.state.node) ? down : up)->push_back(e.state.node);
+  }
+}
+
 std::vector<ring::NodeInfo> Gossiper::PickPeers() {
   std::vector<ring::NodeInfo> up, down;
-  {
-    base::MutexLock lock(&mu_);
-    for (const auto& [id, e] : table_) {
-      if (id == options_.self.id) continue;
-      (detector_->IsDown(e.state.node) ? down : up).push_back(e.state.node);
-    }
-  }
+  PeersByLiveness(&up, &down);
   std::vector<ring::NodeInfo> picked;
   if (!up.empty()) picked.push_back(up[rnd_.Uniform(up.size())]);
   if (!down.empty() && rnd_.Uniform(up.size() + 1) < down.size()) picked.push_back(down[rnd_.Uniform(down.size())]);
@@ -407,13 +409,8 @@ std::vector<std::string> Gossiper::NotYetHeard(const GossipDigest& digest) const
 }
 
 void Gossiper::Spread() {
-  std::vector<ring::NodeInfo> up;
-  {
-    base::MutexLock lock(&mu_);
-    for (const auto& [id, e] : table_) {
-      if (id != options_.self.id && !detector_->IsDown(e.state.node)) up.push_back(e.state.node);
-    }
-  }
+  std::vector<ring::NodeInfo> up, down;
+  PeersByLiveness(&up, &down);
   for (const auto& peer : up) ExchangeWith(peer);
 }
 

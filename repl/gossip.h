@@ -155,6 +155,8 @@ class Gossiper {
   size_t Apply(const std::vector<MemberState>& states);
   bool TakeLocked(const MemberState& s, uint64_t now, bool* ring_changed) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishRing();
+  // The other members, split by whether the failure detector holds them down.
+  void PeersByLiveness(std::vector<ring::NodeInfo>* up, std::vector<ring::NodeInfo>* down) const;
   std::vector<ring::NodeInfo> PickPeers();
 
   const GossipOptions options_;

@@ -198,55 +198,44 @@ Status MembershipOperator::Start(OperationKind kind, std::string target) {
 void MembershipOperator::Announce() {
   announced_us_ = clock_->NowMicros();
   detail_ = "announcing; streaming starts after the ring delay";
+  announced_.clear();
   switch (op_.kind) {
     case OperationKind::kJoin:
       gossip_->SetSelfStatus(MemberStatus::kJoining);
+      Announced(options_.self);
       break;
     case OperationKind::kDecommission:
       gossip_->SetSelfStatus(MemberStatus::kLeaving);
+      Announced(options_.self);
       break;
     case OperationKind::kReplace:
       gossip_->SetSelfStatus(MemberStatus::kJoining);
+      Announced(options_.self);
       [[fallthrough]];
     case OperationKind::kRemoveNode: {
       Status s = gossip_->SetStatusOf(op_.target, MemberStatus::kRemoving);
       if (!s.ok()) return FailWith(s.ToString());
+      Announced(op_.target);
       break;
     }
     case OperationKind::kSetWeight: {
       double w = 0;
       ParseWeight(op_.target, &w);  // checked by Start
       gossip_->SetSelfWeights(CurrentWeight(), w);
+      Announced(options_.self);
       break;
     }
     case OperationKind::kRebuild:
     case OperationKind::kNone:
       break;
   }
-  announced_.clear();
-  for (const std::string& subject : Subjects()) {
-    auto digest = gossip_->DigestOf(subject);
-    if (digest.ok()) announced_.push_back(*digest);
-  }
   Spread(announced_us_);
   Save();
 }
 
-std::vector<std::string> MembershipOperator::Subjects() const {
-  switch (op_.kind) {
-    case OperationKind::kJoin:
-    case OperationKind::kDecommission:
-    case OperationKind::kSetWeight:
-      return {options_.self};
-    case OperationKind::kReplace:
-      return {options_.self, op_.target};
-    case OperationKind::kRemoveNode:
-      return {op_.target};
-    case OperationKind::kRebuild:
-    case OperationKind::kNone:
-      break;
-  }
-  return {};
+void MembershipOperator::Announced(const std::string& id) {
+  auto digest = gossip_->DigestOf(id);
+  if (digest.ok()) announced_.push_back(*digest);
 }
 
 void MembershipOperator::Spread(uint64_t now) {

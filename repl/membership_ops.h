@@ -113,8 +113,8 @@ class MembershipOperator {
  private:
   base::Status CheckCanStart(OperationKind kind, const std::string& target) const;
   void Announce();
-  // The members whose gossiped state the announce changes.
-  std::vector<std::string> Subjects() const;
+  // Records id's gossiped state as one the announce changed (waited for in NotYetHeard).
+  void Announced(const std::string& id);
   void Spread(uint64_t now);
   // The members not yet known to hold every status this operation announced.
   std::vector<std::string> NotYetHeard() const;
