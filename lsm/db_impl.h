@@ -55,7 +55,7 @@ class DBImpl final : public DB {
   base::Status Put(const WriteOptions& options, std::string_view key, std::string_view value) override;
   base::Status Delete(const WriteOptions& options, std::string_view key) override;
   base::Status Write(const WriteOptions& options, WriteBatch* batch, WriteCallback on_durable) override;
-  base::Status DeleteRange(std::string_view begin, std::string_view end) override;
+  base::Status DeleteRanges(const std::vector<KeyRange>& ranges) override;
   base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) override;
   std::unique_ptr<Iterator> NewIterator(const ReadOptions& options) override;
   const Snapshot* GetSnapshot() override;
@@ -142,7 +142,7 @@ class DBImpl final : public DB {
   base::Status BackgroundErrorLocked() const EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // DeleteRange as the write leader: rotates the memtable, records the deletion
   // at the last sequence in the manifest, marks its Merkle leaves dirty.
-  base::Status LeadRangeDeleteLocked(std::string_view begin, std::string_view end) EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  base::Status LeadRangeDeleteLocked(const std::vector<KeyRange>& ranges) EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Get for a key a range deletion in force may hide: through an iterator,
   // which filters what the deletions cover.
   base::Status GetThroughIterator(const ReadOptions& options, std::string_view key, std::string* value);

@@ -33,7 +33,7 @@ struct DBImpl::Writer {
   std::string_view value;
   bool force_rotate = false;  // Flush(): rotate the memtable, write nothing
   bool flush_wal = false;     // FlushWal(): hand the WAL buffer to the OS, write nothing
-  bool range_delete = false;  // DeleteRange(key, value): [begin, end)
+  const std::vector<KeyRange>* ranges = nullptr;  // DeleteRanges: write nothing else
   bool done = false;
   base::Status status;
   std::shared_ptr<LogFile> log;  // where the write's record went
@@ -47,7 +47,7 @@ struct DBImpl::Writer {
   }
   uint32_t count() const { return batch != nullptr ? batch->Count() : 1; }
   // Leads alone: never merged into another writer's group.
-  bool writes_nothing() const { return force_rotate || flush_wal || range_delete; }
+  bool writes_nothing() const { return force_rotate || flush_wal || ranges != nullptr; }
 };
 
 base::Status DBImpl::Put(const WriteOptions& options, std::string_view key, std::string_view value) {
@@ -72,20 +72,25 @@ base::Status DBImpl::Write(const WriteOptions& options, WriteBatch* batch, Write
   return WriteInternal(options, &w, std::move(on_durable));
 }
 
-base::Status DBImpl::DeleteRange(std::string_view begin, std::string_view end) {
-  if (!end.empty() && begin >= end) {
-    if (begin == end) return base::Status::OK();
-    return base::Status::InvalidArgument("DeleteRange: begin (" + std::to_string(begin.size()) +
-                                         " bytes) sorts after end (" + std::to_string(end.size()) + " bytes)");
+base::Status DBImpl::DeleteRanges(const std::vector<KeyRange>& ranges) {
+  std::vector<KeyRange> deleted;
+  for (size_t i = 0; i < ranges.size(); i++) {
+    const KeyRange& r = ranges[i];
+    if (r.end.empty() || r.begin < r.end) {
+      deleted.push_back(r);
+    } else if (r.begin != r.end) {
+      return base::Status::InvalidArgument("DeleteRange: range " + std::to_string(i) + " begins (" +
+                                           std::to_string(r.begin.size()) + " bytes) after it ends (" +
+                                           std::to_string(r.end.size()) + " bytes)");
+    }
   }
+  if (deleted.empty()) return base::Status::OK();
   Writer w;
-  w.range_delete = true;
-  w.key = begin;
-  w.value = end;
+  w.ranges = &deleted;
   return WriteInternal(WriteOptions(), &w, nullptr);
 }
 
-base::Status DBImpl::LeadRangeDeleteLocked(std::string_view begin, std::string_view end) {
+base::Status DBImpl::LeadRangeDeleteLocked(const std::vector<KeyRange>& ranges) {
   KV_RETURN_IF_ERROR(MakeRoomForWrite(/*force=*/true));
   // Every write so far is now in an immutable memtable or a table: the fresh
   // memtable holds only writes after the deletion.
@@ -93,13 +98,15 @@ base::Status DBImpl::LeadRangeDeleteLocked(std::string_view begin, std::string_v
   mem_first_sequence_ = sequence + 1;
   if (sequence == 0) return base::Status::OK();  // nothing was ever written
   VersionEdit edit;
-  edit.AddRangeDeletion(std::string(begin), std::string(end), sequence);
+  for (const KeyRange& r : ranges) edit.AddRangeDeletion(r.begin, r.end, sequence);
   KV_RETURN_IF_ERROR(versions_->LogAndApply(&edit, &mu_).WithContext("DeleteRange"));
   range_deletes_++;
   range_work_pending_ = true;
   bg_cv_.SignalAll();
   // After it is visible, as for writes: a recompute that read the old epoch stores nothing.
-  if (merkle_enabled_) MarkMerkleRangeDirty(begin, end);
+  if (merkle_enabled_) {
+    for (const KeyRange& r : ranges) MarkMerkleRangeDirty(r.begin, r.end);
+  }
   return base::Status::OK();
 }
 
@@ -202,7 +209,7 @@ base::Status DBImpl::WriteInternal(const WriteOptions& options, Writer* w, Write
 
 base::Status DBImpl::LeadGroupLocked(Writer* w, Writer** last,
                                      std::shared_ptr<LogFile>* log_out, uint64_t* end) {
-  if (w->range_delete) return LeadRangeDeleteLocked(w->key, w->value);
+  if (w->ranges != nullptr) return LeadRangeDeleteLocked(*w->ranges);
   if (w->flush_wal) {
     *log_out = log_;
     if (!wal_buffered_) return base::Status::OK();

@@ -213,7 +213,7 @@ struct Stats {
   uint64_t data_bytes = 0;
   uint64_t tombstone_compactions = 0;  // compactions run for CompactTombstones
   uint64_t tombstone_requests = 0;     // CompactTombstones requests queued (not yet finished)
-  uint64_t range_deletes = 0;          // DeleteRange calls that recorded a deletion
+  uint64_t range_deletes = 0;          // DeleteRange(s) calls that recorded deletions: a manifest write each
   uint64_t range_deletions = 0;        // fragments in force (some table or memtable may hold what they hide)
   uint64_t range_deleted_files = 0;    // tables removed whole, never read
   uint64_t range_deleted_bytes = 0;    // their bytes, plus the entries rewrites and flushes dropped
@@ -229,6 +229,12 @@ struct Stats {
   double write_amplification() const;
   // A multi-line, human-readable table (kvctl stats).
   std::string ToString() const;
+};
+
+// User keys [begin, end); an empty end: no upper bound (DB::DeleteRanges).
+struct KeyRange {
+  std::string begin;
+  std::string end;
 };
 
 class DB {
@@ -272,7 +278,14 @@ class DB {
   // taken before the call do not see the range either. Costs one memtable
   // rotation and one manifest write. InvalidArgument when begin > end; begin ==
   // end deletes nothing. On an error the deletion may or may not survive a restart.
-  virtual base::Status DeleteRange(std::string_view begin, std::string_view end) = 0;
+  base::Status DeleteRange(std::string_view begin, std::string_view end) {
+    return DeleteRanges({KeyRange{std::string(begin), std::string(end)}});
+  }
+  // DeleteRange for many ranges at the cost of one: one memtable rotation and one
+  // manifest write for all of them (a cleanup deletes hundreds of ring arcs).
+  // Every range is checked first: InvalidArgument naming the first bad one
+  // deletes nothing. Empty ranges are skipped.
+  virtual base::Status DeleteRanges(const std::vector<KeyRange>& ranges) = 0;
 
   // NotFound when absent or deleted.
   virtual base::Status Get(const ReadOptions& options, std::string_view key, std::string* value) = 0;

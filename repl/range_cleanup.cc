@@ -11,15 +11,15 @@ using base::Status;
 
 namespace {
 
-// Deletes `ranges` from the engine (blocking: manifest writes).
+// Deletes `ranges` from the engine in one call (blocking: one manifest write).
 Status DeleteRanges(lsm::DB* db, const std::vector<ring::TokenRange>& ranges) {
+  std::vector<lsm::KeyRange> keys;
   for (const ring::TokenRange& range : ranges) {
     for (const PrefixInterval& interval : IntervalsOf(range)) {
-      const std::string end = interval.end == 0 ? std::string() : PrefixKey(interval.end);
-      KV_RETURN_IF_ERROR(db->DeleteRange(PrefixKey(interval.begin), end));
+      keys.push_back({PrefixKey(interval.begin), interval.end == 0 ? std::string() : PrefixKey(interval.end)});
     }
   }
-  return Status::OK();
+  return db->DeleteRanges(keys);
 }
 
 ring::TokenCount Width(const std::vector<ring::TokenRange>& ranges) {

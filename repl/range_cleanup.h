@@ -1,6 +1,7 @@
 // repl/range_cleanup.h — cleanup: a node deletes the token ranges it no longer
 // replicates (after a join took them over, a decommission's ring, a weight
-// change) as engine range deletes (lsm::DB::DeleteRange: whole tables dropped
+// change) as engine range deletes, all in one lsm::DB::DeleteRanges (one manifest
+// write and one memtable rotation for every arc; whole tables dropped
 // unread, straddling ones rewritten), not key by key.
 //
 // Refused while the cluster is in transition: the ring after the change may give

@@ -252,10 +252,38 @@ TEST_F(RangeDeleteTest, ABackwardRangeIsRefusedAndAnEmptyOneDeletesNothing) {
   ExpectModel();
 }
 
+TEST_F(RangeDeleteTest, ManyRangesAreOneDeletionAndSurviveAReopen) {
+  Load();
+  const std::vector<KeyRange> ranges = {
+      {Key(100), Key(200)}, {Key(500), Key(900)}, {Key(1500), Key(1501)}, {Key(2000), Key(2000)}, {Key(2700), ""}};
+  ASSERT_TRUE(db_->DeleteRanges(ranges).ok());
+  for (const KeyRange& r : ranges) {
+    model_.erase(model_.lower_bound(r.begin), r.end.empty() ? model_.end() : model_.lower_bound(r.end));
+  }
+  EXPECT_EQ(1u, db_->GetStats().range_deletes) << "one manifest write for every range";
+  EXPECT_EQ(Value(1501), test::Get(db_.get(), Key(1501)));
+  EXPECT_EQ(Value(2000), test::Get(db_.get(), Key(2000))) << "an empty range deletes nothing";
+  ExpectModel();
+  WaitForRangeWork();
+  ExpectModel();
+  Open();
+  ExpectModel();
+}
+
+TEST_F(RangeDeleteTest, OneBackwardRangeAmongManyDeletesNothing) {
+  Load();
+  base::Status s = db_->DeleteRanges({{Key(100), Key(200)}, {Key(300), Key(400)}, {Key(900), Key(800)}});
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("range 2 begins")) << s.ToString();
+  EXPECT_TRUE(db_->DeleteRanges({}).ok());
+  EXPECT_EQ(0u, db_->GetStats().range_deletes);
+  ExpectModel();
+}
+
 // Power cuts at random points of a workload mixing writes and range deletes:
 // after each, the DB opens with every acknowledged write outside the deleted
-// ranges, nothing of a range whose DeleteRange returned (unless written after
-// it), and a Merkle index equal to a computation from scratch.
+// ranges, nothing of a range whose DeleteRanges returned (unless written after
+// it; a call deletes one to three ranges), and a Merkle index equal to a computation from scratch.
 TEST_F(RangeDeleteTest, PowerCutsAmidRangeDeletesNeverResurrectOrLose) {
   const uint64_t seed = kvring::test::TestSeed("RangeDeleteTest.PowerCuts");
   base::Random rnd(seed);
@@ -285,15 +313,23 @@ TEST_F(RangeDeleteTest, PowerCutsAmidRangeDeletesNeverResurrectOrLose) {
     maybe.clear();
     env_.CrashAfterOps(rnd.Range(1, 400));
     for (int op = 0; op < 300; op++) {
-      if (rnd.OneIn(25)) {
-        const int first = static_cast<int>(rnd.Uniform(kSpace));
-        const int last = first + 1 + static_cast<int>(rnd.Uniform(150));
-        for (int i = first; i < last && i < kSpace; i++) maybe[Key(i)].insert("");
-        if (!db_->DeleteRange(Key(first), Key(last)).ok()) break;
+      if (rnd.OneIn(25)) {  // one to three ranges in one call
+        std::vector<KeyRange> ranges;
+        std::vector<std::pair<int, int>> spans;
+        for (int r = 0, n = 1 + static_cast<int>(rnd.Uniform(3)); r < n; r++) {
+          const int first = static_cast<int>(rnd.Uniform(kSpace));
+          const int last = first + 1 + static_cast<int>(rnd.Uniform(150));
+          for (int i = first; i < last && i < kSpace; i++) maybe[Key(i)].insert("");
+          ranges.push_back({Key(first), Key(last)});
+          spans.emplace_back(first, last);
+        }
+        if (!db_->DeleteRanges(ranges).ok()) break;
         deletes_done++;
-        for (int i = first; i < last && i < kSpace; i++) {
-          acked.erase(Key(i));
-          maybe.erase(Key(i));
+        for (auto [first, last] : spans) {
+          for (int i = first; i < last && i < kSpace; i++) {
+            acked.erase(Key(i));
+            maybe.erase(Key(i));
+          }
         }
         continue;
       }
