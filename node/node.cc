@@ -372,12 +372,15 @@ void Node::StartMembership() {
   loop->RunEvery(static_cast<uint64_t>(options_.gossip_interval_ms) * 1000, [this] { GossipRound(); });
   loop->RunEvery(static_cast<uint64_t>(options_.probe_interval_ms) * 1000, [this] { prober_->Tick(); });
   handoff_->MeasureLoopWith([loop] { return loop->idle_micros(); });
-  handoff_->MeasureClientsWith([this] {
+  const repl::AnsweredCounter answered = [this] {
     repl::CoordinatorStats all;
     for (const PerLoop& l : loops_) all += l.coordinator->stats();
     return std::pair<uint64_t, uint64_t>(all.answered, all.answered_micros);
-  });
+  };
+  handoff_->MeasureClientsWith(answered);
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
+  if (!options_.no_stream_pacing) stream_source_->MeasureClientsWith(answered);
+  loop->RunEvery(kHandoffTickMicros, [this] { stream_source_->Tick(env_.clock->NowMicros()); });
   loop->RunEvery(kDiskCheckMicros, [this] { CheckDisk(); });
   loop->RunEvery(kHintExpiryMicros, [this] {
     io_->Submit([this] {

@@ -38,6 +38,7 @@ HintedHandoff::HintedHandoff(HandoffOptions options, HintStore* hints, ReplicaSt
                  .slow_lag_us = options.slow_lag_us},
                 clock),
       tick_lag_(options.tick_us),
+      clients_(options.min_client_requests),
       alive_(std::make_shared<bool>(true)) {}
 
 HintedHandoff::~HintedHandoff() { *alive_ = false; }
@@ -55,14 +56,9 @@ double HintedHandoff::LoopBusy(uint64_t now) {
 }
 
 void HintedHandoff::MeasureClients(bool replaying) {
-  if (!answered_) return;
-  const auto [count, micros] = answered_();
-  const uint64_t n = count - last_answered_, us = micros - last_answered_us_;
-  const bool first = !clients_measured_;
-  clients_measured_ = true;
-  last_answered_ = count, last_answered_us_ = micros;
-  if (first || n < options_.min_client_requests) return;
-  client_latency_us_ = us / n;
+  const std::optional<uint64_t> mean = clients_.Sample();
+  if (!mean) return;
+  client_latency_us_ = *mean;
   throttle_.OnClientLatency(client_latency_us_, replaying);
 }
 

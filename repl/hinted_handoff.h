@@ -35,6 +35,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/thread_pool.h"
+#include "repl/client_latency.h"
 #include "repl/failure_detector.h"
 #include "repl/hint_store.h"
 #include "repl/replay_throttle.h"
@@ -83,9 +84,7 @@ class HintedHandoff {
   // Where Tick reads how many client requests this node answered and their summed
   // latency (repl::CoordinatorStats::answered, answered_micros, over every loop):
   // the replay slows down while their mean rises well above its recent lowest.
-  void MeasureClientsWith(std::function<std::pair<uint64_t, uint64_t>()> answered) {
-    answered_ = std::move(answered);
-  }
+  void MeasureClientsWith(AnsweredCounter answered) { clients_.MeasureWith(std::move(answered)); }
   // The clients' mean latency over the last tick with enough requests, and the
   // lowest of the throttle's history (µs; stats).
   uint64_t client_latency_us() const { return client_latency_us_; }
@@ -133,10 +132,7 @@ class HintedHandoff {
   uint64_t last_tick_us_ = 0;
   uint64_t last_idle_us_ = 0;
   uint64_t loop_busy_pct_ = 0;
-  std::function<std::pair<uint64_t, uint64_t>()> answered_;
-  bool clients_measured_ = false;
-  uint64_t last_answered_ = 0;
-  uint64_t last_answered_us_ = 0;
+  ClientLatencySampler clients_;
   uint64_t client_latency_us_ = 0;
   HandoffStats stats_;
   std::shared_ptr<bool> alive_;  // callbacks that outlive the handoff find it false

@@ -10,7 +10,11 @@ ReplayThrottle::ReplayThrottle(ReplayThrottleOptions options, base::Clock* clock
       rate_(static_cast<double>(std::min(options.min_rate, options.max_rate))),
       tokens_(rate_ / 10),
       refilled_us_(clock->NowMicros()),
-      window_start_us_(refilled_us_) {}
+      window_start_us_(refilled_us_),
+      clients_({.factor = options.latency_factor,
+                .floor_us = options.latency_floor_us,
+                .history_us = options.latency_history_us,
+                .min_samples = options.latency_min_samples}) {}
 
 void ReplayThrottle::Refill(uint64_t now) {
   if (now > refilled_us_) tokens_ = std::min(rate_ / 10, tokens_ + rate_ * static_cast<double>(now - refilled_us_) / 1e6);
@@ -21,10 +25,7 @@ void ReplayThrottle::Adjust(uint64_t now) {
   if (now < window_start_us_ + options_.window_us) return;
   if (window_replies_ > 0 || window_lag_seen_) {
     const double max = static_cast<double>(options_.max_rate);
-    const double client_limit =
-        options_.latency_factor * static_cast<double>(std::max(client_base_us(), options_.latency_floor_us));
-    const bool clients_slower = client_history_.size() >= options_.latency_min_samples &&
-                                static_cast<double>(window_max_client_us_) > client_limit;
+    const bool clients_slower = clients_.Exceeded(window_max_client_us_);
     if (window_rtt_sum_us_ > options_.slow_us * window_replies_ || window_max_lag_us_ > options_.slow_lag_us ||
         window_max_busy_ > options_.busy_share || clients_slower) {
       rate_ = std::max(static_cast<double>(options_.min_rate), rate_ / 2);
@@ -64,18 +65,11 @@ void ReplayThrottle::OnLoopBusy(double share) {
 
 void ReplayThrottle::OnClientLatency(uint64_t mean_us, bool replaying) {
   const uint64_t now = clock_->NowMicros();
-  client_history_.emplace_back(now, mean_us);
-  while (client_history_.front().first + options_.latency_history_us < now) client_history_.pop_front();
+  clients_.Add(now, mean_us);
   if (!replaying) return;
   window_lag_seen_ = true;
   window_max_client_us_ = std::max(window_max_client_us_, mean_us);
   Adjust(now);
-}
-
-uint64_t ReplayThrottle::client_base_us() const {
-  uint64_t base = 0;
-  for (const auto& [at, mean] : client_history_) base = base == 0 ? mean : std::min(base, mean);
-  return base;
 }
 
 void ReplayThrottle::OnReply(uint64_t rtt_us) {

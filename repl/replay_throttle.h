@@ -41,10 +41,10 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <utility>
 
 #include "base/clock.h"
+#include "repl/client_latency.h"
 
 namespace kvring::repl {
 
@@ -83,7 +83,7 @@ class ReplayThrottle {
   // starts still starts at min_rate (slow start).
   void OnClientLatency(uint64_t mean_us, bool replaying);
   // The lowest client latency of the history (0 without samples).
-  uint64_t client_base_us() const;
+  uint64_t client_base_us() const { return clients_.base_us(); }
   // Bytes per second allowed now.
   uint64_t rate() const { return static_cast<uint64_t>(rate_); }
 
@@ -103,7 +103,7 @@ class ReplayThrottle {
   double window_max_busy_ = 0;
   uint64_t window_max_client_us_ = 0;
   bool window_lag_seen_ = false;
-  std::deque<std::pair<uint64_t, uint64_t>> client_history_;  // (time, mean latency), oldest first
+  LatencyBase clients_;
 };
 
 // How late a fixed-rate timer (net/timer_queue: each firing is due a period
