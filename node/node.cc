@@ -259,6 +259,7 @@ Status Node::Start() {
   parts.aae = aae_.get();
   parts.anti_entropy = anti_entropy_.get();
   parts.streams = stream_source_.get();
+  parts.pacer = &pacer_;
   parts.membership = membership_.get();
   parts.cleaner = cleaner_.get();
   parts.horizon = horizon_.get();
@@ -379,8 +380,8 @@ void Node::StartMembership() {
   };
   handoff_->MeasureClientsWith(answered);
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
-  if (!options_.no_stream_pacing) stream_source_->MeasureClientsWith(answered);
-  loop->RunEvery(kHandoffTickMicros, [this] { stream_source_->Tick(env_.clock->NowMicros()); });
+  if (!options_.no_background_pacing) pacer_.MeasureClientsWith(answered);
+  loop->RunEvery(kHandoffTickMicros, [this] { pacer_.Tick(env_.clock->NowMicros()); });
   loop->RunEvery(kDiskCheckMicros, [this] { CheckDisk(); });
   loop->RunEvery(kHintExpiryMicros, [this] {
     io_->Submit([this] {

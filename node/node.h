@@ -33,6 +33,7 @@
 #include "node/node_tls.h"
 #include "node/node_service.h"
 #include "node/rpc_transport.h"
+#include "repl/answer_pacer.h"
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
 #include "repl/node_state.h"
@@ -146,6 +147,7 @@ class Node {
   std::unique_ptr<repl::AntiEntropy> anti_entropy_;  // loop 0: the schedule and kvctl repair
   std::unique_ptr<repl::PurgeHorizon> horizon_;      // the tombstone purge rule (the engine's compaction filter)
   std::unique_ptr<repl::StreamSource> stream_source_;     // answers STREAM_READ on every loop
+  repl::AnswerPacer pacer_;  // holds back answers to peers' streams and exchanges while the clients pay
   std::unique_ptr<repl::RangeStreamer> streamer_;         // loop 0
   std::unique_ptr<repl::MembershipOperator> membership_;  // loop 0
   repl::PersistedOperation membership_op_;  // read at start, handed to membership_

@@ -85,7 +85,7 @@ struct NodeOptions {
   std::string replace;                          // take this dead member's place and tokens, stream its ranges
   uint64_t stream_rate_bytes = 64ull << 20;     // range streaming, bytes per second at most
   int64_t stream_parallel = 2;                  // ranges streamed at once
-  bool no_stream_pacing = false;                // as a source, never hold stream reads back for the clients
+  bool no_background_pacing = false;            // never hold answers to peers' streams/exchanges back for the clients
   int64_t ring_delay_ms = 3000;                 // from announcing a change to streaming its first batch
   int64_t cleanup_delay_ms = 60000;             // after a change, drop the ranges given up this much later; 0: never
 

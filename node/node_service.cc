@@ -56,6 +56,18 @@ const LoopParts& NodeService::Here() const {
   return p_.loops.front();  // not on a loop (tests driving the service directly)
 }
 
+std::function<void(Status, std::string)> NodeService::PacedReply(net::Responder responder) {
+  net::EventLoop* loop = Here().loop;
+  repl::AnswerPacer* pacer = p_.pacer;
+  return [responder, loop, pacer](Status s, std::string payload) {
+    if (pacer == nullptr || !s.ok()) return responder.Reply(s, payload);
+    pacer->Served();
+    const uint64_t delay = pacer->delay_us();
+    if (delay == 0) return responder.Reply(s, payload);
+    loop->RunAfter(delay, [responder, s, payload = std::move(payload)] { responder.Reply(s, payload); });
+  };
+}
+
 bool NodeService::HopToLoopZero(net::Request& request, std::function<base::Result<std::string>()> payload_on_loop0) {
   net::EventLoop* zero = p_.loops.front().loop;
   if (zero->IsInLoopThread()) return false;

@@ -26,6 +26,7 @@
 #include "net/server.h"
 #include "node/disk_guard.h"
 #include "node/node_options.h"
+#include "repl/answer_pacer.h"
 #include "repl/coordinator.h"
 #include "repl/failure_detector.h"
 #include "repl/replica_store.h"
@@ -59,6 +60,7 @@ struct NodeParts {
   repl::AaeResponder* aae = nullptr;              // any loop
   repl::AntiEntropy* anti_entropy = nullptr;      // loop 0's
   repl::StreamSource* streams = nullptr;          // any loop: STREAM_READ
+  repl::AnswerPacer* pacer = nullptr;             // any loop: holds STREAM_READ and AAE_* answers back
   repl::MembershipOperator* membership = nullptr; // loop 0's: join, decommission, removenode
   repl::RangeCleaner* cleaner = nullptr;          // loop 0's: cleanup
   const repl::PurgeHorizon* horizon = nullptr;    // the tombstone purge rule (any thread)
@@ -121,6 +123,9 @@ class NodeService final : public net::RequestHandler {
   bool RequireNodePeer(net::Request& request);
   // The parts of the loop running this call.
   const LoopParts& Here() const;
+  // The reply to a peer's background request (STREAM_READ, AAE_*), held back
+  // while this node's clients pay for such work (repl/answer_pacer.h).
+  std::function<void(base::Status, std::string)> PacedReply(net::Responder responder);
   // On a loop other than 0: defers request and answers it from loop 0 with
   // what payload_on_loop0 returns there. False when already on loop 0.
   bool HopToLoopZero(net::Request& request, std::function<base::Result<std::string>()> payload_on_loop0);

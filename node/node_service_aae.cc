@@ -11,9 +11,7 @@ using base::Status;
 
 void NodeService::HandleAae(net::Request& request) {
   if (!RequireNodePeer(request)) return;
-  net::Responder responder = request.Defer();
-  p_.aae->Handle(Here().executor, request.opcode(), std::string(request.body()),
-                 [responder](Status s, std::string payload) { responder.Reply(s, payload); });
+  p_.aae->Handle(Here().executor, request.opcode(), std::string(request.body()), PacedReply(request.Defer()));
 }
 
 void NodeService::HandleRepairStart(net::Request& request) {
@@ -67,6 +65,10 @@ std::string NodeService::AaeText() {
   Line(&text, "aae_served_requests", served.requests);
   Line(&text, "aae_served_keys_received", served.keys_received);
   Line(&text, "aae_served_keys_answered", served.keys_answered);
+  if (p_.pacer != nullptr) {
+    Line(&text, "peer_answer_delay_us", p_.pacer->delay_us());
+    Line(&text, "peer_answer_client_base_us", p_.pacer->client_base_us());
+  }
   for (const auto& [peer, last] : p_.anti_entropy->last_exchanges()) {
     Line(&text, "aae_last_exchange_wall_us{" + peer + "}", last.finished_wall_us);
     Line(&text, "aae_last_exchange_ms{" + peer + "}", last.duration_us / 1000);

@@ -32,16 +32,7 @@ bool NodeService::RefusedForLeft(net::Request& request) {
 
 void NodeService::HandleStreamRead(net::Request& request) {
   if (!RequireNodePeer(request)) return;
-  net::Responder responder = request.Defer();
-  net::EventLoop* loop = Here().loop;
-  repl::StreamSource* streams = p_.streams;
-  // Held back while this node's clients pay for the streams (repl::StreamPacer).
-  streams->Handle(Here().executor, std::string(request.body()),
-                  [responder, loop, streams](Status s, std::string payload) {
-                    const uint64_t delay = s.ok() ? streams->reply_delay_us() : 0;
-                    if (delay == 0) return responder.Reply(s, payload);
-                    loop->RunAfter(delay, [responder, s, payload = std::move(payload)] { responder.Reply(s, payload); });
-                  });
+  p_.streams->Handle(Here().executor, std::string(request.body()), PacedReply(request.Defer()));
 }
 
 void NodeService::HandleMembershipChange(net::Request& request) {
@@ -98,8 +89,6 @@ std::string NodeService::MembershipText() {
   Line(&text, "stream_bytes_again", again);
   Line(&text, "stream_batches_served", p_.streams->batches_served());
   Line(&text, "stream_bytes_served", p_.streams->bytes_served());
-  Line(&text, "stream_source_delay_us", p_.streams->reply_delay_us());
-  Line(&text, "stream_source_client_base_us", p_.streams->pacer().client_base_us());
   Line(&text, "cleanup_runs", p_.cleaner->stats().runs);
   Line(&text, "cleanup_ranges_deleted", p_.cleaner->stats().ranges_deleted);
   return text;

@@ -52,25 +52,6 @@ Status ReadStreamBatch(lsm::DB* db, const StreamReadRequest& request, StreamBatc
   return Status::OK();
 }
 
-void StreamPacer::OnClientLatency(uint64_t now_us, uint64_t mean_us, bool streaming) {
-  clients_.Add(now_us, mean_us);
-  const uint64_t delay = delay_us_.load(std::memory_order_relaxed);
-  uint64_t next = delay / 2;
-  if (streaming && clients_.Exceeded(mean_us)) {
-    next = std::min(options_.max_delay_us, std::max(options_.first_delay_us, 2 * delay));
-  } else if (next < options_.first_delay_us / 2) {
-    next = 0;
-  }
-  delay_us_.store(next, std::memory_order_relaxed);
-}
-
-void StreamSource::Tick(uint64_t now_us) {
-  const uint64_t batches = batches_served();
-  const bool streaming = batches != batches_at_tick_;
-  batches_at_tick_ = batches;
-  if (const std::optional<uint64_t> mean = clients_.Sample()) pacer_.OnClientLatency(now_us, *mean, streaming);
-}
-
 void StreamSource::Handle(Executor* ex, std::string body, Reply reply) {
   io_->Post([this, ex, body = std::move(body), reply = std::move(reply)] {
     StreamReadRequest request;

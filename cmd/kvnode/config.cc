@@ -174,9 +174,9 @@ void DeclareFlags(FlagSet* f, NodeConfig* c, std::string* config_file) {
   f->Int("stream-parallel", &c->stream_parallel,
          "ranges streamed at once (default 2; more streams a quiet cluster faster and a loaded one with a "
          "higher client p99: docs/operations.md)");
-  f->Bool("no-stream-pacing", &c->no_stream_pacing,
-          "answer other nodes' stream reads at once, even while this node's clients' latency is past 1.5x its "
-          "recent base (by default the answers are held back then: docs/replication.md)");
+  f->Bool("no-background-pacing", &c->no_background_pacing,
+          "answer other nodes' stream reads and anti-entropy requests at once, even while this node's clients' "
+          "latency is past 1.5x its recent base (by default the answers are held back then: docs/replication.md)");
   f->Int("cleanup-delay-ms", &c->cleanup_delay_ms,
          "after a membership change, delete the ranges this node no longer replicates this much later "
          "(default 60000; 0: only on kvctl cleanup)");

@@ -1,21 +1,14 @@
 // test/repl/client_latency_test.cc — the clients' latency as background work
-// sees it: ClientLatencySampler's per-tick means, and StreamPacer, which holds a
-// source's STREAM_READ answers back while its clients pay (and only then), fed
-// through StreamSource::Tick by batches it really served from an engine.
+// sees it: ClientLatencySampler's per-tick means, LatencyBase's verdict, and
+// AnswerPacer, which holds a node's answers to its peers' streams and exchanges
+// back while its clients pay (and only then).
 #include "repl/client_latency.h"
 
 #include <gtest/gtest.h>
 
-#include <memory>
-#include <string>
 #include <utility>
 
-#include "base/fault_env.h"
-#include "lsm/engine.h"
-#include "repl/replica_store.h"
-#include "repl/stream_messages.h"
-#include "repl/stream_source.h"
-#include "test/repl/repl_test_util.h"
+#include "repl/answer_pacer.h"
 
 namespace kvring::repl {
 namespace {
@@ -51,22 +44,22 @@ TEST(LatencyBaseTest, TheLowestRecentMeanIsTheBaseAndOnlyMeansPastTheFactorExcee
   EXPECT_TRUE(tiny.Exceeded(451));
 }
 
-class StreamPacerTest : public ::testing::Test {
+class AnswerPacerTest : public ::testing::Test {
  protected:
   // Ten ticks of 100 ms at `mean_us`: the history a verdict needs.
-  void Settle(StreamPacer* p, uint64_t mean_us, bool streaming) {
-    for (int i = 0; i < 10; i++) Tick(p, mean_us, streaming);
+  void Settle(AnswerPacer* p, uint64_t mean_us, bool busy) {
+    for (int i = 0; i < 10; i++) Tick(p, mean_us, busy);
   }
-  void Tick(StreamPacer* p, uint64_t mean_us, bool streaming) {
+  void Tick(AnswerPacer* p, uint64_t mean_us, bool busy) {
     now_ += 100'000;
-    p->OnClientLatency(now_, mean_us, streaming);
+    p->OnClientLatency(now_, mean_us, busy);
   }
   uint64_t now_ = 0;
 };
 
-TEST_F(StreamPacerTest, HoldsBackWhileClientsPayDoublingToItsBoundAndLetsGoWhenTheyRecover) {
-  StreamPacer p({.first_delay_us = 20'000, .max_delay_us = 200'000});
-  Settle(&p, 1000, /*streaming=*/true);
+TEST_F(AnswerPacerTest, HoldsBackWhileClientsPayDoublingToItsBoundAndLetsGoWhenTheyRecover) {
+  AnswerPacer p({.first_delay_us = 20'000, .max_delay_us = 200'000});
+  Settle(&p, 1000, /*busy=*/true);
   EXPECT_EQ(0u, p.delay_us()) << "clients at their base";
   Tick(&p, 1600, true);
   EXPECT_EQ(20'000u, p.delay_us());
@@ -80,53 +73,39 @@ TEST_F(StreamPacerTest, HoldsBackWhileClientsPayDoublingToItsBoundAndLetsGoWhenT
   EXPECT_EQ(0u, p.delay_us()) << "below half the first delay: none";
 }
 
-TEST_F(StreamPacerTest, SlowClientsWithoutStreamsAreNotTheStreamsFault) {
-  StreamPacer p({.first_delay_us = 20'000, .max_delay_us = 200'000});
-  Settle(&p, 1000, /*streaming=*/false);
-  for (int i = 0; i < 5; i++) Tick(&p, 9000, /*streaming=*/false);
+TEST_F(AnswerPacerTest, SlowClientsWhileNothingWasAnsweredAreNotTheBackgroundWorksFault) {
+  AnswerPacer p({.first_delay_us = 20'000, .max_delay_us = 200'000});
+  Settle(&p, 1000, /*busy=*/false);
+  for (int i = 0; i < 5; i++) Tick(&p, 9000, /*busy=*/false);
   EXPECT_EQ(0u, p.delay_us());
   EXPECT_EQ(1000u, p.client_base_us());
 }
 
-// Through StreamSource: a tick counts as streaming only when a batch was served
-// since the last one, and the pacer's delay is what the caller holds answers by.
-TEST(StreamSourcePacingTest, ServedBatchesUnderSlowClientsRaiseTheReplyDelay) {
-  base::FaultEnv env;
-  std::unique_ptr<lsm::DB> db;
-  lsm::Options options;
-  options.env = &env;
-  ASSERT_TRUE(lsm::DB::Open(options, "/db", &db).ok());
-  for (int i = 0; i < 100; i++) {
-    ASSERT_TRUE(db->Put(lsm::WriteOptions(), StorageKey("k" + std::to_string(i)), "v").ok());
-  }
-  testing::QueueExecutor loop, io;
-  StreamSource source(db.get(), &io);
+// Through Tick: the clients' counter is sampled every tick, and a tick counts as
+// busy only when an answer was served since the last one.
+TEST(AnswerPacerTickTest, AnswersServedUnderSlowClientsRaiseTheDelayAndItDecaysWithoutThem) {
+  AnswerPacer pacer;
   std::pair<uint64_t, uint64_t> answered{0, 0};
-  source.MeasureClientsWith([&] { return answered; });
+  pacer.MeasureClientsWith([&] { return answered; });
   uint64_t now = 0;
   auto tick = [&](uint64_t mean_us) {
     answered.first += 100;
     answered.second += 100 * mean_us;
     now += 100'000;
-    source.Tick(now);
+    pacer.Tick(now);
   };
   for (int i = 0; i < 12; i++) tick(1000);
   for (int i = 0; i < 3; i++) tick(4000);
-  EXPECT_EQ(0u, source.reply_delay_us()) << "slow clients, but no stream served";
-  std::string body;
-  EncodeStreamRead(&body, StreamReadRequest{.range = ring::TokenRange{}, .max_bytes = 1 << 20}  /* start == end: the full ring */);
-  bool replied = false;
-  source.Handle(&loop, body, [&](base::Status s, std::string) {
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    replied = true;
-  });
-  ASSERT_TRUE(io.RunUntil([&] { return source.batches_served() == 1; }));
-  ASSERT_TRUE(loop.RunUntil([&] { return replied; }));
+  EXPECT_EQ(0u, pacer.delay_us()) << "slow clients, but nothing answered";
+  pacer.Served();
   tick(4000);
-  const uint64_t delay = source.reply_delay_us();
-  EXPECT_GT(delay, 0u) << "a batch served while the clients paid";
+  const uint64_t delay = pacer.delay_us();
+  EXPECT_EQ(20'000u, delay) << "an answer served while the clients paid";
+  pacer.Served();
   tick(4000);
-  EXPECT_EQ(delay / 2, source.reply_delay_us()) << "no batch since: the delay decays";
+  EXPECT_EQ(2 * delay, pacer.delay_us());
+  tick(4000);
+  EXPECT_EQ(delay, pacer.delay_us()) << "nothing served since: the delay decays";
 }
 
 }  // namespace
