@@ -1,6 +1,7 @@
 #include "lsm/version_edit.h"
 
 #include "base/coding.h"
+#include "lsm/dbformat.h"
 #include "lsm/filename.h"
 
 namespace kvring::lsm {
@@ -131,10 +132,10 @@ base::Status VersionEdit::DecodeFrom(std::string_view src) {
         FileMetaData f;
         if (GetLevel(&input, &level) && GetFileNumber(&input, &f.number) &&
             base::GetVarint64(&input, &f.file_size) && GetInternalKey(&input, &f.smallest) &&
-            GetInternalKey(&input, &f.largest)) {
+            GetInternalKey(&input, &f.largest) && InternalKeyCompare(f.smallest, f.largest) <= 0) {
           new_files_.emplace_back(level, std::move(f));
         } else {
-          bad = "new file (truncated, or a number not below 10^18)";
+          bad = "new file (truncated, a number not below 10^18, or its largest key before its smallest)";
         }
         break;
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
 
 #include "lsm/filename.h"
 #include "lsm/wal_reader.h"
@@ -74,11 +75,28 @@ class VersionSet::Builder {
         }
       }
     }
+    KV_RETURN_IF_ERROR(CheckListedOnce(*v));
     v->ComputeScores(options_);
     return base::Status::OK();
   }
 
  private:
+  // A file number names one file: listed twice (an edit adding a file the
+  // version holds), a compaction would read it twice and delete it under the other.
+  static base::Status CheckListedOnce(const Version& v) {
+    std::map<uint64_t, int> level_of;
+    for (int level = 0; level < v.num_levels(); level++) {
+      for (const FileRef& f : v.files(level)) {
+        auto [it, fresh] = level_of.emplace(f->number, level);
+        if (!fresh) {
+          return base::Status::Corruption("manifest: file " + std::to_string(f->number) + " listed twice (levels " +
+                                          std::to_string(it->second) + " and " + std::to_string(level) + ")");
+        }
+      }
+    }
+    return base::Status::OK();
+  }
+
   base::Status LevelError(int level) const {
     return base::Status::Corruption("manifest: level " + std::to_string(level) + " beyond num_levels " +
                                     std::to_string(base_->num_levels()));

@@ -252,6 +252,25 @@ TEST(VersionEdit, TruncatedInputIsCorruption) {
 // A file number of 20 digits names a file the next open cannot parse back, and
 // a counter near 2^64 wraps: every file number a manifest carries is below
 // kMaxFileNumber (10^18), or the edit is corrupt.
+// Found by the manifest fuzz target with the duplicate below
+// (VersionSetTest.AManifestListingAFileTwiceIsRefused): a file whose largest key
+// sorts before its smallest passes every overlap check of its level.
+TEST(VersionEdit, AFileWhoseLargestKeySortsBeforeItsSmallestIsCorruption) {
+  VersionEdit one_key;
+  one_key.AddFile(1, File(5, "k", "k", 10));
+  std::string bytes;
+  one_key.EncodeTo(&bytes);
+  VersionEdit decoded;
+  ASSERT_TRUE(decoded.DecodeFrom(bytes).ok()) << "a file of one key";
+  VersionEdit inverted;
+  inverted.AddFile(1, File(5, "key0010", "Zey00", 10));
+  bytes.clear();
+  inverted.EncodeTo(&bytes);
+  base::Status s = decoded.DecodeFrom(bytes);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("largest key before its smallest")) << s.ToString();
+}
+
 TEST(VersionEdit, AFileNumberNotBelowTenToTheEighteenIsCorruption) {
   VersionEdit edge;
   edge.SetLogNumber(kMaxFileNumber - 1);

@@ -208,6 +208,51 @@ TEST_F(VersionSetTest, AManifestNamingAFileNumberPastTheNameFormatIsRefused) {
   EXPECT_NE(std::string::npos, s.message().find("log number")) << s.ToString();
 }
 
+// Found by the manifest fuzz target (test/fuzz/corpus/manifest/found-file-listed-twice):
+// a manifest whose edits added table 7 to L0 twenty times and table 6 to L1 ten
+// times (bounds inverted) recovered, and the first change after the open then
+// failed ("overlapping files 6 and 6 in level 1"). Listed twice, a table would be
+// read twice by a compaction and deleted under its other entry. Now the open
+// refuses it, naming the table.
+TEST_F(VersionSetTest, AManifestListingAFileTwiceIsRefused) {
+  auto recover = [&](const std::vector<VersionEdit>& edits) {
+    env_.RemoveFile("/twice/MANIFEST-000001").IgnoreError();
+    env_.CreateDir("/twice").IgnoreError();
+    std::unique_ptr<base::WritableFile> file;
+    EXPECT_TRUE(env_.NewWritableFile("/twice/MANIFEST-000001", &file).ok());
+    WalWriter writer(file.get());
+    for (const VersionEdit& e : edits) {
+      std::string record;
+      e.EncodeTo(&record);
+      EXPECT_TRUE(writer.AddRecord(record).ok());
+    }
+    EXPECT_TRUE(file->Close().ok());
+    EXPECT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000001\n", "/twice/CURRENT").ok());
+    VersionSet v("/twice", options_);
+    return v.Recover();
+  };
+  VersionEdit counters;
+  counters.SetLogNumber(2);
+  counters.SetNextFileNumber(10);
+  counters.SetLastSequence(500);
+  VersionEdit l0;
+  l0.AddFile(0, File(7, "a", "c"));
+  VersionEdit moved;  // a trivial move: removed from L0 and added to L1 in one edit
+  moved.RemoveFile(0, 7);
+  moved.AddFile(1, File(7, "a", "c"));
+  ASSERT_TRUE(recover({counters, l0, moved}).ok()) << "moved, not listed twice";
+  for (const auto& [again, levels] : std::vector<std::pair<VersionEdit, std::string>>{{l0, "levels 0 and 0"}}) {
+    base::Status s = recover({counters, l0, again});
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(std::string::npos, s.message().find("file 7 listed twice (" + levels + ")")) << s.ToString();
+  }
+  VersionEdit deeper;
+  deeper.AddFile(2, File(7, "x", "z"));
+  base::Status s = recover({counters, l0, deeper});
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("file 7 listed twice (levels 0 and 2)")) << s.ToString();
+}
+
 TEST_F(VersionSetTest, MalformedCurrentIsCorruption) {
   ASSERT_TRUE(base::WriteStringToFileAtomic(&env_, "MANIFEST-000001", "/db/CURRENT").ok());
   VersionSet v("/db", options_);
