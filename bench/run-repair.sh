@@ -91,7 +91,7 @@ job() {
   "$KVCTL" --host "${NODE_ADDRS[$3]}" --timeout 10000 "$kind" --wait >"$RESULTS/$kind-$name.txt" 2>&1 ||
     { echo "kvctl $kind $name failed:" >&2; tail -20 "$RESULTS/$kind-$name.txt" >&2; exit 1; }
   REPAIR_MS=$(( ($(now_us) - t0) / 1000 ))  # to kvctl's 1 s poll; a repair's own time, when printed:
-  job_s=$(grep -o 'done in [0-9.]* s' "$RESULTS/$kind-$name.txt" | awk '{ print $3 }' | tail -1)
+  job_s=$(grep -o 'done in [0-9.]* s' "$RESULTS/$kind-$name.txt" | awk '{ print $3 }' | tail -1 || true)  # a rebuild prints none
   [ -n "$job_s" ] && REPAIR_MS=$(awk -v s="$job_s" 'BEGIN { printf "%d", s * 1000 }')
   snapshot "$name-after"
 }
