@@ -1,14 +1,14 @@
 // repl/client_latency.h — the latency this node's clients see, which background
-// work (hint replay, range streams) must not raise: per-tick means of the
-// requests the node coordinated, and their recent base.
+// work (hint replay; answers to peers' streams and exchanges) must not raise:
+// per-tick means of the requests the node coordinated, and their recent base.
 //
 // ClientLatencySampler turns the coordinators' cumulative counters (requests
 // answered and their microseconds, repl::CoordinatorStats::answered and
 // answered_micros, over every loop) into the mean of each tick. LatencyBase keeps
 // the means of the last history_us and says when one is past factor x the
 // lowest of them (LEDBAT's base delay: some ticks of throttled work, or before
-// it, show what the clients see without it). docs/replication.md, "hinted
-// handoff" and "range streaming", say how each throttle uses them.
+// it, show what the clients see without it). repl/replay_throttle.h and
+// repl/answer_pacer.h use them (docs/replication.md says how).
 // Thread safety: needs external synchronization (kvnode: loop 0).
 #pragma once
 
