@@ -380,8 +380,10 @@ void Node::StartMembership() {
   };
   handoff_->MeasureClientsWith(answered);
   if (!options_.no_hinted_handoff) loop->RunEvery(kHandoffTickMicros, [this] { handoff_->Tick(); });
-  if (!options_.no_background_pacing) pacer_.MeasureClientsWith(answered);
-  loop->RunEvery(kHandoffTickMicros, [this] { pacer_.Tick(env_.clock->NowMicros()); });
+  if (!options_.no_background_pacing) {
+    pacer_.MeasureClientsWith(answered);
+    loop->RunEvery(kHandoffTickMicros, [this] { pacer_.Tick(env_.clock->NowMicros()); });
+  }
   loop->RunEvery(kDiskCheckMicros, [this] { CheckDisk(); });
   loop->RunEvery(kHintExpiryMicros, [this] {
     io_->Submit([this] {

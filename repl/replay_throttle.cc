@@ -11,10 +11,7 @@ ReplayThrottle::ReplayThrottle(ReplayThrottleOptions options, base::Clock* clock
       tokens_(rate_ / 10),
       refilled_us_(clock->NowMicros()),
       window_start_us_(refilled_us_),
-      clients_({.factor = options.latency_factor,
-                .floor_us = options.latency_floor_us,
-                .history_us = options.latency_history_us,
-                .min_samples = options.latency_min_samples}) {}
+      clients_(options.clients) {}
 
 void ReplayThrottle::Refill(uint64_t now) {
   if (now > refilled_us_) tokens_ = std::min(rate_ / 10, tokens_ + rate_ * static_cast<double>(now - refilled_us_) / 1e6);

@@ -20,16 +20,16 @@
 //   - the clients' own latency (OnClientLatency: the mean time the requests this
 //     node coordinated took to meet their quorum, per tick): the figure the
 //     replay must not raise. Its base is the lowest sample of the last
-//     latency_history_us (LEDBAT's base delay: some ticks of a throttled replay,
+//     clients.history_us (LEDBAT's base delay: some ticks of a throttled replay,
 //     or before it, show what the clients see without it); a sample above
-//     latency_factor x that base says the replay costs the clients. The three
+//     clients.factor x that base says the replay costs the clients. The three
 //     signals above are absolute thresholds: against 1-3 ms of client latency
 //     they let it grow several times before acting (docs/performance.md, "Where
 //     the p99 during a replay comes from").
 // Every `window_us`:
 //   mean round trip > slow_us, or the window's largest lag > slow_lag_us, or its
 //   largest busy share > busy_share, or its largest client latency >
-//   latency_factor x max(base, latency_floor_us)
+//   clients.factor x max(base, clients.floor_us)
 //                         rate = max(min_rate, rate * 1/2)
 //   otherwise             rate = min(max_rate, rate + max_rate / 16)
 // (a window with neither replies nor loop samples changes nothing). The rate
@@ -54,10 +54,7 @@ struct ReplayThrottleOptions {
   uint64_t slow_us = 5000;          // a mean round trip above this: the owner is busy
   uint64_t slow_lag_us = 2000;      // a loop lag above this: this node is busy
   double busy_share = 0.6;          // a loop busier than this share of the window: this node is busy
-  double latency_factor = 1.5;      // client latency this many times its base: the replay costs them
-  uint64_t latency_floor_us = 300;  // bases below this count as this (noise at microseconds)
-  uint64_t latency_history_us = 5'000'000;  // the base is the lowest sample this recent
-  size_t latency_min_samples = 10;          // fewer samples in the history: no verdict
+  LatencyBaseOptions clients;       // when the clients' latency says the replay costs them
   uint64_t window_us = 100000;
 };
 

@@ -136,7 +136,7 @@ TEST_F(ReplayThrottleTest, ASmallLoopLagChangesNothing) {
 // 1.5x that base halves the rate, however far under every absolute threshold
 // (2-3 ms here) it is.
 TEST_F(ReplayThrottleTest, ClientsSlowerThanTheirRecentBestHalveTheRate) {
-  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_factor = 1.5}, &clock_);
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .clients = {.factor = 1.5}}, &clock_);
   EXPECT_EQ(0u, t.client_base_us());
   Run(&t, 2000, 500);
   ASSERT_EQ(64 * kMiB, t.rate());
@@ -175,7 +175,7 @@ TEST_F(ReplayThrottleTest, SamplesWithoutAReplayTeachTheBaseAndLeaveTheRateAlone
 // Microsecond bases are noise: below the floor the floor counts; and with too few
 // samples (no clients to speak of) the signal is not used.
 TEST_F(ReplayThrottleTest, ATinyBaseOrTooFewSamplesDoNotStopTheReplay) {
-  ReplayThrottle few({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_min_samples = 10}, &clock_);
+  ReplayThrottle few({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .clients = {.min_samples = 10}}, &clock_);
   Run(&few, 2000, 500);
   few.OnClientLatency(100, /*replaying=*/true);
   for (int w = 0; w < 8; ++w) {
@@ -183,7 +183,7 @@ TEST_F(ReplayThrottleTest, ATinyBaseOrTooFewSamplesDoNotStopTheReplay) {
     few.OnClientLatency(50'000, /*replaying=*/true);
   }
   EXPECT_EQ(64 * kMiB, few.rate());
-  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .latency_factor = 1.5, .latency_floor_us = 300},
+  ReplayThrottle t({.max_rate = 64 * kMiB, .min_rate = 1 * kMiB, .clients = {.factor = 1.5, .floor_us = 300}},
                    &clock_);
   Run(&t, 2000, 500);
   t.OnClientLatency(50, /*replaying=*/false);
